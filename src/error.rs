@@ -1,0 +1,1 @@
+//! Error → exit code, decided in one place.

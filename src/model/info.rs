@@ -1,0 +1,72 @@
+//! `INFO` and `CLUSTER INFO` replies: `key:value` lines, `# Section` headers.
+
+use std::collections::BTreeMap;
+
+/// A parsed `INFO`/`CLUSTER INFO` reply.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Info {
+    fields: BTreeMap<String, String>,
+}
+
+impl Info {
+    /// Parses the reply; lines without `:` and `#` comments are skipped. Never fails.
+    pub fn parse(text: &str) -> Info {
+        let fields = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Info { fields }
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.fields.get(key).map(String::as_str)
+    }
+
+    pub fn get_u64(&self, key: &str) -> Option<u64> {
+        self.get(key)?.parse().ok()
+    }
+
+    /// Total keys over every `dbN:keys=…,expires=…` line.
+    pub fn total_keys(&self) -> u64 {
+        self.fields
+            .iter()
+            .filter(|(k, _)| {
+                k.strip_prefix("db")
+                    .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .filter_map(|(_, v)| {
+                v.split(',')
+                    .find_map(|kv| kv.strip_prefix("keys="))
+                    .and_then(|n| n.parse::<u64>().ok())
+            })
+            .sum()
+    }
+
+    /// `redis_version` (or `valkey_version`) as (major, minor, patch).
+    pub fn version(&self) -> Option<(u32, u32, u32)> {
+        let v = self
+            .get("valkey_version")
+            .or_else(|| self.get("redis_version"))?;
+        let mut it = v.split('.').map(|p| p.parse::<u32>().ok());
+        Some((it.next()??, it.next().flatten().unwrap_or(0), it.next().flatten().unwrap_or(0)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_info() {
+        let i = Info::parse(
+            "# Server\r\nredis_version:7.0.15\r\ncluster_enabled:1\r\n\r\n# Keyspace\r\ndb0:keys=3,expires=0,avg_ttl=0\r\ndb2:keys=4,expires=1,avg_ttl=5\r\n",
+        );
+        assert_eq!(i.get("cluster_enabled"), Some("1"));
+        assert_eq!(i.total_keys(), 7);
+        assert_eq!(i.version(), Some((7, 0, 15)));
+        assert_eq!(Info::parse("garbage\n:::\n").total_keys(), 0);
+    }
+}

@@ -1,0 +1,71 @@
+//! Redis Cluster node IDs: 40 lowercase hex characters.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+/// A cluster node ID as printed by `CLUSTER MYID` / `CLUSTER NODES`.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(String);
+
+/// Length of a node ID in hex characters.
+pub const NODE_ID_LEN: usize = 40;
+
+impl NodeId {
+    /// Parses a full node ID (40 hex characters).
+    pub fn parse(s: &str) -> Option<NodeId> {
+        if s.len() == NODE_ID_LEN && s.bytes().all(|b| b.is_ascii_hexdigit()) {
+            Some(NodeId(s.to_ascii_lowercase()))
+        } else {
+            None
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The first 8 characters, as shown in tables.
+    pub fn short(&self) -> &str {
+        &self.0[..8]
+    }
+
+    /// True when `prefix` (case-insensitive) is a prefix of this ID.
+    pub fn has_prefix(&self, prefix: &str) -> bool {
+        self.0.starts_with(&prefix.to_ascii_lowercase())
+    }
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "NodeId({})", self.short())
+    }
+}
+
+impl Serialize for NodeId {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_only_40_hex() {
+        assert!(NodeId::parse(&"a".repeat(40)).is_some());
+        assert!(NodeId::parse(&"a".repeat(39)).is_none());
+        assert!(NodeId::parse(&"g".repeat(40)).is_none());
+        let id = NodeId::parse(&"AB".repeat(20)).unwrap();
+        assert_eq!(id.as_str(), "ab".repeat(20));
+        assert!(id.has_prefix("ABab"));
+        assert_eq!(id.short(), "abababab");
+    }
+}

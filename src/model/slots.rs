@@ -1,0 +1,276 @@
+//! Hash slots: the 16384-slot space, sets of slots, and the key → slot function.
+
+use std::fmt;
+
+use serde::{Serialize, Serializer};
+
+/// Number of hash slots in Redis Cluster.
+pub const SLOT_COUNT: u16 = 16384;
+
+const WORDS: usize = SLOT_COUNT as usize / 64;
+
+/// An inclusive range of slots, `start..=end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SlotRange {
+    pub start: u16,
+    pub end: u16,
+}
+
+impl SlotRange {
+    pub fn new(start: u16, end: u16) -> SlotRange {
+        debug_assert!(start <= end && end < SLOT_COUNT);
+        SlotRange { start, end }
+    }
+
+    pub fn len(&self) -> usize {
+        (self.end - self.start) as usize + 1
+    }
+
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Parses `A-B` or `A`, checking bounds.
+    pub fn parse(s: &str) -> Option<SlotRange> {
+        let (a, b) = match s.split_once('-') {
+            Some((a, b)) => (a.trim().parse::<u16>().ok()?, b.trim().parse::<u16>().ok()?),
+            None => {
+                let a = s.trim().parse::<u16>().ok()?;
+                (a, a)
+            }
+        };
+        (a <= b && b < SLOT_COUNT).then_some(SlotRange { start: a, end: b })
+    }
+}
+
+impl fmt::Display for SlotRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.start == self.end {
+            write!(f, "{}", self.start)
+        } else {
+            write!(f, "{}-{}", self.start, self.end)
+        }
+    }
+}
+
+impl Serialize for SlotRange {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// A set of slots, stored as a 16384-bit bitmap (2 KiB).
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct SlotSet {
+    bits: Box<[u64; WORDS]>,
+}
+
+impl Default for SlotSet {
+    fn default() -> Self {
+        SlotSet::new()
+    }
+}
+
+impl SlotSet {
+    pub fn new() -> SlotSet {
+        SlotSet {
+            bits: Box::new([0; WORDS]),
+        }
+    }
+
+    /// Every slot.
+    pub fn full() -> SlotSet {
+        SlotSet {
+            bits: Box::new([u64::MAX; WORDS]),
+        }
+    }
+
+    pub fn from_ranges<I: IntoIterator<Item = SlotRange>>(ranges: I) -> SlotSet {
+        let mut set = SlotSet::new();
+        for r in ranges {
+            set.insert_range(r);
+        }
+        set
+    }
+
+    /// Inserts a slot; slots ≥ 16384 are ignored (callers validate first).
+    pub fn insert(&mut self, slot: u16) {
+        if slot < SLOT_COUNT {
+            self.bits[slot as usize / 64] |= 1 << (slot % 64);
+        }
+    }
+
+    pub fn remove(&mut self, slot: u16) {
+        if slot < SLOT_COUNT {
+            self.bits[slot as usize / 64] &= !(1 << (slot % 64));
+        }
+    }
+
+    pub fn insert_range(&mut self, r: SlotRange) {
+        for s in r.start..=r.end.min(SLOT_COUNT - 1) {
+            self.insert(s);
+        }
+    }
+
+    pub fn contains(&self, slot: u16) -> bool {
+        slot < SLOT_COUNT && self.bits[slot as usize / 64] & (1 << (slot % 64)) != 0
+    }
+
+    pub fn len(&self) -> usize {
+        self.bits.iter().map(|w| w.count_ones() as usize).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bits.iter().all(|w| *w == 0)
+    }
+
+    pub fn union_with(&mut self, other: &SlotSet) {
+        for (a, b) in self.bits.iter_mut().zip(other.bits.iter()) {
+            *a |= *b;
+        }
+    }
+
+    pub fn intersection(&self, other: &SlotSet) -> SlotSet {
+        let mut out = self.clone();
+        for (a, b) in out.bits.iter_mut().zip(other.bits.iter()) {
+            *a &= *b;
+        }
+        out
+    }
+
+    /// Slots in `self` that are not in `other`.
+    pub fn difference(&self, other: &SlotSet) -> SlotSet {
+        let mut out = self.clone();
+        for (a, b) in out.bits.iter_mut().zip(other.bits.iter()) {
+            *a &= !*b;
+        }
+        out
+    }
+
+    /// Slots not in this set.
+    pub fn complement(&self) -> SlotSet {
+        let mut out = self.clone();
+        for w in out.bits.iter_mut() {
+            *w = !*w;
+        }
+        out
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
+        (0..SLOT_COUNT).filter(move |s| self.contains(*s))
+    }
+
+    /// The set as maximal contiguous ranges, ascending.
+    pub fn ranges(&self) -> Vec<SlotRange> {
+        let mut out: Vec<SlotRange> = Vec::new();
+        for s in self.iter() {
+            match out.last_mut() {
+                Some(r) if r.end + 1 == s => r.end = s,
+                _ => out.push(SlotRange { start: s, end: s }),
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for SlotSet {
+    /// `0-5460,5462` style; `-` for the empty set.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ranges = self.ranges();
+        if ranges.is_empty() {
+            return f.write_str("-");
+        }
+        for (i, r) in ranges.iter().enumerate() {
+            if i > 0 {
+                f.write_str(",")?;
+            }
+            write!(f, "{r}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for SlotSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SlotSet[{self}]")
+    }
+}
+
+impl Serialize for SlotSet {
+    /// Serialized as a list of ranges: `["0-5460", "5462"]`.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.ranges())
+    }
+}
+
+/// CRC16/XMODEM as used by Redis Cluster.
+fn crc16(data: &[u8]) -> u16 {
+    let mut crc: u16 = 0;
+    for &b in data {
+        crc ^= (b as u16) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc
+}
+
+/// The hash slot of a key, honouring `{hash tags}`.
+pub fn key_slot(key: &[u8]) -> u16 {
+    let hashed = match key.iter().position(|&b| b == b'{') {
+        Some(open) => match key[open + 1..].iter().position(|&b| b == b'}') {
+            Some(len) if len > 0 => &key[open + 1..open + 1 + len],
+            _ => key,
+        },
+        None => key,
+    };
+    crc16(hashed) % SLOT_COUNT
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn key_slot_matches_redis() {
+        // Values from `CLUSTER KEYSLOT` on Redis 7.0.
+        assert_eq!(key_slot(b"foo"), 12182);
+        assert_eq!(key_slot(b"bar"), 5061);
+        assert_eq!(key_slot(b"123456789"), 12739);
+        assert_eq!(key_slot(b"{user1000}.following"), key_slot(b"user1000"));
+        assert_eq!(key_slot(b"foo{}{bar}"), key_slot(b"foo{}{bar}"));
+        assert_ne!(key_slot(b"foo{}{bar}"), key_slot(b"bar"));
+        assert_eq!(key_slot(b"foo{{bar}}zap"), key_slot(b"{bar"));
+    }
+
+    #[test]
+    fn display_and_ranges() {
+        let mut s = SlotSet::new();
+        assert_eq!(s.to_string(), "-");
+        s.insert_range(SlotRange::new(0, 5460));
+        s.insert(5462);
+        assert_eq!(s.to_string(), "0-5460,5462");
+        assert_eq!(s.len(), 5462);
+        assert_eq!(SlotSet::full().len(), 16384);
+        assert_eq!(SlotRange::parse("5-3"), None);
+        assert_eq!(SlotRange::parse("16384"), None);
+        assert_eq!(SlotRange::parse("7"), Some(SlotRange::new(7, 7)));
+    }
+
+    proptest! {
+        #[test]
+        fn ranges_round_trip(slots in proptest::collection::vec(0u16..SLOT_COUNT, 0..300)) {
+            let mut s = SlotSet::new();
+            for x in &slots { s.insert(*x); }
+            let back = SlotSet::from_ranges(s.ranges());
+            prop_assert_eq!(&back, &s);
+            prop_assert_eq!(s.len(), s.ranges().iter().map(|r| r.len()).sum::<usize>());
+            prop_assert_eq!(s.complement().len() + s.len(), SLOT_COUNT as usize);
+        }
+    }
+}
