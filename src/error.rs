@@ -1,1 +1,57 @@
-//! Error → exit code, decided in one place.
+//! Errors that decide the exit code, and the mapping to exit codes (one place).
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | done; for `check`, healthy |
+//! | 1 | the operation failed, or `check` found problems |
+//! | 2 | bad usage or bad input; nothing was changed |
+//! | 3 | aborted at the prompt, or no terminal and no `--yes` |
+
+use thiserror::Error;
+
+/// Process exit codes of the CLI contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    Ok = 0,
+    Failed = 1,
+    BadInput = 2,
+    Aborted = 3,
+}
+
+/// Errors raised at the edges of an operation, carrying their exit code.
+#[derive(Debug, Error)]
+pub enum TribError {
+    /// Bad usage or bad input detected before anything changed (exit 2).
+    #[error("{0}")]
+    BadInput(String),
+    /// The user declined, or confirmation was impossible (exit 3).
+    #[error("{0}")]
+    Aborted(String),
+    /// The operation failed (exit 1).
+    #[error("{0}")]
+    Failed(String),
+}
+
+impl TribError {
+    pub fn exit(&self) -> Exit {
+        match self {
+            TribError::BadInput(_) => Exit::BadInput,
+            TribError::Aborted(_) => Exit::Aborted,
+            TribError::Failed(_) => Exit::Failed,
+        }
+    }
+}
+
+/// The exit code for an error that reached `main`: the first [`TribError`] or
+/// `clap::Error` in its chain decides; anything else is a failure (1).
+pub fn exit_for(err: &anyhow::Error) -> Exit {
+    for cause in err.chain() {
+        if let Some(t) = cause.downcast_ref::<TribError>() {
+            return t.exit();
+        }
+        if cause.downcast_ref::<crate::addr::AddrError>().is_some() {
+            return Exit::BadInput;
+        }
+    }
+    Exit::Failed
+}

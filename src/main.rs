@@ -1,1 +1,5 @@
-fn main() {}
+//! `trib`: parse, dispatch, exit. Everything else lives in the library.
+
+fn main() {
+    std::process::exit(trib::cli::main_exit());
+}

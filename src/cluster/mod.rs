@@ -1,1 +1,10 @@
-//! TODO
+//! The I/O boundary: one connection per node, typed calls with timeouts, and the
+//! concurrent loading of a [`crate::model::view::ClusterView`].
+
+pub mod conn;
+pub mod error;
+pub mod load;
+pub mod tls;
+
+pub use conn::{ConnectOptions, Node, Secret};
+pub use error::{NodeError, NodeErrorKind};

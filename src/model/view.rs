@@ -1,1 +1,127 @@
-//! A cluster as seen from every node trib reached: each node keeps its own view.
+//! A cluster as seen from every node trib reached. Each node keeps its own view
+//! (its `CLUSTER NODES`): disagreement between views is a finding, not a crash.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use super::info::Info;
+use super::node_id::NodeId;
+use super::nodes::NodeEntry;
+
+/// A node that answered.
+#[derive(Clone, Debug)]
+pub struct NodeView {
+    /// How the user (or the cluster) names it: `name:port` or `ip:port`.
+    pub label: String,
+    /// Where trib reached it.
+    pub addr: SocketAddr,
+    /// Failure domain (default: the node's IP).
+    pub domain: String,
+    pub id: NodeId,
+    /// This node's own `CLUSTER NODES`.
+    pub nodes: Vec<NodeEntry>,
+    /// `INFO` (server, clients, memory, replication, cluster, keyspace).
+    pub info: Info,
+    /// `CLUSTER INFO`.
+    pub cluster_info: Info,
+}
+
+impl NodeView {
+    /// Its own entry (`myself` flag), if present.
+    pub fn myself(&self) -> Option<&NodeEntry> {
+        self.nodes
+            .iter()
+            .find(|n| n.flags.myself)
+            .or_else(|| self.nodes.iter().find(|n| n.id == self.id))
+    }
+
+    pub fn is_master(&self) -> bool {
+        self.myself().is_some_and(|m| m.flags.master)
+    }
+
+    pub fn keys(&self) -> u64 {
+        self.info.total_keys()
+    }
+
+    pub fn used_memory(&self) -> Option<u64> {
+        self.info.get_u64("used_memory")
+    }
+
+    pub fn cluster_enabled(&self) -> bool {
+        self.info.get("cluster_enabled") == Some("1")
+    }
+
+    pub fn cluster_state_ok(&self) -> bool {
+        self.cluster_info.get("cluster_state") == Some("ok")
+    }
+
+    /// Known nodes other than itself.
+    pub fn others(&self) -> impl Iterator<Item = &NodeEntry> {
+        self.nodes.iter().filter(move |n| n.id != self.id)
+    }
+
+    /// True when the node is alone, owns no slot and holds no key: ready for `create`.
+    pub fn is_empty_node(&self) -> bool {
+        self.others().next().is_none()
+            && self.myself().is_none_or(|m| m.slots.is_empty())
+            && self.keys() == 0
+    }
+}
+
+/// A node that did not answer.
+#[derive(Clone, Debug)]
+pub struct Unreachable {
+    pub label: String,
+    /// The node ID when it is known from another node's view.
+    pub id: Option<NodeId>,
+    /// Why: one line.
+    pub error: String,
+}
+
+/// Everything trib learned about a cluster in one load.
+#[derive(Clone, Debug, Default)]
+pub struct ClusterView {
+    pub nodes: Vec<NodeView>,
+    pub unreachable: Vec<Unreachable>,
+}
+
+impl ClusterView {
+    pub fn node(&self, id: &NodeId) -> Option<&NodeView> {
+        self.nodes.iter().find(|n| &n.id == id)
+    }
+
+    /// Masters as each reachable master describes itself, in a stable order (by address).
+    pub fn masters(&self) -> Vec<&NodeView> {
+        let mut m: Vec<&NodeView> = self.nodes.iter().filter(|n| n.is_master()).collect();
+        m.sort_by(|a, b| a.addr.cmp(&b.addr));
+        m
+    }
+
+    /// The replicas of `master` (by each replica's own view of its master).
+    pub fn replicas_of(&self, master: &NodeId) -> Vec<&NodeView> {
+        let mut r: Vec<&NodeView> = self
+            .nodes
+            .iter()
+            .filter(|n| n.myself().and_then(|m| m.master_id.as_ref()) == Some(master))
+            .collect();
+        r.sort_by(|a, b| a.addr.cmp(&b.addr));
+        r
+    }
+
+    /// For every node ID mentioned anywhere: the entries describing it, keyed by the
+    /// ID of the node whose view it comes from.
+    pub fn entries_by_id(&self) -> BTreeMap<NodeId, Vec<(&NodeId, &NodeEntry)>> {
+        let mut out: BTreeMap<NodeId, Vec<(&NodeId, &NodeEntry)>> = BTreeMap::new();
+        for v in &self.nodes {
+            for e in &v.nodes {
+                out.entry(e.id.clone()).or_default().push((&v.id, e));
+            }
+        }
+        out
+    }
+
+    /// The failure domain of a node ID, when that node was reached.
+    pub fn domain_of(&self, id: &NodeId) -> Option<&str> {
+        self.node(id).map(|n| n.domain.as_str())
+    }
+}

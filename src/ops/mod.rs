@@ -1,1 +1,27 @@
-//! TODO
+//! Applying plans to a cluster. Reports through [`Reporter`]; never touches the terminal.
+
+pub mod create;
+pub mod gather;
+pub mod wait;
+
+/// Where operations report what they do and what they wait for.
+pub trait Reporter: Send + Sync {
+    /// A step starts (one line).
+    fn step(&self, msg: &str);
+    /// Progress of a wait or a long step: `done` of `total`, with what is still missing.
+    fn progress(&self, what: &str, done: usize, total: usize, missing: &str);
+    /// The current wait or long step finished.
+    fn finish(&self, msg: &str);
+    /// Something worth knowing that does not stop the operation.
+    fn warn(&self, msg: &str);
+}
+
+/// A reporter that drops everything (tests, `--quiet` internals).
+pub struct Silent;
+
+impl Reporter for Silent {
+    fn step(&self, _: &str) {}
+    fn progress(&self, _: &str, _: usize, _: usize, _: &str) {}
+    fn finish(&self, _: &str) {}
+    fn warn(&self, _: &str) {}
+}

@@ -1,1 +1,4 @@
-//! TODO
+//! Pure planners: no I/O.
+pub mod placement;
+pub mod check;
+pub mod create;

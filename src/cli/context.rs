@@ -1,0 +1,130 @@
+//! Global options resolved once into what every subcommand uses.
+
+use std::io::IsTerminal;
+
+use crate::addr::{Resolver, ResolverOptions, Target, parse_dns_server, parse_node_args};
+use crate::cluster::tls::{TlsOptions, client_config};
+use crate::cluster::{ConnectOptions, Secret};
+use crate::error::TribError;
+use crate::ui::{Printer, TermReporter};
+
+use super::{DomainsArg, GlobalArgs};
+
+/// Everything a subcommand needs besides its own arguments.
+pub struct Context {
+    pub printer: Printer,
+    pub connect: ConnectOptions,
+    pub resolver: Resolver,
+    pub yes: bool,
+    pub dry_run: bool,
+    pub domains: DomainsArg,
+}
+
+impl Context {
+    pub fn new(g: &GlobalArgs) -> anyhow::Result<Context> {
+        let printer = Printer::new(g.json, g.quiet, g.verbose);
+        let password = if g.askpass {
+            let pw = dialoguer::Password::new()
+                .with_prompt("Password")
+                .allow_empty_password(true)
+                .interact()
+                .map_err(|e| TribError::BadInput(format!("--askpass: cannot read the password: {e}")))?;
+            Some(Secret::new(pw))
+        } else {
+            g.password.clone().filter(|p| !p.is_empty()).map(Secret::new)
+        };
+        let tls_wanted = g.tls || g.cacert.is_some() || g.cert.is_some() || g.insecure;
+        let tls = if tls_wanted {
+            let opts = TlsOptions {
+                cacert: g.cacert.clone(),
+                cert: g.cert.clone(),
+                key: g.key.clone(),
+                sni: g.sni.clone(),
+                insecure: g.insecure,
+            };
+            Some((client_config(&opts)?, g.sni.clone()))
+        } else {
+            None
+        };
+        let connect = ConnectOptions {
+            user: g.user.clone(),
+            password,
+            tls,
+            connect_timeout: g.connect_timeout,
+            command_timeout: g.command_timeout,
+        };
+        let dns_server = g
+            .dns_server
+            .as_deref()
+            .map(parse_dns_server)
+            .transpose()
+            .map_err(|e| TribError::BadInput(format!("--dns-server: {e}")))?;
+        let resolver = Resolver::new(&ResolverOptions {
+            dns_server,
+            search: g.dns_search.clone(),
+            timeout: g.connect_timeout,
+        })?;
+        if g.domains != DomainsArg::Ip {
+            return Err(TribError::BadInput(format!(
+                "--domains {}: failure domains from the Kubernetes API are not available in this version yet; use NODE=DOMAIN suffixes",
+                match g.domains {
+                    DomainsArg::KubernetesNode => "kubernetes-node",
+                    _ => "kubernetes-zone",
+                }
+            ))
+            .into());
+        }
+        Ok(Context {
+            printer,
+            connect,
+            resolver,
+            yes: g.yes,
+            dry_run: g.dry_run,
+            domains: g.domains,
+        })
+    }
+
+    /// Parses and resolves node arguments; every failure is bad input (exit 2), listed one per line.
+    pub async fn resolve(&self, args: &[String]) -> Result<Vec<Target>, TribError> {
+        let specs = parse_node_args(args).map_err(|e| TribError::BadInput(e.to_string()))?;
+        let results = self.resolver.resolve_all(&specs).await;
+        let mut targets = Vec::new();
+        let mut errors = Vec::new();
+        for r in results {
+            match r {
+                Ok(t) => targets.extend(t),
+                Err(e) => errors.push(e.to_string()),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(TribError::BadInput(errors.join("\n")));
+        }
+        Ok(targets)
+    }
+
+    pub fn reporter(&self) -> TermReporter {
+        TermReporter::new(&self.printer)
+    }
+
+    /// Asks before changing anything. `--yes` skips; without a terminal it refuses (exit 3).
+    pub fn confirm(&self, question: &str) -> Result<(), TribError> {
+        if self.yes {
+            return Ok(());
+        }
+        if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
+            return Err(TribError::Aborted(
+                "no terminal to confirm on: pass --yes (or set TRIB_YES=1) to apply, or --dry-run to only see the plan; nothing was changed".into(),
+            ));
+        }
+        let ok = dialoguer::Confirm::new()
+            .with_prompt(question)
+            .default(false)
+            .interact()
+            .map_err(|e| TribError::Aborted(format!("cannot read the answer: {e}")))?;
+        if ok {
+            Ok(())
+        } else {
+            Err(TribError::Aborted("declined; nothing was changed".into()))
+        }
+    }
+}

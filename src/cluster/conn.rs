@@ -1,0 +1,295 @@
+//! One connection per node: TCP (optionally TLS), AUTH, and every command under a deadline.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, Cmd, ErrorKind, FromRedisValue, RedisConnectionInfo, Value};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+use super::error::{NodeError, NodeErrorKind};
+use crate::model::info::Info;
+use crate::model::nodes::{NodeEntry, parse_cluster_nodes};
+use crate::model::NodeId;
+
+/// A secret (password) that never prints.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+
+    /// The secret itself: only for sending it to a server.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// How to reach every node.
+#[derive(Clone)]
+pub struct ConnectOptions {
+    pub user: Option<String>,
+    pub password: Option<Secret>,
+    /// rustls configuration and `--sni` override, when TLS is on.
+    pub tls: Option<(Arc<rustls::ClientConfig>, Option<String>)>,
+    pub connect_timeout: Duration,
+    /// Deadline for ordinary commands.
+    pub command_timeout: Duration,
+}
+
+impl fmt::Debug for ConnectOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectOptions")
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("tls", &self.tls.is_some())
+            .field("connect_timeout", &self.connect_timeout)
+            .field("command_timeout", &self.command_timeout)
+            .finish()
+    }
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            user: None,
+            password: None,
+            tls: None,
+            connect_timeout: Duration::from_secs(2),
+            command_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// A connected node. Cheap to clone (the connection is multiplexed).
+#[derive(Clone)]
+pub struct Node {
+    /// The address trib connected to.
+    pub addr: SocketAddr,
+    /// How the user knows this node (`name:port` or `ip:port`), used in every message.
+    pub label: String,
+    conn: MultiplexedConnection,
+    command_timeout: Duration,
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Node({} @ {})", self.label, self.addr)
+    }
+}
+
+impl Node {
+    /// Connects (TCP, TLS, AUTH) within `opts.connect_timeout`. `host_name` is the DNS name
+    /// the address came from, used as TLS server name unless `--sni` is given.
+    pub async fn connect(
+        addr: SocketAddr,
+        label: &str,
+        host_name: Option<&str>,
+        opts: &ConnectOptions,
+    ) -> Result<Node, NodeError> {
+        let err = |kind| NodeError::new(label, kind);
+        let deadline = opts.connect_timeout;
+        let tcp = tokio::time::timeout(deadline, TcpStream::connect(addr))
+            .await
+            .map_err(|_| err(NodeErrorKind::Timeout("connect")))?
+            .map_err(|e| err(NodeErrorKind::Connect(io_reason(&e))))?;
+        let _ = tcp.set_nodelay(true);
+
+        let mut info = RedisConnectionInfo::default().set_skip_set_lib_name();
+        if let Some(user) = &opts.user {
+            info = info.set_username(user);
+        }
+        if let Some(pw) = &opts.password {
+            info = info.set_password(pw.expose());
+        }
+        let config = AsyncConnectionConfig::new().set_response_timeout(None);
+
+        let conn = match &opts.tls {
+            None => handshake(&info, tcp, config, deadline, label).await?,
+            Some((tls, sni)) => {
+                let name = super::tls::server_name(sni.as_deref(), host_name, addr.ip())
+                    .map_err(|e| err(NodeErrorKind::Tls(e.to_string())))?;
+                let stream =
+                    tokio::time::timeout(deadline, TlsConnector::from(tls.clone()).connect(name, tcp))
+                        .await
+                        .map_err(|_| err(NodeErrorKind::Timeout("TLS handshake")))?
+                        .map_err(|e| err(NodeErrorKind::Tls(e.to_string())))?;
+                handshake(&info, stream, config, deadline, label).await?
+            }
+        };
+        Ok(Node {
+            addr,
+            label: label.to_string(),
+            conn,
+            command_timeout: opts.command_timeout,
+        })
+    }
+
+    /// Runs one command under the default command deadline.
+    pub async fn query<T: FromRedisValue>(&self, cmd: &Cmd) -> Result<T, NodeError> {
+        self.query_within(cmd, self.command_timeout).await
+    }
+
+    /// Runs one command under a given deadline.
+    pub async fn query_within<T: FromRedisValue>(
+        &self,
+        cmd: &Cmd,
+        timeout: Duration,
+    ) -> Result<T, NodeError> {
+        let mut conn = self.conn.clone();
+        let value: Value = tokio::time::timeout(timeout, cmd.query_async(&mut conn))
+            .await
+            .map_err(|_| NodeError::new(&self.label, NodeErrorKind::Timeout("command")))?
+            .map_err(|e| map_redis_error(&self.label, &e))?;
+        T::from_redis_value(value)
+            .map_err(|e| NodeError::new(&self.label, NodeErrorKind::Protocol(e.to_string())))
+    }
+
+    /// Runs a pipeline; every reply is returned, including error replies as `Err` entries.
+    pub async fn pipeline(
+        &self,
+        pipe: &redis::Pipeline,
+    ) -> Result<Vec<Result<Value, NodeError>>, NodeError> {
+        let mut conn = self.conn.clone();
+        let values: Vec<Value> = tokio::time::timeout(
+            self.command_timeout,
+            pipe.clone().ignore_errors().query_async(&mut conn),
+        )
+        .await
+        .map_err(|_| NodeError::new(&self.label, NodeErrorKind::Timeout("pipeline")))?
+        .map_err(|e| map_redis_error(&self.label, &e))?;
+        Ok(values
+            .into_iter()
+            .map(|v| match v {
+                Value::ServerError(e) => {
+                    let e: redis::RedisError = e.into();
+                    Err(map_redis_error(&self.label, &e))
+                }
+                other => Ok(other),
+            })
+            .collect())
+    }
+
+    /// `CLUSTER NODES`, parsed.
+    pub async fn cluster_nodes(&self) -> Result<Vec<NodeEntry>, NodeError> {
+        let text: String = self.query(&redis::cmd("CLUSTER").arg("NODES")).await?;
+        parse_cluster_nodes(&text)
+            .map_err(|e| NodeError::new(&self.label, NodeErrorKind::Protocol(e.to_string())))
+    }
+
+    /// `INFO` with the given sections (e.g. `["server", "keyspace"]`); all default sections when empty.
+    pub async fn info(&self, sections: &[&str]) -> Result<Info, NodeError> {
+        let mut cmd = redis::cmd("INFO");
+        for s in sections {
+            cmd.arg(*s);
+        }
+        let text: String = self.query(&cmd).await?;
+        Ok(Info::parse(&text))
+    }
+
+    /// `CLUSTER INFO`, parsed.
+    pub async fn cluster_info(&self) -> Result<Info, NodeError> {
+        let text: String = self.query(&redis::cmd("CLUSTER").arg("INFO")).await?;
+        Ok(Info::parse(&text))
+    }
+
+    /// `CLUSTER MYID`.
+    pub async fn myid(&self) -> Result<NodeId, NodeError> {
+        let id: String = self.query(&redis::cmd("CLUSTER").arg("MYID")).await?;
+        NodeId::parse(id.trim()).ok_or_else(|| {
+            NodeError::new(
+                &self.label,
+                NodeErrorKind::Protocol(format!("CLUSTER MYID returned {id:?}")),
+            )
+        })
+    }
+
+    /// A command whose reply must be `OK`.
+    pub async fn ok(&self, cmd: &Cmd) -> Result<(), NodeError> {
+        let v: Value = self.query(cmd).await?;
+        match v {
+            Value::Okay | Value::SimpleString(_) => Ok(()),
+            other => Err(NodeError::new(
+                &self.label,
+                NodeErrorKind::Protocol(format!("expected OK, got {other:?}")),
+            )),
+        }
+    }
+}
+
+async fn handshake<S>(
+    info: &RedisConnectionInfo,
+    stream: S,
+    config: AsyncConnectionConfig,
+    deadline: Duration,
+    label: &str,
+) -> Result<MultiplexedConnection, NodeError>
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (conn, driver) = tokio::time::timeout(
+        deadline,
+        MultiplexedConnection::new_with_config(info, stream, config),
+    )
+    .await
+    .map_err(|_| NodeError::new(label, NodeErrorKind::Timeout("handshake")))?
+    .map_err(|e| map_redis_error(label, &e))?;
+    tokio::spawn(driver);
+    Ok(conn)
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionRefused => "connection refused".into(),
+        K::TimedOut => "timed out".into(),
+        K::HostUnreachable => "host unreachable".into(),
+        K::NetworkUnreachable => "network unreachable".into(),
+        K::ConnectionReset => "connection reset".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Maps a redis-rs error to a typed node error. Server error codes are kept as codes so
+/// callers decide on `code`, never by matching message text.
+pub fn map_redis_error(label: &str, e: &redis::RedisError) -> NodeError {
+    let kind = if e.kind() == ErrorKind::AuthenticationFailed
+        || matches!(e.code(), Some("WRONGPASS") | Some("NOAUTH"))
+        || (e.code() == Some("ERR")
+            && e.detail().is_some_and(|d| {
+                d.contains("invalid password") || d.contains("AUTH <password> called without")
+            }))
+    {
+        let detail = match e.code() {
+            Some("NOAUTH") => {
+                "the node requires a password (use -a, REDISCLI_AUTH or --askpass)".to_string()
+            }
+            Some("WRONGPASS") | Some("ERR") => "wrong password or user".to_string(),
+            _ => e.detail().unwrap_or("rejected").to_string(),
+        };
+        NodeErrorKind::Auth(detail)
+    } else if e.is_timeout() {
+        NodeErrorKind::Timeout("command")
+    } else if let Some(code) = e.code() {
+        NodeErrorKind::Server {
+            code: code.to_string(),
+            detail: e.detail().unwrap_or("").to_string(),
+        }
+    } else if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() {
+        NodeErrorKind::Connect(e.to_string())
+    } else {
+        NodeErrorKind::Protocol(e.to_string())
+    };
+    NodeError::new(label, kind)
+}

@@ -1,0 +1,160 @@
+//! Connecting to many nodes at once and loading a [`ClusterView`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
+
+use futures::future::join_all;
+
+use super::conn::{ConnectOptions, Node};
+use super::error::{NodeError, NodeErrorKind};
+use crate::addr::Target;
+use crate::model::NodeId;
+use crate::model::nodes::NodeEntry;
+use crate::model::view::{ClusterView, NodeView, Unreachable};
+
+/// Connects to every target concurrently; results in the same order.
+pub async fn connect_all(targets: &[Target], opts: &ConnectOptions) -> Vec<Result<Node, NodeError>> {
+    join_all(targets.iter().map(|t| async move {
+        let label = t.label();
+        Node::connect(t.addr, &label, t.name.as_deref(), opts).await
+    }))
+    .await
+}
+
+/// Reads everything trib needs from one node, concurrently over its connection.
+pub async fn probe(node: &Node, domain: String) -> Result<NodeView, NodeError> {
+    let info = node.info(&[]).await?;
+    if info.get("cluster_enabled") != Some("1") {
+        return Err(NodeError::new(&node.label, NodeErrorKind::NotCluster));
+    }
+    let (id, nodes, cluster_info) =
+        futures::try_join!(node.myid(), node.cluster_nodes(), node.cluster_info())?;
+    Ok(NodeView {
+        label: node.label.clone(),
+        addr: node.addr,
+        domain,
+        id,
+        nodes,
+        info,
+        cluster_info,
+    })
+}
+
+/// The failure domain given by the user, else the node's IP.
+pub fn default_domain(addr: &SocketAddr, explicit: Option<&str>) -> String {
+    explicit
+        .map(str::to_string)
+        .unwrap_or_else(|| addr.ip().to_string())
+}
+
+/// Where to reach a node that another node's view lists: its announced IP, else its hostname.
+pub fn entry_addr(e: &NodeEntry) -> Option<SocketAddr> {
+    if e.port == 0 || e.flags.noaddr {
+        return None;
+    }
+    let ip = e.ip.trim_start_matches('[').trim_end_matches(']');
+    ip.parse().ok().map(|ip| SocketAddr::new(ip, e.port))
+}
+
+/// A loaded cluster: the view plus one open connection per reachable node.
+pub struct Loaded {
+    pub view: ClusterView,
+    pub conns: BTreeMap<NodeId, Node>,
+}
+
+/// Loads a whole cluster from ENTRY targets: the first entry (in order) that answers
+/// provides the member list; every member is then connected and probed concurrently.
+/// Entries the user gave keep their label and explicit domain.
+pub async fn load_cluster(entries: &[Target], opts: &ConnectOptions) -> Result<Loaded, NodeError> {
+    let connected = connect_all(entries, opts).await;
+    let mut first_err = None;
+    let mut seed: Option<(Node, &Target)> = None;
+    let mut by_addr: HashMap<SocketAddr, (Node, Option<String>)> = HashMap::new();
+    for (res, t) in connected.into_iter().zip(entries) {
+        match res {
+            Ok(node) => {
+                if seed.is_none() {
+                    seed = Some((node.clone(), t));
+                }
+                by_addr.insert(t.addr, (node, t.domain.clone()));
+            }
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    let Some((seed, seed_target)) = seed else {
+        return Err(first_err.unwrap_or_else(|| {
+            NodeError::new("cluster", NodeErrorKind::Connect("no node given".into()))
+        }));
+    };
+    let seed_view = probe(&seed, default_domain(&seed.addr, seed_target.domain.as_deref())).await?;
+
+    // Every member that the seed knows, reached at its announced address.
+    let mut members: Vec<(Option<NodeId>, String, Option<SocketAddr>)> = Vec::new();
+    for e in &seed_view.nodes {
+        if e.id == seed_view.id || e.flags.handshake {
+            continue;
+        }
+        let addr = entry_addr(e);
+        members.push((Some(e.id.clone()), e.addr_string(), addr));
+    }
+
+    let futures = members.iter().map(|(id, label, addr)| {
+        let reuse = addr.and_then(|a| by_addr.get(&a).cloned());
+        let label = reuse
+            .as_ref()
+            .map(|(n, _)| n.label.clone())
+            .unwrap_or_else(|| label.clone());
+        async move {
+            let Some(addr) = *addr else {
+                return Err(Unreachable {
+                    label,
+                    id: id.clone(),
+                    error: "no address known (noaddr)".into(),
+                });
+            };
+            let (node, domain) = match reuse {
+                Some((n, d)) => (n, d),
+                None => match Node::connect(addr, &label, None, opts).await {
+                    Ok(n) => (n, None),
+                    Err(e) => {
+                        return Err(Unreachable {
+                            label,
+                            id: id.clone(),
+                            error: e.reason(),
+                        });
+                    }
+                },
+            };
+            match probe(&node, default_domain(&addr, domain.as_deref())).await {
+                Ok(v) => Ok((v, node)),
+                Err(e) => Err(Unreachable {
+                    label,
+                    id: id.clone(),
+                    error: e.reason(),
+                }),
+            }
+        }
+    });
+    let results = join_all(futures).await;
+
+    let mut view = ClusterView::default();
+    let mut conns = BTreeMap::new();
+    conns.insert(seed_view.id.clone(), seed);
+    view.nodes.push(seed_view);
+    for r in results {
+        match r {
+            Ok((v, node)) => {
+                if conns.contains_key(&v.id) {
+                    continue;
+                }
+                conns.insert(v.id.clone(), node);
+                view.nodes.push(v);
+            }
+            Err(u) => view.unreachable.push(u),
+        }
+    }
+    view.nodes.sort_by(|a, b| a.addr.cmp(&b.addr));
+    Ok(Loaded { view, conns })
+}

@@ -1,0 +1,140 @@
+//! TLS client configuration (rustls): CA bundle, client certificate, SNI, `--insecure`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, ring};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+
+use crate::error::TribError;
+
+/// TLS settings from the command line.
+#[derive(Clone, Debug, Default)]
+pub struct TlsOptions {
+    pub cacert: Option<PathBuf>,
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    /// Server name to send and verify instead of the node's host.
+    pub sni: Option<String>,
+    /// Accept any server certificate.
+    pub insecure: bool,
+}
+
+fn bad(msg: String) -> TribError {
+    TribError::BadInput(msg)
+}
+
+/// Builds the rustls client configuration once, for every node.
+pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, TribError> {
+    let provider = Arc::new(ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad(format!("TLS: {e}")))?;
+    let builder = if opts.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider)))
+    } else {
+        let mut roots = RootCertStore::empty();
+        match &opts.cacert {
+            Some(path) => {
+                let certs = CertificateDer::pem_file_iter(path)
+                    .map_err(|e| bad(format!("--cacert {}: {e}", path.display())))?;
+                for cert in certs {
+                    let cert = cert.map_err(|e| bad(format!("--cacert {}: {e}", path.display())))?;
+                    roots
+                        .add(cert)
+                        .map_err(|e| bad(format!("--cacert {}: {e}", path.display())))?;
+                }
+            }
+            None => {
+                let native = rustls_native_certs::load_native_certs();
+                for cert in native.certs {
+                    let _ = roots.add(cert);
+                }
+            }
+        }
+        builder.with_root_certificates(roots)
+    };
+    let config = match (&opts.cert, &opts.key) {
+        (Some(cert), Some(key)) => {
+            let chain = CertificateDer::pem_file_iter(cert)
+                .map_err(|e| bad(format!("--cert {}: {e}", cert.display())))?
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| bad(format!("--cert {}: {e}", cert.display())))?;
+            let key_der = PrivateKeyDer::from_pem_file(key)
+                .map_err(|e| bad(format!("--key {}: {e}", key.display())))?;
+            builder
+                .with_client_auth_cert(chain, key_der)
+                .map_err(|e| bad(format!("--cert/--key: {e}")))?
+        }
+        (None, None) => builder.with_no_client_auth(),
+        _ => return Err(bad("--cert and --key go together".into())),
+    };
+    Ok(Arc::new(config))
+}
+
+/// The server name for a node: `--sni`, else its DNS name, else its IP.
+pub fn server_name(
+    sni: Option<&str>,
+    host_name: Option<&str>,
+    ip: std::net::IpAddr,
+) -> Result<ServerName<'static>, TribError> {
+    match sni.or(host_name) {
+        Some(name) => ServerName::try_from(name.to_string())
+            .map_err(|e| bad(format!("TLS server name {name}: {e}"))),
+        None => Ok(ServerName::IpAddress(ip.into())),
+    }
+}
+
+/// `--insecure`: accepts any certificate but still checks handshake signatures.
+#[derive(Debug)]
+struct AcceptAnyCert(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCert {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}

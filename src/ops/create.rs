@@ -1,0 +1,188 @@
+//! Applying a create plan: slots, config epochs, MEET, replicas, then waiting until
+//! every node agrees and reports `cluster_state:ok`.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use futures::future::{join_all, try_join_all};
+use thiserror::Error;
+
+use super::Reporter;
+use super::wait::{Converged, WaitTimeout, wait_converged};
+use crate::cluster::{Node, NodeError};
+use crate::model::NodeId;
+use crate::plan::create::{CreatePlan, CreateStep};
+
+#[derive(Debug, Error)]
+pub enum CreateError {
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    #[error(transparent)]
+    Timeout(#[from] WaitTimeout),
+}
+
+/// A node ready for the create: its connection and the facts the steps need.
+#[derive(Clone, Debug)]
+pub struct CreateTarget {
+    pub node: Node,
+    pub id: NodeId,
+    pub bus_port: u16,
+    /// Redis ≥ 7 (ADDSLOTSRANGE).
+    pub has_addslotsrange: bool,
+}
+
+/// Timings of the phases, for the report.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct CreateTimings {
+    pub configure_ms: u128,
+    pub join_ms: u128,
+    pub replicate_ms: u128,
+    pub converge_ms: u128,
+}
+
+/// Applies `plan` to `targets` (indexed like the plan). `timeout` bounds every wait.
+pub async fn apply(
+    plan: &CreatePlan,
+    targets: &[CreateTarget],
+    timeout: Duration,
+    reporter: &dyn Reporter,
+) -> Result<CreateTimings, CreateError> {
+    let mut timings = CreateTimings::default();
+    let t0 = Instant::now();
+
+    // 1. Slots and config epochs: independent per node, all at once.
+    let configure: Vec<_> = plan
+        .steps
+        .iter()
+        .filter_map(|step| match step {
+            CreateStep::AddSlots { node, slots } => {
+                let t = &targets[*node];
+                let mut cmd;
+                if t.has_addslotsrange {
+                    cmd = redis::cmd("CLUSTER");
+                    cmd.arg("ADDSLOTSRANGE");
+                    for r in slots {
+                        cmd.arg(r.start).arg(r.end);
+                    }
+                } else {
+                    cmd = redis::cmd("CLUSTER");
+                    cmd.arg("ADDSLOTS");
+                    for r in slots {
+                        for s in r.start..=r.end {
+                            cmd.arg(s);
+                        }
+                    }
+                }
+                Some((t, cmd))
+            }
+            CreateStep::SetConfigEpoch { node, epoch } => {
+                let mut cmd = redis::cmd("CLUSTER");
+                cmd.arg("SET-CONFIG-EPOCH").arg(*epoch);
+                Some((&targets[*node], cmd))
+            }
+            _ => None,
+        })
+        .collect();
+    if !configure.is_empty() {
+        reporter.step("Assigning slots and config epochs");
+        try_join_all(configure.iter().map(|(t, cmd)| t.node.ok(cmd))).await?;
+    }
+    timings.configure_ms = t0.elapsed().as_millis();
+
+    // 2. MEET: every node is introduced by its resolved IP and the bus port it reports.
+    let t1 = Instant::now();
+    let meets: Vec<(&CreateTarget, &CreateTarget)> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            CreateStep::Meet { node, peer } => Some((&targets[*node], &targets[*peer])),
+            _ => None,
+        })
+        .collect();
+    if !meets.is_empty() {
+        reporter.step(&format!("Joining {} nodes (CLUSTER MEET)", targets.len()));
+        try_join_all(meets.iter().map(|(a, b)| {
+            let mut cmd = redis::cmd("CLUSTER");
+            cmd.arg("MEET")
+                .arg(b.node.addr.ip().to_string())
+                .arg(b.node.addr.port())
+                .arg(b.bus_port);
+            async move { a.node.ok(&cmd).await }
+        }))
+        .await?;
+    }
+    let all_nodes: Vec<Node> = targets.iter().map(|t| t.node.clone()).collect();
+    let ids: BTreeSet<NodeId> = targets.iter().map(|t| t.id.clone()).collect();
+    let replicate: Vec<(&CreateTarget, &CreateTarget)> = plan
+        .steps
+        .iter()
+        .filter_map(|s| match s {
+            CreateStep::Replicate { replica, master } => Some((&targets[*replica], &targets[*master])),
+            _ => None,
+        })
+        .collect();
+    if !replicate.is_empty() {
+        // A replica can only be attached once it knows its master.
+        wait_converged(
+            &all_nodes,
+            &ids,
+            Converged {
+                slots_agree: false,
+                state_ok: false,
+            },
+            "nodes to know each other",
+            timeout,
+            reporter,
+        )
+        .await?;
+    }
+    timings.join_ms = t1.elapsed().as_millis();
+
+    // 3. Replicas, retried while the master is still unknown to them.
+    let t2 = Instant::now();
+    if !replicate.is_empty() {
+        reporter.step(&format!("Attaching {} replicas", replicate.len()));
+        let results = join_all(replicate.iter().map(|(r, m)| attach(r, m, timeout))).await;
+        for r in results {
+            r?;
+        }
+    }
+    timings.replicate_ms = t2.elapsed().as_millis();
+
+    // 4. Agreement and cluster_state:ok everywhere.
+    let t3 = Instant::now();
+    wait_converged(
+        &all_nodes,
+        &ids,
+        Converged {
+            slots_agree: true,
+            state_ok: true,
+        },
+        "every node to agree and report cluster_state:ok",
+        timeout,
+        reporter,
+    )
+    .await?;
+    timings.converge_ms = t3.elapsed().as_millis();
+    Ok(timings)
+}
+
+async fn attach(
+    replica: &CreateTarget,
+    master: &CreateTarget,
+    timeout: Duration,
+) -> Result<(), CreateError> {
+    let mut cmd = redis::cmd("CLUSTER");
+    cmd.arg("REPLICATE").arg(master.id.as_str());
+    let start = Instant::now();
+    loop {
+        match replica.node.ok(&cmd).await {
+            Ok(()) => return Ok(()),
+            // "ERR Unknown node": gossip has not reached it yet.
+            Err(e) if e.server_code() == Some("ERR") && start.elapsed() < timeout => {
+                tokio::time::sleep(super::wait::POLL).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}

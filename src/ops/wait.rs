@@ -1,0 +1,153 @@
+//! Waiting for the cluster to converge: polls every few tens of milliseconds, always
+//! under a deadline, reporting what it still waits for.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use futures::future::join_all;
+use thiserror::Error;
+
+use super::Reporter;
+use crate::cluster::Node;
+use crate::model::{NodeEntry, NodeId, SLOT_COUNT, SlotSet};
+
+/// How often to poll.
+pub const POLL: Duration = Duration::from_millis(25);
+
+#[derive(Debug, Error)]
+#[error("timed out after {secs:.1}s waiting for {what}; still waiting for: {missing}")]
+pub struct WaitTimeout {
+    pub what: String,
+    pub secs: f64,
+    pub missing: String,
+}
+
+/// One poll's outcome: how many of `total` are ready, and the names of the others.
+pub struct Progress {
+    pub total: usize,
+    pub missing: Vec<String>,
+}
+
+impl Progress {
+    pub fn ready(&self) -> bool {
+        self.missing.is_empty()
+    }
+}
+
+/// Polls `check` until it reports nothing missing, or the deadline passes.
+pub async fn poll_until<F, Fut>(
+    what: &str,
+    timeout: Duration,
+    reporter: &dyn Reporter,
+    mut check: F,
+) -> Result<Duration, WaitTimeout>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Progress>,
+{
+    let start = Instant::now();
+    loop {
+        let p = check().await;
+        let done = p.total.saturating_sub(p.missing.len());
+        if p.ready() {
+            reporter.finish("");
+            return Ok(start.elapsed());
+        }
+        let missing = summarize(&p.missing);
+        if start.elapsed() >= timeout {
+            reporter.finish("");
+            return Err(WaitTimeout {
+                what: what.to_string(),
+                secs: start.elapsed().as_secs_f64(),
+                missing,
+            });
+        }
+        reporter.progress(what, done, p.total, &missing);
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+fn summarize(items: &[String]) -> String {
+    const SHOW: usize = 4;
+    if items.len() <= SHOW {
+        items.join(", ")
+    } else {
+        format!("{} and {} more", items[..SHOW].join(", "), items.len() - SHOW)
+    }
+}
+
+/// What a node must see for the cluster to count as converged.
+#[derive(Clone, Copy, Debug)]
+pub struct Converged {
+    /// Every slot has an owner in its view, the same as everyone else's.
+    pub slots_agree: bool,
+    /// `cluster_state:ok`.
+    pub state_ok: bool,
+}
+
+/// Waits until every node knows every ID in `ids` (handshakes finished) and, as asked,
+/// agrees on the slot map and reports `cluster_state:ok`.
+pub async fn wait_converged(
+    nodes: &[Node],
+    ids: &BTreeSet<NodeId>,
+    want: Converged,
+    what: &str,
+    timeout: Duration,
+    reporter: &dyn Reporter,
+) -> Result<Duration, WaitTimeout> {
+    poll_until(what, timeout, reporter, || async {
+        let views = join_all(nodes.iter().map(|n| async move {
+            let entries = n.cluster_nodes().await.ok();
+            let state_ok = if want.state_ok {
+                n.cluster_info()
+                    .await
+                    .ok()
+                    .is_some_and(|i| i.get("cluster_state") == Some("ok"))
+            } else {
+                true
+            };
+            (entries, state_ok)
+        }))
+        .await;
+        let reference = views
+            .iter()
+            .find_map(|(e, _)| e.as_ref())
+            .map(|e| slot_owners(e));
+        let missing = nodes
+            .iter()
+            .zip(&views)
+            .filter(|(_, (entries, state_ok))| {
+                let Some(entries) = entries else { return true };
+                let knows_all = ids.iter().all(|id| {
+                    entries
+                        .iter()
+                        .any(|e| &e.id == id && !e.flags.handshake && !e.flags.noaddr && !e.is_failing())
+                });
+                let slots_ok = !want.slots_agree || {
+                    let owners = slot_owners(entries);
+                    owners.iter().map(|(_, s)| s.len()).sum::<usize>() == SLOT_COUNT as usize
+                        && Some(&owners) == reference.as_ref()
+                };
+                !(knows_all && slots_ok && *state_ok)
+            })
+            .map(|(n, _)| n.label.clone())
+            .collect();
+        Progress {
+            total: nodes.len(),
+            missing,
+        }
+    })
+    .await
+}
+
+/// One node's view of slot ownership: each master with slots and its slots, by ID.
+pub fn slot_owners(entries: &[NodeEntry]) -> Vec<(&NodeId, &SlotSet)> {
+    let mut owners: Vec<(&NodeId, &SlotSet)> = entries
+        .iter()
+        .filter(|e| e.flags.master && !e.slots.is_empty())
+        .map(|e| (&e.id, &e.slots))
+        .collect();
+    owners.sort_by(|a, b| a.0.cmp(b.0));
+    owners
+}

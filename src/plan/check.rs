@@ -1,0 +1,429 @@
+//! Findings about a loaded cluster: errors (it is broken now) and warnings (it is
+//! fragile). Pure: works on a [`ClusterView`] and optional deep-scan data.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::model::view::ClusterView;
+use crate::model::{NodeEntry, NodeId, SLOT_COUNT, SlotSet};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One finding. `kind` is a stable machine-readable name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub kind: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slots: Option<String>,
+}
+
+impl Problem {
+    fn error(kind: &'static str, message: String, nodes: Vec<String>) -> Problem {
+        Problem {
+            kind,
+            severity: Severity::Error,
+            message,
+            nodes,
+            slots: None,
+        }
+    }
+
+    fn warning(kind: &'static str, message: String, nodes: Vec<String>) -> Problem {
+        Problem {
+            kind,
+            severity: Severity::Warning,
+            message,
+            nodes,
+            slots: None,
+        }
+    }
+
+    fn with_slots(mut self, slots: &SlotSet) -> Problem {
+        self.slots = Some(slots.to_string());
+        self
+    }
+}
+
+/// Keys found per master by a deep scan: the slots in which each master holds keys.
+pub type DeepScan = BTreeMap<NodeId, SlotSet>;
+
+/// How a node is named in messages: its label when reached, else its announced address.
+fn name_of(view: &ClusterView, id: &NodeId) -> String {
+    if let Some(n) = view.node(id) {
+        return n.label.clone();
+    }
+    view.nodes
+        .iter()
+        .flat_map(|v| v.nodes.iter())
+        .find(|e| &e.id == id)
+        .map(|e| format!("{} ({})", e.addr_string(), id.short()))
+        .unwrap_or_else(|| id.short().to_string())
+}
+
+/// The slots each master claims for itself, by ID (from the masters' own entries).
+pub fn claimed_slots(view: &ClusterView) -> BTreeMap<NodeId, SlotSet> {
+    view.nodes
+        .iter()
+        .filter_map(|v| v.myself().filter(|m| m.flags.master).map(|m| (v.id.clone(), m.slots.clone())))
+        .filter(|(_, s)| !s.is_empty())
+        .collect()
+}
+
+/// The cluster's membership by consensus: every entry, taken from the node's own view
+/// when reached, else from the first view that lists it.
+pub fn members(view: &ClusterView) -> BTreeMap<NodeId, NodeEntry> {
+    let mut out = BTreeMap::new();
+    for v in &view.nodes {
+        if let Some(m) = v.myself() {
+            out.insert(v.id.clone(), m.clone());
+        }
+    }
+    for v in &view.nodes {
+        for e in &v.nodes {
+            if !e.flags.handshake {
+                out.entry(e.id.clone()).or_insert_with(|| e.clone());
+            }
+        }
+    }
+    out
+}
+
+/// Everything `check` reports.
+pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
+    let mut p = Vec::new();
+
+    for u in &view.unreachable {
+        p.push(Problem::error(
+            "unreachable",
+            format!("{}: {}", u.label, u.error),
+            vec![u.label.clone()],
+        ));
+    }
+
+    // Flags as others see them.
+    let mut flagged: BTreeMap<(&'static str, NodeId), BTreeSet<String>> = BTreeMap::new();
+    for v in &view.nodes {
+        for e in v.nodes.iter() {
+            let kind = if e.flags.fail {
+                "node_failed"
+            } else if e.flags.pfail {
+                "node_pfail"
+            } else if e.flags.handshake {
+                "handshake"
+            } else if e.flags.noaddr {
+                "noaddr"
+            } else {
+                continue;
+            };
+            flagged.entry((kind, e.id.clone())).or_default().insert(v.label.clone());
+        }
+    }
+    for ((kind, id), seen_by) in &flagged {
+        let what = match *kind {
+            "node_failed" => "is marked failed (fail)",
+            "node_pfail" => "is suspected failed (fail?)",
+            "handshake" => "is still in handshake",
+            _ => "has no address (noaddr)",
+        };
+        let name = name_of(view, id);
+        p.push(Problem::error(
+            kind,
+            format!("{name} {what} in the view of {} node(s)", seen_by.len()),
+            vec![name],
+        ));
+    }
+
+    // Every reachable node's own state.
+    for v in &view.nodes {
+        if !v.cluster_state_ok() {
+            p.push(Problem::error(
+                "cluster_state",
+                format!(
+                    "{}: cluster_state is {}",
+                    v.label,
+                    v.cluster_info.get("cluster_state").unwrap_or("unknown")
+                ),
+                vec![v.label.clone()],
+            ));
+        }
+        if let Some(me) = v.myself() {
+            for (slot, to) in &me.migrating {
+                p.push(Problem::error(
+                    "open_slot",
+                    format!("{}: slot {slot} is migrating to {}", v.label, name_of(view, to)),
+                    vec![v.label.clone()],
+                ));
+            }
+            for (slot, from) in &me.importing {
+                p.push(Problem::error(
+                    "open_slot",
+                    format!("{}: slot {slot} is importing from {}", v.label, name_of(view, from)),
+                    vec![v.label.clone()],
+                ));
+            }
+        }
+    }
+
+    // Do the views agree on who owns what, and on who is a member?
+    let signature = |entries: &[NodeEntry]| -> Vec<(NodeId, SlotSet)> {
+        let mut s: Vec<(NodeId, SlotSet)> = entries
+            .iter()
+            .filter(|e| e.flags.master && !e.slots.is_empty())
+            .map(|e| (e.id.clone(), e.slots.clone()))
+            .collect();
+        s.sort_by(|a, b| a.0.cmp(&b.0));
+        s
+    };
+    let mut groups: Vec<(Vec<(NodeId, SlotSet)>, Vec<String>)> = Vec::new();
+    for v in &view.nodes {
+        let sig = signature(&v.nodes);
+        match groups.iter_mut().find(|(s, _)| *s == sig) {
+            Some((_, names)) => names.push(v.label.clone()),
+            None => groups.push((sig, vec![v.label.clone()])),
+        }
+    }
+    if groups.len() > 1 {
+        groups.sort_by_key(|(_, names)| std::cmp::Reverse(names.len()));
+        let odd: Vec<String> = groups.iter().skip(1).flat_map(|(_, n)| n.clone()).collect();
+        p.push(Problem::error(
+            "views_disagree",
+            format!(
+                "nodes disagree about the slot map: {} see it differently from the other {}",
+                odd.join(", "),
+                groups[0].1.len()
+            ),
+            odd,
+        ));
+    }
+    let all_ids: BTreeSet<NodeId> = members(view).into_keys().collect();
+    for v in &view.nodes {
+        let known: BTreeSet<NodeId> = v
+            .nodes
+            .iter()
+            .filter(|e| !e.flags.handshake)
+            .map(|e| e.id.clone())
+            .collect();
+        let missing: Vec<String> = all_ids.difference(&known).map(|id| name_of(view, id)).collect();
+        if !missing.is_empty() {
+            p.push(Problem::error(
+                "views_disagree",
+                format!("{} does not know {}", v.label, missing.join(", ")),
+                vec![v.label.clone()],
+            ));
+        }
+    }
+
+    // Coverage and double claims.
+    let claims = claimed_slots(view);
+    let mut covered = SlotSet::new();
+    let mut doubled = SlotSet::new();
+    for slots in claims.values() {
+        doubled.union_with(&covered.intersection(slots));
+        covered.union_with(slots);
+    }
+    // Slots owned by unreachable masters count as covered when the views say so.
+    let members = members(view);
+    for (id, e) in &members {
+        if view.node(id).is_none() && e.flags.master && !e.is_failing() {
+            covered.union_with(&e.slots);
+        }
+    }
+    let uncovered = covered.complement();
+    if !uncovered.is_empty() {
+        p.push(
+            Problem::error(
+                "slots_uncovered",
+                format!(
+                    "{} of {SLOT_COUNT} slots have no owner: {uncovered}",
+                    uncovered.len()
+                ),
+                vec![],
+            )
+            .with_slots(&uncovered),
+        );
+    }
+    if !doubled.is_empty() {
+        let owners: Vec<String> = claims
+            .iter()
+            .filter(|(_, s)| !s.intersection(&doubled).is_empty())
+            .map(|(id, _)| name_of(view, id))
+            .collect();
+        p.push(
+            Problem::error(
+                "multiple_owners",
+                format!("slots {doubled} are claimed by several masters: {}", owners.join(", ")),
+                owners,
+            )
+            .with_slots(&doubled),
+        );
+    }
+
+    if let Some(deep) = deep {
+        let mut holders: BTreeMap<u16, Vec<&NodeId>> = BTreeMap::new();
+        for (id, with_keys) in deep {
+            let own = claims.get(id).cloned().unwrap_or_default();
+            let stray = with_keys.difference(&own);
+            if !stray.is_empty() {
+                let name = name_of(view, id);
+                p.push(
+                    Problem::error(
+                        "keys_in_unowned_slots",
+                        format!("{name} holds keys in slots it does not own: {stray}"),
+                        vec![name],
+                    )
+                    .with_slots(&stray),
+                );
+            }
+            for s in with_keys.iter() {
+                holders.entry(s).or_default().push(id);
+            }
+        }
+        let mut multi = SlotSet::new();
+        for (s, ids) in &holders {
+            if ids.len() > 1 {
+                multi.insert(*s);
+            }
+        }
+        if !multi.is_empty() {
+            p.push(
+                Problem::error(
+                    "keys_on_several_masters",
+                    format!("slots {multi} have keys on several masters"),
+                    vec![],
+                )
+                .with_slots(&multi),
+            );
+        }
+    }
+
+    // Warnings: fragility.
+    let masters: Vec<(&NodeId, &NodeEntry)> = members
+        .iter()
+        .filter(|(_, e)| e.flags.master && !e.slots.is_empty() && !e.flags.fail)
+        .collect();
+    let replica_count = |id: &NodeId| {
+        members
+            .values()
+            .filter(|e| e.master_id.as_ref() == Some(id) && !e.flags.fail)
+            .count()
+    };
+    let most = masters.iter().map(|(id, _)| replica_count(id)).max().unwrap_or(0);
+    for (id, _) in &masters {
+        let n = replica_count(id);
+        if n < most {
+            let name = name_of(view, id);
+            p.push(Problem::warning(
+                "replicas_uneven",
+                format!("{name} has {n} replica(s), others have {most}"),
+                vec![name],
+            ));
+        }
+    }
+    for v in &view.nodes {
+        let Some(master) = v.myself().and_then(|m| m.master_id.as_ref()) else {
+            continue;
+        };
+        if let Some(md) = view.domain_of(master)
+            && md == v.domain
+        {
+            p.push(Problem::warning(
+                "replica_same_domain",
+                format!(
+                    "{} is a replica of {} in the same failure domain {}",
+                    v.label,
+                    name_of(view, master),
+                    v.domain
+                ),
+                vec![v.label.clone(), name_of(view, master)],
+            ));
+        }
+    }
+    for loss in domain_losses(view) {
+        p.push(Problem::warning(
+            "domain_single_point_of_failure",
+            format!("losing failure domain {} would stop the cluster: {}", loss.domain, loss.reason),
+            loss.nodes,
+        ));
+    }
+
+    p.sort_by(|a, b| a.severity.cmp(&b.severity));
+    p
+}
+
+/// A failure domain whose loss alone would stop the cluster.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DomainLoss {
+    pub domain: String,
+    pub reason: String,
+    pub nodes: Vec<String>,
+}
+
+/// Domains whose loss would stop the cluster: all copies of some slots live there, or
+/// it holds at least half of the masters, leaving no majority to elect replicas.
+pub fn domain_losses(view: &ClusterView) -> Vec<DomainLoss> {
+    let members = members(view);
+    let domain_of = |id: &NodeId| view.domain_of(id).map(str::to_string);
+    let masters: Vec<(&NodeId, &NodeEntry)> = members
+        .iter()
+        .filter(|(_, e)| e.flags.master && !e.slots.is_empty() && !e.flags.fail)
+        .collect();
+    if masters.is_empty() {
+        return Vec::new();
+    }
+    let mut domains: BTreeSet<String> = BTreeSet::new();
+    for v in &view.nodes {
+        domains.insert(v.domain.clone());
+    }
+    let mut out = Vec::new();
+    for d in domains {
+        let in_d = |id: &NodeId| domain_of(id).as_deref() == Some(d.as_str());
+        let lost_masters: Vec<&NodeId> = masters.iter().map(|(id, _)| *id).filter(|id| in_d(id)).collect();
+        let mut reasons = Vec::new();
+        let mut lost_slots = SlotSet::new();
+        for (id, e) in &masters {
+            if !in_d(id) {
+                continue;
+            }
+            let survivor = members.iter().any(|(rid, r)| {
+                r.master_id.as_ref() == Some(*id) && !r.flags.fail && !in_d(rid) && domain_of(rid).is_some()
+            });
+            if !survivor {
+                lost_slots.union_with(&e.slots);
+            }
+        }
+        if !lost_slots.is_empty() {
+            reasons.push(format!("every copy of slots {lost_slots} is there"));
+        }
+        if lost_masters.len() * 2 >= masters.len() && lost_masters.len() > 0 && lost_slots.is_empty() {
+            reasons.push(format!(
+                "it holds {} of {} masters, so no majority is left to promote replicas",
+                lost_masters.len(),
+                masters.len()
+            ));
+        }
+        if !reasons.is_empty() {
+            let nodes = view
+                .nodes
+                .iter()
+                .filter(|v| v.domain == d)
+                .map(|v| v.label.clone())
+                .collect();
+            out.push(DomainLoss {
+                domain: d,
+                reason: reasons.join("; "),
+                nodes,
+            });
+        }
+    }
+    out
+}

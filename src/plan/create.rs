@@ -1,0 +1,366 @@
+//! The `create` plan: placement plus the steps still needed, computed from the nodes'
+//! current state. The same node list always yields the same layout, so re-running
+//! `create` on a cluster it made changes nothing, and a half-done create is completed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+
+use serde::Serialize;
+
+use super::placement::{Placement, PlacementError, PlacementNode, plan_placement};
+use crate::model::{NodeId, SLOT_COUNT, SlotRange, SlotSet};
+
+/// What trib read from one node before planning.
+#[derive(Clone, Debug)]
+pub struct CreateNodeState {
+    pub label: String,
+    /// The address trib reached it at: the address other nodes are told to MEET.
+    pub addr: SocketAddr,
+    /// Cluster bus port, as the node reports it.
+    pub bus_port: u16,
+    pub id: NodeId,
+    pub domain: String,
+    /// Slots the node says it owns.
+    pub own_slots: SlotSet,
+    /// Other nodes in its view (handshakes excluded).
+    pub known: BTreeSet<NodeId>,
+    /// Its master when it is a replica.
+    pub master_id: Option<NodeId>,
+    pub config_epoch: u64,
+    pub keys: u64,
+}
+
+/// Where the cluster stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CreateStatus {
+    /// Every node empty and alone: a new cluster.
+    New,
+    /// A create was started on these nodes and is not finished: complete it.
+    Resume,
+    /// These nodes already form a complete cluster: nothing to do.
+    AlreadyCreated,
+}
+
+/// One change to make.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum CreateStep {
+    AddSlots { node: usize, slots: Vec<SlotRange> },
+    SetConfigEpoch { node: usize, epoch: u64 },
+    Meet { node: usize, peer: usize },
+    Replicate { replica: usize, master: usize },
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CreatePlan {
+    pub status: CreateStatus,
+    pub placement: Placement,
+    pub steps: Vec<CreateStep>,
+}
+
+/// Why create refuses; each names a node (by index) and says why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    Placement(PlacementError),
+    Node { node: usize, reason: String },
+}
+
+fn refuse(node: usize, reason: impl Into<String>) -> Refusal {
+    Refusal::Node {
+        node,
+        reason: reason.into(),
+    }
+}
+
+/// Plans a create over `nodes` (in the user's order) with `replicas` per master.
+pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreatePlan, Vec<Refusal>> {
+    let placement_input: Vec<PlacementNode> = nodes
+        .iter()
+        .map(|n| PlacementNode {
+            label: n.label.clone(),
+            domain: n.domain.clone(),
+        })
+        .collect();
+    let placement = plan_placement(&placement_input, replicas).map_err(|e| vec![Refusal::Placement(e)])?;
+
+    let ids: BTreeSet<&NodeId> = nodes.iter().map(|n| &n.id).collect();
+    let index_of: BTreeMap<&NodeId, usize> = nodes.iter().enumerate().map(|(i, n)| (&n.id, i)).collect();
+    let mut refusals = Vec::new();
+
+    // Membership in some other cluster, and data on nodes that own nothing.
+    for (i, n) in nodes.iter().enumerate() {
+        if let Some(foreign) = n.known.iter().find(|k| !ids.contains(k)) {
+            refusals.push(refuse(
+                i,
+                format!(
+                    "already knows node {} which is not in this create: it belongs to another cluster (CLUSTER RESET it if that is intended)",
+                    foreign.short()
+                ),
+            ));
+        } else if n.keys > 0 && n.own_slots.is_empty() {
+            refusals.push(refuse(
+                i,
+                format!("is not empty: it holds {} key(s); create needs empty nodes", n.keys),
+            ));
+        }
+    }
+    if !refusals.is_empty() {
+        return Err(refusals);
+    }
+
+    let fresh = nodes
+        .iter()
+        .all(|n| n.own_slots.is_empty() && n.known.is_empty() && n.master_id.is_none());
+    if fresh {
+        let mut steps = Vec::new();
+        for g in &placement.masters {
+            steps.push(CreateStep::AddSlots {
+                node: g.master,
+                slots: vec![g.slots],
+            });
+        }
+        for i in 0..nodes.len() {
+            steps.push(CreateStep::SetConfigEpoch {
+                node: i,
+                epoch: i as u64 + 1,
+            });
+        }
+        for j in 1..nodes.len() {
+            steps.push(CreateStep::Meet { node: 0, peer: j });
+        }
+        for g in &placement.masters {
+            for &r in &g.replicas {
+                steps.push(CreateStep::Replicate {
+                    replica: r,
+                    master: g.master,
+                });
+            }
+        }
+        return Ok(CreatePlan {
+            status: CreateStatus::New,
+            placement,
+            steps,
+        });
+    }
+
+    // Slot ownership must be consistent.
+    let mut owner: Vec<Option<usize>> = vec![None; SLOT_COUNT as usize];
+    for (i, n) in nodes.iter().enumerate() {
+        for s in n.own_slots.iter() {
+            match owner[s as usize] {
+                Some(o) => {
+                    refusals.push(refuse(
+                        i,
+                        format!("claims slot {s}, which {} also claims", nodes[o].label),
+                    ));
+                    break;
+                }
+                None => owner[s as usize] = Some(i),
+            }
+        }
+    }
+    if !refusals.is_empty() {
+        return Err(refusals);
+    }
+
+    let covered = owner.iter().all(Option::is_some);
+    let all_know_all = nodes
+        .iter()
+        .all(|n| ids.iter().all(|id| *id == &n.id || n.known.contains(*id)));
+    let roles_done = nodes
+        .iter()
+        .all(|n| !n.own_slots.is_empty() || n.master_id.as_ref().is_some_and(|m| ids.contains(m)));
+    if covered && all_know_all && roles_done {
+        return Ok(CreatePlan {
+            status: CreateStatus::AlreadyCreated,
+            placement,
+            steps: Vec::new(),
+        });
+    }
+
+    // A create in progress: it must be this create's layout.
+    let mut planned_master_of: Vec<Option<usize>> = vec![None; nodes.len()];
+    for g in &placement.masters {
+        for &r in &g.replicas {
+            planned_master_of[r] = Some(g.master);
+        }
+    }
+    for g in &placement.masters {
+        let planned = SlotSet::from_ranges([g.slots]);
+        let extra = nodes[g.master].own_slots.difference(&planned);
+        if !extra.is_empty() {
+            refusals.push(refuse(
+                g.master,
+                format!(
+                    "owns slots {extra} that this create assigns elsewhere: it was set up by another create (different node list or tool)"
+                ),
+            ));
+        }
+    }
+    for (i, n) in nodes.iter().enumerate() {
+        if planned_master_of[i].is_some() && !n.own_slots.is_empty() {
+            refusals.push(refuse(
+                i,
+                format!(
+                    "owns slots {} but this create makes it a replica: it was set up by another create",
+                    n.own_slots
+                ),
+            ));
+        }
+    }
+    if !refusals.is_empty() {
+        return Err(refusals);
+    }
+
+    let mut steps = Vec::new();
+    for g in &placement.masters {
+        let planned = SlotSet::from_ranges([g.slots]);
+        let missing = planned.difference(&nodes[g.master].own_slots);
+        if !missing.is_empty() {
+            steps.push(CreateStep::AddSlots {
+                node: g.master,
+                slots: missing.ranges(),
+            });
+        }
+    }
+    for (i, n) in nodes.iter().enumerate() {
+        if n.known.is_empty() && n.config_epoch == 0 {
+            steps.push(CreateStep::SetConfigEpoch {
+                node: i,
+                epoch: i as u64 + 1,
+            });
+        }
+    }
+    let hub = &nodes[0];
+    for (j, n) in nodes.iter().enumerate().skip(1) {
+        if !hub.known.contains(&n.id) || !n.known.contains(&hub.id) {
+            steps.push(CreateStep::Meet { node: 0, peer: j });
+        }
+    }
+    for (r, n) in nodes.iter().enumerate() {
+        let Some(m) = planned_master_of[r] else {
+            continue;
+        };
+        match &n.master_id {
+            // Already a replica of a member (maybe of a promoted replica): leave it.
+            Some(current) if index_of.contains_key(current) => {}
+            _ => steps.push(CreateStep::Replicate { replica: r, master: m }),
+        }
+    }
+    Ok(CreatePlan {
+        status: CreateStatus::Resume,
+        placement,
+        steps,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(i: usize) -> NodeId {
+        NodeId::parse(&format!("{:040x}", i + 1)).unwrap()
+    }
+
+    fn empty(n: usize) -> Vec<CreateNodeState> {
+        (0..n)
+            .map(|i| CreateNodeState {
+                label: format!("10.0.0.{i}:6379"),
+                addr: format!("10.0.0.{i}:6379").parse().unwrap(),
+                bus_port: 16379,
+                id: id(i),
+                domain: format!("10.0.0.{i}"),
+                own_slots: SlotSet::new(),
+                known: BTreeSet::new(),
+                master_id: None,
+                config_epoch: 0,
+                keys: 0,
+            })
+            .collect()
+    }
+
+    /// Applies a plan's steps to the modelled state, as the servers would.
+    fn apply(nodes: &mut [CreateNodeState], plan: &CreatePlan) {
+        for step in &plan.steps {
+            match step {
+                CreateStep::AddSlots { node, slots } => {
+                    for r in slots {
+                        nodes[*node].own_slots.insert_range(*r);
+                    }
+                }
+                CreateStep::SetConfigEpoch { node, epoch } => nodes[*node].config_epoch = *epoch,
+                CreateStep::Meet { .. } => {}
+                CreateStep::Replicate { replica, master } => {
+                    nodes[*replica].master_id = Some(nodes[*master].id.clone())
+                }
+            }
+        }
+        // Gossip: everyone learns everyone.
+        let all: BTreeSet<NodeId> = nodes.iter().map(|n| n.id.clone()).collect();
+        for n in nodes.iter_mut() {
+            n.known = all.iter().filter(|i| **i != n.id).cloned().collect();
+        }
+    }
+
+    #[test]
+    fn new_then_already_created() {
+        let mut nodes = empty(6);
+        let plan = plan_create(&nodes, 1).unwrap();
+        assert_eq!(plan.status, CreateStatus::New);
+        apply(&mut nodes, &plan);
+        let again = plan_create(&nodes, 1).unwrap();
+        assert_eq!(again.status, CreateStatus::AlreadyCreated);
+        assert!(again.steps.is_empty());
+    }
+
+    #[test]
+    fn half_done_is_completed() {
+        let mut nodes = empty(6);
+        let plan = plan_create(&nodes, 1).unwrap();
+        // Only the slot assignments of the first master happened.
+        let first = plan.steps[0].clone();
+        let partial = CreatePlan {
+            steps: vec![first],
+            ..plan.clone()
+        };
+        apply(&mut nodes, &partial);
+        for n in nodes.iter_mut() {
+            n.known.clear();
+        }
+        let resume = plan_create(&nodes, 1).unwrap();
+        assert_eq!(resume.status, CreateStatus::Resume);
+        assert!(!resume.steps.contains(&plan.steps[0]));
+        apply(&mut nodes, &resume);
+        assert_eq!(plan_create(&nodes, 1).unwrap().status, CreateStatus::AlreadyCreated);
+    }
+
+    #[test]
+    fn refuses_foreign_members_and_data() {
+        let mut nodes = empty(6);
+        nodes[2].keys = 3;
+        nodes[4].known.insert(id(99));
+        let err = plan_create(&nodes, 1).unwrap_err();
+        assert_eq!(err.len(), 2);
+        assert!(matches!(&err[0], Refusal::Node { node: 2, reason } if reason.contains("3 key")));
+        assert!(matches!(&err[1], Refusal::Node { node: 4, reason } if reason.contains("another cluster")));
+    }
+
+    #[test]
+    fn refuses_other_layout() {
+        let mut nodes = empty(6);
+        // A single-node cluster owning every slot on node 3 (a replica in our plan).
+        nodes[3].own_slots = SlotSet::full();
+        let err = plan_create(&nodes, 1).unwrap_err();
+        assert!(err.iter().any(|r| matches!(r, Refusal::Node { node: 3, .. })));
+    }
+
+    #[test]
+    fn too_few_masters() {
+        let nodes = empty(4);
+        assert!(matches!(
+            plan_create(&nodes, 1).unwrap_err()[0],
+            Refusal::Placement(PlacementError::TooFewMasters { .. })
+        ));
+    }
+}
