@@ -1,77 +1,78 @@
-//! TEMPORARY stub with the agreed API; replaced by the addr branch.
-use std::net::{IpAddr, SocketAddr};
+//! Node address parsing ([`spec`], pure) and DNS resolution ([`resolve`]).
+//!
+//! Forms accepted on the command line: `IP[:PORT]`, `[IPv6]:PORT`, bare IPv6,
+//! `NAME[:PORT]` (resolved with the system resolver config, one node per
+//! A/AAAA record), `_service._proto.NAME` (SRV), numeric ranges `{0..5}` /
+//! `{00..05}` (cartesian product when several), and a `=DOMAIN` suffix giving
+//! the node's failure domain.
+
+mod resolve;
+mod spec;
+#[cfg(test)]
+mod test_dns;
+
 use std::time::Duration;
 
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct AddrError(String);
+pub use resolve::{Resolver, ResolverOptions, Target};
+pub use spec::{
+    DEFAULT_PORT, Host, MAX_EXPANSIONS, NodeSpec, SyntaxError, parse_dns_server, parse_node,
+    parse_node_args,
+};
+
+/// Errors from parsing node arguments and resolving them. Every message is
+/// one line and starts with the input it is about.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddrError {
+    /// Malformed input (permanent).
+    #[error("{input}: {kind}")]
+    Syntax { input: String, kind: SyntaxError },
+    /// Bad resolver configuration: resolv.conf, `--dns-search` (permanent).
+    #[error("{input}: {reason}")]
+    Config { input: String, reason: String },
+    /// The name does not exist (NXDOMAIN) under any search domain (transient: it may appear).
+    #[error("{input}: name does not resolve (NXDOMAIN)")]
+    NotFound { input: String },
+    /// The name exists but has no records of the wanted type (transient).
+    #[error("{input}: no {what} records")]
+    NoRecords { input: String, what: &'static str },
+    /// No answer in time (transient).
+    #[error("{input}: DNS lookup timed out after {}", fmt_duration(*.after))]
+    Timeout { input: String, after: Duration },
+    /// Any other DNS failure: SERVFAIL, REFUSED, network errors (transient).
+    #[error("{input}: DNS lookup failed: {reason}")]
+    Dns { input: String, reason: String },
+}
+
 impl AddrError {
+    /// True when retrying later may succeed (not found, no records, timeout,
+    /// server failure); false for malformed input and bad configuration.
     pub fn is_transient(&self) -> bool {
-        false
-    }
-}
-#[derive(Clone, Debug)]
-pub enum Host {
-    Ip(IpAddr),
-    Name(String),
-    Srv(String),
-}
-#[derive(Clone, Debug)]
-pub struct NodeSpec {
-    pub text: String,
-    pub host: Host,
-    pub port: u16,
-    pub domain: Option<String>,
-}
-pub fn parse_node_args(args: &[String]) -> Result<Vec<NodeSpec>, AddrError> {
-    args.iter()
-        .map(|a| {
-            let (a, d) = match a.split_once('=') {
-                Some((a, d)) => (a, Some(d.to_string())),
-                None => (a.as_str(), None),
-            };
-            let sa: SocketAddr = a.parse().map_err(|_| AddrError(format!("{a}: bad")))?;
-            Ok(NodeSpec { text: a.into(), host: Host::Ip(sa.ip()), port: sa.port(), domain: d })
-        })
-        .collect()
-}
-pub fn parse_dns_server(s: &str) -> Result<SocketAddr, AddrError> {
-    s.parse().map_err(|_| AddrError(s.into()))
-}
-#[derive(Clone, Debug, Default)]
-pub struct ResolverOptions {
-    pub dns_server: Option<SocketAddr>,
-    pub search: Vec<String>,
-    pub timeout: Duration,
-}
-pub struct Resolver;
-#[derive(Clone, Debug)]
-pub struct Target {
-    pub addr: SocketAddr,
-    pub name: Option<String>,
-    pub domain: Option<String>,
-    pub text: String,
-}
-impl Target {
-    pub fn label(&self) -> String {
-        self.text.clone()
-    }
-}
-impl Resolver {
-    pub fn new(_o: &ResolverOptions) -> Result<Resolver, AddrError> {
-        Ok(Resolver)
-    }
-    pub async fn resolve(&self, spec: &NodeSpec) -> Result<Vec<Target>, AddrError> {
-        match &spec.host {
-            Host::Ip(ip) => Ok(vec![Target { addr: SocketAddr::new(*ip, spec.port), name: None, domain: spec.domain.clone(), text: spec.text.clone() }]),
-            _ => Err(AddrError("stub".into())),
+        match self {
+            AddrError::Syntax { .. } | AddrError::Config { .. } => false,
+            AddrError::NotFound { .. }
+            | AddrError::NoRecords { .. }
+            | AddrError::Timeout { .. }
+            | AddrError::Dns { .. } => true,
         }
     }
-    pub async fn resolve_all(&self, specs: &[NodeSpec]) -> Vec<Result<Vec<Target>, AddrError>> {
-        let mut out = vec![];
-        for s in specs {
-            out.push(self.resolve(s).await);
+
+    /// The input (node argument, name, or option) the error is about.
+    pub fn input(&self) -> &str {
+        match self {
+            AddrError::Syntax { input, .. }
+            | AddrError::Config { input, .. }
+            | AddrError::NotFound { input }
+            | AddrError::NoRecords { input, .. }
+            | AddrError::Timeout { input, .. }
+            | AddrError::Dns { input, .. } => input,
         }
-        out
+    }
+}
+
+fn fmt_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
     }
 }
