@@ -1,1 +1,67 @@
-//! placeholder
+//! `trib check`: load the whole cluster from any answering entry, report every problem.
+
+use clap::Args;
+use serde_json::json;
+
+use super::Context;
+use crate::cluster::load::{Loaded, load_cluster};
+use crate::error::{Exit, TribError};
+use crate::ops::scan::deep_scan;
+use crate::plan::check::{Severity, check};
+use crate::ui::render;
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Any nodes of the cluster: the first that answers is used
+    #[arg(required = true, value_name = "ENTRY")]
+    pub entries: Vec<String>,
+    /// Also look for keys in slots their master does not own (one COUNTKEYSINSLOT per slot)
+    #[arg(long)]
+    pub deep: bool,
+    /// Exit 1 on warnings too
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Resolves ENTRY arguments and loads the cluster; no entry answering is bad input.
+pub async fn load(ctx: &Context, entries: &[String]) -> Result<Loaded, TribError> {
+    let targets = ctx.resolve(entries).await?;
+    load_cluster(&targets, &ctx.connect)
+        .await
+        .map_err(|e| TribError::BadInput(format!("no entry node answered: {e}")))
+}
+
+pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
+    let loaded = load(ctx, &args.entries).await?;
+    let deep = if args.deep {
+        Some(deep_scan(&loaded).await?)
+    } else {
+        None
+    };
+    let problems = check(&loaded.view, deep.as_ref());
+    let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
+    let warnings = problems.len() - errors;
+    let healthy = errors == 0;
+
+    ctx.printer.out(&render::nodes_table(&loaded.view));
+    if !problems.is_empty() {
+        ctx.printer.out(&format!("\n{}", render::problems(&problems)));
+    }
+    ctx.printer.out(&format!(
+        "\n{}: {} node(s), {errors} error(s), {warnings} warning(s)",
+        if healthy { "[OK] healthy" } else { "[ERR] not healthy" },
+        loaded.view.nodes.len() + loaded.view.unreachable.len(),
+    ));
+    ctx.printer.json_doc(&json!({
+        "healthy": healthy,
+        "nodes": render::nodes_json(&loaded.view),
+        "problems": problems,
+        "errors": errors,
+        "warnings": warnings,
+    }));
+    Ok(if !healthy || (args.strict && warnings > 0) {
+        Exit::Failed
+    } else {
+        Exit::Ok
+    })
+}

@@ -2,6 +2,7 @@
 
 pub mod create;
 pub mod gather;
+pub mod scan;
 pub mod wait;
 
 /// Where operations report what they do and what they wait for.

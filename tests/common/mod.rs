@@ -5,6 +5,7 @@
 //! * [`wait_until`]: polling helper (tests must not use fixed sleeps).
 #![allow(dead_code)]
 
+pub mod dns;
 pub mod redis;
 
 #[allow(unused_imports)]
