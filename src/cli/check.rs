@@ -39,17 +39,25 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
         None
     };
     let problems = check(&loaded.view, deep.as_ref());
-    let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
     let warnings = problems.len() - errors;
     let healthy = errors == 0;
 
     ctx.printer.out(&render::nodes_table(&loaded.view));
     if !problems.is_empty() {
-        ctx.printer.out(&format!("\n{}", render::problems(&problems)));
+        ctx.printer
+            .out(&format!("\n{}", render::problems(&problems)));
     }
     ctx.printer.out(&format!(
         "\n{}: {} node(s), {errors} error(s), {warnings} warning(s)",
-        if healthy { "[OK] healthy" } else { "[ERR] not healthy" },
+        if healthy {
+            "[OK] healthy"
+        } else {
+            "[ERR] not healthy"
+        },
         loaded.view.nodes.len() + loaded.view.unreachable.len(),
     ));
     ctx.printer.json_doc(&json!({

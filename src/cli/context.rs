@@ -28,10 +28,15 @@ impl Context {
                 .with_prompt("Password")
                 .allow_empty_password(true)
                 .interact()
-                .map_err(|e| TribError::BadInput(format!("--askpass: cannot read the password: {e}")))?;
+                .map_err(|e| {
+                    TribError::BadInput(format!("--askpass: cannot read the password: {e}"))
+                })?;
             Some(Secret::new(pw))
         } else {
-            g.password.clone().filter(|p| !p.is_empty()).map(Secret::new)
+            g.password
+                .clone()
+                .filter(|p| !p.is_empty())
+                .map(Secret::new)
         };
         let tls_wanted = g.tls || g.cacert.is_some() || g.cert.is_some() || g.insecure;
         let tls = if tls_wanted {

@@ -10,10 +10,13 @@ use super::Context;
 use crate::addr::parse_node_args;
 use crate::cluster::load::load_cluster;
 use crate::error::{Exit, TribError};
+use crate::ops::Reporter;
 use crate::ops::create::{CreateTarget, apply};
 use crate::ops::gather::{Gathered, gather};
 use crate::plan::check::{Severity, check};
-use crate::plan::create::{CreateNodeState, CreatePlan, CreateStatus, CreateStep, Refusal, plan_create};
+use crate::plan::create::{
+    CreateNodeState, CreatePlan, CreateStatus, CreateStep, Refusal, plan_create,
+};
 use crate::plan::placement::{Conflict, PlacementError};
 use crate::ui::render;
 
@@ -62,14 +65,16 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> anyhow::Result<Exit> {
             "These {} nodes already form a complete cluster; nothing to do.",
             states.len()
         ));
-        ctx.printer.json_doc(&json!({"plan": plan_json, "changed": false, "status": plan.status}));
+        ctx.printer
+            .json_doc(&json!({"plan": plan_json, "changed": false, "status": plan.status}));
         return Ok(Exit::Ok);
     }
 
     ctx.printer.out(&render_plan(&plan, &states));
     if ctx.dry_run {
         ctx.printer.status("Dry run: nothing was changed.");
-        ctx.printer.json_doc(&json!({"plan": plan_json, "changed": false, "status": plan.status}));
+        ctx.printer
+            .json_doc(&json!({"plan": plan_json, "changed": false, "status": plan.status}));
         return Ok(Exit::Ok);
     }
     ctx.confirm("Create this cluster?")?;
@@ -86,7 +91,11 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> anyhow::Result<Exit> {
         .collect();
     let timings = apply(&plan, &targets, args.timeout, &reporter)
         .await
-        .map_err(|e| TribError::Failed(format!("create did not finish: {e} (re-run the same command to complete it)")))?;
+        .map_err(|e| {
+            TribError::Failed(format!(
+                "create did not finish: {e} (re-run the same command to complete it)"
+            ))
+        })?;
     let elapsed = started.elapsed();
     reporter.finish(&format!(
         "Cluster created: {} masters, {} replicas, 16384 slots, every node ok, in {:.2}s",
@@ -99,7 +108,10 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> anyhow::Result<Exit> {
     let entries: Vec<_> = gathered.iter().map(|g| g.target.clone()).collect();
     let loaded = load_cluster(&entries, &ctx.connect).await?;
     let problems = check(&loaded.view, None);
-    let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
     if !problems.is_empty() {
         ctx.printer.out(&render::problems(&problems));
     }
@@ -210,7 +222,10 @@ fn render_plan(plan: &CreatePlan, states: &[CreateNodeState]) -> String {
         states.len(),
         domains.len()
     );
-    out.push_str(&render::table(&["ROLE", "NODE", "ID", "DOMAIN", "SLOTS"], rows));
+    out.push_str(&render::table(
+        &["ROLE", "NODE", "ID", "DOMAIN", "SLOTS"],
+        rows,
+    ));
     out.push('\n');
     for c in &plan.placement.conflicts {
         out.push_str(&match c {
@@ -257,10 +272,19 @@ fn plan_json(plan: &CreatePlan, states: &[CreateNodeState]) -> serde_json::Value
         .conflicts
         .iter()
         .map(|c| match c {
-            Conflict::ReplicaWithMaster { master, replica, domain } => json!({
+            Conflict::ReplicaWithMaster {
+                master,
+                replica,
+                domain,
+            } => json!({
                 "kind": "replica_with_master", "domain": domain,
                 "master": states[*master].label, "replica": states[*replica].label}),
-            Conflict::ReplicasTogether { master, a, b, domain } => json!({
+            Conflict::ReplicasTogether {
+                master,
+                a,
+                b,
+                domain,
+            } => json!({
                 "kind": "replicas_together", "domain": domain, "master": states[*master].label,
                 "replicas": [states[*a].label, states[*b].label]}),
         })

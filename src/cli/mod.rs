@@ -29,7 +29,13 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)
-    #[arg(short = 'a', long, env = "REDISCLI_AUTH", global = true, hide_env_values = true)]
+    #[arg(
+        short = 'a',
+        long,
+        env = "REDISCLI_AUTH",
+        global = true,
+        hide_env_values = true
+    )]
     pub password: Option<String>,
     /// ACL user
     #[arg(long, env = "TRIB_USER", global = true)]
@@ -163,7 +169,11 @@ pub fn main_exit() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            let code = if e.use_stderr() { Exit::BadInput as i32 } else { 0 };
+            let code = if e.use_stderr() {
+                Exit::BadInput as i32
+            } else {
+                0
+            };
             let _ = e.print();
             return code;
         }

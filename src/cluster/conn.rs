@@ -11,9 +11,9 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
 use super::error::{NodeError, NodeErrorKind};
+use crate::model::NodeId;
 use crate::model::info::Info;
 use crate::model::nodes::{NodeEntry, parse_cluster_nodes};
-use crate::model::NodeId;
 
 /// A secret (password) that never prints.
 #[derive(Clone, PartialEq, Eq)]
@@ -120,11 +120,13 @@ impl Node {
             Some((tls, sni)) => {
                 let name = super::tls::server_name(sni.as_deref(), host_name, addr.ip())
                     .map_err(|e| err(NodeErrorKind::Tls(e.to_string())))?;
-                let stream =
-                    tokio::time::timeout(deadline, TlsConnector::from(tls.clone()).connect(name, tcp))
-                        .await
-                        .map_err(|_| err(NodeErrorKind::Timeout("TLS handshake")))?
-                        .map_err(|e| err(NodeErrorKind::Tls(e.to_string())))?;
+                let stream = tokio::time::timeout(
+                    deadline,
+                    TlsConnector::from(tls.clone()).connect(name, tcp),
+                )
+                .await
+                .map_err(|_| err(NodeErrorKind::Timeout("TLS handshake")))?
+                .map_err(|e| err(NodeErrorKind::Tls(e.to_string())))?;
                 handshake(&info, stream, config, deadline, label).await?
             }
         };
@@ -269,8 +271,7 @@ pub fn map_redis_error(label: &str, e: &redis::RedisError) -> NodeError {
         || (e.code() == Some("ERR")
             && e.detail().is_some_and(|d| {
                 d.contains("invalid password") || d.contains("AUTH <password> called without")
-            }))
-    {
+            })) {
         let detail = match e.code() {
             Some("NOAUTH") => {
                 "the node requires a password (use -a, REDISCLI_AUTH or --askpass)".to_string()

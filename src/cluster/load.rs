@@ -13,7 +13,10 @@ use crate::model::nodes::NodeEntry;
 use crate::model::view::{ClusterView, NodeView, Unreachable};
 
 /// Connects to every target concurrently; results in the same order.
-pub async fn connect_all(targets: &[Target], opts: &ConnectOptions) -> Vec<Result<Node, NodeError>> {
+pub async fn connect_all(
+    targets: &[Target],
+    opts: &ConnectOptions,
+) -> Vec<Result<Node, NodeError>> {
     join_all(targets.iter().map(|t| async move {
         let label = t.label();
         Node::connect(t.addr, &label, t.name.as_deref(), opts).await
@@ -88,7 +91,11 @@ pub async fn load_cluster(entries: &[Target], opts: &ConnectOptions) -> Result<L
             NodeError::new("cluster", NodeErrorKind::Connect("no node given".into()))
         }));
     };
-    let seed_view = probe(&seed, default_domain(&seed.addr, seed_target.domain.as_deref())).await?;
+    let seed_view = probe(
+        &seed,
+        default_domain(&seed.addr, seed_target.domain.as_deref()),
+    )
+    .await?;
 
     // Every member that the seed knows, reached at its announced address.
     let mut members: Vec<(Option<NodeId>, String, Option<SocketAddr>)> = Vec::new();

@@ -44,7 +44,8 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, TribError> 
                 let certs = CertificateDer::pem_file_iter(path)
                     .map_err(|e| bad(format!("--cacert {}: {e}", path.display())))?;
                 for cert in certs {
-                    let cert = cert.map_err(|e| bad(format!("--cacert {}: {e}", path.display())))?;
+                    let cert =
+                        cert.map_err(|e| bad(format!("--cacert {}: {e}", path.display())))?;
                     roots
                         .add(cert)
                         .map_err(|e| bad(format!("--cacert {}: {e}", path.display())))?;

@@ -51,7 +51,11 @@ impl Info {
             .get("valkey_version")
             .or_else(|| self.get("redis_version"))?;
         let mut it = v.split('.').map(|p| p.parse::<u32>().ok());
-        Some((it.next()??, it.next().flatten().unwrap_or(0), it.next().flatten().unwrap_or(0)))
+        Some((
+            it.next()??,
+            it.next().flatten().unwrap_or(0),
+            it.next().flatten().unwrap_or(0),
+        ))
     }
 }
 

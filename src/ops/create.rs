@@ -117,7 +117,9 @@ pub async fn apply(
         .steps
         .iter()
         .filter_map(|s| match s {
-            CreateStep::Replicate { replica, master } => Some((&targets[*replica], &targets[*master])),
+            CreateStep::Replicate { replica, master } => {
+                Some((&targets[*replica], &targets[*master]))
+            }
             _ => None,
         })
         .collect();

@@ -73,7 +73,11 @@ fn summarize(items: &[String]) -> String {
     if items.len() <= SHOW {
         items.join(", ")
     } else {
-        format!("{} and {} more", items[..SHOW].join(", "), items.len() - SHOW)
+        format!(
+            "{} and {} more",
+            items[..SHOW].join(", "),
+            items.len() - SHOW
+        )
     }
 }
 
@@ -120,9 +124,9 @@ pub async fn wait_converged(
             .filter(|(_, (entries, state_ok))| {
                 let Some(entries) = entries else { return true };
                 let knows_all = ids.iter().all(|id| {
-                    entries
-                        .iter()
-                        .any(|e| &e.id == id && !e.flags.handshake && !e.flags.noaddr && !e.is_failing())
+                    entries.iter().any(|e| {
+                        &e.id == id && !e.flags.handshake && !e.flags.noaddr && !e.is_failing()
+                    })
                 });
                 let slots_ok = !want.slots_agree || {
                     let owners = slot_owners(entries);

@@ -74,7 +74,11 @@ fn name_of(view: &ClusterView, id: &NodeId) -> String {
 pub fn claimed_slots(view: &ClusterView) -> BTreeMap<NodeId, SlotSet> {
     view.nodes
         .iter()
-        .filter_map(|v| v.myself().filter(|m| m.flags.master).map(|m| (v.id.clone(), m.slots.clone())))
+        .filter_map(|v| {
+            v.myself()
+                .filter(|m| m.flags.master)
+                .map(|m| (v.id.clone(), m.slots.clone()))
+        })
         .filter(|(_, s)| !s.is_empty())
         .collect()
 }
@@ -125,7 +129,10 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             } else {
                 continue;
             };
-            flagged.entry((kind, e.id.clone())).or_default().insert(v.label.clone());
+            flagged
+                .entry((kind, e.id.clone()))
+                .or_default()
+                .insert(v.label.clone());
         }
     }
     for ((kind, id), seen_by) in &flagged {
@@ -160,14 +167,22 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             for (slot, to) in &me.migrating {
                 p.push(Problem::error(
                     "open_slot",
-                    format!("{}: slot {slot} is migrating to {}", v.label, name_of(view, to)),
+                    format!(
+                        "{}: slot {slot} is migrating to {}",
+                        v.label,
+                        name_of(view, to)
+                    ),
                     vec![v.label.clone()],
                 ));
             }
             for (slot, from) in &me.importing {
                 p.push(Problem::error(
                     "open_slot",
-                    format!("{}: slot {slot} is importing from {}", v.label, name_of(view, from)),
+                    format!(
+                        "{}: slot {slot} is importing from {}",
+                        v.label,
+                        name_of(view, from)
+                    ),
                     vec![v.label.clone()],
                 ));
             }
@@ -213,7 +228,10 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             .filter(|e| !e.flags.handshake)
             .map(|e| e.id.clone())
             .collect();
-        let missing: Vec<String> = all_ids.difference(&known).map(|id| name_of(view, id)).collect();
+        let missing: Vec<String> = all_ids
+            .difference(&known)
+            .map(|id| name_of(view, id))
+            .collect();
         if !missing.is_empty() {
             p.push(Problem::error(
                 "views_disagree",
@@ -261,7 +279,10 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
         p.push(
             Problem::error(
                 "multiple_owners",
-                format!("slots {doubled} are claimed by several masters: {}", owners.join(", ")),
+                format!(
+                    "slots {doubled} are claimed by several masters: {}",
+                    owners.join(", ")
+                ),
                 owners,
             )
             .with_slots(&doubled),
@@ -317,7 +338,11 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             .filter(|e| e.master_id.as_ref() == Some(id) && !e.flags.fail)
             .count()
     };
-    let most = masters.iter().map(|(id, _)| replica_count(id)).max().unwrap_or(0);
+    let most = masters
+        .iter()
+        .map(|(id, _)| replica_count(id))
+        .max()
+        .unwrap_or(0);
     for (id, _) in &masters {
         let n = replica_count(id);
         if n < most {
@@ -351,7 +376,10 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
     for loss in domain_losses(view) {
         p.push(Problem::warning(
             "domain_single_point_of_failure",
-            format!("losing failure domain {} would stop the cluster: {}", loss.domain, loss.reason),
+            format!(
+                "losing failure domain {} would stop the cluster: {}",
+                loss.domain, loss.reason
+            ),
             loss.nodes,
         ));
     }
@@ -387,7 +415,11 @@ pub fn domain_losses(view: &ClusterView) -> Vec<DomainLoss> {
     let mut out = Vec::new();
     for d in domains {
         let in_d = |id: &NodeId| domain_of(id).as_deref() == Some(d.as_str());
-        let lost_masters: Vec<&NodeId> = masters.iter().map(|(id, _)| *id).filter(|id| in_d(id)).collect();
+        let lost_masters: Vec<&NodeId> = masters
+            .iter()
+            .map(|(id, _)| *id)
+            .filter(|id| in_d(id))
+            .collect();
         let mut reasons = Vec::new();
         let mut lost_slots = SlotSet::new();
         for (id, e) in &masters {
@@ -395,7 +427,10 @@ pub fn domain_losses(view: &ClusterView) -> Vec<DomainLoss> {
                 continue;
             }
             let survivor = members.iter().any(|(rid, r)| {
-                r.master_id.as_ref() == Some(*id) && !r.flags.fail && !in_d(rid) && domain_of(rid).is_some()
+                r.master_id.as_ref() == Some(*id)
+                    && !r.flags.fail
+                    && !in_d(rid)
+                    && domain_of(rid).is_some()
             });
             if !survivor {
                 lost_slots.union_with(&e.slots);
@@ -404,7 +439,10 @@ pub fn domain_losses(view: &ClusterView) -> Vec<DomainLoss> {
         if !lost_slots.is_empty() {
             reasons.push(format!("every copy of slots {lost_slots} is there"));
         }
-        if lost_masters.len() * 2 >= masters.len() && lost_masters.len() > 0 && lost_slots.is_empty() {
+        if lost_masters.len() * 2 >= masters.len()
+            && lost_masters.len() > 0
+            && lost_slots.is_empty()
+        {
             reasons.push(format!(
                 "it holds {} of {} masters, so no majority is left to promote replicas",
                 lost_masters.len(),

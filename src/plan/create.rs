@@ -82,10 +82,12 @@ pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreateP
             domain: n.domain.clone(),
         })
         .collect();
-    let placement = plan_placement(&placement_input, replicas).map_err(|e| vec![Refusal::Placement(e)])?;
+    let placement =
+        plan_placement(&placement_input, replicas).map_err(|e| vec![Refusal::Placement(e)])?;
 
     let ids: BTreeSet<&NodeId> = nodes.iter().map(|n| &n.id).collect();
-    let index_of: BTreeMap<&NodeId, usize> = nodes.iter().enumerate().map(|(i, n)| (&n.id, i)).collect();
+    let index_of: BTreeMap<&NodeId, usize> =
+        nodes.iter().enumerate().map(|(i, n)| (&n.id, i)).collect();
     let mut refusals = Vec::new();
 
     // Membership in some other cluster, and data on nodes that own nothing.
@@ -101,7 +103,10 @@ pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreateP
         } else if n.keys > 0 && n.own_slots.is_empty() {
             refusals.push(refuse(
                 i,
-                format!("is not empty: it holds {} key(s); create needs empty nodes", n.keys),
+                format!(
+                    "is not empty: it holds {} key(s); create needs empty nodes",
+                    n.keys
+                ),
             ));
         }
     }
@@ -245,7 +250,10 @@ pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreateP
         match &n.master_id {
             // Already a replica of a member (maybe of a promoted replica): leave it.
             Some(current) if index_of.contains_key(current) => {}
-            _ => steps.push(CreateStep::Replicate { replica: r, master: m }),
+            _ => steps.push(CreateStep::Replicate {
+                replica: r,
+                master: m,
+            }),
         }
     }
     Ok(CreatePlan {
@@ -332,7 +340,10 @@ mod tests {
         assert_eq!(resume.status, CreateStatus::Resume);
         assert!(!resume.steps.contains(&plan.steps[0]));
         apply(&mut nodes, &resume);
-        assert_eq!(plan_create(&nodes, 1).unwrap().status, CreateStatus::AlreadyCreated);
+        assert_eq!(
+            plan_create(&nodes, 1).unwrap().status,
+            CreateStatus::AlreadyCreated
+        );
     }
 
     #[test]
@@ -343,7 +354,9 @@ mod tests {
         let err = plan_create(&nodes, 1).unwrap_err();
         assert_eq!(err.len(), 2);
         assert!(matches!(&err[0], Refusal::Node { node: 2, reason } if reason.contains("3 key")));
-        assert!(matches!(&err[1], Refusal::Node { node: 4, reason } if reason.contains("another cluster")));
+        assert!(
+            matches!(&err[1], Refusal::Node { node: 4, reason } if reason.contains("another cluster"))
+        );
     }
 
     #[test]
@@ -352,7 +365,10 @@ mod tests {
         // A single-node cluster owning every slot on node 3 (a replica in our plan).
         nodes[3].own_slots = SlotSet::full();
         let err = plan_create(&nodes, 1).unwrap_err();
-        assert!(err.iter().any(|r| matches!(r, Refusal::Node { node: 3, .. })));
+        assert!(
+            err.iter()
+                .any(|r| matches!(r, Refusal::Node { node: 3, .. }))
+        );
     }
 
     #[test]

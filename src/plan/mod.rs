@@ -1,4 +1,4 @@
 //! Pure planners: no I/O.
-pub mod placement;
 pub mod check;
 pub mod create;
+pub mod placement;

@@ -76,7 +76,10 @@ impl Reporter for TermReporter {
                 bar.set_message(missing.to_string());
             }
         } else {
-            let due = st.what != what || st.last_line.is_none_or(|t| t.elapsed() >= Duration::from_secs(2));
+            let due = st.what != what
+                || st
+                    .last_line
+                    .is_none_or(|t| t.elapsed() >= Duration::from_secs(2));
             if due {
                 st.what = what.to_string();
                 st.last_line = Some(Instant::now());

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds trib, starts 6 local redis-server nodes on three loopback "hosts"
+# (127.0.0.2-4), creates a cluster with one replica per master, then checks it and
+# shows it. Installs redis-server if missing. KEEP=1 leaves the nodes running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v redis-server >/dev/null; then
+  echo ">>> installing redis-server"
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq redis-server >/dev/null
+  else sudo apt-get update -qq && sudo apt-get install -y -qq redis-server >/dev/null; fi
+fi
+
+cargo build --release --quiet
+TRIB=target/release/trib
+DIR=$(mktemp -d /tmp/trib-demo.XXXXXX)
+BASE=${BASE_PORT:-17000}
+pids=()
+cleanup() {
+  if [ "${KEEP:-0}" != 1 ]; then
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    rm -rf "$DIR"
+  else
+    echo ">>> nodes left running in $DIR (pids ${pids[*]})"
+  fi
+}
+trap cleanup EXIT
+
+nodes=()
+i=0
+for host in 2 3 4; do
+  for k in 0 1; do
+    ip=127.0.0.$host; port=$((BASE + i)); d=$DIR/$i; mkdir -p "$d"
+    redis-server --port "$port" --bind "$ip" --cluster-enabled yes --cluster-port $((BASE + 100 + i)) \
+      --cluster-config-file "$d/nodes.conf" --cluster-announce-ip "$ip" --bind-source-addr "$ip" \
+      --dir "$d" --save '' --appendonly no --daemonize no --logfile "$d/redis.log" &
+    pids+=($!)
+    nodes+=("$ip:$port")
+    i=$((i + 1))
+  done
+done
+for n in "${nodes[@]}"; do
+  until redis-cli -h "${n%:*}" -p "${n#*:}" ping >/dev/null 2>&1; do sleep 0.05; done
+done
+
+echo ">>> trib create ${nodes[*]} --replicas 1 --yes"
+$TRIB create "${nodes[@]}" --replicas 1 --yes
+echo; echo ">>> trib create again (idempotent)"
+$TRIB create "${nodes[@]}" --replicas 1 --yes
+echo; echo ">>> trib check ${nodes[0]}"
+$TRIB check "${nodes[0]}"
+echo; echo ">>> trib info ${nodes[0]}"
+$TRIB info "${nodes[0]}"
