@@ -73,6 +73,41 @@ fn refuse(node: usize, reason: impl Into<String>) -> Refusal {
     }
 }
 
+/// Up to this many nodes, every pair is introduced directly.
+const FULL_MESH_MAX: usize = 64;
+/// Beyond it, each node meets this many ring neighbours (and node 0).
+const RING_NEIGHBOURS: usize = 8;
+
+/// Which nodes MEET which. Gossip alone spreads membership slowly (each node pings one
+/// random peer per second), so small clusters get a direct MEET per pair (every node
+/// links to every other anyway); large ones a hub plus ring neighbours, which makes
+/// the gossip graph dense enough to converge in a few ping rounds.
+pub fn meet_pairs(n: usize) -> Vec<(usize, usize)> {
+    let mut pairs = Vec::new();
+    if n <= FULL_MESH_MAX {
+        for i in 0..n {
+            for j in i + 1..n {
+                pairs.push((i, j));
+            }
+        }
+        return pairs;
+    }
+    let mut seen = BTreeSet::new();
+    for j in 1..n {
+        seen.insert((0, j));
+    }
+    for i in 1..n {
+        for k in 1..=RING_NEIGHBOURS {
+            let j = (i + k) % n;
+            if j != 0 && j != i {
+                seen.insert((i.min(j), i.max(j)));
+            }
+        }
+    }
+    pairs.extend(seen);
+    pairs
+}
+
 /// Plans a create over `nodes` (in the user's order) with `replicas` per master.
 pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreatePlan, Vec<Refusal>> {
     let placement_input: Vec<PlacementNode> = nodes
@@ -131,8 +166,8 @@ pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreateP
                 epoch: i as u64 + 1,
             });
         }
-        for j in 1..nodes.len() {
-            steps.push(CreateStep::Meet { node: 0, peer: j });
+        for (node, peer) in meet_pairs(nodes.len()) {
+            steps.push(CreateStep::Meet { node, peer });
         }
         for g in &placement.masters {
             for &r in &g.replicas {
@@ -237,10 +272,9 @@ pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreateP
             });
         }
     }
-    let hub = &nodes[0];
-    for (j, n) in nodes.iter().enumerate().skip(1) {
-        if !hub.known.contains(&n.id) || !n.known.contains(&hub.id) {
-            steps.push(CreateStep::Meet { node: 0, peer: j });
+    for (i, j) in meet_pairs(nodes.len()) {
+        if !nodes[i].known.contains(&nodes[j].id) || !nodes[j].known.contains(&nodes[i].id) {
+            steps.push(CreateStep::Meet { node: i, peer: j });
         }
     }
     for (r, n) in nodes.iter().enumerate() {
@@ -369,6 +403,31 @@ mod tests {
             err.iter()
                 .any(|r| matches!(r, Refusal::Node { node: 3, .. }))
         );
+    }
+
+    #[test]
+    fn meets_connect_everyone() {
+        for n in [3, 6, 64, 65, 200] {
+            let pairs = meet_pairs(n);
+            // Connected: a walk from node 0 reaches everyone.
+            let mut seen = vec![false; n];
+            seen[0] = true;
+            let mut changed = true;
+            while changed {
+                changed = false;
+                for &(a, b) in &pairs {
+                    if seen[a] != seen[b] {
+                        seen[a] = true;
+                        seen[b] = true;
+                        changed = true;
+                    }
+                }
+            }
+            assert!(seen.iter().all(|s| *s), "n={n}");
+            assert!(pairs.iter().all(|(a, b)| a < b && *b < n));
+        }
+        assert_eq!(meet_pairs(6).len(), 15);
+        assert!(meet_pairs(200).len() < 200 * (RING_NEIGHBOURS + 1));
     }
 
     #[test]
