@@ -185,7 +185,7 @@ impl Node {
 
     /// `CLUSTER NODES`, parsed.
     pub async fn cluster_nodes(&self) -> Result<Vec<NodeEntry>, NodeError> {
-        let text: String = self.query(&redis::cmd("CLUSTER").arg("NODES")).await?;
+        let text: String = self.query(redis::cmd("CLUSTER").arg("NODES")).await?;
         parse_cluster_nodes(&text)
             .map_err(|e| NodeError::new(&self.label, NodeErrorKind::Protocol(e.to_string())))
     }
@@ -202,13 +202,13 @@ impl Node {
 
     /// `CLUSTER INFO`, parsed.
     pub async fn cluster_info(&self) -> Result<Info, NodeError> {
-        let text: String = self.query(&redis::cmd("CLUSTER").arg("INFO")).await?;
+        let text: String = self.query(redis::cmd("CLUSTER").arg("INFO")).await?;
         Ok(Info::parse(&text))
     }
 
     /// `CLUSTER MYID`.
     pub async fn myid(&self) -> Result<NodeId, NodeError> {
-        let id: String = self.query(&redis::cmd("CLUSTER").arg("MYID")).await?;
+        let id: String = self.query(redis::cmd("CLUSTER").arg("MYID")).await?;
         NodeId::parse(id.trim()).ok_or_else(|| {
             NodeError::new(
                 &self.label,

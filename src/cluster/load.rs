@@ -162,6 +162,6 @@ pub async fn load_cluster(entries: &[Target], opts: &ConnectOptions) -> Result<L
             Err(u) => view.unreachable.push(u),
         }
     }
-    view.nodes.sort_by(|a, b| a.addr.cmp(&b.addr));
+    view.nodes.sort_by_key(|n| n.addr);
     Ok(Loaded { view, conns })
 }

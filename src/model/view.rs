@@ -93,7 +93,7 @@ impl ClusterView {
     /// Masters as each reachable master describes itself, in a stable order (by address).
     pub fn masters(&self) -> Vec<&NodeView> {
         let mut m: Vec<&NodeView> = self.nodes.iter().filter(|n| n.is_master()).collect();
-        m.sort_by(|a, b| a.addr.cmp(&b.addr));
+        m.sort_by_key(|n| n.addr);
         m
     }
 
@@ -104,7 +104,7 @@ impl ClusterView {
             .iter()
             .filter(|n| n.myself().and_then(|m| m.master_id.as_ref()) == Some(master))
             .collect();
-        r.sort_by(|a, b| a.addr.cmp(&b.addr));
+        r.sort_by_key(|n| n.addr);
         r
     }
 

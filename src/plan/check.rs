@@ -199,7 +199,8 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
         s.sort_by(|a, b| a.0.cmp(&b.0));
         s
     };
-    let mut groups: Vec<(Vec<(NodeId, SlotSet)>, Vec<String>)> = Vec::new();
+    type SlotMap = Vec<(NodeId, SlotSet)>;
+    let mut groups: Vec<(SlotMap, Vec<String>)> = Vec::new();
     for v in &view.nodes {
         let sig = signature(&v.nodes);
         match groups.iter_mut().find(|(s, _)| *s == sig) {
@@ -384,7 +385,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
         ));
     }
 
-    p.sort_by(|a, b| a.severity.cmp(&b.severity));
+    p.sort_by_key(|a| a.severity);
     p
 }
 
@@ -440,7 +441,7 @@ pub fn domain_losses(view: &ClusterView) -> Vec<DomainLoss> {
             reasons.push(format!("every copy of slots {lost_slots} is there"));
         }
         if lost_masters.len() * 2 >= masters.len()
-            && lost_masters.len() > 0
+            && !lost_masters.is_empty()
             && lost_slots.is_empty()
         {
             reasons.push(format!(

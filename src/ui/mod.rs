@@ -10,12 +10,8 @@ pub use progress::TermReporter;
 /// Prints an error that reached `main`: one line per cause that adds information.
 pub fn print_error(err: &anyhow::Error) {
     let msg = format!("{err:#}");
-    for (i, line) in msg.lines().enumerate() {
-        if i == 0 {
-            eprintln!("error: {line}");
-        } else {
-            eprintln!("error: {line}");
-        }
+    for line in msg.lines() {
+        eprintln!("error: {line}");
     }
 }
 

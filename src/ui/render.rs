@@ -1,6 +1,9 @@
 //! Tables and plan rendering (plain text, no colour codes: safe to paste and grep).
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+use serde_json::{Value, json};
+
+use crate::model::view::ClusterView;
 
 use crate::plan::check::{Problem, Severity};
 
@@ -52,25 +55,6 @@ pub fn bytes(n: u64) -> String {
         format!("{v:.1}{}", UNITS[u])
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn renders_table_without_borders() {
-        let t = table(&["A", "BB"], vec![vec!["x".into(), "yy".into()]]);
-        let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines.len(), 2);
-        assert!(lines[0].starts_with("A"));
-        assert!(lines[1].starts_with("x"));
-        assert_eq!(bytes(512), "512B");
-        assert_eq!(bytes(2048), "2.0K");
-    }
-}
-
-use crate::model::view::ClusterView;
-use serde_json::{Value, json};
 
 fn role_of(view: &ClusterView, v: &crate::model::view::NodeView) -> String {
     match v.myself() {
@@ -217,4 +201,20 @@ pub fn masters_json(view: &ClusterView) -> Vec<Value> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_table_without_borders() {
+        let t = table(&["A", "BB"], vec![vec!["x".into(), "yy".into()]]);
+        let lines: Vec<&str> = t.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].starts_with("A"));
+        assert!(lines[1].starts_with("x"));
+        assert_eq!(bytes(512), "512B");
+        assert_eq!(bytes(2048), "2.0K");
+    }
 }
