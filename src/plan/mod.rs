@@ -1,1 +1,3 @@
-//! TODO
+//! Pure planners: no I/O.
+
+pub mod placement;
