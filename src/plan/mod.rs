@@ -1,4 +1,5 @@
 //! Pure planners: no I/O.
+
 pub mod check;
 pub mod create;
 pub mod placement;
