@@ -21,7 +21,10 @@ fn completions_are_in_sync() {
             out.stdout == checked_in,
             "completions/{file} is out of date: run scripts/gen-completions.sh"
         );
-        assert!(out.stdout.contains("create"), "{shell} script lacks subcommands");
+        assert!(
+            out.stdout.contains("create"),
+            "{shell} script lacks subcommands"
+        );
     }
 }
 

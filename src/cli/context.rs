@@ -23,6 +23,12 @@ pub struct Context {
 impl Context {
     pub fn new(g: &GlobalArgs) -> anyhow::Result<Context> {
         let printer = Printer::new(g.json, g.quiet, g.verbose);
+        let args: Vec<String> = std::env::args().collect();
+        if g.password.is_some() && password_on_command_line(&args) {
+            printer.warn(
+                "a password given with -a/--password is visible in the process list; prefer REDISCLI_AUTH or --askpass",
+            );
+        }
         let password = if g.askpass {
             let pw = dialoguer::Password::new()
                 .with_prompt("Password")
@@ -131,5 +137,44 @@ impl Context {
         } else {
             Err(TribError::Aborted("declined; nothing was changed".into()))
         }
+    }
+}
+
+/// True when `-a`/`--password` appears among the options (before any `--`).
+fn password_on_command_line(args: &[String]) -> bool {
+    args.iter().skip(1).take_while(|a| *a != "--").any(|a| {
+        a == "-a"
+            || a == "--password"
+            || a.starts_with("--password=")
+            || (a.starts_with("-a") && !a.starts_with("--") && a.len() > 2)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::password_on_command_line;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn detects_password_flags() {
+        assert!(password_on_command_line(&args(&[
+            "trib", "-a", "x", "check", "h"
+        ])));
+        assert!(password_on_command_line(&args(&[
+            "trib",
+            "--password=x",
+            "info",
+            "h"
+        ])));
+        assert!(password_on_command_line(&args(&[
+            "trib", "-asecret", "info", "h"
+        ])));
+        assert!(!password_on_command_line(&args(&["trib", "check", "h"])));
+        assert!(!password_on_command_line(&args(&[
+            "trib", "call", "h", "--", "-a"
+        ])));
     }
 }
