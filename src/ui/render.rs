@@ -31,7 +31,7 @@ pub fn problems(list: &[Problem]) -> String {
     list.iter()
         .map(|p| {
             let tag = match p.severity {
-                Severity::Error => "[ERR] ",
+                Severity::Error => "[ERR]",
                 Severity::Warning => "[WARN]",
             };
             format!("{tag} {}", p.message)

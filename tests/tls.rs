@@ -1,0 +1,182 @@
+//! TLS end to end: nodes that only speak TLS to clients and on the cluster bus, client
+//! certificates required; trib with `--tls --cacert --cert --key` creates and checks.
+
+mod common;
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::Command;
+
+use common::{NodeOptions, RedisNode, run, trib};
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let st = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl must be installed (scripts/test.sh installs it)");
+    assert!(
+        st.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+}
+
+/// A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the CA.
+fn make_pki(dir: &Path) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.crt",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=trib-test-ca",
+        ],
+    );
+    for name in ["server", "client"] {
+        openssl(
+            dir,
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                &format!("{name}.key"),
+                "-out",
+                &format!("{name}.csr"),
+                "-subj",
+                &format!("/CN={name}"),
+            ],
+        );
+        std::fs::write(
+            dir.join("ext"),
+            "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
+        )
+        .unwrap();
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &format!("{name}.csr"),
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &format!("{name}.crt"),
+                "-days",
+                "2",
+                "-extfile",
+                "ext",
+            ],
+        );
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn create_and_check_over_tls_with_client_certificates() {
+    let pki = tempfile::tempdir().unwrap();
+    make_pki(pki.path());
+    let p = |f: &str| pki.path().join(f).to_string_lossy().into_owned();
+    let tls_ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+    let nodes: Vec<RedisNode> = tls_ports
+        .iter()
+        .map(|port| {
+            let mut opts = NodeOptions::default();
+            for (k, v) in [
+                ("tls-port", port.to_string()),
+                ("tls-cert-file", p("server.crt")),
+                ("tls-key-file", p("server.key")),
+                ("tls-ca-cert-file", p("ca.crt")),
+                ("tls-auth-clients", "yes".into()),
+                ("tls-cluster", "yes".into()),
+                ("tls-replication", "yes".into()),
+            ] {
+                opts.extra.push((k.into(), v));
+            }
+            RedisNode::start(&opts)
+        })
+        .collect();
+    let addrs: Vec<String> = tls_ports.iter().map(|p| format!("127.0.0.1:{p}")).collect();
+    let tls_args = [
+        "--tls",
+        "--cacert",
+        &p("ca.crt"),
+        "--cert",
+        &p("client.crt"),
+        "--key",
+        &p("client.key"),
+    ];
+
+    let out = run(trib()
+        .args(tls_args)
+        .arg("create")
+        .args(&addrs)
+        .arg("--yes"));
+    assert_eq!(
+        out.code, 0,
+        "stdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
+    for n in &nodes {
+        assert!(n.cmd(&["CLUSTER", "INFO"]).contains("cluster_state:ok"));
+    }
+    let out = run(trib().args(tls_args).args(["check", &addrs[0]]));
+    assert_eq!(
+        out.code, 0,
+        "stdout: {}\nstderr: {}",
+        out.stdout, out.stderr
+    );
+
+    // Without the client certificate the server refuses the handshake: exit 2, named.
+    let out = run(trib().args(["--tls", "--cacert", &p("ca.crt"), "check", &addrs[0]]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains(&addrs[0]), "{}", out.stderr);
+    // Without the CA, the server certificate is not trusted; --insecure accepts it.
+    let out = run(trib().args([
+        "--tls",
+        "--cert",
+        &p("client.crt"),
+        "--key",
+        &p("client.key"),
+        "check",
+        &addrs[0],
+    ]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("certificate"), "{}", out.stderr);
+    let out = run(trib().args([
+        "--tls",
+        "--insecure",
+        "--cert",
+        &p("client.crt"),
+        "--key",
+        &p("client.key"),
+        "info",
+        &addrs[0],
+    ]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Plain TCP to a TLS port does not hang: a clear error within the timeouts.
+    let out = run(trib().args(["--command-timeout", "1s", "check", &addrs[0]]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}
