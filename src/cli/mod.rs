@@ -179,6 +179,7 @@ pub fn main_exit() -> i32 {
         }
     };
     ui_init_tracing(&cli.global);
+    let json = cli.global.json;
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -197,7 +198,13 @@ pub fn main_exit() -> i32 {
         Ok(exit) => exit as i32,
         Err(err) => {
             crate::ui::print_error(&err);
-            crate::error::exit_for(&err) as i32
+            let code = crate::error::exit_for(&err) as i32;
+            if json {
+                // Scripts reading stdout still get one document.
+                let doc = serde_json::json!({"error": format!("{err:#}"), "exit_code": code});
+                println!("{doc}");
+            }
+            code
         }
     }
 }
