@@ -329,8 +329,8 @@ complete -c trib -n "__fish_trib_using_subcommand call" -l dns-search -d 'Extra 
 complete -c trib -n "__fish_trib_using_subcommand call" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
-complete -c trib -n "__fish_trib_using_subcommand call" -l masters
-complete -c trib -n "__fish_trib_using_subcommand call" -l replicas
+complete -c trib -n "__fish_trib_using_subcommand call" -l masters -d 'Only masters'
+complete -c trib -n "__fish_trib_using_subcommand call" -l replicas -d 'Only replicas'
 complete -c trib -n "__fish_trib_using_subcommand call" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_using_subcommand call" -l tls -d 'Use TLS to every node'
 complete -c trib -n "__fish_trib_using_subcommand call" -l insecure -d 'Do not verify the nodes\' certificates'

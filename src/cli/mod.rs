@@ -1,9 +1,11 @@
 //! Command-line definitions (clap) and dispatch. Only this module sees clap types.
 
+mod call;
 mod check;
 mod context;
 mod create;
 mod info;
+mod set_timeout;
 mod unimplemented;
 
 use std::path::PathBuf;
@@ -127,9 +129,9 @@ pub enum Command {
     /// Promote a replica (or a master's best replica)
     Failover(unimplemented::FailoverArgs),
     /// Run a command on every node
-    Call(unimplemented::CallArgs),
+    Call(call::CallArgs),
     /// Set cluster-node-timeout everywhere and persist it
-    SetTimeout(unimplemented::SetTimeoutArgs),
+    SetTimeout(set_timeout::SetTimeoutArgs),
     /// Move or copy every key of a standalone Redis into the cluster
     Import(unimplemented::ImportArgs),
     /// Write an RDB per master and the cluster layout
@@ -224,6 +226,8 @@ async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Create(args) => create::run(&ctx, args).await,
         Command::Check(args) => check::run(&ctx, args).await,
         Command::Info(args) => info::run(&ctx, args).await,
+        Command::Call(args) => call::run(&ctx, args).await,
+        Command::SetTimeout(args) => set_timeout::run(&ctx, args).await,
         Command::Completions { .. } => Ok(Exit::Ok),
         other => unimplemented::run(&other),
     }

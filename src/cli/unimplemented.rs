@@ -96,23 +96,6 @@ pub struct FailoverArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct CallArgs {
-    pub entry: String,
-    #[arg(long, conflicts_with = "replicas")]
-    pub masters: bool,
-    #[arg(long)]
-    pub replicas: bool,
-    #[arg(last = true, required = true)]
-    pub command: Vec<String>,
-}
-
-#[derive(Debug, Args)]
-pub struct SetTimeoutArgs {
-    pub entry: String,
-    pub ms: u64,
-}
-
-#[derive(Debug, Args)]
 pub struct ImportArgs {
     pub entry: String,
     #[arg(long)]
@@ -142,8 +125,6 @@ pub fn run(cmd: &Command) -> anyhow::Result<Exit> {
         Command::Replicate(_) => "replicate",
         Command::DelNode(_) => "del-node",
         Command::Failover(_) => "failover",
-        Command::Call(_) => "call",
-        Command::SetTimeout(_) => "set-timeout",
         Command::Import(_) => "import",
         Command::Backup(_) => "backup",
         _ => "this command",
