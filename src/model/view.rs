@@ -62,9 +62,28 @@ impl NodeView {
 
     /// True when the node is alone, owns no slot and holds no key: ready for `create`.
     pub fn is_empty_node(&self) -> bool {
-        self.others().next().is_none()
-            && self.myself().is_none_or(|m| m.slots.is_empty())
-            && self.keys() == 0
+        self.emptiness_problem().is_none()
+    }
+
+    /// Why this node cannot join a cluster as a new node, if it cannot.
+    pub fn emptiness_problem(&self) -> Option<String> {
+        if let Some(other) = self.others().find(|e| !e.flags.handshake) {
+            return Some(format!(
+                "already knows node {} ({}): it belongs to a cluster (CLUSTER RESET it if that is intended)",
+                other.id.short(),
+                other.addr_string()
+            ));
+        }
+        if let Some(me) = self.myself()
+            && !me.slots.is_empty()
+        {
+            return Some(format!("owns slots {}: it is not a new node", me.slots));
+        }
+        let keys = self.keys();
+        if keys > 0 {
+            return Some(format!("is not empty: it holds {keys} key(s)"));
+        }
+        None
     }
 }
 

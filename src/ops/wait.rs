@@ -155,3 +155,28 @@ pub fn slot_owners(entries: &[NodeEntry]) -> Vec<(&NodeId, &SlotSet)> {
     owners.sort_by(|a, b| a.0.cmp(b.0));
     owners
 }
+
+/// Waits until `replica` reports a connected link to its master and no sync in progress.
+pub async fn wait_replica_synced(
+    replica: &Node,
+    timeout: Duration,
+    reporter: &dyn Reporter,
+) -> Result<Duration, WaitTimeout> {
+    let what = format!("{} to finish its first sync", replica.label);
+    poll_until(&what, timeout, reporter, || async {
+        let ready = replica.info(&["replication"]).await.ok().is_some_and(|i| {
+            i.get("role") == Some("slave")
+                && i.get("master_link_status") == Some("up")
+                && i.get("master_sync_in_progress") == Some("0")
+        });
+        Progress {
+            total: 1,
+            missing: if ready {
+                vec![]
+            } else {
+                vec![replica.label.clone()]
+            },
+        }
+    })
+    .await
+}

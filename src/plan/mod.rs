@@ -3,3 +3,4 @@
 pub mod check;
 pub mod create;
 pub mod placement;
+pub mod select;

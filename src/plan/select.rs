@@ -1,0 +1,53 @@
+//! Finding the member a user means: a full node ID, an unambiguous ID prefix, or an address.
+
+use std::net::SocketAddr;
+
+use crate::model::NodeId;
+use crate::model::view::ClusterView;
+use crate::plan::check::members;
+
+/// Shortest ID prefix accepted (shorter ones are too easily ambiguous).
+pub const MIN_PREFIX: usize = 4;
+
+/// Why a node argument matches no member, or several.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SelectError {
+    #[error("{0}: no node of this cluster has this ID or address")]
+    NotFound(String),
+    #[error("{arg}: ambiguous ID prefix, matches {matches}")]
+    Ambiguous { arg: String, matches: String },
+}
+
+/// Finds the member named by `arg`. `addrs` are the addresses `arg` resolves to (empty
+/// when it is not an address); a member matches when its announced address or the
+/// address trib reached it at is one of them.
+pub fn find_member(view: &ClusterView, arg: &str, addrs: &[SocketAddr]) -> Result<NodeId, SelectError> {
+    let all = members(view);
+    let looks_like_id = arg.len() >= MIN_PREFIX && arg.bytes().all(|b| b.is_ascii_hexdigit());
+    if looks_like_id {
+        let matching: Vec<&NodeId> = all.keys().filter(|id| id.has_prefix(arg)).collect();
+        match matching.len() {
+            1 => return Ok(matching[0].clone()),
+            0 => {}
+            _ => {
+                return Err(SelectError::Ambiguous {
+                    arg: arg.to_string(),
+                    matches: matching.iter().map(|i| i.short()).collect::<Vec<_>>().join(", "),
+                });
+            }
+        }
+    }
+    for (id, e) in &all {
+        let announced: Option<SocketAddr> = e.ip.parse().ok().map(|ip| SocketAddr::new(ip, e.port));
+        let reached = view.node(id).map(|n| n.addr);
+        let label = view.node(id).map(|n| n.label.as_str());
+        if announced.is_some_and(|a| addrs.contains(&a))
+            || reached.is_some_and(|a| addrs.contains(&a))
+            || label == Some(arg)
+            || e.addr_string() == arg
+        {
+            return Ok(id.clone());
+        }
+    }
+    Err(SelectError::NotFound(arg.to_string()))
+}
