@@ -10,7 +10,8 @@ pub mod redis;
 
 #[allow(unused_imports)]
 pub use self::redis::{
-    NodeOptions, NodeSnapshot, RedisNode, snapshots, start_nodes, start_on_hosts, views_agree,
+    NodeOptions, NodeSnapshot, RedisNode, free_port_on_every_ip, snapshots, start_nodes,
+    start_on_hosts, views_agree,
 };
 
 use std::os::unix::process::ExitStatusExt;

@@ -49,6 +49,10 @@ pub struct NodeOptions {
     /// Extra config lines `key value`, written verbatim after the defaults (so they override them,
     /// e.g. `("cluster-node-timeout", "500")`).
     pub extra: Vec<(String, String)>,
+    /// Client port to use instead of a free one (the bus port is still chosen freely). Lets
+    /// nodes on different IPs share a port number (e.g. behind a headless DNS name); pick it with
+    /// [`free_port_on_every_ip`]. A start fails (panics) if it stays taken on `ip`.
+    pub port: Option<u16>,
 }
 
 impl Default for NodeOptions {
@@ -58,6 +62,7 @@ impl Default for NodeOptions {
             cluster_enabled: true,
             password: None,
             extra: Vec::new(),
+            port: None,
         }
     }
 }
@@ -130,11 +135,17 @@ fn free_port(ip: Ipv4Addr, except: Option<u16>) -> u16 {
     panic!("no free port in {PORT_LO}..{PORT_HI} on {ip}");
 }
 
-/// A client port and a separately chosen bus port, both currently free.
-fn free_port_pair(ip: Ipv4Addr) -> (u16, u16) {
-    let port = free_port(ip, None);
+/// A client port (`fixed` if given) and a separately chosen bus port, both currently free.
+fn free_port_pair(ip: Ipv4Addr, fixed: Option<u16>) -> (u16, u16) {
+    let port = fixed.unwrap_or_else(|| free_port(ip, None));
     let bus = free_port(ip, Some(port));
     (port, bus)
+}
+
+/// A port nobody listens on, on any IP (from the same range and sequence as the harness's own
+/// ports), for [`NodeOptions::port`].
+pub fn free_port_on_every_ip() -> u16 {
+    free_port(Ipv4Addr::UNSPECIFIED, None)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,7 +292,7 @@ impl RedisNode {
             .expect("create temp dir");
         let mut last = String::new();
         for _attempt in 0..8 {
-            let (port, bus_port) = free_port_pair(opts.ip);
+            let (port, bus_port) = free_port_pair(opts.ip, opts.port);
             // Fresh start for every attempt.
             let _ = std::fs::remove_file(dir.path().join("nodes.conf"));
             let _ = std::fs::remove_file(dir.path().join("redis.log"));
@@ -299,6 +310,7 @@ impl RedisNode {
                         opts: opts.clone(),
                     };
                 }
+                // With a fixed client port, the retry still picks another bus port.
                 Err(StartError::AddrInUse(msg)) => last = msg,
                 Err(StartError::Other(msg)) => panic!("{msg}"),
             }
