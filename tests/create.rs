@@ -327,7 +327,6 @@ fn six_nodes_three_hosts_one_replica() {
 /// With three hosts and three masters, an anti-affine placement puts one master on each host:
 /// then no single host's loss stops the cluster, and `check --strict` has nothing to warn about.
 #[test]
-#[ignore = "needs planner branch: the placement stub puts 2 of 3 masters on 127.0.0.2"]
 fn six_nodes_three_hosts_masters_spread() {
     let nodes = six_on_three_hosts();
     assert_ok(&create(&addrs(&nodes), 1, &["--yes"]));
@@ -346,7 +345,6 @@ fn six_nodes_three_hosts_masters_spread() {
 /// Nodes named host by host in turn (a, b, c, a, b, c), as pods of a StatefulSet spread over
 /// three Kubernetes nodes would be: replicas must still avoid their master's host.
 #[test]
-#[ignore = "needs planner branch: the placement stub makes node i+3 the replica of node i"]
 fn anti_affinity_whatever_the_order() {
     let nodes = start_on_hosts(&[(ip(2), 1), (ip(3), 1), (ip(4), 1)], &opts());
     let more = start_on_hosts(&[(ip(2), 1), (ip(3), 1), (ip(4), 1)], &opts());
@@ -720,6 +718,14 @@ fn refuses_same_node_twice() {
             "same node",
         ],
     );
+}
+
+#[test]
+fn refuses_same_address_twice() {
+    let nodes = start_nodes(6, &opts());
+    let mut args = addrs(&nodes);
+    args.push(nodes[3].addr());
+    assert_refused(&nodes, &args, 1, &[&nodes[3].addr(), "same node"]);
 }
 
 #[test]

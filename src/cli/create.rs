@@ -134,9 +134,11 @@ fn dedupe(gathered: Vec<Gathered>) -> Result<Vec<Gathered>, TribError> {
     let mut errors = Vec::new();
     for g in gathered {
         match seen.get(g.view.id.as_str()) {
-            Some(&i) if out[i].target.text == g.target.text => {}
+            // One headless name, several addresses answering as one node.
+            Some(&i)
+                if out[i].target.text == g.target.text && out[i].target.addr != g.target.addr => {}
             Some(&i) => errors.push(format!(
-                "{}: is the same node as {} (ID {}); name each node once",
+                "{}: names the same node as {} (ID {}); name each node once",
                 g.target.label(),
                 out[i].target.label(),
                 g.view.id.short()

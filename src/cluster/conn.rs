@@ -276,8 +276,7 @@ pub fn map_redis_error(label: &str, e: &redis::RedisError) -> NodeError {
             Some("NOAUTH") => {
                 "the node requires a password (use -a, REDISCLI_AUTH or --askpass)".to_string()
             }
-            Some("WRONGPASS") | Some("ERR") => "wrong password or user".to_string(),
-            _ => e.detail().unwrap_or("rejected").to_string(),
+            _ => "wrong password or user".to_string(),
         };
         NodeErrorKind::Auth(detail)
     } else if e.is_timeout() {

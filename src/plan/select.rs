@@ -21,7 +21,11 @@ pub enum SelectError {
 /// Finds the member named by `arg`. `addrs` are the addresses `arg` resolves to (empty
 /// when it is not an address); a member matches when its announced address or the
 /// address trib reached it at is one of them.
-pub fn find_member(view: &ClusterView, arg: &str, addrs: &[SocketAddr]) -> Result<NodeId, SelectError> {
+pub fn find_member(
+    view: &ClusterView,
+    arg: &str,
+    addrs: &[SocketAddr],
+) -> Result<NodeId, SelectError> {
     let all = members(view);
     let looks_like_id = arg.len() >= MIN_PREFIX && arg.bytes().all(|b| b.is_ascii_hexdigit());
     if looks_like_id {
@@ -32,7 +36,11 @@ pub fn find_member(view: &ClusterView, arg: &str, addrs: &[SocketAddr]) -> Resul
             _ => {
                 return Err(SelectError::Ambiguous {
                     arg: arg.to_string(),
-                    matches: matching.iter().map(|i| i.short()).collect::<Vec<_>>().join(", "),
+                    matches: matching
+                        .iter()
+                        .map(|i| i.short())
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 });
             }
         }
