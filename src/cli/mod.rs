@@ -1,10 +1,15 @@
 //! Command-line definitions (clap) and dispatch. Only this module sees clap types.
 
+mod add_node;
 mod call;
 mod check;
 mod context;
 mod create;
+mod del_node;
+mod failover;
+mod fix;
 mod info;
+mod replicate;
 mod set_timeout;
 mod unimplemented;
 
@@ -115,19 +120,19 @@ pub enum Command {
     /// Show masters, replicas, slots, keys, memory and resilience
     Info(info::InfoArgs),
     /// Repair open slots, uncovered slots and moved nodes
-    Fix(unimplemented::FixArgs),
+    Fix(fix::FixArgs),
     /// Move slots and their keys between masters
     Reshard(unimplemented::ReshardArgs),
     /// Move slots so each master's share matches its weight
     Rebalance(unimplemented::RebalanceArgs),
     /// Add an empty node as master or replica
-    AddNode(unimplemented::AddNodeArgs),
+    AddNode(add_node::AddNodeArgs),
     /// Attach a node as replica of a master
-    Replicate(unimplemented::ReplicateArgs),
+    Replicate(replicate::ReplicateArgs),
     /// Remove a node from the cluster
-    DelNode(unimplemented::DelNodeArgs),
+    DelNode(del_node::DelNodeArgs),
     /// Promote a replica (or a master's best replica)
-    Failover(unimplemented::FailoverArgs),
+    Failover(failover::FailoverArgs),
     /// Run a command on every node
     Call(call::CallArgs),
     /// Set cluster-node-timeout everywhere and persist it
@@ -227,6 +232,11 @@ async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Check(args) => check::run(&ctx, args).await,
         Command::Info(args) => info::run(&ctx, args).await,
         Command::Call(args) => call::run(&ctx, args).await,
+        Command::Fix(args) => fix::run(&ctx, args).await,
+        Command::AddNode(args) => add_node::run(&ctx, args).await,
+        Command::Replicate(args) => replicate::run(&ctx, args).await,
+        Command::DelNode(args) => del_node::run(&ctx, args).await,
+        Command::Failover(args) => failover::run(&ctx, args).await,
         Command::SetTimeout(args) => set_timeout::run(&ctx, args).await,
         Command::Completions { .. } => Ok(Exit::Ok),
         other => unimplemented::run(&other),

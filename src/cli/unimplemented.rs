@@ -10,18 +10,6 @@ use super::Command;
 use crate::error::{Exit, TribError};
 
 #[derive(Debug, Args)]
-pub struct FixArgs {
-    #[arg(required = true, value_name = "ENTRY")]
-    pub entries: Vec<String>,
-    /// Also look for keys in slots their node does not own
-    #[arg(long)]
-    pub deep: bool,
-    /// Repair even while a master is unreachable
-    #[arg(long)]
-    pub with_unreachable_masters: bool,
-}
-
-#[derive(Debug, Args)]
 pub struct ReshardArgs {
     pub entry: String,
     /// Source masters (IDs, ID prefixes, addresses) or `all`
@@ -59,43 +47,6 @@ pub struct RebalanceArgs {
 }
 
 #[derive(Debug, Args)]
-pub struct AddNodeArgs {
-    pub new: String,
-    pub entry: String,
-    /// Add as replica of this master
-    #[arg(long, conflicts_with = "replica")]
-    pub replica_of: Option<String>,
-    /// Add as replica of the master with fewest replicas
-    #[arg(long)]
-    pub replica: bool,
-}
-
-#[derive(Debug, Args)]
-pub struct ReplicateArgs {
-    #[arg(long, alias = "master-addr")]
-    pub master: String,
-    #[arg(long, alias = "slave-addr")]
-    pub replica: String,
-}
-
-#[derive(Debug, Args)]
-pub struct DelNodeArgs {
-    pub entry: String,
-    pub node: String,
-}
-
-#[derive(Debug, Args)]
-pub struct FailoverArgs {
-    pub node: String,
-    #[arg(long, conflicts_with = "takeover")]
-    pub force: bool,
-    #[arg(long)]
-    pub takeover: bool,
-    #[arg(long, value_parser = super::parse_duration)]
-    pub timeout: Option<std::time::Duration>,
-}
-
-#[derive(Debug, Args)]
 pub struct ImportArgs {
     pub entry: String,
     #[arg(long)]
@@ -118,13 +69,8 @@ pub struct BackupArgs {
 
 pub fn run(cmd: &Command) -> anyhow::Result<Exit> {
     let name = match cmd {
-        Command::Fix(_) => "fix",
         Command::Reshard(_) => "reshard",
         Command::Rebalance(_) => "rebalance",
-        Command::AddNode(_) => "add-node",
-        Command::Replicate(_) => "replicate",
-        Command::DelNode(_) => "del-node",
-        Command::Failover(_) => "failover",
         Command::Import(_) => "import",
         Command::Backup(_) => "backup",
         _ => "this command",
