@@ -33,7 +33,7 @@ for host in 2 3 4; do
     ip=127.0.0.$host; port=$((BASE + i)); d=$DIR/$i; mkdir -p "$d"
     redis-server --port "$port" --bind "$ip" --cluster-enabled yes --cluster-port $((BASE + 100 + i)) \
       --cluster-config-file "$d/nodes.conf" --cluster-announce-ip "$ip" --bind-source-addr "$ip" \
-      --dir "$d" --save '' --appendonly no --daemonize no --logfile "$d/redis.log" &
+      --dir "$d" --save '' --appendonly no --protected-mode no --daemonize no --logfile "$d/redis.log" &
     pids+=($!)
     nodes+=("$ip:$port")
     i=$((i + 1))
