@@ -374,6 +374,29 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             ));
         }
     }
+    for v in &view.nodes {
+        if v.is_master() || v.info.get("role") != Some("slave") {
+            continue;
+        }
+        if v.info.get("master_link_status") != Some("up") {
+            let syncing = v.info.get("master_sync_in_progress") == Some("1");
+            let (kind, what) = if syncing {
+                ("replica_syncing", "is still doing its initial sync")
+            } else {
+                ("replica_link_down", "has its replication link down")
+            };
+            p.push(Problem::warning(
+                kind,
+                format!(
+                    "{} {what} (master {}:{})",
+                    v.label,
+                    v.info.get("master_host").unwrap_or("?"),
+                    v.info.get("master_port").unwrap_or("?")
+                ),
+                vec![v.label.clone()],
+            ));
+        }
+    }
     for loss in domain_losses(view) {
         p.push(Problem::warning(
             "domain_single_point_of_failure",
