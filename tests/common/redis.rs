@@ -49,6 +49,9 @@ pub struct NodeOptions {
     /// Extra config lines `key value`, written verbatim after the defaults (so they override them,
     /// e.g. `("cluster-node-timeout", "500")`).
     pub extra: Vec<(String, String)>,
+    /// Client port to use instead of a free one picked by the harness (e.g. the same port on
+    /// several IPs, as behind a headless Service). The bus port is still picked freely.
+    pub port: Option<u16>,
 }
 
 impl Default for NodeOptions {
@@ -58,6 +61,7 @@ impl Default for NodeOptions {
             cluster_enabled: true,
             password: None,
             extra: Vec::new(),
+            port: None,
         }
     }
 }
@@ -281,7 +285,10 @@ impl RedisNode {
             .expect("create temp dir");
         let mut last = String::new();
         for _attempt in 0..8 {
-            let (port, bus_port) = free_port_pair(opts.ip);
+            let (port, bus_port) = match opts.port {
+                Some(port) => (port, free_port(opts.ip, Some(port))),
+                None => free_port_pair(opts.ip),
+            };
             // Fresh start for every attempt.
             let _ = std::fs::remove_file(dir.path().join("nodes.conf"));
             let _ = std::fs::remove_file(dir.path().join("redis.log"));
