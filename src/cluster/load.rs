@@ -68,34 +68,56 @@ pub struct Loaded {
 /// Loads a whole cluster from ENTRY targets: the first entry (in order) that answers
 /// provides the member list; every member is then connected and probed concurrently.
 /// Entries the user gave keep their label and explicit domain.
+///
+/// "Answers" means the probe succeeds, not just the TCP connect: a frozen node (or a
+/// full accept backlog) accepts connections but never replies, and must not stop trib
+/// from using the next entry. Entries are probed concurrently and each at most once.
+/// When no entry answers, the error of an entry that replied but cannot be used (not a
+/// cluster node, wrong password) is preferred over connection errors.
 pub async fn load_cluster(entries: &[Target], opts: &ConnectOptions) -> Result<Loaded, NodeError> {
     let connected = connect_all(entries, opts).await;
-    let mut first_err = None;
-    let mut seed: Option<(Node, &Target)> = None;
+    let mut connect_err = None;
+    let mut candidates: Vec<(Node, &Target)> = Vec::new();
     let mut by_addr: HashMap<SocketAddr, (Node, Option<String>)> = HashMap::new();
     for (res, t) in connected.into_iter().zip(entries) {
         match res {
             Ok(node) => {
-                if seed.is_none() {
-                    seed = Some((node.clone(), t));
+                if !by_addr.contains_key(&t.addr) {
+                    candidates.push((node.clone(), t));
                 }
                 by_addr.insert(t.addr, (node, t.domain.clone()));
             }
             Err(e) => {
-                first_err.get_or_insert(e);
+                connect_err.get_or_insert(e);
             }
         }
     }
-    let Some((seed, seed_target)) = seed else {
-        return Err(first_err.unwrap_or_else(|| {
+    let probes = join_all(
+        candidates
+            .iter()
+            .map(|(node, t)| probe(node, default_domain(&node.addr, t.domain.as_deref()))),
+    )
+    .await;
+    let mut probed: HashMap<SocketAddr, Result<NodeView, NodeError>> = HashMap::new();
+    let mut seed: Option<(Node, NodeView)> = None;
+    let mut probe_err = None;
+    for ((node, _), res) in candidates.into_iter().zip(probes) {
+        match res {
+            Ok(v) if seed.is_none() => seed = Some((node, v)),
+            Ok(v) => {
+                probed.insert(node.addr, Ok(v));
+            }
+            Err(e) => {
+                probe_err.get_or_insert(e.clone());
+                probed.insert(node.addr, Err(e));
+            }
+        }
+    }
+    let Some((seed, seed_view)) = seed else {
+        return Err(probe_err.or(connect_err).unwrap_or_else(|| {
             NodeError::new("cluster", NodeErrorKind::Connect("no node given".into()))
         }));
     };
-    let seed_view = probe(
-        &seed,
-        default_domain(&seed.addr, seed_target.domain.as_deref()),
-    )
-    .await?;
 
     // Every member that the seed knows, reached at its announced address.
     let mut members: Vec<(Option<NodeId>, String, Option<SocketAddr>)> = Vec::new();
@@ -107,6 +129,7 @@ pub async fn load_cluster(entries: &[Target], opts: &ConnectOptions) -> Result<L
         members.push((Some(e.id.clone()), e.addr_string(), addr));
     }
 
+    let probed = &probed;
     let futures = members.iter().map(|(id, label, addr)| {
         let reuse = addr.and_then(|a| by_addr.get(&a).cloned());
         let label = reuse
@@ -134,7 +157,12 @@ pub async fn load_cluster(entries: &[Target], opts: &ConnectOptions) -> Result<L
                     }
                 },
             };
-            match probe(&node, default_domain(&addr, domain.as_deref())).await {
+            // An entry probed above is not asked (or waited for) twice.
+            let result = match probed.get(&addr) {
+                Some(r) => r.clone(),
+                None => probe(&node, default_domain(&addr, domain.as_deref())).await,
+            };
+            match result {
                 Ok(v) => Ok((v, node)),
                 Err(e) => Err(Unreachable {
                     label,
@@ -162,6 +190,6 @@ pub async fn load_cluster(entries: &[Target], opts: &ConnectOptions) -> Result<L
             Err(u) => view.unreachable.push(u),
         }
     }
-    view.nodes.sort_by_key(|n| n.addr);
+    view.nodes.sort_by_key(|v| v.addr);
     Ok(Loaded { view, conns })
 }
