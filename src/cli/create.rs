@@ -98,7 +98,7 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> anyhow::Result<Exit> {
         })?;
     let elapsed = started.elapsed();
     reporter.finish(&format!(
-        "Cluster created: {} masters, {} replicas, 16384 slots, every node ok, in {:.2}s",
+        "Cluster created: {} masters, {} replicas, 16384 slots, every node ok, replicas in sync, in {:.2}s",
         plan.placement.masters.len(),
         states.len() - plan.placement.masters.len(),
         elapsed.as_secs_f64()

@@ -8,7 +8,7 @@ use futures::future::{join_all, try_join_all};
 use thiserror::Error;
 
 use super::Reporter;
-use super::wait::{Converged, WaitTimeout, wait_converged};
+use super::wait::{Converged, WaitTimeout, wait_converged, wait_replica_synced};
 use crate::cluster::{Node, NodeError};
 use crate::model::NodeId;
 use crate::plan::create::{CreatePlan, CreateStep};
@@ -38,6 +38,7 @@ pub struct CreateTimings {
     pub join_ms: u128,
     pub replicate_ms: u128,
     pub converge_ms: u128,
+    pub sync_ms: u128,
 }
 
 /// Applies `plan` to `targets` (indexed like the plan). `timeout` bounds every wait.
@@ -166,6 +167,21 @@ pub async fn apply(
     )
     .await?;
     timings.converge_ms = t3.elapsed().as_millis();
+
+    // 5. Replicas hold their master's data: until then a failover could not promote them.
+    let t4 = Instant::now();
+    if !replicate.is_empty() {
+        let results = join_all(
+            replicate
+                .iter()
+                .map(|(r, _)| wait_replica_synced(&r.node, timeout, reporter)),
+        )
+        .await;
+        for r in results {
+            r?;
+        }
+    }
+    timings.sync_ms = t4.elapsed().as_millis();
     Ok(timings)
 }
 

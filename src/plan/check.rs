@@ -379,9 +379,11 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             continue;
         }
         if v.info.get("master_link_status") != Some("up") {
-            let syncing = v.info.get("master_sync_in_progress") == Some("1");
+            // Never connected yet (-1), or transferring: the first sync is under way.
+            let syncing = v.info.get("master_sync_in_progress") == Some("1")
+                || v.info.get("master_link_down_since_seconds") == Some("-1");
             let (kind, what) = if syncing {
-                ("replica_syncing", "is still doing its initial sync")
+                ("replica_syncing", "has not finished its first sync yet")
             } else {
                 ("replica_link_down", "has its replication link down")
             };
