@@ -329,7 +329,8 @@ fn six_nodes_three_hosts_one_replica() {
 #[test]
 fn six_nodes_three_hosts_masters_spread() {
     let nodes = six_on_three_hosts();
-    assert_ok(&create(&addrs(&nodes), 1, &["--yes"]));
+    // --wait-sync: `check --strict` also warns about replicas still doing their first sync.
+    assert_ok(&create(&addrs(&nodes), 1, &["--yes", "--wait-sync"]));
     let view = cluster_nodes(&nodes[0]);
     let master_ips: BTreeSet<String> = view
         .iter()
@@ -942,4 +943,63 @@ fn dns_names_and_headless_service() {
     assert_ok(&out);
     assert!(out.stdout.contains("already"), "{}", show(&out));
     assert_eq!(snapshots(&nodes), before);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fast join: new masters briefly run with a 499 ms node timeout, then get theirs back.
+
+fn node_timeout(n: &RedisNode) -> String {
+    n.cmd(&["CONFIG", "GET", "cluster-node-timeout"])
+        .lines()
+        .nth(1)
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn fast_join_restores_every_node_timeout() {
+    let mut o = opts();
+    o.extra = vec![("cluster-node-timeout".into(), "15000".into())];
+    let nodes = start_on_hosts(&[(ip(2), 2), (ip(3), 2), (ip(4), 2)], &o);
+    let out = create(&addrs(&nodes), 1, &["--yes", "--wait-sync"]);
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    for n in &nodes {
+        assert_eq!(node_timeout(n), "15000", "{}", n.addr());
+        assert!(n.cmd(&["CLUSTER", "INFO"]).contains("cluster_state:ok"));
+        if n.cmd(&["ROLE"]).starts_with("slave") {
+            let info = n.cmd(&["INFO", "replication"]);
+            assert!(info.contains("master_link_status:up"), "--wait-sync: {info}");
+        }
+    }
+}
+
+#[test]
+fn rerun_restores_a_timeout_an_interrupted_fast_join_left() {
+    let nodes = six_on_three_hosts();
+    let out = create(&addrs(&nodes), 1, &["--yes"]);
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    // What a create killed during its join leaves on a master.
+    nodes[0].cmd(&["CONFIG", "SET", "cluster-node-timeout", "499"]);
+    let dry = create(&addrs(&nodes), 1, &["--dry-run", "--json"]);
+    let doc: serde_json::Value = serde_json::from_str(&dry.stdout).unwrap();
+    assert_eq!(doc["plan"]["status"], "resume", "{}", dry.stdout);
+    assert_eq!(doc["plan"]["steps"][0]["step"], "restore_node_timeout");
+    let out = create(&addrs(&nodes), 1, &["--yes"]);
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    for n in &nodes {
+        assert_eq!(node_timeout(n), "1000", "{}", n.addr());
+    }
+    let again = create(&addrs(&nodes), 1, &["--yes"]);
+    assert!(again.stdout.contains("already"), "{}", again.stdout);
+}
+
+#[test]
+fn no_fast_join_leaves_timeouts_alone_and_still_converges() {
+    let nodes = six_on_three_hosts();
+    let out = create(&addrs(&nodes), 1, &["--yes", "--no-fast-join"]);
+    assert_eq!(out.code, 0, "stderr: {}", out.stderr);
+    for n in &nodes {
+        assert_eq!(node_timeout(n), "1000");
+        assert!(n.cmd(&["CLUSTER", "INFO"]).contains("cluster_state:ok"));
+    }
 }

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use clap::Args;
+use futures::future::join_all;
 use serde_json::json;
 
 use super::Context;
@@ -11,7 +12,7 @@ use crate::addr::parse_node_args;
 use crate::cluster::load::load_cluster;
 use crate::error::{Exit, TribError};
 use crate::ops::Reporter;
-use crate::ops::create::{CreateTarget, apply};
+use crate::ops::create::{CreateTarget, apply, node_timeout};
 use crate::ops::gather::{Gathered, gather};
 use crate::plan::check::{Severity, check};
 use crate::plan::create::{
@@ -31,6 +32,14 @@ pub struct CreateArgs {
     /// Wait up to DUR for names to resolve and nodes to answer (pods still starting)
     #[arg(long, value_name = "DUR", value_parser = super::parse_duration)]
     pub wait: Option<Duration>,
+    /// Do not shorten Redis's rejoin delay: without this, new masters run with a 499 ms
+    /// cluster-node-timeout until they turn ok (about 0.5 s instead of up to 5 s), then
+    /// get their own value back
+    #[arg(long)]
+    pub no_fast_join: bool,
+    /// Also wait until every replica finished its first sync with its master
+    #[arg(long)]
+    pub wait_sync: bool,
     /// Deadline for the cluster to converge after the changes
     #[arg(long, value_name = "DUR", default_value = "60s", value_parser = super::parse_duration)]
     pub timeout: Duration,
@@ -45,7 +54,12 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> anyhow::Result<Exit> {
         .map_err(|e| TribError::BadInput(e.to_string()))?;
     let gathered = dedupe(gathered)?;
 
-    let states: Vec<CreateNodeState> = gathered.iter().map(state_of).collect();
+    let timeouts = join_all(gathered.iter().map(|g| node_timeout(&g.node))).await;
+    let states: Vec<CreateNodeState> = gathered
+        .iter()
+        .zip(timeouts)
+        .map(|(g, t)| state_of(g, t))
+        .collect();
     let plan = plan_create(&states, args.replicas).map_err(|refusals| {
         TribError::BadInput(
             refusals
@@ -89,18 +103,30 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> anyhow::Result<Exit> {
             has_addslotsrange: g.view.info.version().is_some_and(|v| v.0 >= 7),
         })
         .collect();
-    let timings = apply(&plan, &targets, args.timeout, &reporter)
-        .await
-        .map_err(|e| {
-            TribError::Failed(format!(
-                "create did not finish: {e} (re-run the same command to complete it)"
-            ))
-        })?;
+    let timings = apply(
+        &plan,
+        &targets,
+        args.timeout,
+        !args.no_fast_join,
+        args.wait_sync,
+        &reporter,
+    )
+    .await
+    .map_err(|e| {
+        TribError::Failed(format!(
+            "create did not finish: {e} (re-run the same command to complete it)"
+        ))
+    })?;
     let elapsed = started.elapsed();
     reporter.finish(&format!(
-        "Cluster created: {} masters, {} replicas, 16384 slots, every node ok, replicas in sync, in {:.2}s",
+        "Cluster created: {} masters, {} replicas, 16384 slots, every node ok{}, in {:.2}s",
         plan.placement.masters.len(),
         states.len() - plan.placement.masters.len(),
+        if args.wait_sync {
+            ", replicas in sync"
+        } else {
+            ""
+        },
         elapsed.as_secs_f64()
     ));
 
@@ -118,6 +144,11 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> anyhow::Result<Exit> {
         .count();
     if !problems.is_empty() {
         ctx.printer.out(&render::problems(&problems));
+    }
+    if !args.wait_sync && states.len() > plan.placement.masters.len() {
+        ctx.printer.status(
+            "Replicas are starting their first sync (Redis may wait repl-diskless-sync-delay first); `trib check` shows when they are done, `create --wait-sync` waits for it.",
+        );
     }
     ctx.printer.json_doc(&json!({
         "plan": plan_json,
@@ -160,7 +191,7 @@ fn dedupe(gathered: Vec<Gathered>) -> Result<Vec<Gathered>, TribError> {
     }
 }
 
-fn state_of(g: &Gathered) -> CreateNodeState {
+fn state_of(g: &Gathered, node_timeout: Option<u64>) -> CreateNodeState {
     let me = g.view.myself();
     CreateNodeState {
         label: g.view.label.clone(),
@@ -181,6 +212,7 @@ fn state_of(g: &Gathered) -> CreateNodeState {
         master_id: me.and_then(|m| m.master_id.clone()),
         config_epoch: me.map(|m| m.config_epoch).unwrap_or(0),
         keys: g.view.keys(),
+        node_timeout,
     }
 }
 
@@ -310,6 +342,8 @@ fn plan_json(plan: &CreatePlan, states: &[CreateNodeState]) -> serde_json::Value
                 "peer_addr": states[*peer].addr.to_string(), "peer_bus_port": states[*peer].bus_port}),
             CreateStep::Replicate { replica, master } => json!({
                 "step": "replicate", "replica": states[*replica].label, "master": states[*master].label}),
+            CreateStep::RestoreNodeTimeout { node, ms } => json!({
+                "step": "restore_node_timeout", "node": states[*node].label, "ms": ms}),
         })
         .collect();
     json!({"status": plan.status, "masters": masters, "conflicts": conflicts, "steps": steps})

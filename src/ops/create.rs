@@ -11,7 +11,7 @@ use super::Reporter;
 use super::wait::{Converged, WaitTimeout, wait_converged, wait_replica_synced};
 use crate::cluster::{Node, NodeError};
 use crate::model::NodeId;
-use crate::plan::create::{CreatePlan, CreateStep};
+use crate::plan::create::{CreatePlan, CreateStep, FAST_JOIN_TIMEOUT_MS};
 
 #[derive(Debug, Error)]
 pub enum CreateError {
@@ -41,16 +41,103 @@ pub struct CreateTimings {
     pub sync_ms: u128,
 }
 
+/// Reads `cluster-node-timeout` (ms); `None` when CONFIG is not allowed or unparsable.
+pub async fn node_timeout(node: &Node) -> Option<u64> {
+    let reply: Vec<String> = node
+        .query(redis::cmd("CONFIG").arg("GET").arg("cluster-node-timeout"))
+        .await
+        .ok()?;
+    reply.get(1)?.parse().ok()
+}
+
+async fn set_node_timeout(node: &Node, ms: u64) -> Result<(), NodeError> {
+    node.ok(redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("cluster-node-timeout")
+        .arg(ms))
+        .await
+}
+
 /// Applies `plan` to `targets` (indexed like the plan). `timeout` bounds every wait.
+/// With `fast_join`, the masters that get slots run with a 499 ms node timeout until
+/// they turn `ok` (Redis's rejoin delay is min(node timeout, 5 s)), then get their own
+/// value back.
 pub async fn apply(
     plan: &CreatePlan,
     targets: &[CreateTarget],
     timeout: Duration,
+    fast_join: bool,
+    wait_sync: bool,
     reporter: &dyn Reporter,
 ) -> Result<CreateTimings, CreateError> {
     let mut timings = CreateTimings::default();
     let t0 = Instant::now();
 
+    // 0. A fast join interrupted earlier left a lowered timeout: put it back first.
+    for step in &plan.steps {
+        if let CreateStep::RestoreNodeTimeout { node, ms } = step {
+            reporter.step(&format!(
+                "Restoring cluster-node-timeout {ms} ms on {}",
+                targets[*node].node.label
+            ));
+            set_node_timeout(&targets[*node].node, *ms).await?;
+        }
+    }
+
+    // Lower the node timeout of new masters for the join (restored below, on every path).
+    let mut lowered: Vec<(&CreateTarget, u64)> = Vec::new();
+    if fast_join {
+        let new_masters: Vec<&CreateTarget> = plan
+            .steps
+            .iter()
+            .filter_map(|s| match s {
+                CreateStep::AddSlots { node, .. } => Some(&targets[*node]),
+                _ => None,
+            })
+            .collect();
+        let current = join_all(new_masters.iter().map(|t| node_timeout(&t.node))).await;
+        for (t, cur) in new_masters.into_iter().zip(current) {
+            if let Some(ms) = cur.filter(|ms| *ms > FAST_JOIN_TIMEOUT_MS + 1)
+                && set_node_timeout(&t.node, FAST_JOIN_TIMEOUT_MS)
+                    .await
+                    .is_ok()
+            {
+                lowered.push((t, ms));
+            }
+        }
+    }
+    let result = apply_steps(
+        plan,
+        targets,
+        timeout,
+        wait_sync,
+        reporter,
+        &mut timings,
+        t0,
+    )
+    .await;
+    let restored = join_all(lowered.iter().map(|(t, ms)| set_node_timeout(&t.node, *ms))).await;
+    for ((t, ms), r) in lowered.iter().zip(restored) {
+        if let Err(e) = r {
+            reporter.warn(&format!(
+                "{}: could not restore cluster-node-timeout {ms} ms ({}); re-run create to restore it",
+                t.node.label,
+                e.reason()
+            ));
+        }
+    }
+    result.map(|()| timings)
+}
+
+async fn apply_steps(
+    plan: &CreatePlan,
+    targets: &[CreateTarget],
+    timeout: Duration,
+    wait_sync: bool,
+    reporter: &dyn Reporter,
+    timings: &mut CreateTimings,
+    t0: Instant,
+) -> Result<(), CreateError> {
     // 1. Slots and config epochs: independent per node, all at once.
     let configure: Vec<_> = plan
         .steps
@@ -168,9 +255,11 @@ pub async fn apply(
     .await?;
     timings.converge_ms = t3.elapsed().as_millis();
 
-    // 5. Replicas hold their master's data: until then a failover could not promote them.
+    // 5. Optionally, replicas hold their master's data (until then a failover could not
+    // promote them). Redis 7 starts a diskless first sync only after
+    // repl-diskless-sync-delay (5 s by default), so this is not waited for by default.
     let t4 = Instant::now();
-    if !replicate.is_empty() {
+    if wait_sync && !replicate.is_empty() {
         let results = join_all(
             replicate
                 .iter()
@@ -182,7 +271,7 @@ pub async fn apply(
         }
     }
     timings.sync_ms = t4.elapsed().as_millis();
-    Ok(timings)
+    Ok(())
 }
 
 async fn attach(

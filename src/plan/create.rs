@@ -28,6 +28,8 @@ pub struct CreateNodeState {
     pub master_id: Option<NodeId>,
     pub config_epoch: u64,
     pub keys: u64,
+    /// `cluster-node-timeout` in ms, when CONFIG GET is allowed.
+    pub node_timeout: Option<u64>,
 }
 
 /// Where the cluster stands.
@@ -46,10 +48,27 @@ pub enum CreateStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum CreateStep {
-    AddSlots { node: usize, slots: Vec<SlotRange> },
-    SetConfigEpoch { node: usize, epoch: u64 },
-    Meet { node: usize, peer: usize },
-    Replicate { replica: usize, master: usize },
+    AddSlots {
+        node: usize,
+        slots: Vec<SlotRange>,
+    },
+    SetConfigEpoch {
+        node: usize,
+        epoch: u64,
+    },
+    Meet {
+        node: usize,
+        peer: usize,
+    },
+    Replicate {
+        replica: usize,
+        master: usize,
+    },
+    /// Put back the `cluster-node-timeout` an interrupted fast join left lowered.
+    RestoreNodeTimeout {
+        node: usize,
+        ms: u64,
+    },
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -71,6 +90,33 @@ fn refuse(node: usize, reason: impl Into<String>) -> Refusal {
         node,
         reason: reason.into(),
     }
+}
+
+/// The `cluster-node-timeout` new masters get while they first turn `ok`. Redis keeps a
+/// master that owned no slot in `fail` for min(cluster-node-timeout, 5 s) after it gets
+/// slots (the rejoin delay in `clusterUpdateState`); with this value the delay is its
+/// minimum, 500 ms. The odd value marks it as trib's, so a re-run after an interruption
+/// recognises and restores it.
+pub const FAST_JOIN_TIMEOUT_MS: u64 = 499;
+
+/// Restores of a fast-join timeout that an interrupted create left behind: back to the
+/// value most other nodes have.
+fn timeout_restores(nodes: &[CreateNodeState]) -> Vec<CreateStep> {
+    let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
+    for t in nodes.iter().filter_map(|n| n.node_timeout) {
+        if t != FAST_JOIN_TIMEOUT_MS {
+            *counts.entry(t).or_default() += 1;
+        }
+    }
+    let Some((&usual, _)) = counts.iter().max_by_key(|(t, c)| (**c, **t)) else {
+        return Vec::new();
+    };
+    nodes
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.node_timeout == Some(FAST_JOIN_TIMEOUT_MS))
+        .map(|(i, _)| CreateStep::RestoreNodeTimeout { node: i, ms: usual })
+        .collect()
 }
 
 /// Up to this many nodes, every pair is introduced directly.
@@ -212,10 +258,15 @@ pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreateP
         .iter()
         .all(|n| !n.own_slots.is_empty() || n.master_id.as_ref().is_some_and(|m| ids.contains(m)));
     if covered && all_know_all && roles_done {
+        let restores = timeout_restores(nodes);
         return Ok(CreatePlan {
-            status: CreateStatus::AlreadyCreated,
+            status: if restores.is_empty() {
+                CreateStatus::AlreadyCreated
+            } else {
+                CreateStatus::Resume
+            },
             placement,
-            steps: Vec::new(),
+            steps: restores,
         });
     }
 
@@ -290,6 +341,7 @@ pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreateP
             }),
         }
     }
+    steps.extend(timeout_restores(nodes));
     Ok(CreatePlan {
         status: CreateStatus::Resume,
         placement,
@@ -318,6 +370,7 @@ mod tests {
                 master_id: None,
                 config_epoch: 0,
                 keys: 0,
+                node_timeout: Some(15000),
             })
             .collect()
     }
@@ -333,6 +386,9 @@ mod tests {
                 }
                 CreateStep::SetConfigEpoch { node, epoch } => nodes[*node].config_epoch = *epoch,
                 CreateStep::Meet { .. } => {}
+                CreateStep::RestoreNodeTimeout { node, ms } => {
+                    nodes[*node].node_timeout = Some(*ms)
+                }
                 CreateStep::Replicate { replica, master } => {
                     nodes[*replica].master_id = Some(nodes[*master].id.clone())
                 }
@@ -390,6 +446,29 @@ mod tests {
         assert!(matches!(&err[0], Refusal::Node { node: 2, reason } if reason.contains("3 key")));
         assert!(
             matches!(&err[1], Refusal::Node { node: 4, reason } if reason.contains("another cluster"))
+        );
+    }
+
+    #[test]
+    fn restores_a_timeout_left_by_an_interrupted_fast_join() {
+        let mut nodes = empty(6);
+        let plan = plan_create(&nodes, 1).unwrap();
+        apply(&mut nodes, &plan);
+        nodes[0].node_timeout = Some(FAST_JOIN_TIMEOUT_MS);
+        nodes[2].node_timeout = Some(FAST_JOIN_TIMEOUT_MS);
+        let again = plan_create(&nodes, 1).unwrap();
+        assert_eq!(again.status, CreateStatus::Resume);
+        assert_eq!(
+            again.steps,
+            vec![
+                CreateStep::RestoreNodeTimeout { node: 0, ms: 15000 },
+                CreateStep::RestoreNodeTimeout { node: 2, ms: 15000 }
+            ]
+        );
+        apply(&mut nodes, &again);
+        assert_eq!(
+            plan_create(&nodes, 1).unwrap().status,
+            CreateStatus::AlreadyCreated
         );
     }
 
