@@ -265,7 +265,8 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             break
         }
         'trib;add-node' {
-            [CompletionResult]::new('--replica-of', '--replica-of', [CompletionResultType]::ParameterName, 'Add as replica of this master')
+            [CompletionResult]::new('--replica-of', '--replica-of', [CompletionResultType]::ParameterName, 'Add as replica of this master (ID, ID prefix or address)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each wait (gossip, first sync of a replica)')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user')
@@ -278,7 +279,7 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             [CompletionResult]::new('--dns-server', '--dns-server', [CompletionResultType]::ParameterName, 'DNS server to use instead of resolv.conf''s nameservers')
             [CompletionResult]::new('--dns-search', '--dns-search', [CompletionResultType]::ParameterName, 'Extra DNS search domain (repeatable)')
             [CompletionResult]::new('--domains', '--domains', [CompletionResultType]::ParameterName, 'Where failure domains come from')
-            [CompletionResult]::new('--replica', '--replica', [CompletionResultType]::ParameterName, 'Add as replica of the master with fewest replicas')
+            [CompletionResult]::new('--replica', '--replica', [CompletionResultType]::ParameterName, 'Add as replica of the master with fewest replicas (preferring another failure domain)')
             [CompletionResult]::new('--askpass', '--askpass', [CompletionResultType]::ParameterName, 'Read the password from the terminal')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS to every node')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the nodes'' certificates')
@@ -297,8 +298,9 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             break
         }
         'trib;replicate' {
-            [CompletionResult]::new('--master', '--master', [CompletionResultType]::ParameterName, 'master')
-            [CompletionResult]::new('--replica', '--replica', [CompletionResultType]::ParameterName, 'replica')
+            [CompletionResult]::new('--master', '--master', [CompletionResultType]::ParameterName, 'The master (an address; the cluster is loaded from it)')
+            [CompletionResult]::new('--replica', '--replica', [CompletionResultType]::ParameterName, 'The node to attach (NODE or NODE=DOMAIN): empty, or a member replica to re-point')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each wait (gossip, first sync)')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user')

@@ -255,7 +255,8 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand --version 'Print version'
         }
         &'trib;add-node'= {
-            cand --replica-of 'Add as replica of this master'
+            cand --replica-of 'Add as replica of this master (ID, ID prefix or address)'
+            cand --timeout 'Deadline for each wait (gossip, first sync of a replica)'
             cand -a 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --password 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --user 'ACL user'
@@ -268,7 +269,7 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand --dns-server 'DNS server to use instead of resolv.conf''s nameservers'
             cand --dns-search 'Extra DNS search domain (repeatable)'
             cand --domains 'Where failure domains come from'
-            cand --replica 'Add as replica of the master with fewest replicas'
+            cand --replica 'Add as replica of the master with fewest replicas (preferring another failure domain)'
             cand --askpass 'Read the password from the terminal'
             cand --tls 'Use TLS to every node'
             cand --insecure 'Do not verify the nodes'' certificates'
@@ -286,8 +287,9 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand --version 'Print version'
         }
         &'trib;replicate'= {
-            cand --master 'master'
-            cand --replica 'replica'
+            cand --master 'The master (an address; the cluster is loaded from it)'
+            cand --replica 'The node to attach (NODE or NODE=DOMAIN): empty, or a member replica to re-point'
+            cand --timeout 'Deadline for each wait (gossip, first sync)'
             cand -a 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --password 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --user 'ACL user'

@@ -219,7 +219,8 @@ complete -c trib -n "__fish_trib_using_subcommand rebalance" -s v -l verbose -d 
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -s q -l quiet -d 'Less output on stderr'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -s V -l version -d 'Print version'
-complete -c trib -n "__fish_trib_using_subcommand add-node" -l replica-of -d 'Add as replica of this master' -r
+complete -c trib -n "__fish_trib_using_subcommand add-node" -l replica-of -d 'Add as replica of this master (ID, ID prefix or address)' -r
+complete -c trib -n "__fish_trib_using_subcommand add-node" -l timeout -d 'Deadline for each wait (gossip, first sync of a replica)' -r
 complete -c trib -n "__fish_trib_using_subcommand add-node" -s a -l password -d 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)' -r
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l user -d 'ACL user' -r
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l cacert -d 'CA bundle (PEM) to verify the nodes\' certificates' -r -F
@@ -233,7 +234,7 @@ complete -c trib -n "__fish_trib_using_subcommand add-node" -l dns-search -d 'Ex
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
-complete -c trib -n "__fish_trib_using_subcommand add-node" -l replica -d 'Add as replica of the master with fewest replicas'
+complete -c trib -n "__fish_trib_using_subcommand add-node" -l replica -d 'Add as replica of the master with fewest replicas (preferring another failure domain)'
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l tls -d 'Use TLS to every node'
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l insecure -d 'Do not verify the nodes\' certificates'
@@ -244,8 +245,9 @@ complete -c trib -n "__fish_trib_using_subcommand add-node" -s v -l verbose -d '
 complete -c trib -n "__fish_trib_using_subcommand add-node" -s q -l quiet -d 'Less output on stderr'
 complete -c trib -n "__fish_trib_using_subcommand add-node" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c trib -n "__fish_trib_using_subcommand add-node" -s V -l version -d 'Print version'
-complete -c trib -n "__fish_trib_using_subcommand replicate" -l master -r
-complete -c trib -n "__fish_trib_using_subcommand replicate" -l replica -r
+complete -c trib -n "__fish_trib_using_subcommand replicate" -l master -d 'The master (an address; the cluster is loaded from it)' -r
+complete -c trib -n "__fish_trib_using_subcommand replicate" -l replica -d 'The node to attach (NODE or NODE=DOMAIN): empty, or a member replica to re-point' -r
+complete -c trib -n "__fish_trib_using_subcommand replicate" -l timeout -d 'Deadline for each wait (gossip, first sync)' -r
 complete -c trib -n "__fish_trib_using_subcommand replicate" -s a -l password -d 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)' -r
 complete -c trib -n "__fish_trib_using_subcommand replicate" -l user -d 'ACL user' -r
 complete -c trib -n "__fish_trib_using_subcommand replicate" -l cacert -d 'CA bundle (PEM) to verify the nodes\' certificates' -r -F

@@ -3,6 +3,7 @@
 pub mod broadcast;
 pub mod create;
 pub mod gather;
+pub mod membership;
 pub mod scan;
 pub mod wait;
 

@@ -2,5 +2,6 @@
 
 pub mod check;
 pub mod create;
+pub mod membership;
 pub mod placement;
 pub mod select;

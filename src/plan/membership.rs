@@ -1,0 +1,858 @@
+//! Planning a node's entry into a cluster (`add-node`, `replicate`): the role it gets,
+//! its master, and the steps. Pure: works on a loaded [`ClusterView`], the new node's own
+//! view and the function libraries trib read beforehand.
+//!
+//! `add-node` and `replicate` are one operation with two entry points: a node that is not
+//! a member yet is introduced (MEET) and becomes a master or a replica; `replicate` may
+//! also re-point a member replica, or turn an empty member master into a replica.
+
+use serde::Serialize;
+
+use crate::model::view::{ClusterView, NodeView};
+use crate::model::{NodeEntry, NodeId};
+use crate::plan::check::{claimed_slots, members};
+
+/// A function library as `FUNCTION LIST WITHCODE` reports it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Library {
+    pub name: String,
+    #[serde(skip)]
+    pub code: String,
+}
+
+/// What the user asked the new node to become.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Want {
+    /// A master without slots (`add-node NEW ENTRY`).
+    Master,
+    /// A replica of this member (`--replica-of`, `replicate --master`).
+    ReplicaOf(NodeId),
+    /// A replica of the master with fewest replicas (`--replica`).
+    AnyReplica,
+}
+
+/// Everything the planner needs.
+pub struct JoinInput<'a> {
+    pub cluster: &'a ClusterView,
+    /// The node to add or attach, as it describes itself.
+    pub new: &'a NodeView,
+    /// NEW's libraries, sorted; `None` when it has no FUNCTION command (Redis < 7).
+    pub new_functions: Option<Vec<Library>>,
+    /// A master's libraries, sorted, and which master: what a new master must get.
+    /// `None` when no reachable master has the FUNCTION command.
+    pub cluster_functions: Option<(NodeId, Vec<Library>)>,
+    pub want: Want,
+    /// `replicate`: NEW may already be a member (re-point a replica, demote an empty master).
+    pub allow_member: bool,
+}
+
+/// A node as plans name it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NodeRef {
+    pub node: String,
+    pub addr: String,
+    pub id: NodeId,
+    pub domain: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Master,
+    Replica,
+}
+
+/// One change, in order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum JoinStep {
+    /// `FUNCTION DUMP` on `from`, `FUNCTION RESTORE` on NEW.
+    CopyFunctions {
+        from: NodeRef,
+        libraries: Vec<String>,
+    },
+    /// `CLUSTER MEET ip port bus_port` sent by each of `via` (every reachable member).
+    Meet {
+        via: Vec<NodeRef>,
+        ip: String,
+        port: u16,
+        bus_port: u16,
+    },
+    /// Wait until every reachable member knows NEW and NEW knows them.
+    WaitKnown,
+    /// `CLUSTER REPLICATE master` on NEW (retried while NEW does not know the master yet).
+    Replicate { master: NodeRef },
+    /// Wait until NEW's link to its master is up and its first sync is done, and every
+    /// reachable member sees it as that master's replica.
+    WaitSynced,
+}
+
+/// The plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct JoinPlan {
+    pub node: NodeRef,
+    /// NEW is a member already (replicate): no MEET.
+    pub member: bool,
+    pub role: Role,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master: Option<NodeRef>,
+    /// The master NEW replicates now, when it is re-pointed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_master: Option<NodeRef>,
+    /// The chosen master's replicas before the change (for `--replica`, why it was chosen).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub master_replicas: Option<usize>,
+    pub steps: Vec<JoinStep>,
+    pub warnings: Vec<String>,
+}
+
+impl JoinPlan {
+    /// Nothing to do: NEW already is what was asked.
+    pub fn is_noop(&self) -> bool {
+        self.steps.is_empty()
+    }
+}
+
+/// A master `--replica` may choose.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MasterCandidate {
+    pub id: NodeId,
+    pub domain: String,
+    pub slots: usize,
+    /// Failure domains of its working replicas.
+    pub replica_domains: Vec<String>,
+}
+
+/// The master with fewest replicas, preferring (in this order) masters that own slots,
+/// then fewest working replicas, then a master in another failure domain than NEW, then
+/// fewest replicas already in NEW's domain; ties go to the earliest candidate.
+pub fn choose_master(candidates: &[MasterCandidate], new_domain: &str) -> Option<usize> {
+    candidates
+        .iter()
+        .enumerate()
+        .min_by_key(|(i, c)| {
+            (
+                c.slots == 0,
+                c.replica_domains.len(),
+                c.domain == new_domain,
+                c.replica_domains
+                    .iter()
+                    .filter(|d| *d == new_domain)
+                    .count(),
+                *i,
+            )
+        })
+        .map(|(i, _)| i)
+}
+
+/// The failure domain of a member: its reached view's domain, else its announced IP.
+fn domain_of(view: &ClusterView, e: &NodeEntry) -> String {
+    view.domain_of(&e.id)
+        .map(str::to_string)
+        .unwrap_or_else(|| e.ip.clone())
+}
+
+fn node_ref(view: &ClusterView, e: &NodeEntry) -> NodeRef {
+    match view.node(&e.id) {
+        Some(n) => NodeRef {
+            node: n.label.clone(),
+            addr: n.addr.to_string(),
+            id: n.id.clone(),
+            domain: n.domain.clone(),
+        },
+        None => NodeRef {
+            node: e.addr_string(),
+            addr: e.addr_string(),
+            id: e.id.clone(),
+            domain: e.ip.clone(),
+        },
+    }
+}
+
+fn view_ref(n: &NodeView) -> NodeRef {
+    NodeRef {
+        node: n.label.clone(),
+        addr: n.addr.to_string(),
+        id: n.id.clone(),
+        domain: n.domain.clone(),
+    }
+}
+
+/// True when some reachable member flags `id` as failing (`fail` or `fail?`).
+fn flagged_failing(view: &ClusterView, id: &NodeId) -> bool {
+    view.nodes.iter().any(|v| {
+        v.nodes
+            .iter()
+            .any(|e| &e.id == id && e.id != v.id && e.is_failing())
+    })
+}
+
+/// Bus port of a node as it reports it (`@cport`), else port + 10000.
+pub fn bus_port(n: &NodeView) -> u16 {
+    n.myself()
+        .map(|m| m.cport)
+        .filter(|p| *p != 0)
+        .unwrap_or_else(|| n.addr.port().wrapping_add(10000))
+}
+
+fn names(libs: &[Library]) -> String {
+    libs.iter()
+        .map(|l| l.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Plans the join, or says (one line each) why it cannot be done. Nothing is refused
+/// for problems the join itself does not depend on (they are warnings).
+pub fn plan_join(input: &JoinInput) -> Result<JoinPlan, Vec<String>> {
+    let view = input.cluster;
+    let new = input.new;
+    let all = members(view);
+    let mut refusals = Vec::new();
+    let mut warnings = Vec::new();
+    let label = &new.label;
+
+    if view.nodes.iter().all(|n| n.id == new.id) {
+        return Err(vec![format!(
+            "{label}: the entry node is this node itself; name a member of the cluster as ENTRY"
+        )]);
+    }
+    if claimed_slots(view).is_empty() {
+        refusals.push(
+            "the entry node's cluster has no slot assigned: create it first (trib create)"
+                .to_string(),
+        );
+    }
+
+    let member = all.get(&new.id);
+    let me = new.myself();
+    let mut previous_master = None;
+    match (member, input.allow_member) {
+        (Some(e), false) => {
+            let role = match &e.master_id {
+                Some(m) => format!(
+                    "a replica of {}",
+                    all.get(m)
+                        .map(|me| node_ref(view, me).node)
+                        .unwrap_or_else(|| m.short().to_string())
+                ),
+                None => "a master".to_string(),
+            };
+            refusals.push(format!(
+                "{label}: already a member of this cluster ({role}){}",
+                if matches!(input.want, Want::Master) {
+                    ""
+                } else {
+                    "; use `trib replicate` to attach a member as a replica"
+                }
+            ));
+        }
+        (Some(_), true) => {
+            // A member: what it is now, in its own view.
+            match me {
+                Some(m) if m.flags.master || m.master_id.is_none() => {
+                    if !m.slots.is_empty() {
+                        refusals.push(format!(
+                            "{label}: is a master owning {} slot(s); move them away first (trib reshard) or pick an empty node",
+                            m.slots.len()
+                        ));
+                    } else if new.keys() > 0 {
+                        refusals.push(format!(
+                            "{label}: is a master holding {} key(s); only an empty master can become a replica",
+                            new.keys()
+                        ));
+                    }
+                    let own: Vec<String> = all
+                        .values()
+                        .filter(|e| e.master_id.as_ref() == Some(&new.id))
+                        .map(|e| node_ref(view, e).node)
+                        .collect();
+                    if m.slots.is_empty() && !own.is_empty() {
+                        refusals.push(format!(
+                            "{label}: is the master of {}; re-point those replicas first",
+                            own.join(", ")
+                        ));
+                    }
+                }
+                Some(m) => {
+                    previous_master = m.master_id.as_ref().map(|pm| match all.get(pm) {
+                        Some(e) => node_ref(view, e),
+                        None => NodeRef {
+                            node: pm.short().to_string(),
+                            addr: String::new(),
+                            id: pm.clone(),
+                            domain: String::new(),
+                        },
+                    });
+                }
+                None => refusals.push(format!("{label}: does not list itself in CLUSTER NODES")),
+            }
+        }
+        (None, _) => {
+            if let Some(problem) = new.emptiness_problem() {
+                refusals.push(format!("{label}: {problem}"));
+            }
+        }
+    }
+    let is_member = member.is_some();
+
+    // The master, when a replica is wanted.
+    let mut master_replicas = None;
+    let master: Option<NodeRef> = match &input.want {
+        Want::Master => None,
+        Want::ReplicaOf(id) => match all.get(id) {
+            None => {
+                refusals.push(format!("{}: not a member of this cluster", id.short()));
+                None
+            }
+            Some(_) if id == &new.id => {
+                refusals.push(format!("{label}: cannot be a replica of itself"));
+                None
+            }
+            Some(e) => {
+                let r = node_ref(view, e);
+                let own_view = view.node(id);
+                let is_master = own_view.map(|v| v.is_master()).unwrap_or(e.is_master());
+                if !is_master {
+                    let of = own_view
+                        .and_then(|v| v.myself())
+                        .and_then(|m| m.master_id.clone())
+                        .or_else(|| e.master_id.clone());
+                    refusals.push(format!(
+                        "{}: is a replica{}; name a master",
+                        r.node,
+                        of.map(|m| format!(
+                            " of {}",
+                            all.get(&m)
+                                .map(|me| node_ref(view, me).node)
+                                .unwrap_or_else(|| m.short().to_string())
+                        ))
+                        .unwrap_or_default()
+                    ));
+                } else if own_view.is_none() {
+                    let why = view
+                        .unreachable
+                        .iter()
+                        .find(|u| u.id.as_ref() == Some(id))
+                        .map(|u| u.error.clone())
+                        .unwrap_or_else(|| "not reached".into());
+                    refusals.push(format!(
+                        "{}: unreachable ({why}); a replica cannot sync from it",
+                        r.node
+                    ));
+                } else if flagged_failing(view, id) {
+                    refusals.push(format!(
+                        "{}: flagged as failing by other nodes; a replica cannot sync from it",
+                        r.node
+                    ));
+                } else if e.slots.is_empty() {
+                    warnings.push(format!(
+                        "{} owns no slot: its replica will hold no data until slots move to it",
+                        r.node
+                    ));
+                }
+                master_replicas = Some(working_replicas(view, &all, id).len());
+                Some(r)
+            }
+        },
+        Want::AnyReplica => {
+            let mut entries: Vec<&NodeView> = view
+                .nodes
+                .iter()
+                .filter(|n| n.is_master() && n.id != new.id && !flagged_failing(view, &n.id))
+                .collect();
+            entries.sort_by_key(|n| n.addr);
+            let candidates: Vec<MasterCandidate> = entries
+                .iter()
+                .map(|n| MasterCandidate {
+                    id: n.id.clone(),
+                    domain: n.domain.clone(),
+                    slots: n.myself().map(|m| m.slots.len()).unwrap_or(0),
+                    replica_domains: working_replicas(view, &all, &n.id)
+                        .into_iter()
+                        .filter(|r| r.id != new.id)
+                        .map(|r| domain_of(view, r))
+                        .collect(),
+                })
+                .collect();
+            match choose_master(&candidates, &new.domain) {
+                Some(i) => {
+                    master_replicas = Some(candidates[i].replica_domains.len());
+                    Some(view_ref(entries[i]))
+                }
+                None => {
+                    refusals
+                        .push("no reachable, working master to attach a replica to".to_string());
+                    None
+                }
+            }
+        }
+    };
+
+    // Already done (replicate run twice).
+    if let (Some(m), Some(pm)) = (&master, &previous_master)
+        && m.id == pm.id
+        && refusals.is_empty()
+    {
+        return Ok(JoinPlan {
+            node: view_ref(new),
+            member: true,
+            role: Role::Replica,
+            master: master.clone(),
+            previous_master: None,
+            master_replicas,
+            steps: vec![],
+            warnings,
+        });
+    }
+
+    // Functions: a new node must not hold any of its own; a new master gets the cluster's.
+    let mut copy_functions = None;
+    if !is_member {
+        let cluster_libs = input
+            .cluster_functions
+            .as_ref()
+            .map(|(_, l)| l.as_slice())
+            .unwrap_or(&[]);
+        let new_libs = input.new_functions.as_deref().unwrap_or(&[]);
+        let same = new_libs == cluster_libs;
+        if !new_libs.is_empty() && !same {
+            refusals.push(format!(
+                "{label}: already holds functions ({}); a new node must have none (FUNCTION FLUSH it if they are not needed)",
+                names(new_libs)
+            ));
+        } else if master.is_none() && !cluster_libs.is_empty() && !same {
+            if input.new_functions.is_none() {
+                refusals.push(format!(
+                    "{label}: has no FUNCTION command (Redis < 7) but the cluster's masters hold functions ({}); a master without them would fail FCALL",
+                    names(cluster_libs)
+                ));
+            } else if let Some((src, libs)) = &input.cluster_functions {
+                copy_functions = all.get(src).map(|e| JoinStep::CopyFunctions {
+                    from: node_ref(view, e),
+                    libraries: libs.iter().map(|l| l.name.clone()).collect(),
+                });
+            }
+        }
+    }
+
+    if !refusals.is_empty() {
+        return Err(refusals);
+    }
+
+    for u in &view.unreachable {
+        warnings.push(format!(
+            "{}: unreachable ({}); it will learn about {label} by gossip once it is back",
+            u.label, u.error
+        ));
+    }
+    if let Some(m) = &master
+        && m.domain == new.domain
+    {
+        warnings.push(format!(
+            "{label} shares failure domain {} with its master {}: losing that domain loses both",
+            m.domain, m.node
+        ));
+    }
+
+    let mut steps = Vec::new();
+    if let Some(c) = copy_functions {
+        steps.push(c);
+    }
+    if !is_member {
+        let via: Vec<NodeRef> = view
+            .nodes
+            .iter()
+            .filter(|n| n.id != new.id)
+            .map(view_ref)
+            .collect();
+        steps.push(JoinStep::Meet {
+            via,
+            ip: new.addr.ip().to_string(),
+            port: new.addr.port(),
+            bus_port: bus_port(new),
+        });
+        steps.push(JoinStep::WaitKnown);
+    }
+    if let Some(m) = &master {
+        steps.push(JoinStep::Replicate { master: m.clone() });
+        steps.push(JoinStep::WaitSynced);
+    }
+    Ok(JoinPlan {
+        node: view_ref(new),
+        member: is_member,
+        role: if master.is_some() {
+            Role::Replica
+        } else {
+            Role::Master
+        },
+        master,
+        previous_master,
+        master_replicas,
+        steps,
+        warnings,
+    })
+}
+
+/// Replicas of `master` that are not flagged failing, by consensus membership.
+fn working_replicas<'a>(
+    view: &ClusterView,
+    all: &'a std::collections::BTreeMap<NodeId, NodeEntry>,
+    master: &NodeId,
+) -> Vec<&'a NodeEntry> {
+    all.values()
+        .filter(|e| e.master_id.as_ref() == Some(master) && !flagged_failing(view, &e.id))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use super::*;
+    use crate::model::info::Info;
+    use crate::model::nodes::parse_cluster_nodes;
+    use crate::model::view::Unreachable;
+
+    const M1: &str = "1111111111111111111111111111111111111111";
+    const M2: &str = "2222222222222222222222222222222222222222";
+    const M3: &str = "3333333333333333333333333333333333333333";
+    const R1: &str = "4444444444444444444444444444444444444444";
+    const R2: &str = "5555555555555555555555555555555555555555";
+    const R3: &str = "6666666666666666666666666666666666666666";
+    const NEW: &str = "9999999999999999999999999999999999999999";
+
+    fn id(s: &str) -> NodeId {
+        NodeId::parse(s).unwrap()
+    }
+
+    /// Lines `id ip port master slots`; ip is also the domain.
+    fn cluster(lines: &[(&str, &str, Option<&str>, &str)]) -> String {
+        lines
+            .iter()
+            .enumerate()
+            .map(|(i, (nid, ip, master, slots))| {
+                let port = 7000 + i;
+                let flags = if master.is_some() { "slave" } else { "master" };
+                format!(
+                    "{nid} {ip}:{port}@{} {flags} {} 0 0 1 connected {slots}\n",
+                    port + 10000,
+                    master.unwrap_or("-")
+                )
+            })
+            .collect()
+    }
+
+    fn node_view(text: &str, nid: &str, keys: u64) -> NodeView {
+        let nodes = parse_cluster_nodes(text).unwrap();
+        let me = nodes.iter().find(|e| e.id.as_str() == nid).unwrap();
+        let addr: SocketAddr = format!("{}:{}", me.ip, me.port).parse().unwrap();
+        let info = if keys > 0 {
+            Info::parse(&format!("db0:keys={keys},expires=0,avg_ttl=0\r\n"))
+        } else {
+            Info::parse("")
+        };
+        NodeView {
+            label: addr.to_string(),
+            addr,
+            domain: me.ip.clone(),
+            id: id(nid),
+            nodes,
+            info,
+            cluster_info: Info::parse(""),
+        }
+    }
+
+    fn view(text: &str) -> ClusterView {
+        let nodes = parse_cluster_nodes(text).unwrap();
+        ClusterView {
+            nodes: nodes
+                .iter()
+                .map(|e| node_view(text, e.id.as_str(), 0))
+                .collect(),
+            unreachable: vec![],
+        }
+    }
+
+    fn six() -> String {
+        cluster(&[
+            (M1, "10.0.0.1", None, "0-5460"),
+            (M2, "10.0.0.2", None, "5461-10922"),
+            (M3, "10.0.0.3", None, "10923-16383"),
+            (R1, "10.0.0.2", Some(M1), ""),
+            (R2, "10.0.0.3", Some(M2), ""),
+            (R3, "10.0.0.1", Some(M3), ""),
+        ])
+    }
+
+    fn fresh(ip: &str) -> NodeView {
+        node_view(&cluster(&[(NEW, ip, None, "")]), NEW, 0)
+    }
+
+    fn input<'a>(cluster: &'a ClusterView, new: &'a NodeView, want: Want) -> JoinInput<'a> {
+        JoinInput {
+            cluster,
+            new,
+            new_functions: Some(vec![]),
+            cluster_functions: Some((id(M1), vec![])),
+            want,
+            allow_member: false,
+        }
+    }
+
+    fn lib(name: &str) -> Library {
+        Library {
+            name: name.into(),
+            code: format!("#!lua name={name}\n"),
+        }
+    }
+
+    #[test]
+    fn master_join_meets_from_every_reachable_member() {
+        let v = view(&six());
+        let n = fresh("10.0.0.9");
+        let p = plan_join(&input(&v, &n, Want::Master)).unwrap();
+        assert_eq!(p.role, Role::Master);
+        assert!(!p.member);
+        assert_eq!(p.steps.len(), 2);
+        match &p.steps[0] {
+            JoinStep::Meet {
+                via,
+                ip,
+                port,
+                bus_port,
+            } => {
+                assert_eq!(via.len(), 6);
+                assert_eq!(ip, "10.0.0.9");
+                assert_eq!(*port, 7000);
+                assert_eq!(*bus_port, 17000);
+            }
+            s => panic!("{s:?}"),
+        }
+        assert_eq!(p.steps[1], JoinStep::WaitKnown);
+        assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    }
+
+    #[test]
+    fn any_replica_goes_to_the_master_with_fewest_replicas() {
+        // M1 has two replicas, M2 one, M3 none.
+        let text = cluster(&[
+            (M1, "10.0.0.1", None, "0-5460"),
+            (M2, "10.0.0.2", None, "5461-10922"),
+            (M3, "10.0.0.3", None, "10923-16383"),
+            (R1, "10.0.0.2", Some(M1), ""),
+            (R2, "10.0.0.3", Some(M1), ""),
+            (R3, "10.0.0.1", Some(M2), ""),
+        ]);
+        let v = view(&text);
+        let n = fresh("10.0.0.9");
+        let p = plan_join(&input(&v, &n, Want::AnyReplica)).unwrap();
+        assert_eq!(p.role, Role::Replica);
+        assert_eq!(p.master.as_ref().unwrap().id, id(M3));
+        assert_eq!(p.master_replicas, Some(0));
+        assert!(matches!(p.steps[2], JoinStep::Replicate { .. }));
+        assert_eq!(p.steps[3], JoinStep::WaitSynced);
+    }
+
+    #[test]
+    fn any_replica_prefers_another_domain_on_ties() {
+        let v = view(&six());
+        for (domain, not) in [("10.0.0.1", M1), ("10.0.0.2", M2), ("10.0.0.3", M3)] {
+            let mut n = fresh("10.0.0.9");
+            n.domain = domain.into();
+            let p = plan_join(&input(&v, &n, Want::AnyReplica)).unwrap();
+            let m = p.master.unwrap();
+            assert_ne!(m.id, id(not), "NEW in {domain}");
+            assert_ne!(m.domain, domain);
+            assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+        }
+    }
+
+    #[test]
+    fn choose_master_order() {
+        let c = |n: &str, d: &str, slots: usize, reps: &[&str]| MasterCandidate {
+            id: id(n),
+            domain: d.into(),
+            slots,
+            replica_domains: reps.iter().map(|s| s.to_string()).collect(),
+        };
+        // Slotless masters only when nothing else.
+        assert_eq!(
+            choose_master(&[c(M1, "a", 0, &[]), c(M2, "b", 10, &["c", "d"])], "x"),
+            Some(1)
+        );
+        // Fewest replicas beats domain.
+        assert_eq!(
+            choose_master(&[c(M1, "b", 10, &["c"]), c(M2, "a", 10, &[])], "a"),
+            Some(1)
+        );
+        // Same count: another domain.
+        assert_eq!(
+            choose_master(&[c(M1, "a", 10, &["c"]), c(M2, "b", 10, &["c"])], "a"),
+            Some(1)
+        );
+        // Same count, both elsewhere: fewer replicas already in NEW's domain.
+        assert_eq!(
+            choose_master(&[c(M1, "b", 10, &["a"]), c(M2, "c", 10, &["d"])], "a"),
+            Some(1)
+        );
+        // Full tie: the first.
+        assert_eq!(
+            choose_master(&[c(M1, "b", 10, &[]), c(M2, "c", 10, &[])], "a"),
+            Some(0)
+        );
+        assert_eq!(choose_master(&[], "a"), None);
+    }
+
+    #[test]
+    fn replica_of_a_replica_or_unknown_is_refused() {
+        let v = view(&six());
+        let n = fresh("10.0.0.9");
+        let e = plan_join(&input(&v, &n, Want::ReplicaOf(id(R1)))).unwrap_err();
+        assert!(e[0].contains("is a replica of 10.0.0.1:7000"), "{e:?}");
+        let e = plan_join(&input(&v, &n, Want::ReplicaOf(id(NEW)))).unwrap_err();
+        assert!(e[0].contains("not a member"), "{e:?}");
+    }
+
+    #[test]
+    fn replica_of_an_unreachable_master_is_refused() {
+        let mut v = view(&six());
+        v.nodes.retain(|n| n.id != id(M2));
+        v.unreachable.push(Unreachable {
+            label: "10.0.0.2:7001".into(),
+            id: Some(id(M2)),
+            error: "cannot connect: connection refused".into(),
+        });
+        let n = fresh("10.0.0.9");
+        let e = plan_join(&input(&v, &n, Want::ReplicaOf(id(M2)))).unwrap_err();
+        assert!(e[0].contains("unreachable (cannot connect"), "{e:?}");
+        // As a master, the unreachable node is only a warning, and MEET skips it.
+        let p = plan_join(&input(&v, &n, Want::Master)).unwrap();
+        assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+        match &p.steps[0] {
+            JoinStep::Meet { via, .. } => assert_eq!(via.len(), 5),
+            s => panic!("{s:?}"),
+        }
+        // --replica skips it.
+        let p = plan_join(&input(&v, &n, Want::AnyReplica)).unwrap();
+        assert_ne!(p.master.unwrap().id, id(M2));
+    }
+
+    #[test]
+    fn non_empty_new_nodes_are_refused() {
+        let v = view(&six());
+        // Keys.
+        let n = node_view(&cluster(&[(NEW, "10.0.0.9", None, "")]), NEW, 3);
+        let e = plan_join(&input(&v, &n, Want::Master)).unwrap_err();
+        assert!(e[0].contains("holds 3 key(s)"), "{e:?}");
+        // Another cluster.
+        let other = cluster(&[(NEW, "10.0.0.9", None, "0-100"), (R1, "10.0.0.8", None, "")]);
+        let n = node_view(&other, NEW, 0);
+        let e = plan_join(&input(&v, &n, Want::Master)).unwrap_err();
+        assert!(e[0].contains("belongs to a cluster"), "{e:?}");
+    }
+
+    #[test]
+    fn members_are_refused_by_add_node() {
+        let v = view(&six());
+        let n = v.node(&id(R2)).unwrap().clone();
+        let e = plan_join(&input(&v, &n, Want::Master)).unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].contains("already a member of this cluster (a replica of 10.0.0.2:7001)"),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn replicate_repoints_a_member_replica_and_is_idempotent() {
+        let v = view(&six());
+        let n = v.node(&id(R2)).unwrap().clone();
+        let mut i = input(&v, &n, Want::ReplicaOf(id(M3)));
+        i.allow_member = true;
+        let p = plan_join(&i).unwrap();
+        assert!(p.member);
+        assert_eq!(p.previous_master.as_ref().unwrap().id, id(M2));
+        assert_eq!(
+            p.steps,
+            vec![
+                JoinStep::Replicate {
+                    master: p.master.clone().unwrap()
+                },
+                JoinStep::WaitSynced
+            ]
+        );
+        let mut i = input(&v, &n, Want::ReplicaOf(id(M2)));
+        i.allow_member = true;
+        assert!(plan_join(&i).unwrap().is_noop());
+    }
+
+    #[test]
+    fn replicate_refuses_a_master_with_slots() {
+        let v = view(&six());
+        let n = v.node(&id(M1)).unwrap().clone();
+        let mut i = input(&v, &n, Want::ReplicaOf(id(M2)));
+        i.allow_member = true;
+        let e = plan_join(&i).unwrap_err();
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("is a master owning 5461 slot(s)"), "{e:?}");
+    }
+
+    #[test]
+    fn functions() {
+        let v = view(&six());
+        let n = fresh("10.0.0.9");
+        // The cluster's libraries are copied to a new master, not to a replica.
+        let mut i = input(&v, &n, Want::Master);
+        i.cluster_functions = Some((id(M1), vec![lib("mylib")]));
+        let p = plan_join(&i).unwrap();
+        assert!(
+            matches!(&p.steps[0], JoinStep::CopyFunctions { libraries, .. } if libraries == &["mylib"])
+        );
+        i.want = Want::AnyReplica;
+        let p = plan_join(&i).unwrap();
+        assert!(matches!(&p.steps[0], JoinStep::Meet { .. }));
+        // NEW with functions of its own: refused; with exactly the cluster's: nothing to copy.
+        i.want = Want::Master;
+        i.new_functions = Some(vec![lib("other")]);
+        let e = plan_join(&i).unwrap_err();
+        assert!(e[0].contains("already holds functions (other)"), "{e:?}");
+        i.new_functions = Some(vec![lib("mylib")]);
+        let p = plan_join(&i).unwrap();
+        assert!(matches!(&p.steps[0], JoinStep::Meet { .. }));
+        // Redis 6 NEW while the cluster has functions.
+        i.new_functions = None;
+        let e = plan_join(&i).unwrap_err();
+        assert!(e[0].contains("no FUNCTION command"), "{e:?}");
+        // No functions anywhere: nothing to copy.
+        i.cluster_functions = None;
+        let p = plan_join(&i).unwrap();
+        assert!(matches!(&p.steps[0], JoinStep::Meet { .. }));
+    }
+
+    #[test]
+    fn entry_without_slots_or_entry_is_new() {
+        let text = cluster(&[(M1, "10.0.0.1", None, "")]);
+        let v = view(&text);
+        let n = fresh("10.0.0.9");
+        let e = plan_join(&input(&v, &n, Want::Master)).unwrap_err();
+        assert!(e[0].contains("no slot assigned"), "{e:?}");
+        let v = view(&cluster(&[(NEW, "10.0.0.9", None, "")]));
+        let e = plan_join(&input(&v, &n, Want::Master)).unwrap_err();
+        assert!(e[0].contains("this node itself"), "{e:?}");
+    }
+
+    #[test]
+    fn same_domain_is_a_warning() {
+        let text = cluster(&[
+            (M1, "10.0.0.1", None, "0-16383"),
+            (R1, "10.0.0.2", Some(M1), ""),
+        ]);
+        let v = view(&text);
+        let mut n = fresh("10.0.0.9");
+        n.domain = "10.0.0.1".into();
+        let p = plan_join(&input(&v, &n, Want::AnyReplica)).unwrap();
+        assert_eq!(p.master.as_ref().unwrap().id, id(M1));
+        assert!(p.warnings[0].contains("shares failure domain 10.0.0.1"));
+    }
+}
