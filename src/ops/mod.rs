@@ -2,7 +2,9 @@
 
 pub mod broadcast;
 pub mod create;
+pub mod del_node;
 pub mod gather;
+pub mod reform;
 pub mod scan;
 pub mod wait;
 

@@ -2,5 +2,7 @@
 
 pub mod check;
 pub mod create;
+pub mod membership_del;
 pub mod placement;
+pub mod reform;
 pub mod select;
