@@ -157,6 +157,7 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand --version 'Print version'
         }
         &'trib;fix'= {
+            cand --timeout 'Deadline for the cluster to settle after the changes'
             cand -a 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --password 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --user 'ACL user'
@@ -319,6 +320,7 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand --version 'Print version'
         }
         &'trib;del-node'= {
+            cand --timeout 'Deadline for each wait (replica sync, every member forgetting the node)'
             cand -a 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --password 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --user 'ACL user'

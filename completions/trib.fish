@@ -139,6 +139,7 @@ complete -c trib -n "__fish_trib_using_subcommand info" -s v -l verbose -d 'More
 complete -c trib -n "__fish_trib_using_subcommand info" -s q -l quiet -d 'Less output on stderr'
 complete -c trib -n "__fish_trib_using_subcommand info" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c trib -n "__fish_trib_using_subcommand info" -s V -l version -d 'Print version'
+complete -c trib -n "__fish_trib_using_subcommand fix" -l timeout -d 'Deadline for the cluster to settle after the changes' -r
 complete -c trib -n "__fish_trib_using_subcommand fix" -s a -l password -d 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)' -r
 complete -c trib -n "__fish_trib_using_subcommand fix" -l user -d 'ACL user' -r
 complete -c trib -n "__fish_trib_using_subcommand fix" -l cacert -d 'CA bundle (PEM) to verify the nodes\' certificates' -r -F
@@ -271,6 +272,7 @@ complete -c trib -n "__fish_trib_using_subcommand replicate" -s v -l verbose -d 
 complete -c trib -n "__fish_trib_using_subcommand replicate" -s q -l quiet -d 'Less output on stderr'
 complete -c trib -n "__fish_trib_using_subcommand replicate" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c trib -n "__fish_trib_using_subcommand replicate" -s V -l version -d 'Print version'
+complete -c trib -n "__fish_trib_using_subcommand del-node" -l timeout -d 'Deadline for each wait (replica sync, every member forgetting the node)' -r
 complete -c trib -n "__fish_trib_using_subcommand del-node" -s a -l password -d 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)' -r
 complete -c trib -n "__fish_trib_using_subcommand del-node" -l user -d 'ACL user' -r
 complete -c trib -n "__fish_trib_using_subcommand del-node" -l cacert -d 'CA bundle (PEM) to verify the nodes\' certificates' -r -F

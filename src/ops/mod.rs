@@ -2,8 +2,10 @@
 
 pub mod broadcast;
 pub mod create;
+pub mod del_node;
 pub mod gather;
 pub mod membership;
+pub mod reform;
 pub mod scan;
 pub mod wait;
 

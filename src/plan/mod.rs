@@ -3,5 +3,7 @@
 pub mod check;
 pub mod create;
 pub mod membership;
+pub mod membership_del;
 pub mod placement;
+pub mod reform;
 pub mod select;
