@@ -9,7 +9,10 @@
 //! - [`ui`]: printer (human/JSON), tables, prompts, progress.
 //! - [`cli`]: clap definitions and one thin file per subcommand.
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod addr;
 pub mod cli;

@@ -968,7 +968,10 @@ fn fast_join_restores_every_node_timeout() {
         assert!(n.cmd(&["CLUSTER", "INFO"]).contains("cluster_state:ok"));
         if n.cmd(&["ROLE"]).starts_with("slave") {
             let info = n.cmd(&["INFO", "replication"]);
-            assert!(info.contains("master_link_status:up"), "--wait-sync: {info}");
+            assert!(
+                info.contains("master_link_status:up"),
+                "--wait-sync: {info}"
+            );
         }
     }
 }
