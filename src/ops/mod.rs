@@ -2,6 +2,7 @@
 
 pub mod broadcast;
 pub mod create;
+pub mod failover;
 pub mod gather;
 pub mod scan;
 pub mod wait;

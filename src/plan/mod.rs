@@ -2,5 +2,6 @@
 
 pub mod check;
 pub mod create;
+pub mod failover;
 pub mod placement;
 pub mod select;
