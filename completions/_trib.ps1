@@ -363,7 +363,9 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             break
         }
         'trib;failover' {
-            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'timeout')
+            [CompletionResult]::new('--entry', '--entry', [CompletionResultType]::ParameterName, 'Load the cluster from these nodes instead of NODE (repeatable; the first that answers is used)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for the roles to switch (per master with --domain)')
+            [CompletionResult]::new('--domain', '--domain', [CompletionResultType]::ParameterName, 'Fail over every master out of failure domain D (IP by default, or NODE=DOMAIN)')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user')
@@ -376,8 +378,8 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             [CompletionResult]::new('--dns-server', '--dns-server', [CompletionResultType]::ParameterName, 'DNS server to use instead of resolv.conf''s nameservers')
             [CompletionResult]::new('--dns-search', '--dns-search', [CompletionResultType]::ParameterName, 'Extra DNS search domain (repeatable)')
             [CompletionResult]::new('--domains', '--domains', [CompletionResultType]::ParameterName, 'Where failure domains come from')
-            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'force')
-            [CompletionResult]::new('--takeover', '--takeover', [CompletionResultType]::ParameterName, 'takeover')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'The master is down: promote without its agreement (CLUSTER FAILOVER FORCE)')
+            [CompletionResult]::new('--takeover', '--takeover', [CompletionResultType]::ParameterName, 'Promote without the master and without an election (CLUSTER FAILOVER TAKEOVER)')
             [CompletionResult]::new('--askpass', '--askpass', [CompletionResultType]::ParameterName, 'Read the password from the terminal')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS to every node')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the nodes'' certificates')

@@ -350,7 +350,9 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand --version 'Print version'
         }
         &'trib;failover'= {
-            cand --timeout 'timeout'
+            cand --entry 'Load the cluster from these nodes instead of NODE (repeatable; the first that answers is used)'
+            cand --timeout 'Deadline for the roles to switch (per master with --domain)'
+            cand --domain 'Fail over every master out of failure domain D (IP by default, or NODE=DOMAIN)'
             cand -a 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --password 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --user 'ACL user'
@@ -363,8 +365,8 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand --dns-server 'DNS server to use instead of resolv.conf''s nameservers'
             cand --dns-search 'Extra DNS search domain (repeatable)'
             cand --domains 'Where failure domains come from'
-            cand --force 'force'
-            cand --takeover 'takeover'
+            cand --force 'The master is down: promote without its agreement (CLUSTER FAILOVER FORCE)'
+            cand --takeover 'Promote without the master and without an election (CLUSTER FAILOVER TAKEOVER)'
             cand --askpass 'Read the password from the terminal'
             cand --tls 'Use TLS to every node'
             cand --insecure 'Do not verify the nodes'' certificates'

@@ -296,7 +296,9 @@ complete -c trib -n "__fish_trib_using_subcommand del-node" -s v -l verbose -d '
 complete -c trib -n "__fish_trib_using_subcommand del-node" -s q -l quiet -d 'Less output on stderr'
 complete -c trib -n "__fish_trib_using_subcommand del-node" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c trib -n "__fish_trib_using_subcommand del-node" -s V -l version -d 'Print version'
-complete -c trib -n "__fish_trib_using_subcommand failover" -l timeout -r
+complete -c trib -n "__fish_trib_using_subcommand failover" -l entry -d 'Load the cluster from these nodes instead of NODE (repeatable; the first that answers is used)' -r
+complete -c trib -n "__fish_trib_using_subcommand failover" -l timeout -d 'Deadline for the roles to switch (per master with --domain)' -r
+complete -c trib -n "__fish_trib_using_subcommand failover" -l domain -d 'Fail over every master out of failure domain D (IP by default, or NODE=DOMAIN)' -r
 complete -c trib -n "__fish_trib_using_subcommand failover" -s a -l password -d 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)' -r
 complete -c trib -n "__fish_trib_using_subcommand failover" -l user -d 'ACL user' -r
 complete -c trib -n "__fish_trib_using_subcommand failover" -l cacert -d 'CA bundle (PEM) to verify the nodes\' certificates' -r -F
@@ -310,8 +312,8 @@ complete -c trib -n "__fish_trib_using_subcommand failover" -l dns-search -d 'Ex
 complete -c trib -n "__fish_trib_using_subcommand failover" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
-complete -c trib -n "__fish_trib_using_subcommand failover" -l force
-complete -c trib -n "__fish_trib_using_subcommand failover" -l takeover
+complete -c trib -n "__fish_trib_using_subcommand failover" -l force -d 'The master is down: promote without its agreement (CLUSTER FAILOVER FORCE)'
+complete -c trib -n "__fish_trib_using_subcommand failover" -l takeover -d 'Promote without the master and without an election (CLUSTER FAILOVER TAKEOVER)'
 complete -c trib -n "__fish_trib_using_subcommand failover" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_using_subcommand failover" -l tls -d 'Use TLS to every node'
 complete -c trib -n "__fish_trib_using_subcommand failover" -l insecure -d 'Do not verify the nodes\' certificates'

@@ -3,6 +3,7 @@
 pub mod broadcast;
 pub mod create;
 pub mod del_node;
+pub mod failover;
 pub mod gather;
 pub mod membership;
 pub mod reform;

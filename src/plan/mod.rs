@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod create;
+pub mod failover;
 pub mod membership;
 pub mod membership_del;
 pub mod placement;

@@ -1,0 +1,720 @@
+//! Planning a failover: which replica to promote in place of which master, and why.
+//! Pure: works on a loaded [`ClusterView`], no I/O.
+//!
+//! Choosing a master's replica. A replica is *eligible* when trib reached it, no node
+//! flags it `fail`, and (for a plain, coordinated failover) its replication link is up
+//! (`master_link_status:up`). Eligible replicas are ranked:
+//! - plain `CLUSTER FAILOVER`: the master pauses its clients until the replica has caught
+//!   up, so no acknowledged write is lost whatever the replica's offset; the ranking is
+//!   link up, then a failure domain different from the master's (the old master becomes
+//!   the new master's replica: a shared domain would put both copies in one place), then
+//!   the largest replication offset (`slave_repl_offset`, shortest catch-up), then address;
+//! - `--force` / `--takeover`: no catch-up happens, the offset is the data kept, so the
+//!   ranking is link up, largest offset, a different domain, then address.
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::model::view::ClusterView;
+use crate::model::{NodeEntry, NodeId, SlotSet};
+use crate::plan::check::members;
+
+/// Which `CLUSTER FAILOVER` variant to send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Coordinated with the master: no acknowledged write lost.
+    Default,
+    /// `FORCE`: without the master (it is down), still elected by the masters.
+    Force,
+    /// `TAKEOVER`: without the master and without an election.
+    Takeover,
+}
+
+impl Mode {
+    /// The arguments after `CLUSTER FAILOVER`.
+    pub fn option(self) -> Option<&'static str> {
+        match self {
+            Mode::Default => None,
+            Mode::Force => Some("FORCE"),
+            Mode::Takeover => Some("TAKEOVER"),
+        }
+    }
+
+    /// The whole command, for messages and plans.
+    pub fn command(self) -> &'static str {
+        match self {
+            Mode::Default => "CLUSTER FAILOVER",
+            Mode::Force => "CLUSTER FAILOVER FORCE",
+            Mode::Takeover => "CLUSTER FAILOVER TAKEOVER",
+        }
+    }
+}
+
+/// A node as a plan names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NodeRef {
+    pub id: NodeId,
+    /// How messages name it (its label when reached, else its announced address).
+    pub node: String,
+    /// Announced `ip:port`.
+    pub addr: String,
+    pub domain: String,
+}
+
+/// A replica that was not chosen, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NotChosen {
+    pub node: String,
+    pub why: String,
+}
+
+/// One failover: send `command` to `promote`, which takes over `master`'s `slots`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Step {
+    pub master: NodeRef,
+    pub promote: NodeRef,
+    pub mode: Mode,
+    pub command: &'static str,
+    /// Why this replica: one line.
+    pub reason: String,
+    /// Why the master counts as down, when it does.
+    pub master_down: Option<String>,
+    /// The slots the master owns now (the promoted node will own them).
+    pub slots: SlotSet,
+    /// The master's other replicas.
+    pub not_chosen: Vec<NotChosen>,
+}
+
+/// How the plan names a node: label when reached, else its announced address and short ID.
+fn node_ref(view: &ClusterView, id: &NodeId, entry: &NodeEntry) -> NodeRef {
+    let (node, domain) = match view.node(id) {
+        Some(n) => (n.label.clone(), n.domain.clone()),
+        None => (
+            format!("{} ({})", entry.addr_string(), id.short()),
+            entry.ip.trim_matches(['[', ']']).to_string(),
+        ),
+    };
+    NodeRef {
+        id: id.clone(),
+        node,
+        addr: entry.addr_string(),
+        domain,
+    }
+}
+
+/// Why a node counts as down: not reached by trib, or flagged `fail`/`fail?` by a node
+/// that was reached. `None` when it is up.
+pub fn down_reason(view: &ClusterView, id: &NodeId) -> Option<String> {
+    if view.node(id).is_none() {
+        let why = view
+            .unreachable
+            .iter()
+            .find(|u| u.id.as_ref() == Some(id))
+            .map(|u| u.error.clone())
+            .unwrap_or_else(|| "not reached".into());
+        return Some(format!("unreachable ({why})"));
+    }
+    let flagged = |f: fn(&NodeEntry) -> bool| -> Vec<&str> {
+        view.nodes
+            .iter()
+            .filter(|v| &v.id != id && v.nodes.iter().any(|e| &e.id == id && f(e)))
+            .map(|v| v.label.as_str())
+            .collect()
+    };
+    let fail = flagged(|e| e.flags.fail);
+    if !fail.is_empty() {
+        return Some(format!("flagged fail by {}", fail.join(", ")));
+    }
+    let pfail = flagged(|e| e.flags.pfail);
+    if !pfail.is_empty() {
+        return Some(format!(
+            "flagged fail? (suspected down) by {}",
+            pfail.join(", ")
+        ));
+    }
+    None
+}
+
+/// What trib knows about one replica of the master being failed over.
+struct Candidate {
+    r: NodeRef,
+    link_up: bool,
+    offset: u64,
+    same_domain: bool,
+    /// Why it cannot be promoted at all.
+    ineligible: Option<String>,
+}
+
+fn candidates(
+    view: &ClusterView,
+    all: &std::collections::BTreeMap<NodeId, NodeEntry>,
+    master: &NodeRef,
+    require_link: bool,
+) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    for (id, e) in all {
+        if !e.flags.replica || e.master_id.as_ref() != Some(&master.id) {
+            continue;
+        }
+        let r = node_ref(view, id, e);
+        let same_domain = r.domain == master.domain;
+        let Some(v) = view.node(id) else {
+            out.push(Candidate {
+                ineligible: Some(down_reason(view, id).unwrap_or_else(|| "unreachable".into())),
+                r,
+                link_up: false,
+                offset: 0,
+                same_domain,
+            });
+            continue;
+        };
+        let link = v.info.get("master_link_status").unwrap_or("unknown");
+        let link_up = link == "up";
+        let offset = v.info.get_u64("slave_repl_offset").unwrap_or(0);
+        let flagged_fail = view
+            .nodes
+            .iter()
+            .any(|o| o.nodes.iter().any(|x| &x.id == id && x.flags.fail));
+        let ineligible = if flagged_fail {
+            Some("flagged fail by the cluster".to_string())
+        } else if require_link && !link_up {
+            Some(format!(
+                "its link to the master is down (master_link_status:{link})"
+            ))
+        } else {
+            None
+        };
+        out.push(Candidate {
+            r,
+            link_up,
+            offset,
+            same_domain,
+            ineligible,
+        });
+    }
+    out
+}
+
+/// Ranks `cands` (best first) per the module rules.
+fn rank(cands: &mut [Candidate], mode: Mode) {
+    cands.sort_by(|a, b| {
+        let key = |c: &Candidate| {
+            let first = (c.ineligible.is_some(), !c.link_up);
+            let (x, y) = if mode == Mode::Default {
+                (c.same_domain as u64, u64::MAX - c.offset)
+            } else {
+                (u64::MAX - c.offset, c.same_domain as u64)
+            };
+            (first, x, y, c.r.addr.clone())
+        };
+        key(a).cmp(&key(b))
+    });
+}
+
+fn describe(c: &Candidate, master: &NodeRef) -> String {
+    format!(
+        "link {}, replication offset {}, domain {}{}",
+        if c.link_up { "up" } else { "down" },
+        c.offset,
+        c.r.domain,
+        if c.same_domain {
+            format!(" (same as the master {})", master.node)
+        } else {
+            String::new()
+        }
+    )
+}
+
+/// Chooses the replica to promote in place of `master`. `exclude_domain`: replicas in this
+/// domain are not eligible (draining it). Errors are one line naming the master.
+fn choose(
+    view: &ClusterView,
+    all: &std::collections::BTreeMap<NodeId, NodeEntry>,
+    master: &NodeRef,
+    master_entry: &NodeEntry,
+    mode: Mode,
+    exclude_domain: Option<&str>,
+) -> Result<Step, String> {
+    let master_down = down_reason(view, &master.id);
+    if let Some(why) = &master_down {
+        if master_entry.slots.is_empty() {
+            return Err(format!(
+                "{}: the master is down ({why}) and owns no slots: the cluster already promoted a replica in its place; nothing to fail over",
+                master.node
+            ));
+        }
+        if mode == Mode::Default {
+            return Err(format!(
+                "{}: the master is down ({why}): a plain failover needs it to hand over; use --force to promote its best replica without it (--takeover if most masters are down too)",
+                master.node
+            ));
+        }
+    }
+    let require_link = mode == Mode::Default;
+    let mut cands = candidates(view, all, master, require_link);
+    if cands.is_empty() {
+        return Err(format!(
+            "{}: a master without replicas: nothing to promote (attach one with `trib replicate` or `trib add-node --replica-of`)",
+            master.node
+        ));
+    }
+    if let Some(d) = exclude_domain {
+        for c in cands.iter_mut().filter(|c| c.r.domain == d) {
+            c.ineligible
+                .get_or_insert_with(|| format!("in failure domain {d} too"));
+        }
+    }
+    rank(&mut cands, mode);
+    let best = &cands[0];
+    if best.ineligible.is_some() {
+        let why: Vec<String> = cands
+            .iter()
+            .map(|c| {
+                format!(
+                    "{} {}",
+                    c.r.node,
+                    c.ineligible.as_deref().unwrap_or("is not eligible")
+                )
+            })
+            .collect();
+        return Err(format!(
+            "{}: no replica can be promoted: {}",
+            master.node,
+            why.join("; ")
+        ));
+    }
+    let not_chosen = cands[1..]
+        .iter()
+        .map(|c| NotChosen {
+            node: c.r.node.clone(),
+            why: c.ineligible.clone().unwrap_or_else(|| describe(c, master)),
+        })
+        .collect();
+    Ok(Step {
+        master: master.clone(),
+        promote: best.r.clone(),
+        mode,
+        command: mode.command(),
+        reason: format!("best replica: {}", describe(best, master)),
+        master_down,
+        slots: master_entry.slots.clone(),
+        not_chosen,
+    })
+}
+
+/// Plans the failover of `target`: a replica is promoted, a master's best replica is.
+/// Errors (one line each) mean nothing may be changed.
+pub fn plan_failover(view: &ClusterView, target: &NodeId, mode: Mode) -> Result<Step, String> {
+    let all = members(view);
+    let entry = all
+        .get(target)
+        .ok_or_else(|| format!("{target}: not a member of this cluster"))?;
+    let me = node_ref(view, target, entry);
+    if entry.flags.master {
+        return choose(view, &all, &me, entry, mode, None);
+    }
+    // A replica: promote it.
+    let Some(master_id) = entry.master_id.clone() else {
+        return Err(format!(
+            "{}: neither a master nor a replica of a known master",
+            me.node
+        ));
+    };
+    let Some(master_entry) = all.get(&master_id) else {
+        return Err(format!(
+            "{}: its master {} is unknown to the cluster",
+            me.node,
+            master_id.short()
+        ));
+    };
+    let master = node_ref(view, &master_id, master_entry);
+    let Some(v) = view.node(target) else {
+        return Err(format!(
+            "{}: {}: CLUSTER FAILOVER must be sent to the replica itself",
+            me.node,
+            down_reason(view, target).unwrap_or_else(|| "unreachable".into())
+        ));
+    };
+    let master_down = down_reason(view, &master_id);
+    if let Some(why) = &master_down
+        && mode == Mode::Default
+    {
+        return Err(format!(
+            "{}: its master {} is down ({why}): a plain failover needs the master to hand over; use --force to promote {} without it (--takeover if most masters are down too)",
+            me.node, master.node, me.node
+        ));
+    }
+    let link = v.info.get("master_link_status").unwrap_or("unknown");
+    if mode == Mode::Default && link != "up" {
+        return Err(format!(
+            "{}: its link to master {} is down (master_link_status:{link}): wait until it has synced, or use --force to promote it anyway (writes it has not received are lost)",
+            me.node, master.node
+        ));
+    }
+    let offset = v.info.get_u64("slave_repl_offset").unwrap_or(0);
+    let others = candidates(view, &all, &master, false);
+    let not_chosen = others
+        .iter()
+        .filter(|c| &c.r.id != target)
+        .map(|c| NotChosen {
+            node: c.r.node.clone(),
+            why: c
+                .ineligible
+                .clone()
+                .unwrap_or_else(|| "not named".to_string()),
+        })
+        .collect();
+    Ok(Step {
+        reason: format!(
+            "named replica: link {link}, replication offset {offset}, domain {}{}",
+            me.domain,
+            if me.domain == master.domain {
+                " (same as the master)"
+            } else {
+                ""
+            }
+        ),
+        master,
+        promote: me,
+        mode,
+        command: mode.command(),
+        master_down,
+        slots: master_entry.slots.clone(),
+        not_chosen,
+    })
+}
+
+/// Every failure domain of the cluster's members.
+pub fn domains(view: &ClusterView) -> BTreeSet<String> {
+    members(view)
+        .iter()
+        .map(|(id, e)| node_ref(view, id, e).domain)
+        .collect()
+}
+
+/// Plans moving every master that owns slots out of failure domain `domain`, one failover
+/// per master (in address order), each to a replica outside the domain. All problems are
+/// returned at once, one line each; an empty plan means no master is in the domain.
+pub fn plan_domain(view: &ClusterView, domain: &str, mode: Mode) -> Result<Vec<Step>, Vec<String>> {
+    let known = domains(view);
+    if !known.contains(domain) {
+        return Err(vec![format!(
+            "no node of this cluster is in failure domain {domain} (domains: {})",
+            known.into_iter().collect::<Vec<_>>().join(", ")
+        )]);
+    }
+    let all = members(view);
+    let mut masters: Vec<(NodeRef, &NodeEntry)> = all
+        .iter()
+        .filter(|(_, e)| e.flags.master && !e.slots.is_empty())
+        .map(|(id, e)| (node_ref(view, id, e), e))
+        .filter(|(r, _)| r.domain == domain)
+        .collect();
+    masters.sort_by(|a, b| a.0.addr.cmp(&b.0.addr));
+    let mut steps = Vec::new();
+    let mut errors = Vec::new();
+    for (m, e) in &masters {
+        match choose(view, &all, m, e, mode, Some(domain)) {
+            Ok(s) => steps.push(s),
+            Err(err) => errors.push(err),
+        }
+    }
+    if errors.is_empty() {
+        Ok(steps)
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::info::Info;
+    use crate::model::nodes::parse_cluster_nodes;
+    use crate::model::view::{NodeView, Unreachable};
+
+    fn id(n: u8) -> String {
+        format!("{:02x}", n).repeat(20)
+    }
+
+    /// A node: (n, ip, port, master n or None, slots, extra flags).
+    struct N {
+        n: u8,
+        ip: &'static str,
+        master: Option<u8>,
+        slots: &'static str,
+        flags: &'static str,
+    }
+
+    fn line(x: &N) -> String {
+        let role = if x.master.is_some() {
+            "slave"
+        } else {
+            "master"
+        };
+        let flags = if x.flags.is_empty() {
+            role.to_string()
+        } else {
+            format!("{role},{}", x.flags)
+        };
+        format!(
+            "{} {}:{}@{} {flags} {} 0 0 1 connected {}",
+            id(x.n),
+            x.ip,
+            7000 + x.n as u16,
+            17000 + x.n as u16,
+            x.master.map(id).unwrap_or_else(|| "-".into()),
+            x.slots
+        )
+    }
+
+    /// A view where every node in `reached` answered with the same table; `info` gives
+    /// (link, offset) per reached replica.
+    fn view(nodes: &[N], reached: &[u8], info: &[(u8, &str, u64)]) -> ClusterView {
+        let mut v = ClusterView::default();
+        for x in nodes {
+            if !reached.contains(&x.n) {
+                v.unreachable.push(Unreachable {
+                    label: format!("{}:{}", x.ip, 7000 + x.n as u16),
+                    id: NodeId::parse(&id(x.n)),
+                    error: "connection refused".into(),
+                });
+                continue;
+            }
+            let text: String = nodes
+                .iter()
+                .map(|y| {
+                    let mut l = line(y);
+                    if y.n == x.n {
+                        l = l.replacen(" master", " myself,master", 1).replacen(
+                            " slave",
+                            " myself,slave",
+                            1,
+                        );
+                    }
+                    l + "\n"
+                })
+                .collect();
+            let (role, repl) = match info.iter().find(|(n, _, _)| *n == x.n) {
+                Some((_, link, off)) => (
+                    "slave",
+                    format!("master_link_status:{link}\nslave_repl_offset:{off}\n"),
+                ),
+                None => ("master", String::new()),
+            };
+            let addr: std::net::SocketAddr =
+                format!("{}:{}", x.ip, 7000 + x.n as u16).parse().unwrap();
+            v.nodes.push(NodeView {
+                label: addr.to_string(),
+                addr,
+                domain: x.ip.to_string(),
+                id: NodeId::parse(&id(x.n)).unwrap(),
+                nodes: parse_cluster_nodes(&text).unwrap(),
+                info: Info::parse(&format!("role:{role}\n{repl}")),
+                cluster_info: Info::parse("cluster_state:ok\n"),
+            });
+        }
+        v.nodes.sort_by_key(|n| n.addr);
+        v
+    }
+
+    fn nid(n: u8) -> NodeId {
+        NodeId::parse(&id(n)).unwrap()
+    }
+
+    fn m(n: u8, ip: &'static str, slots: &'static str) -> N {
+        N {
+            n,
+            ip,
+            master: None,
+            slots,
+            flags: "",
+        }
+    }
+    fn r(n: u8, ip: &'static str, of: u8) -> N {
+        N {
+            n,
+            ip,
+            master: Some(of),
+            slots: "",
+            flags: "",
+        }
+    }
+
+    /// Master 1 on .2 with replicas 2 (.2, same domain), 3 (.3), 4 (.4).
+    fn three_replicas() -> Vec<N> {
+        vec![
+            m(1, "127.0.0.2", "0-16383"),
+            r(2, "127.0.0.2", 1),
+            r(3, "127.0.0.3", 1),
+            r(4, "127.0.0.4", 1),
+        ]
+    }
+
+    #[test]
+    fn replica_is_promoted() {
+        let v = view(
+            &three_replicas(),
+            &[1, 2, 3, 4],
+            &[(2, "up", 10), (3, "up", 10), (4, "up", 10)],
+        );
+        let s = plan_failover(&v, &nid(3), Mode::Default).unwrap();
+        assert_eq!(s.promote.id, nid(3));
+        assert_eq!(s.master.id, nid(1));
+        assert_eq!(s.slots.len(), 16384);
+        assert_eq!(s.command, "CLUSTER FAILOVER");
+        assert_eq!(s.not_chosen.len(), 2);
+    }
+
+    #[test]
+    fn master_prefers_other_domain_then_offset_then_address() {
+        // Same offsets: the same-domain replica (lowest address) loses to the others.
+        let v = view(
+            &three_replicas(),
+            &[1, 2, 3, 4],
+            &[(2, "up", 10), (3, "up", 10), (4, "up", 10)],
+        );
+        let s = plan_failover(&v, &nid(1), Mode::Default).unwrap();
+        assert_eq!(s.promote.id, nid(3));
+        // A larger offset wins among other-domain replicas, even with a larger address.
+        let v = view(
+            &three_replicas(),
+            &[1, 2, 3, 4],
+            &[(2, "up", 99), (3, "up", 10), (4, "up", 11)],
+        );
+        let s = plan_failover(&v, &nid(1), Mode::Default).unwrap();
+        assert_eq!(s.promote.id, nid(4));
+        // Link down excludes.
+        let v = view(
+            &three_replicas(),
+            &[1, 2, 3, 4],
+            &[(2, "up", 10), (3, "down", 10), (4, "down", 10)],
+        );
+        let s = plan_failover(&v, &nid(1), Mode::Default).unwrap();
+        assert_eq!(s.promote.id, nid(2));
+    }
+
+    #[test]
+    fn force_prefers_offset() {
+        let v = view(
+            &three_replicas(),
+            &[2, 3, 4],
+            &[(2, "down", 99), (3, "down", 10), (4, "down", 11)],
+        );
+        let s = plan_failover(&v, &nid(1), Mode::Force).unwrap();
+        assert_eq!(s.promote.id, nid(2));
+        assert!(s.master_down.is_some());
+        assert_eq!(s.command, "CLUSTER FAILOVER FORCE");
+    }
+
+    #[test]
+    fn down_master_needs_force() {
+        let v = view(
+            &three_replicas(),
+            &[2, 3, 4],
+            &[(2, "down", 9), (3, "down", 9), (4, "down", 9)],
+        );
+        let e = plan_failover(&v, &nid(1), Mode::Default).unwrap_err();
+        assert!(e.contains("down") && e.contains("--force"), "{e}");
+        let e = plan_failover(&v, &nid(3), Mode::Default).unwrap_err();
+        assert!(e.contains("--force"), "{e}");
+        let s = plan_failover(&v, &nid(3), Mode::Takeover).unwrap();
+        assert_eq!(s.promote.id, nid(3));
+    }
+
+    #[test]
+    fn flagged_master_is_down() {
+        let mut nodes = three_replicas();
+        nodes[0].flags = "fail";
+        // Reached, but the others flag it: also their own line says fail.
+        let v = view(
+            &nodes,
+            &[1, 2, 3, 4],
+            &[(2, "up", 9), (3, "up", 9), (4, "up", 9)],
+        );
+        let e = plan_failover(&v, &nid(1), Mode::Default).unwrap_err();
+        assert!(e.contains("flagged fail"), "{e}");
+    }
+
+    #[test]
+    fn already_failed_over() {
+        let nodes = vec![m(1, "127.0.0.2", ""), m(3, "127.0.0.3", "0-16383")];
+        let v = view(&nodes, &[3], &[]);
+        let e = plan_failover(&v, &nid(1), Mode::Default).unwrap_err();
+        assert!(e.contains("already promoted"), "{e}");
+        let e = plan_failover(&v, &nid(1), Mode::Force).unwrap_err();
+        assert!(e.contains("already promoted"), "{e}");
+    }
+
+    #[test]
+    fn no_replica() {
+        let nodes = vec![m(1, "127.0.0.2", "0-16383")];
+        let v = view(&nodes, &[1], &[]);
+        let e = plan_failover(&v, &nid(1), Mode::Default).unwrap_err();
+        assert!(e.contains("without replicas"), "{e}");
+        // Every replica unusable: each is named with its reason.
+        let v = view(
+            &three_replicas(),
+            &[1, 2, 3],
+            &[(2, "down", 9), (3, "down", 9)],
+        );
+        let e = plan_failover(&v, &nid(1), Mode::Default).unwrap_err();
+        assert!(e.contains("no replica can be promoted"), "{e}");
+        assert!(
+            e.contains("127.0.0.4:7004") && e.contains("connection refused"),
+            "{e}"
+        );
+        assert!(e.contains("master_link_status:down"), "{e}");
+    }
+
+    #[test]
+    fn replica_with_link_down() {
+        let v = view(
+            &three_replicas(),
+            &[1, 2, 3, 4],
+            &[(2, "up", 9), (3, "down", 9), (4, "up", 9)],
+        );
+        let e = plan_failover(&v, &nid(3), Mode::Default).unwrap_err();
+        assert!(e.contains("master_link_status:down"), "{e}");
+        assert!(plan_failover(&v, &nid(3), Mode::Force).is_ok());
+    }
+
+    #[test]
+    fn domain_drain() {
+        let nodes = vec![
+            m(1, "127.0.0.2", "0-5460"),
+            m(2, "127.0.0.3", "5461-10922"),
+            m(3, "127.0.0.2", "10923-16383"),
+            r(4, "127.0.0.3", 1),
+            r(5, "127.0.0.4", 2),
+            r(6, "127.0.0.2", 3),
+            r(7, "127.0.0.4", 3),
+        ];
+        let all: Vec<u8> = (1..=7).collect();
+        let info = [(4, "up", 1), (5, "up", 1), (6, "up", 5), (7, "up", 1)];
+        let v = view(&nodes, &all, &info);
+        let steps = plan_domain(&v, "127.0.0.2", Mode::Default).unwrap();
+        let pairs: Vec<(NodeId, NodeId)> = steps
+            .iter()
+            .map(|s| (s.master.id.clone(), s.promote.id.clone()))
+            .collect();
+        assert_eq!(pairs, vec![(nid(1), nid(4)), (nid(3), nid(7))]);
+        assert!(
+            plan_domain(&v, "127.0.0.4", Mode::Default)
+                .unwrap()
+                .is_empty()
+        );
+        let e = plan_domain(&v, "10.9.9.9", Mode::Default).unwrap_err();
+        assert!(
+            e[0].contains("no node of this cluster is in failure domain"),
+            "{e:?}"
+        );
+        // A master whose only replica is in the domain cannot leave it.
+        let nodes = vec![m(1, "127.0.0.2", "0-16383"), r(2, "127.0.0.2", 1)];
+        let v = view(&nodes, &[1, 2], &[(2, "up", 1)]);
+        let e = plan_domain(&v, "127.0.0.2", Mode::Default).unwrap_err();
+        assert!(e[0].contains("in failure domain 127.0.0.2 too"), "{e:?}");
+    }
+}

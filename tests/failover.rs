@@ -1,0 +1,522 @@
+//! `trib failover` end to end, on real redis-server nodes.
+//!
+//! Clusters are built with `trib create ... --replicas N --yes` on 127.0.0.2-4 (three fake
+//! hosts = three failure domains), nodes run with `cluster-node-timeout 1000`. Every
+//! assertion about the result reads the nodes directly (INFO, CLUSTER NODES).
+
+#[path = "common/client.rs"]
+mod client;
+mod common;
+
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::Value;
+
+fn ip(last: u8) -> Ipv4Addr {
+    Ipv4Addr::new(127, 0, 0, last)
+}
+
+fn opts() -> NodeOptions {
+    NodeOptions {
+        extra: vec![
+            ("cluster-node-timeout".into(), "1000".into()),
+            // First syncs start at once instead of after 5 s.
+            ("repl-diskless-sync-delay".into(), "0".into()),
+        ],
+        ..Default::default()
+    }
+}
+
+fn show(out: &Output) -> String {
+    format!(
+        "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+        out.code, out.stdout, out.stderr
+    )
+}
+
+/// `per_host` nodes on each of 127.0.0.2-4, made a cluster with `trib create`.
+fn cluster(per_host: usize, replicas: usize) -> Vec<RedisNode> {
+    let nodes = start_on_hosts(
+        &[(ip(2), per_host), (ip(3), per_host), (ip(4), per_host)],
+        &opts(),
+    );
+    let out = run(trib()
+        .arg("create")
+        .args(nodes.iter().map(RedisNode::addr))
+        .args(["--replicas", &replicas.to_string(), "--yes"]));
+    assert_eq!(out.code, 0, "{}", show(&out));
+    settle(&nodes);
+    wait_until("every replica has synced", Duration::from_secs(30), || {
+        nodes
+            .iter()
+            .all(|n| role(n) == "master" || info_field(n, "master_link_status") == "up")
+    });
+    nodes
+}
+
+fn settle(nodes: &[RedisNode]) {
+    wait_until("views agree", Duration::from_secs(30), || {
+        views_agree(nodes)
+    });
+}
+
+/// `trib failover ARGS...`.
+fn failover(args: &[&str]) -> Output {
+    run(trib().arg("failover").args(args))
+}
+
+fn info_field(node: &RedisNode, field: &str) -> String {
+    node.try_cmd(&["INFO", "replication"])
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+fn role(node: &RedisNode) -> String {
+    info_field(node, "role")
+}
+
+/// One line of CLUSTER NODES.
+#[derive(Debug, Clone)]
+struct Line {
+    id: String,
+    addr: String,
+    flags: Vec<String>,
+    master: Option<String>,
+    slots: Vec<String>,
+}
+
+impl Line {
+    fn is_master(&self) -> bool {
+        self.flags.iter().any(|f| f == "master")
+    }
+    fn ip(&self) -> &str {
+        self.addr.rsplit_once(':').unwrap().0
+    }
+}
+
+fn cluster_nodes(node: &RedisNode) -> Vec<Line> {
+    node.cmd(&["CLUSTER", "NODES"])
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            Line {
+                id: f[0].into(),
+                addr: f[1].split(['@', ',']).next().unwrap().to_string(),
+                flags: f[2].split(',').map(str::to_string).collect(),
+                master: (f[3] != "-").then(|| f[3].to_string()),
+                slots: f[8..]
+                    .iter()
+                    .filter(|s| !s.starts_with('['))
+                    .map(|s| s.to_string())
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn by_addr<'a>(nodes: &'a [RedisNode], addr: &str) -> &'a RedisNode {
+    nodes.iter().find(|n| n.addr() == addr).unwrap()
+}
+
+/// (master, replica) pairs as `view_from` sees them, as indexes into `nodes`.
+fn pairs(nodes: &[RedisNode], view_from: &RedisNode) -> Vec<(usize, usize)> {
+    let view = cluster_nodes(view_from);
+    let idx = |id: &str| {
+        let addr = &view.iter().find(|l| l.id == id).unwrap().addr;
+        nodes.iter().position(|n| &n.addr() == addr).unwrap()
+    };
+    let mut out: Vec<(usize, usize)> = view
+        .iter()
+        .filter(|l| !l.is_master())
+        .map(|l| (idx(l.master.as_ref().unwrap()), idx(&l.id)))
+        .collect();
+    out.sort();
+    out
+}
+
+/// `trib check` exits 0 (waits for it: gossip takes a moment to clear flags).
+fn check_ok(entry: &RedisNode) {
+    let mut last = None;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while Instant::now() < deadline {
+        let out = run(trib().args(["check", &entry.addr()]));
+        if out.code == 0 {
+            return;
+        }
+        last = Some(out);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("check never exited 0: {}", show(&last.unwrap()));
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(out)))
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn replica_by_address_and_by_id_prefix() {
+    let nodes = cluster(2, 1);
+    let ps = pairs(&nodes, &nodes[0]);
+    assert_eq!(ps.len(), 3);
+
+    // By address.
+    let (m, r) = ps[0];
+    let out = failover(&[&nodes[r].addr(), "--yes"]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    assert!(out.stdout.contains("switched in"), "{}", show(&out));
+    assert_eq!(role(&nodes[r]), "master");
+    assert_eq!(role(&nodes[m]), "slave");
+    settle(&nodes);
+    check_ok(&nodes[0]);
+
+    // By ID prefix, loading the cluster from another node; JSON output.
+    let (m, r) = ps[1];
+    let id = nodes[r].node_id();
+    let entry = nodes[m].addr();
+    let out = failover(&["--json", &id[..10], "--entry", &entry, "--yes"]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    let doc = json(&out);
+    assert_eq!(doc["changed"], true);
+    assert!(doc["took_ms"].as_u64().is_some(), "{doc}");
+    assert_eq!(doc["plan"]["steps"][0]["promote"]["id"], id.as_str());
+    assert_eq!(doc["plan"]["steps"][0]["command"], "CLUSTER FAILOVER");
+    assert_eq!(role(&nodes[r]), "master");
+    assert_eq!(role(&nodes[m]), "slave");
+    // Every node agrees on the new owner.
+    for n in &nodes {
+        let view = cluster_nodes(n);
+        let l = view.iter().find(|l| l.id == id).unwrap();
+        assert!(
+            l.is_master() && !l.slots.is_empty(),
+            "{} sees {l:?}",
+            n.addr()
+        );
+    }
+    settle(&nodes);
+    check_ok(&nodes[0]);
+}
+
+#[test]
+fn master_promotes_replica_in_another_domain() {
+    // 9 nodes over 3 hosts, 2 replicas per master: each master's replicas are on the two
+    // other hosts. Attach a third replica on the master's own host (the lowest address, so
+    // ties by address alone would pick it): trib must still pick another domain.
+    let nodes = cluster(3, 2);
+    let view = cluster_nodes(&nodes[0]);
+    let master = view
+        .iter()
+        .find(|l| l.is_master() && l.ip() == "127.0.0.2")
+        .unwrap()
+        .clone();
+    let same_host = view
+        .iter()
+        .find(|l| !l.is_master() && l.ip() == "127.0.0.2")
+        .unwrap()
+        .clone();
+    let moved = by_addr(&nodes, &same_host.addr);
+    moved.cmd(&["CLUSTER", "REPLICATE", &master.id]);
+    wait_until("the moved replica syncs", Duration::from_secs(20), || {
+        info_field(moved, "master_link_status") == "up"
+    });
+    settle(&nodes);
+
+    let out = failover(&["--json", &master.addr, "--yes"]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    let doc = json(&out);
+    let step = &doc["plan"]["steps"][0];
+    let promoted = step["promote"]["addr"].as_str().unwrap().to_string();
+    assert_ne!(step["promote"]["domain"], "127.0.0.2", "{doc}");
+    assert!(!promoted.starts_with("127.0.0.2:"), "{doc}");
+    assert_eq!(step["not_chosen"].as_array().unwrap().len(), 2, "{doc}");
+    assert_eq!(role(by_addr(&nodes, &promoted)), "master");
+    assert_eq!(role(by_addr(&nodes, &master.addr)), "slave");
+    // The other two replicas follow the new master.
+    let view = cluster_nodes(by_addr(&nodes, &promoted));
+    let new_id = view.iter().find(|l| l.addr == promoted).unwrap().id.clone();
+    wait_until(
+        "every replica follows the new master",
+        Duration::from_secs(10),
+        || {
+            cluster_nodes(by_addr(&nodes, &promoted))
+                .iter()
+                .filter(|l| l.master.as_deref() == Some(new_id.as_str()))
+                .count()
+                == 3
+        },
+    );
+}
+
+#[test]
+fn failover_under_write_load_loses_no_acknowledged_write() {
+    let nodes = cluster(2, 1);
+    let seeds: Vec<String> = nodes.iter().map(RedisNode::addr).collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let written = Arc::new(AtomicU64::new(0));
+    const KEYS: usize = 300;
+    let writer = {
+        let (seeds, stop, written) = (seeds.clone(), stop.clone(), written.clone());
+        std::thread::spawn(move || client::Writer::run(&seeds, KEYS, 500_000, &stop, &written))
+    };
+    wait_until("the writer has written", Duration::from_secs(20), || {
+        written.load(Ordering::Relaxed) >= 2000
+    });
+
+    // Fail over two masters (one named as master, one through its replica) under load.
+    let ps = pairs(&nodes, &nodes[0]);
+    let out = failover(&[&nodes[ps[0].0].addr(), "--yes"]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    let out = failover(&[&nodes[ps[1].1].addr(), "--yes"]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+
+    let after = written.load(Ordering::Relaxed);
+    wait_until(
+        "writes continue after the failovers",
+        Duration::from_secs(20),
+        || written.load(Ordering::Relaxed) >= after + 2000,
+    );
+    stop.store(true, Ordering::Relaxed);
+    let w = writer.join().unwrap();
+    assert!(
+        w.failures.is_empty(),
+        "writes failed: {:?}",
+        &w.failures[..w.failures.len().min(5)]
+    );
+    assert!(w.writes >= 4000);
+
+    let mut reader = client::ClusterClient::new(&seeds);
+    for (i, acked) in w.acked.iter().enumerate() {
+        let Some(v) = acked else { continue };
+        let key = client::Writer::key(i);
+        let got: u64 = reader
+            .get(&key)
+            .unwrap()
+            .unwrap_or_else(|| panic!("{key}: acknowledged {v}, now missing"))
+            .parse()
+            .unwrap();
+        assert!(got >= *v, "{key}: acknowledged {v}, read {got}");
+    }
+    settle(&nodes);
+    check_ok(&nodes[0]);
+}
+
+#[test]
+fn killed_master_is_failed_over_by_the_cluster_then_trib_says_so() {
+    let mut nodes = cluster(2, 1);
+    let ps = pairs(&nodes, &nodes[0]);
+    let (m, r) = ps[0];
+    let old_addr = nodes[m].addr();
+    nodes[m].stop();
+    wait_until(
+        "the cluster promotes the replica",
+        Duration::from_secs(20),
+        || role(&nodes[r]) == "master",
+    );
+    let live: Vec<RedisNode> = {
+        let mut v = Vec::new();
+        for (i, n) in nodes.into_iter().enumerate() {
+            if i != m {
+                v.push(n);
+            }
+        }
+        v
+    };
+    settle(&live);
+    let before = snapshots(&live);
+    let entry = live[0].addr();
+
+    let out = failover(&[&old_addr, "--entry", &entry, "--yes"]);
+    assert_eq!(out.code, 2, "{}", show(&out));
+    assert!(out.stderr.contains("is down"), "{}", show(&out));
+    assert!(out.stderr.contains("already promoted"), "{}", show(&out));
+    let out = failover(&[&old_addr, "--entry", &entry, "--force", "--yes"]);
+    assert_eq!(out.code, 2, "{}", show(&out));
+
+    // Without --entry, the down node cannot be the entry: say what to do.
+    let out = failover(&[&old_addr, "--yes"]);
+    assert_eq!(out.code, 2, "{}", show(&out));
+    assert!(out.stderr.contains("--entry"), "{}", show(&out));
+
+    assert_eq!(snapshots(&live), before, "nothing changed");
+}
+
+#[test]
+fn force_promotes_a_replica_of_a_down_master() {
+    let mut nodes = cluster(2, 1);
+    let ps = pairs(&nodes, &nodes[0]);
+    let (m, r) = ps[0];
+    // Keep the cluster from promoting it by itself.
+    nodes[r].cmd(&["CONFIG", "SET", "cluster-replica-no-failover", "yes"]);
+    let master_id = nodes[m].node_id();
+    nodes[m].stop();
+    let replica = &nodes[r];
+    wait_until(
+        "the replica sees its master as failed",
+        Duration::from_secs(20),
+        || {
+            cluster_nodes(replica)
+                .iter()
+                .any(|l| l.id == master_id && l.flags.iter().any(|f| f == "fail"))
+        },
+    );
+    let live: Vec<&RedisNode> = nodes
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != m)
+        .map(|(_, n)| n)
+        .collect();
+    let before: Vec<_> = live.iter().map(|n| n.snapshot()).collect();
+
+    // A plain failover cannot work: point to --force, change nothing.
+    let out = failover(&[&replica.addr(), "--yes"]);
+    assert_eq!(out.code, 2, "{}", show(&out));
+    assert!(
+        out.stderr.contains("is down") && out.stderr.contains("--force"),
+        "{}",
+        show(&out)
+    );
+    let after: Vec<_> = live.iter().map(|n| n.snapshot()).collect();
+    assert_eq!(after, before, "nothing changed");
+    assert_eq!(role(replica), "slave");
+
+    let out = failover(&[&replica.addr(), "--force", "--yes", "--json"]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    let doc = json(&out);
+    assert_eq!(doc["plan"]["steps"][0]["command"], "CLUSTER FAILOVER FORCE");
+    assert!(doc["plan"]["steps"][0]["master_down"].is_string(), "{doc}");
+    assert_eq!(role(replica), "master");
+    for n in &live {
+        wait_until("cluster_state:ok", Duration::from_secs(15), || {
+            n.cmd(&["CLUSTER", "INFO"]).contains("cluster_state:ok")
+        });
+    }
+}
+
+#[test]
+fn domain_drain_moves_every_master_out() {
+    let nodes = cluster(2, 1);
+    // Put a second master on 127.0.0.2: promote the replica that lives there.
+    let view = cluster_nodes(&nodes[0]);
+    let on2 = view
+        .iter()
+        .find(|l| !l.is_master() && l.ip() == "127.0.0.2")
+        .unwrap()
+        .addr
+        .clone();
+    let out = failover(&[&on2, "--yes"]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    settle(&nodes);
+    let masters_on = |n: &RedisNode, host: &str| -> usize {
+        cluster_nodes(n)
+            .iter()
+            .filter(|l| l.is_master() && !l.slots.is_empty() && l.ip() == host)
+            .count()
+    };
+    assert_eq!(masters_on(&nodes[0], "127.0.0.2"), 2);
+
+    // Dry run first: a plan of two steps, nothing changed.
+    let before = snapshots(&nodes);
+    let out = failover(&[
+        "--json",
+        "--dry-run",
+        &nodes[5].addr(),
+        "--domain",
+        "127.0.0.2",
+    ]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    let doc = json(&out);
+    assert_eq!(doc["changed"], false);
+    assert_eq!(doc["plan"]["steps"].as_array().unwrap().len(), 2, "{doc}");
+    assert_eq!(snapshots(&nodes), before);
+
+    let out = failover(&["--json", &nodes[5].addr(), "--domain", "127.0.0.2", "--yes"]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    let doc = json(&out);
+    assert_eq!(doc["changed"], true);
+    assert_eq!(doc["results"].as_array().unwrap().len(), 2, "{doc}");
+    for n in &nodes {
+        assert_eq!(
+            masters_on(n, "127.0.0.2"),
+            0,
+            "{} still sees a master on .2",
+            n.addr()
+        );
+    }
+    settle(&nodes);
+    check_ok(&nodes[0]);
+
+    // Nothing left to move: exit 0, no change.
+    let out = failover(&[&nodes[0].addr(), "--domain", "127.0.0.2", "--yes"]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    assert!(out.stdout.contains("nothing to do"), "{}", show(&out));
+}
+
+#[test]
+fn bad_input_changes_nothing() {
+    let nodes = cluster(2, 1);
+    let outsider = RedisNode::start(&opts().on(ip(5)));
+    // Leave one master without replicas: move its replica to another master.
+    let ps = pairs(&nodes, &nodes[0]);
+    let (lonely, r) = ps[0];
+    let other = nodes[ps[1].0].node_id();
+    nodes[r].cmd(&["CLUSTER", "REPLICATE", &other]);
+    wait_until("the moved replica syncs", Duration::from_secs(20), || {
+        info_field(&nodes[r], "master_link_status") == "up"
+    });
+    settle(&nodes);
+    let before = snapshots(&nodes);
+    let outsider_before = outsider.snapshot();
+    let entry = nodes[0].addr();
+
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![outsider.addr(), "--entry".into(), entry.clone()],
+            "no node of this cluster",
+        ),
+        (
+            vec!["0000ffff".into(), "--entry".into(), entry.clone()],
+            "no node of this cluster",
+        ),
+        (vec!["0000ffff".into()], "--entry"),
+        (vec![nodes[lonely].addr()], "without replicas"),
+        (
+            vec![entry.clone(), "--domain".into(), "10.9.9.9".into()],
+            "no node of this cluster is in failure domain",
+        ),
+        (vec!["127.0.0.1:1".into()], "--entry"),
+    ];
+    for (args, needle) in cases {
+        let mut a: Vec<&str> = args.iter().map(String::as_str).collect();
+        a.push("--yes");
+        let out = failover(&a);
+        assert_eq!(out.code, 2, "{args:?}: {}", show(&out));
+        assert!(
+            out.stderr.contains(needle),
+            "{args:?}: expected {needle:?}: {}",
+            show(&out)
+        );
+    }
+    // No terminal and no --yes: exit 3. --dry-run: exit 0. Neither changes anything.
+    let out = failover(&[&nodes[r].addr()]);
+    assert_eq!(out.code, 3, "{}", show(&out));
+    let out = failover(&[&nodes[r].addr(), "--dry-run"]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    assert!(
+        out.stdout.contains("Plan: CLUSTER FAILOVER"),
+        "{}",
+        show(&out)
+    );
+
+    assert_eq!(snapshots(&nodes), before, "nothing changed");
+    assert_eq!(outsider.snapshot(), outsider_before);
+}
