@@ -9,7 +9,9 @@ mod del_node;
 mod failover;
 mod fix;
 mod info;
+mod rebalance;
 mod replicate;
+mod reshard;
 mod set_timeout;
 mod unimplemented;
 
@@ -122,9 +124,9 @@ pub enum Command {
     /// Repair open slots, uncovered slots and moved nodes
     Fix(fix::FixArgs),
     /// Move slots and their keys between masters
-    Reshard(unimplemented::ReshardArgs),
+    Reshard(reshard::ReshardArgs),
     /// Move slots so each master's share matches its weight
-    Rebalance(unimplemented::RebalanceArgs),
+    Rebalance(rebalance::RebalanceArgs),
     /// Add an empty node as master or replica
     AddNode(add_node::AddNodeArgs),
     /// Attach a node as replica of a master
@@ -233,6 +235,8 @@ async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Info(args) => info::run(&ctx, args).await,
         Command::Call(args) => call::run(&ctx, args).await,
         Command::Fix(args) => fix::run(&ctx, args).await,
+        Command::Reshard(args) => reshard::run(&ctx, args).await,
+        Command::Rebalance(args) => rebalance::run(&ctx, args).await,
         Command::AddNode(args) => add_node::run(&ctx, args).await,
         Command::Replicate(args) => replicate::run(&ctx, args).await,
         Command::DelNode(args) => del_node::run(&ctx, args).await,

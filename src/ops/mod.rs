@@ -6,6 +6,7 @@ pub mod del_node;
 pub mod failover;
 pub mod gather;
 pub mod membership;
+pub mod migrate;
 pub mod reform;
 pub mod scan;
 pub mod wait;

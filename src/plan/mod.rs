@@ -5,6 +5,7 @@ pub mod create;
 pub mod failover;
 pub mod membership;
 pub mod membership_del;
+pub mod migration;
 pub mod placement;
 pub mod reform;
 pub mod select;
