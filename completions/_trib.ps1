@@ -495,6 +495,7 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             break
         }
         'trib;backup' {
+            [CompletionResult]::new('--idle-timeout', '--idle-timeout', [CompletionResultType]::ParameterName, 'Longest silence from a master while it prepares or sends its snapshot')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user')

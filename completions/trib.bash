@@ -251,12 +251,16 @@ _trib() {
             return 0
             ;;
         trib__subcmd__backup)
-            opts="-a -y -v -q -h -V --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --help --version"
+            opts="-a -y -v -q -h -V --idle-timeout --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --idle-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --password)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -478,6 +478,7 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand --version 'Print version'
         }
         &'trib;backup'= {
+            cand --idle-timeout 'Longest silence from a master while it prepares or sends its snapshot'
             cand -a 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --password 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --user 'ACL user'

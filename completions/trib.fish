@@ -400,6 +400,7 @@ complete -c trib -n "__fish_trib_using_subcommand import" -s v -l verbose -d 'Mo
 complete -c trib -n "__fish_trib_using_subcommand import" -s q -l quiet -d 'Less output on stderr'
 complete -c trib -n "__fish_trib_using_subcommand import" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c trib -n "__fish_trib_using_subcommand import" -s V -l version -d 'Print version'
+complete -c trib -n "__fish_trib_using_subcommand backup" -l idle-timeout -d 'Longest silence from a master while it prepares or sends its snapshot' -r
 complete -c trib -n "__fish_trib_using_subcommand backup" -s a -l password -d 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)' -r
 complete -c trib -n "__fish_trib_using_subcommand backup" -l user -d 'ACL user' -r
 complete -c trib -n "__fish_trib_using_subcommand backup" -l cacert -d 'CA bundle (PEM) to verify the nodes\' certificates' -r -F

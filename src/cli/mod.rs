@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and dispatch. Only this module sees clap types.
 
 mod add_node;
+mod backup;
 mod call;
 mod check;
 mod context;
@@ -142,7 +143,7 @@ pub enum Command {
     /// Move or copy every key of a standalone Redis into the cluster
     Import(unimplemented::ImportArgs),
     /// Write an RDB per master and the cluster layout
-    Backup(unimplemented::BackupArgs),
+    Backup(backup::BackupArgs),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]
@@ -235,6 +236,7 @@ async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Info(args) => info::run(&ctx, args).await,
         Command::Call(args) => call::run(&ctx, args).await,
         Command::Fix(args) => fix::run(&ctx, args).await,
+        Command::Backup(args) => backup::run(&ctx, args).await,
         Command::Reshard(args) => reshard::run(&ctx, args).await,
         Command::Rebalance(args) => rebalance::run(&ctx, args).await,
         Command::AddNode(args) => add_node::run(&ctx, args).await,

@@ -2,8 +2,6 @@
 //! are defined here so `--help` and completions show the whole contract; running one
 //! says plainly that it is not available in this version.
 
-use std::path::PathBuf;
-
 use clap::Args;
 
 use super::Command;
@@ -24,16 +22,9 @@ pub struct ImportArgs {
     pub replace: bool,
 }
 
-#[derive(Debug, Args)]
-pub struct BackupArgs {
-    pub entry: String,
-    pub dir: PathBuf,
-}
-
 pub fn run(cmd: &Command) -> anyhow::Result<Exit> {
     let name = match cmd {
         Command::Import(_) => "import",
-        Command::Backup(_) => "backup",
         _ => "this command",
     };
     Err(TribError::Failed(format!(

@@ -98,14 +98,7 @@ impl Node {
         host_name: Option<&str>,
         opts: &ConnectOptions,
     ) -> Result<Node, NodeError> {
-        let err = |kind| NodeError::new(label, kind);
-        let deadline = opts.connect_timeout;
-        let tcp = tokio::time::timeout(deadline, TcpStream::connect(addr))
-            .await
-            .map_err(|_| err(NodeErrorKind::Timeout("connect")))?
-            .map_err(|e| err(NodeErrorKind::Connect(io_reason(&e))))?;
-        let _ = tcp.set_nodelay(true);
-
+        let stream = open_stream(addr, label, host_name, opts).await?;
         let mut info = RedisConnectionInfo::default().set_skip_set_lib_name();
         if let Some(user) = &opts.user {
             info = info.set_username(user);
@@ -114,22 +107,7 @@ impl Node {
             info = info.set_password(pw.expose());
         }
         let config = AsyncConnectionConfig::new().set_response_timeout(None);
-
-        let conn = match &opts.tls {
-            None => handshake(&info, tcp, config, deadline, label).await?,
-            Some((tls, sni)) => {
-                let name = super::tls::server_name(sni.as_deref(), host_name, addr.ip())
-                    .map_err(|e| err(NodeErrorKind::Tls(e.to_string())))?;
-                let stream = tokio::time::timeout(
-                    deadline,
-                    TlsConnector::from(tls.clone()).connect(name, tcp),
-                )
-                .await
-                .map_err(|_| err(NodeErrorKind::Timeout("TLS handshake")))?
-                .map_err(|e| err(NodeErrorKind::Tls(e.to_string())))?;
-                handshake(&info, stream, config, deadline, label).await?
-            }
-        };
+        let conn = handshake(&info, stream, config, opts.connect_timeout, label).await?;
         Ok(Node {
             addr,
             label: label.to_string(),
@@ -226,6 +204,40 @@ impl Node {
                 &self.label,
                 NodeErrorKind::Protocol(format!("expected OK, got {other:?}")),
             )),
+        }
+    }
+}
+
+/// A byte stream to a node: plain TCP or TLS.
+pub trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> Stream for T {}
+
+/// Opens TCP (and TLS when configured) to a node within the connect timeout, without
+/// speaking Redis yet: [`Node::connect`] and the replication-protocol reader share it.
+pub async fn open_stream(
+    addr: SocketAddr,
+    label: &str,
+    host_name: Option<&str>,
+    opts: &ConnectOptions,
+) -> Result<Box<dyn Stream>, NodeError> {
+    let err = |kind| NodeError::new(label, kind);
+    let deadline = opts.connect_timeout;
+    let tcp = tokio::time::timeout(deadline, TcpStream::connect(addr))
+        .await
+        .map_err(|_| err(NodeErrorKind::Timeout("connect")))?
+        .map_err(|e| err(NodeErrorKind::Connect(io_reason(&e))))?;
+    let _ = tcp.set_nodelay(true);
+    match &opts.tls {
+        None => Ok(Box::new(tcp)),
+        Some((tls, sni)) => {
+            let name = super::tls::server_name(sni.as_deref(), host_name, addr.ip())
+                .map_err(|e| err(NodeErrorKind::Tls(e.to_string())))?;
+            let stream =
+                tokio::time::timeout(deadline, TlsConnector::from(tls.clone()).connect(name, tcp))
+                    .await
+                    .map_err(|_| err(NodeErrorKind::Timeout("TLS handshake")))?
+                    .map_err(|e| err(NodeErrorKind::Tls(e.to_string())))?;
+            Ok(Box::new(stream))
         }
     }
 }

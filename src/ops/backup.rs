@@ -1,0 +1,238 @@
+//! Backups: each master's RDB fetched over the replication protocol (as
+//! `redis-cli --rdb` does), and the cluster layout, written atomically.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Serialize;
+use thiserror::Error;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+use crate::cluster::conn::open_stream;
+use crate::cluster::{ConnectOptions, NodeError, NodeErrorKind};
+
+#[derive(Debug, Error)]
+pub enum BackupError {
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    #[error("{node}: {reason}")]
+    Protocol { node: String, reason: String },
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> BackupError + '_ {
+    move |source| BackupError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Where a master is and how to reach it.
+pub struct RdbSource<'a> {
+    pub addr: std::net::SocketAddr,
+    pub label: &'a str,
+    pub host_name: Option<&'a str>,
+}
+
+/// One RESP command as bytes.
+fn resp(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// Fetches `source`'s RDB into `dest` (through `dest.tmp`, fsynced, then renamed).
+/// `idle` bounds every wait for bytes; the master sends a newline every second while
+/// it prepares the snapshot, so a long BGSAVE does not trip it. Returns the size.
+pub async fn fetch_rdb(
+    source: &RdbSource<'_>,
+    opts: &ConnectOptions,
+    dest: &Path,
+    idle: Duration,
+    progress: &(dyn Fn(u64, Option<u64>) + Sync),
+) -> Result<u64, BackupError> {
+    let label = source.label;
+    let proto = |reason: String| BackupError::Protocol {
+        node: label.to_string(),
+        reason,
+    };
+    let timeout = |what: &'static str| NodeError::new(label, NodeErrorKind::Timeout(what));
+    let stream = open_stream(source.addr, label, source.host_name, opts).await?;
+    let mut conn = BufReader::new(stream);
+    let mut line = String::new();
+
+    async fn send(
+        conn: &mut BufReader<Box<dyn crate::cluster::conn::Stream>>,
+        bytes: &[u8],
+    ) -> std::io::Result<()> {
+        conn.get_mut().write_all(bytes).await?;
+        conn.get_mut().flush().await
+    }
+    async fn read_line(
+        conn: &mut BufReader<Box<dyn crate::cluster::conn::Stream>>,
+        line: &mut String,
+        idle: Duration,
+    ) -> Result<usize, ()> {
+        line.clear();
+        match tokio::time::timeout(idle, conn.read_line(line)).await {
+            Ok(Ok(n)) => Ok(n),
+            _ => Err(()),
+        }
+    }
+    let io = |e: std::io::Error| NodeError::new(label, NodeErrorKind::Connect(e.to_string()));
+
+    if let Some(pw) = &opts.password {
+        let cmd = match &opts.user {
+            Some(user) => resp(&[b"AUTH", user.as_bytes(), pw.expose().as_bytes()]),
+            None => resp(&[b"AUTH", pw.expose().as_bytes()]),
+        };
+        send(&mut conn, &cmd).await.map_err(io)?;
+        read_line(&mut conn, &mut line, idle)
+            .await
+            .map_err(|_| timeout("AUTH"))?;
+        if !line.starts_with("+OK") {
+            return Err(NodeError::new(
+                label,
+                NodeErrorKind::Auth("wrong password or user".into()),
+            )
+            .into());
+        }
+    }
+    // Only the snapshot, not the replication stream after it (Redis ≥ 7; older ones
+    // answer an error, which is fine: the connection is closed after the payload).
+    send(&mut conn, &resp(&[b"REPLCONF", b"rdb-only", b"1"]))
+        .await
+        .map_err(io)?;
+    read_line(&mut conn, &mut line, idle)
+        .await
+        .map_err(|_| timeout("REPLCONF"))?;
+    send(&mut conn, &resp(&[b"SYNC"])).await.map_err(io)?;
+
+    // Newlines are keep-alives while the master prepares the snapshot.
+    loop {
+        read_line(&mut conn, &mut line, idle)
+            .await
+            .map_err(|_| timeout("SYNC"))?;
+        if line.is_empty() {
+            return Err(proto("connection closed before the snapshot".into()));
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        break;
+    }
+    let header = line.trim_end().to_string();
+    if let Some(err) = header.strip_prefix('-') {
+        return Err(proto(format!("SYNC refused: {err}")));
+    }
+    let Some(spec) = header.strip_prefix('$') else {
+        return Err(proto(format!("unexpected reply to SYNC: {header:?}")));
+    };
+
+    let tmp = PathBuf::from(format!("{}.tmp", dest.display()));
+    let mut file = tokio::fs::File::create(&tmp).await.map_err(io_err(&tmp))?;
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut written: u64 = 0;
+    if let Some(mark) = spec.strip_prefix("EOF:") {
+        // Diskless: the payload ends with the 40-byte mark.
+        let mark = mark.as_bytes().to_vec();
+        let mut tail: Vec<u8> = Vec::new();
+        loop {
+            let n = tokio::time::timeout(idle, conn.read(&mut buf))
+                .await
+                .map_err(|_| timeout("snapshot"))?
+                .map_err(io)?;
+            if n == 0 {
+                return Err(proto(
+                    "connection closed in the middle of the snapshot".into(),
+                ));
+            }
+            tail.extend_from_slice(&buf[..n]);
+            if tail.ends_with(&mark) {
+                let body = tail.len() - mark.len();
+                file.write_all(&tail[..body]).await.map_err(io_err(&tmp))?;
+                written += body as u64;
+                break;
+            }
+            // Keep the last bytes that could be the start of the mark.
+            if tail.len() > mark.len() {
+                let flush = tail.len() - mark.len();
+                file.write_all(&tail[..flush]).await.map_err(io_err(&tmp))?;
+                written += flush as u64;
+                tail.drain(..flush);
+            }
+            progress(written, None);
+        }
+    } else {
+        let total: u64 = spec
+            .parse()
+            .map_err(|_| proto(format!("bad snapshot length {spec:?}")))?;
+        while written < total {
+            let want = buf.len().min((total - written) as usize);
+            let n = tokio::time::timeout(idle, conn.read(&mut buf[..want]))
+                .await
+                .map_err(|_| timeout("snapshot"))?
+                .map_err(io)?;
+            if n == 0 {
+                return Err(proto(format!(
+                    "connection closed after {written} of {total} bytes"
+                )));
+            }
+            file.write_all(&buf[..n]).await.map_err(io_err(&tmp))?;
+            written += n as u64;
+            progress(written, Some(total));
+        }
+    }
+    file.sync_all().await.map_err(io_err(&tmp))?;
+    drop(file);
+    let mut magic = [0u8; 5];
+    let mut check = tokio::fs::File::open(&tmp).await.map_err(io_err(&tmp))?;
+    let _ = check.read(&mut magic).await;
+    if &magic != b"REDIS" && &magic != b"VALKE" {
+        let _ = tokio::fs::remove_file(&tmp).await;
+        return Err(proto(
+            "the snapshot does not start with an RDB header".into(),
+        ));
+    }
+    tokio::fs::rename(&tmp, dest).await.map_err(io_err(dest))?;
+    Ok(written)
+}
+
+/// Writes `contents` to `path` atomically: a temp file, fsync, rename, fsync of the directory.
+pub async fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), BackupError> {
+    let tmp = PathBuf::from(format!("{}.tmp", path.display()));
+    let mut f = tokio::fs::File::create(&tmp).await.map_err(io_err(&tmp))?;
+    f.write_all(contents).await.map_err(io_err(&tmp))?;
+    f.sync_all().await.map_err(io_err(&tmp))?;
+    drop(f);
+    tokio::fs::rename(&tmp, path).await.map_err(io_err(path))?;
+    if let Some(dir) = path.parent()
+        && let Ok(d) = tokio::fs::File::open(dir).await
+    {
+        let _ = d.sync_all().await;
+    }
+    Ok(())
+}
+
+/// The file a master's snapshot goes to.
+pub fn rdb_file_name(id: &str) -> String {
+    format!("{id}.rdb")
+}
+
+/// What `backup --json` reports per master.
+#[derive(Clone, Debug, Serialize)]
+pub struct BackupFile {
+    pub master: String,
+    pub id: String,
+    pub file: String,
+    pub bytes: u64,
+}
