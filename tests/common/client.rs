@@ -1,3 +1,4 @@
+#![allow(dead_code)]
 //! A minimal, synchronous, cluster-aware client for tests (plain `redis` connections).
 //!
 //! Maps slots with `CLUSTER SLOTS`, sends each command to the slot's owner, follows `MOVED`
