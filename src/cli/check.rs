@@ -64,6 +64,7 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
         "healthy": healthy,
         "nodes": render::nodes_json(&loaded.view),
         "problems": problems,
+        "resilience": crate::plan::resilience::analyze(&loaded.view),
         "errors": errors,
         "warnings": warnings,
     }));

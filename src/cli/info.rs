@@ -6,7 +6,7 @@ use serde_json::json;
 use super::Context;
 use super::check::load;
 use crate::error::Exit;
-use crate::plan::check::domain_losses;
+use crate::plan::resilience::analyze;
 use crate::ui::render;
 
 #[derive(Debug, Args)]
@@ -20,7 +20,8 @@ pub async fn run(ctx: &Context, args: InfoArgs) -> anyhow::Result<Exit> {
     let loaded = load(ctx, &args.entries).await?;
     let view = &loaded.view;
     let masters = render::masters_json(view);
-    let losses = domain_losses(view);
+    let resilience = analyze(view);
+    let losses = &resilience.single_domain_losses;
     ctx.printer.out(&render::masters_table(view));
     let total_keys: u64 = view.masters().iter().map(|m| m.keys()).sum();
     ctx.printer.out(&format!(
@@ -28,11 +29,18 @@ pub async fn run(ctx: &Context, args: InfoArgs) -> anyhow::Result<Exit> {
         view.masters().len(),
         view.nodes.len() - view.masters().len()
     ));
+    ctx.printer.out(&format!(
+        "Resilience: {} failure domain(s); survives {} node failure(s) at once in the worst case ({} would stop it: {})",
+        resilience.domains,
+        resilience.max_node_failures_tolerated,
+        resilience.max_node_failures_tolerated + 1,
+        resilience.worst_case
+    ));
     if losses.is_empty() {
         ctx.printer
             .out("Resilience: no single failure domain's loss would stop the cluster.");
     } else {
-        for l in &losses {
+        for l in losses {
             ctx.printer.out(&format!(
                 "Resilience: losing failure domain {} would stop the cluster: {}",
                 l.domain, l.reason
@@ -44,10 +52,7 @@ pub async fn run(ctx: &Context, args: InfoArgs) -> anyhow::Result<Exit> {
     }
     ctx.printer.json_doc(&json!({
         "masters": masters,
-        "resilience": {
-            "single_domain_losses": losses,
-            "survives_any_single_domain_loss": losses.is_empty(),
-        },
+        "resilience": resilience,
         "unreachable": view.unreachable.iter().map(|u| json!({"node": u.label, "error": u.error})).collect::<Vec<_>>(),
     }));
     Ok(Exit::Ok)

@@ -399,7 +399,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             ));
         }
     }
-    for loss in domain_losses(view) {
+    for loss in crate::plan::resilience::analyze(view).single_domain_losses {
         p.push(Problem::warning(
             "domain_single_point_of_failure",
             format!(
@@ -412,82 +412,4 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
 
     p.sort_by_key(|a| a.severity);
     p
-}
-
-/// A failure domain whose loss alone would stop the cluster.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct DomainLoss {
-    pub domain: String,
-    pub reason: String,
-    pub nodes: Vec<String>,
-}
-
-/// Domains whose loss would stop the cluster: all copies of some slots live there, or
-/// it holds at least half of the masters, leaving no majority to elect replicas.
-pub fn domain_losses(view: &ClusterView) -> Vec<DomainLoss> {
-    let members = members(view);
-    let domain_of = |id: &NodeId| view.domain_of(id).map(str::to_string);
-    let masters: Vec<(&NodeId, &NodeEntry)> = members
-        .iter()
-        .filter(|(_, e)| e.flags.master && !e.slots.is_empty() && !e.flags.fail)
-        .collect();
-    if masters.is_empty() {
-        return Vec::new();
-    }
-    let mut domains: BTreeSet<String> = BTreeSet::new();
-    for v in &view.nodes {
-        domains.insert(v.domain.clone());
-    }
-    let mut out = Vec::new();
-    for d in domains {
-        let in_d = |id: &NodeId| domain_of(id).as_deref() == Some(d.as_str());
-        let lost_masters: Vec<&NodeId> = masters
-            .iter()
-            .map(|(id, _)| *id)
-            .filter(|id| in_d(id))
-            .collect();
-        let mut reasons = Vec::new();
-        let mut lost_slots = SlotSet::new();
-        for (id, e) in &masters {
-            if !in_d(id) {
-                continue;
-            }
-            let survivor = members.iter().any(|(rid, r)| {
-                r.master_id.as_ref() == Some(*id)
-                    && !r.flags.fail
-                    && !in_d(rid)
-                    && domain_of(rid).is_some()
-            });
-            if !survivor {
-                lost_slots.union_with(&e.slots);
-            }
-        }
-        if !lost_slots.is_empty() {
-            reasons.push(format!("every copy of slots {lost_slots} is there"));
-        }
-        if lost_masters.len() * 2 >= masters.len()
-            && !lost_masters.is_empty()
-            && lost_slots.is_empty()
-        {
-            reasons.push(format!(
-                "it holds {} of {} masters, so no majority is left to promote replicas",
-                lost_masters.len(),
-                masters.len()
-            ));
-        }
-        if !reasons.is_empty() {
-            let nodes = view
-                .nodes
-                .iter()
-                .filter(|v| v.domain == d)
-                .map(|v| v.label.clone())
-                .collect();
-            out.push(DomainLoss {
-                domain: d,
-                reason: reasons.join("; "),
-                nodes,
-            });
-        }
-    }
-    out
 }
