@@ -18,6 +18,7 @@ pub mod addr;
 pub mod cli;
 pub mod cluster;
 pub mod error;
+pub mod k8s;
 pub mod model;
 pub mod ops;
 pub mod plan;

@@ -227,6 +227,9 @@ async fn gather_one(
     let mut g = gather(&ctx.resolver, &specs, &ctx.connect, None, reporter)
         .await
         .map_err(|e| TribError::BadInput(e.to_string()))?;
+    let targets: Vec<_> = g.iter().map(|g| g.target.clone()).collect();
+    ctx.assign_domains(g.iter_mut().map(|g| &mut g.view), &targets)
+        .await?;
     match g.len() {
         1 => Ok(g.remove(0)),
         n => Err(TribError::BadInput(format!(

@@ -26,9 +26,12 @@ pub struct CheckArgs {
 /// Resolves ENTRY arguments and loads the cluster; no entry answering is bad input.
 pub async fn load(ctx: &Context, entries: &[String]) -> Result<Loaded, TribError> {
     let targets = ctx.resolve(entries).await?;
-    load_cluster(&targets, &ctx.connect)
+    let mut loaded = load_cluster(&targets, &ctx.connect)
         .await
-        .map_err(|e| TribError::BadInput(format!("no entry node answered: {e}")))
+        .map_err(|e| TribError::BadInput(format!("no entry node answered: {e}")))?;
+    ctx.assign_domains(loaded.view.nodes.iter_mut(), &targets)
+        .await?;
+    Ok(loaded)
 }
 
 pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {

@@ -1,11 +1,15 @@
 //! Global options resolved once into what every subcommand uses.
 
+use std::collections::BTreeSet;
 use std::io::IsTerminal;
+use std::net::SocketAddr;
 
 use crate::addr::{Resolver, ResolverOptions, Target, parse_dns_server, parse_node_args};
 use crate::cluster::tls::{TlsOptions, client_config};
 use crate::cluster::{ConnectOptions, Secret};
 use crate::error::TribError;
+use crate::k8s::{self, K8sError, Level, Timeouts};
+use crate::model::view::NodeView;
 use crate::ui::{Printer, TermReporter};
 
 use super::{DomainsArg, GlobalArgs};
@@ -75,13 +79,11 @@ impl Context {
             search: g.dns_search.clone(),
             timeout: g.connect_timeout,
         })?;
-        if g.domains != DomainsArg::Ip {
+        if g.domains != DomainsArg::Ip && !cfg!(feature = "kubernetes") {
             return Err(TribError::BadInput(format!(
-                "--domains {}: failure domains from the Kubernetes API are not available in this version yet; use NODE=DOMAIN suffixes",
-                match g.domains {
-                    DomainsArg::KubernetesNode => "kubernetes-node",
-                    _ => "kubernetes-zone",
-                }
+                "--domains {}: {}",
+                domains_level(g.domains).map(Level::flag).unwrap_or("ip"),
+                K8sError::NotCompiled
             ))
             .into());
         }
@@ -113,6 +115,35 @@ impl Context {
         Ok(targets)
     }
 
+    /// With `--domains kubernetes-node|kubernetes-zone`: replaces the failure domain of every
+    /// view with its pod's Kubernetes node or zone, except where `targets` gave one
+    /// explicitly (`NODE=DOMAIN`). Every command calls this right after loading or gathering
+    /// nodes, before planning; failures are bad input (exit 2), before any change.
+    pub async fn assign_domains<'a>(
+        &self,
+        views: impl IntoIterator<Item = &'a mut NodeView>,
+        targets: &[Target],
+    ) -> Result<(), TribError> {
+        let Some(level) = domains_level(self.domains) else {
+            return Ok(());
+        };
+        let explicit: BTreeSet<SocketAddr> = targets
+            .iter()
+            .filter(|t| t.domain.is_some())
+            .map(|t| t.addr)
+            .collect();
+        let timeouts = Timeouts {
+            connect: self.connect.connect_timeout,
+            request: self
+                .connect
+                .command_timeout
+                .max(self.connect.connect_timeout),
+        };
+        k8s::assign(views, &explicit, level, timeouts)
+            .await
+            .map_err(|e| TribError::BadInput(e.join("\n")))
+    }
+
     pub fn reporter(&self) -> TermReporter {
         TermReporter::new(&self.printer)
     }
@@ -137,6 +168,14 @@ impl Context {
         } else {
             Err(TribError::Aborted("declined; nothing was changed".into()))
         }
+    }
+}
+
+fn domains_level(d: DomainsArg) -> Option<Level> {
+    match d {
+        DomainsArg::Ip => None,
+        DomainsArg::KubernetesNode => Some(Level::Node),
+        DomainsArg::KubernetesZone => Some(Level::Zone),
     }
 }
 

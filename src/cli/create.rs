@@ -52,7 +52,10 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> anyhow::Result<Exit> {
     let gathered = gather(&ctx.resolver, &specs, &ctx.connect, args.wait, &reporter)
         .await
         .map_err(|e| TribError::BadInput(e.to_string()))?;
-    let gathered = dedupe(gathered)?;
+    let mut gathered = dedupe(gathered)?;
+    let given: Vec<_> = gathered.iter().map(|g| g.target.clone()).collect();
+    ctx.assign_domains(gathered.iter_mut().map(|g| &mut g.view), &given)
+        .await?;
 
     let timeouts = join_all(gathered.iter().map(|g| node_timeout(&g.node))).await;
     let states: Vec<CreateNodeState> = gathered
@@ -132,7 +135,10 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> anyhow::Result<Exit> {
 
     // Verify with the same checks as `trib check`.
     let entries: Vec<_> = gathered.iter().map(|g| g.target.clone()).collect();
-    let loaded = load_cluster(&entries, &ctx.connect).await?;
+    let mut loaded = load_cluster(&entries, &ctx.connect).await?;
+    ctx.assign_domains(loaded.view.nodes.iter_mut(), &entries)
+        .await
+        .map_err(|e| TribError::Failed(format!("cannot verify the new cluster: {e}")))?;
     // Replicas start their first sync now; that is expected right after a create.
     let problems: Vec<_> = check(&loaded.view, None)
         .into_iter()

@@ -90,7 +90,7 @@ pub async fn run(ctx: &Context, args: FailoverArgs) -> anyhow::Result<Exit> {
     } else {
         ctx.resolve(&args.entries).await?
     };
-    let loaded = load_cluster(&entry_targets, &ctx.connect)
+    let mut loaded = load_cluster(&entry_targets, &ctx.connect)
         .await
         .map_err(|e| {
             TribError::BadInput(if args.entries.is_empty() {
@@ -101,6 +101,8 @@ pub async fn run(ctx: &Context, args: FailoverArgs) -> anyhow::Result<Exit> {
                 format!("no entry node answered: {e}")
             })
         })?;
+    ctx.assign_domains(loaded.view.nodes.iter_mut(), &entry_targets)
+        .await?;
     let view = &loaded.view;
 
     let steps: Vec<Step> = match &args.domain {

@@ -36,7 +36,7 @@ pub fn client_config(opts: &TlsOptions) -> Result<Arc<ClientConfig>, TribError> 
     let builder = if opts.insecure {
         builder
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider)))
+            .with_custom_certificate_verifier(accept_any_cert(provider))
     } else {
         let mut roots = RootCertStore::empty();
         match &opts.cacert {
@@ -89,6 +89,12 @@ pub fn server_name(
             .map_err(|e| bad(format!("TLS server name {name}: {e}"))),
         None => Ok(ServerName::IpAddress(ip.into())),
     }
+}
+
+/// A verifier accepting any server certificate (still checking handshake signatures), for
+/// `--insecure` and kubeconfig's `insecure-skip-tls-verify`.
+pub(crate) fn accept_any_cert(provider: Arc<CryptoProvider>) -> Arc<dyn ServerCertVerifier> {
+    Arc::new(AcceptAnyCert(provider))
 }
 
 /// `--insecure`: accepts any certificate but still checks handshake signatures.
