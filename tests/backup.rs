@@ -56,7 +56,8 @@ fn backup_restores_into_fresh_nodes_with_every_key() {
         let path = dir.path().join(f["file"].as_str().unwrap());
         let meta = std::fs::metadata(&path).unwrap();
         assert_eq!(meta.len(), f["bytes"].as_u64().unwrap());
-        assert!(std::fs::read(&path).unwrap().starts_with(b"REDIS"));
+        let bytes = std::fs::read(&path).unwrap();
+        assert!(bytes.starts_with(b"REDIS") || bytes.starts_with(b"VALKEY"), "an RDB file");
     }
     assert!(
         std::fs::read_dir(dir.path()).unwrap().all(|e| !e

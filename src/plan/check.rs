@@ -163,7 +163,9 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
                 vec![v.label.clone()],
             ));
         }
-        if let Some(me) = v.myself() {
+        // Valkey ≥ 8 mirrors a master's migrating/importing state on its replicas: the
+        // master's own state is the one that matters.
+        if let Some(me) = v.myself().filter(|m| m.flags.master) {
             for (slot, to) in &me.migrating {
                 p.push(Problem::error(
                     "open_slot",
