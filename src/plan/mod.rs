@@ -7,5 +7,6 @@ pub mod membership;
 pub mod membership_del;
 pub mod migration;
 pub mod placement;
+pub mod rebalance;
 pub mod reform;
 pub mod select;
