@@ -71,9 +71,7 @@ pub fn targets(weights: &[f64], total: usize) -> Result<Vec<usize>, String> {
     }
     let sum: f64 = weights.iter().sum();
     if weights.is_empty() || sum <= 0.0 {
-        return Err(
-            "every master would have weight 0: at least one master must keep slots".into(),
-        );
+        return Err("every master would have weight 0: at least one master must keep slots".into());
     }
     let quotas: Vec<f64> = weights.iter().map(|w| total as f64 * w / sum).collect();
     let mut out: Vec<usize> = quotas.iter().map(|q| q.floor() as usize).collect();
@@ -176,7 +174,9 @@ pub fn parse_weight(arg: &str) -> Result<(String, f64), String> {
         .parse()
         .map_err(|_| format!("--weight {arg}: W is a number ≥ 0"))?;
     if node.is_empty() || !w.is_finite() || w < 0.0 {
-        return Err(format!("--weight {arg}: expected NODE=W with W a number ≥ 0"));
+        return Err(format!(
+            "--weight {arg}: expected NODE=W with W a number ≥ 0"
+        ));
     }
     Ok((node.to_string(), w))
 }
@@ -212,7 +212,11 @@ mod tests {
             assert!(seen.insert(mv.slot), "slot {} moved twice", mv.slot);
             assert_ne!(mv.from, mv.to);
             let from = owned.get_mut(&mv.from).unwrap();
-            assert!(from.contains(mv.slot), "slot {} not owned by its source", mv.slot);
+            assert!(
+                from.contains(mv.slot),
+                "slot {} not owned by its source",
+                mv.slot
+            );
             from.remove(mv.slot);
             owned.get_mut(&mv.to).unwrap().insert(mv.slot);
         }
@@ -221,8 +225,14 @@ mod tests {
 
     #[test]
     fn targets_sum_exactly_with_largest_remainder() {
-        assert_eq!(targets(&[1.0, 1.0, 1.0], 16384).unwrap(), vec![5462, 5461, 5461]);
-        assert_eq!(targets(&[1.0, 0.0, 1.0], 16384).unwrap(), vec![8192, 0, 8192]);
+        assert_eq!(
+            targets(&[1.0, 1.0, 1.0], 16384).unwrap(),
+            vec![5462, 5461, 5461]
+        );
+        assert_eq!(
+            targets(&[1.0, 0.0, 1.0], 16384).unwrap(),
+            vec![8192, 0, 8192]
+        );
         assert_eq!(targets(&[2.0, 1.0], 16384).unwrap(), vec![10923, 5461]);
         assert!(targets(&[0.0, 0.0], 16384).is_err());
         assert!(targets(&[], 16384).is_err());
@@ -289,7 +299,10 @@ mod tests {
 
     #[test]
     fn parses_weights() {
-        assert_eq!(parse_weight("10.0.0.1:6379=2").unwrap(), ("10.0.0.1:6379".into(), 2.0));
+        assert_eq!(
+            parse_weight("10.0.0.1:6379=2").unwrap(),
+            ("10.0.0.1:6379".into(), 2.0)
+        );
         assert_eq!(parse_weight("abcd=0").unwrap(), ("abcd".into(), 0.0));
         assert!(parse_weight("abcd").is_err());
         assert!(parse_weight("abcd=-1").is_err());
