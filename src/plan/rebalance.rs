@@ -327,13 +327,13 @@ mod tests {
                     let mut sets = vec![SlotSet::new(); n];
                     let runs = cuts.len();
                     let mut x = seed | 1;
-                    for r in 0..runs {
+                    for (r, cut) in cuts.iter().enumerate() {
                         let a = (r * SLOT_COUNT as usize / runs) as u16;
                         let b = ((r + 1) * SLOT_COUNT as usize / runs - 1) as u16;
                         x ^= x << 13;
                         x ^= x >> 7;
                         x ^= x << 17;
-                        let owner = (cuts[r] + x as usize) % n;
+                        let owner = (cut + x as usize) % n;
                         sets[owner].insert_range(SlotRange::new(a, b));
                     }
                     sets.into_iter()
