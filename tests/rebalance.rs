@@ -3,6 +3,7 @@
 //! it is merged.
 
 #[path = "common/client.rs"]
+#[allow(dead_code)]
 mod client;
 mod common;
 
