@@ -118,10 +118,11 @@ pub async fn run(ctx: &Context, args: FixArgs) -> anyhow::Result<Exit> {
             slots.plan.skipped
         ));
     }
-    let plan_json = json!({
-        "reform": reform_json,
-        "slots": slot_plan_json(&slots.plan, &slots.labels),
-    });
+    // The re-forming plan's keys, plus `slots` for the slot repairs.
+    let mut plan_json = reform_json;
+    if let Some(obj) = plan_json.as_object_mut() {
+        obj.insert("slots".into(), slot_plan_json(&slots.plan, &slots.labels));
+    }
 
     if plan.is_empty() && slots.plan.is_empty() {
         return finish(ctx, &args, &targets, plan_json, false, started).await;
