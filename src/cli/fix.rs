@@ -1,6 +1,7 @@
 //! `trib fix`: re-form a cluster whose nodes came back at new addresses (every ENTRY is
-//! a node to re-introduce at its current address), then report what this version does
-//! not repair (open slots, uncovered slots, several owners).
+//! a node to re-introduce at its current address), then repair open slots, uncovered
+//! slots, slots with several owners and (`--deep`) keys in slots their node does not own
+//! (planner: `plan::fix`, apply: `ops::fix`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -12,14 +13,18 @@ use serde_json::json;
 use super::Context;
 use crate::addr::Target;
 use crate::cluster::Node;
-use crate::cluster::load::{connect_all, default_domain, load_cluster, probe};
+use crate::cluster::load::{Loaded, connect_all, default_domain, load_cluster, probe};
 use crate::error::{Exit, TribError};
 use crate::model::NodeId;
+use crate::model::SlotSet;
 use crate::model::view::{ClusterView, NodeView};
 use crate::ops::Reporter;
+use crate::ops::fix::{apply as apply_fix, count_keys};
+use crate::ops::migrate::MigrateOptions;
 use crate::ops::reform::{send_meets, wait_reformed};
 use crate::ops::scan::deep_scan;
-use crate::plan::check::{Problem, Severity, check};
+use crate::plan::check::{Problem, Severity, check, members};
+use crate::plan::fix::{FixInput, FixMaster, FixPlan, KeyCounts, broken_slots, plan_fix};
 use crate::plan::reform::{ReformNode, ReformPlan, plan_reform};
 use crate::ui::render;
 
@@ -39,9 +44,6 @@ pub struct FixArgs {
     #[arg(long, value_name = "DUR", default_value = "60s", value_parser = super::parse_duration)]
     pub timeout: Duration,
 }
-
-/// Kinds of problems the slot repairs would handle; this version only reports them.
-const NOT_REPAIRED: [&str; 3] = ["open_slot", "slots_uncovered", "multiple_owners"];
 
 pub async fn run(ctx: &Context, args: FixArgs) -> anyhow::Result<Exit> {
     let started = Instant::now();
@@ -65,9 +67,31 @@ pub async fn run(ctx: &Context, args: FixArgs) -> anyhow::Result<Exit> {
         nodes: views,
         unreachable: vec![],
     };
-    let before = check(&view, None);
+    let by_id: BTreeMap<NodeId, Node> = nodes
+        .iter()
+        .zip(&conns)
+        .map(|(n, c)| (n.id.clone(), c.clone()))
+        .collect();
 
-    let plan_json = plan_json(&plan, &nodes, &unreached);
+    // Slot repairs, planned on the views as they are now (re-planned after re-forming).
+    let slots = plan_slots(&view, &by_id, args.deep).await?;
+    if !slots.plan.is_empty()
+        && !slots.unreachable_masters.is_empty()
+        && !args.with_unreachable_masters
+    {
+        return Err(TribError::BadInput(format!(
+            "{}\nslot repairs need every master: bring it back (name it at its current address), remove it with `trib del-node`, or pass --with-unreachable-masters to repair the other slots; nothing was changed",
+            slots
+                .unreachable_masters
+                .iter()
+                .map(|m| format!("master {m} is not reachable"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ))
+        .into());
+    }
+
+    let reform_json = plan_json(&plan, &nodes, &unreached);
     ctx.printer.out(&render_plan(&plan, &nodes));
     for &s in &plan.strangers {
         ctx.printer.warn(&format!(
@@ -82,22 +106,25 @@ pub async fn run(ctx: &Context, args: FixArgs) -> anyhow::Result<Exit> {
             id.short()
         ));
     }
-    let unrepaired: Vec<&Problem> = before
-        .iter()
-        .filter(|p| NOT_REPAIRED.contains(&p.kind))
-        .collect();
-    if !unrepaired.is_empty() {
+    if !slots.plan.is_empty() {
         ctx.printer.out(&format!(
-            "\nNot repaired by this version (open slots, uncovered slots, several owners):\n{}",
-            unrepaired
-                .iter()
-                .map(|p| format!("[ERR] {}", p.message))
-                .collect::<Vec<_>>()
-                .join("\n")
+            "\n{}",
+            render_slot_plan(&slots.plan, &slots.labels)
         ));
     }
+    if !slots.plan.skipped.is_empty() {
+        ctx.printer.warn(&format!(
+            "slots {} are owned by unreachable masters: left alone",
+            slots.plan.skipped
+        ));
+    }
+    // The re-forming plan's keys, plus `slots` for the slot repairs.
+    let mut plan_json = reform_json;
+    if let Some(obj) = plan_json.as_object_mut() {
+        obj.insert("slots".into(), slot_plan_json(&slots.plan, &slots.labels));
+    }
 
-    if plan.is_empty() {
+    if plan.is_empty() && slots.plan.is_empty() {
         return finish(ctx, &args, &targets, plan_json, false, started).await;
     }
     if ctx.dry_run {
@@ -106,25 +133,227 @@ pub async fn run(ctx: &Context, args: FixArgs) -> anyhow::Result<Exit> {
             .json_doc(&json!({"plan": plan_json, "changed": false}));
         return Ok(Exit::Ok);
     }
-    ctx.confirm("Re-introduce these nodes to each other?")?;
+    ctx.confirm(if plan.is_empty() {
+        "Repair these slots?"
+    } else if slots.plan.is_empty() {
+        "Re-introduce these nodes to each other?"
+    } else {
+        "Re-introduce these nodes to each other, then repair these slots?"
+    })?;
 
     let reporter = ctx.reporter();
-    send_meets(&plan.meets, &nodes, &conns, &reporter)
+    if !plan.is_empty() {
+        send_meets(&plan.meets, &nodes, &conns, &reporter)
+            .await
+            .map_err(|e| TribError::Failed(format!("CLUSTER MEET failed: {e}")))?;
+        // cluster_state:ok can only be expected when every member was reached and no
+        // slot needs repairing.
+        let state_ok = unreached.is_empty() && slots.plan.is_empty();
+        let waited = wait_reformed(&nodes, &conns, state_ok, args.timeout, &reporter)
+            .await
+            .map_err(|e| TribError::Failed(format!("the cluster did not re-form: {e}")))?;
+        reporter.finish(&format!(
+            "{} node(s) see each other at their current addresses{} after {:.2}s",
+            nodes.len(),
+            if state_ok { ", cluster_state:ok" } else { "" },
+            waited.as_secs_f64()
+        ));
+    }
+    if !slots.plan.is_empty() {
+        let (slots, all, by_id) = if plan.is_empty() {
+            (slots, conns.clone(), by_id)
+        } else {
+            // Re-formed: load again and plan on the views as they are now.
+            let loaded = load_cluster(&targets, &ctx.connect).await.map_err(|e| {
+                TribError::Failed(format!("cannot load the re-formed cluster: {e}"))
+            })?;
+            let slots = plan_slots(&loaded.view, &loaded.conns, args.deep).await?;
+            let all: Vec<Node> = loaded.conns.values().cloned().collect();
+            (slots, all, loaded.conns)
+        };
+        let masters: BTreeMap<NodeId, Node> = by_id
+            .into_iter()
+            .filter(|(id, _)| slots.masters.contains(id))
+            .collect();
+        let opts = MigrateOptions {
+            converge_timeout: args.timeout,
+            ..MigrateOptions::default()
+        };
+        let report = apply_fix(
+            &slots.plan,
+            &masters,
+            &all,
+            &opts,
+            args.timeout,
+            slots.unreachable_masters.is_empty(),
+            &reporter,
+        )
         .await
-        .map_err(|e| TribError::Failed(format!("CLUSTER MEET failed: {e}")))?;
-    // cluster_state:ok can only be expected when every member was reached and nothing
-    // is left that this version does not repair.
-    let state_ok = unreached.is_empty() && unrepaired.is_empty();
-    let waited = wait_reformed(&nodes, &conns, state_ok, args.timeout, &reporter)
-        .await
-        .map_err(|e| TribError::Failed(format!("the cluster did not re-form: {e}")))?;
-    reporter.finish(&format!(
-        "{} node(s) see each other at their current addresses{} after {:.2}s",
-        nodes.len(),
-        if state_ok { ", cluster_state:ok" } else { "" },
-        waited.as_secs_f64()
-    ));
+        .map_err(|e| TribError::Failed(format!("slot repair did not finish: {e}")))?;
+        reporter.finish(&format!(
+            "{} slot(s) repaired ({} assigned), {} key(s) moved in {:.2}s",
+            report.slots_fixed,
+            report.slots_assigned,
+            report.keys_moved,
+            report.elapsed_ms as f64 / 1000.0
+        ));
+    }
     finish(ctx, &args, &targets, plan_json, true, started).await
+}
+
+/// The slot-repair plan and what it was computed from.
+struct SlotPlan {
+    plan: FixPlan,
+    /// Reachable masters (their IDs).
+    masters: BTreeSet<NodeId>,
+    /// Masters nobody reached: one line each.
+    unreachable_masters: Vec<String>,
+    labels: BTreeMap<NodeId, String>,
+}
+
+/// Builds the planner's input from the views (and, with `--deep` or broken slots, key
+/// counts read from the masters) and plans the slot repairs.
+async fn plan_slots(
+    view: &ClusterView,
+    conns: &BTreeMap<NodeId, Node>,
+    deep: bool,
+) -> Result<SlotPlan, TribError> {
+    let all = members(view);
+    let mut input = FixInput::default();
+    let mut masters: BTreeMap<NodeId, Node> = BTreeMap::new();
+    let mut labels: BTreeMap<NodeId, String> = BTreeMap::new();
+    for v in &view.nodes {
+        labels.insert(v.id.clone(), v.label.clone());
+        let Some(me) = v.myself().filter(|m| m.flags.master) else {
+            continue;
+        };
+        let Some(conn) = conns.get(&v.id) else {
+            continue;
+        };
+        masters.insert(v.id.clone(), conn.clone());
+        input.masters.push(FixMaster {
+            id: v.id.clone(),
+            label: v.label.clone(),
+            slots: me.slots.clone(),
+            migrating: me.migrating.clone(),
+            importing: me.importing.clone(),
+        });
+    }
+    input.masters.sort_by(|a, b| a.id.cmp(&b.id));
+    let mut unreachable_masters = Vec::new();
+    for (id, e) in &all {
+        if e.flags.master && !conns.contains_key(id) {
+            input.unreachable_owned.union_with(&e.slots);
+            labels.entry(id.clone()).or_insert_with(|| e.addr_string());
+            unreachable_masters.push(format!("{} ({})", e.addr_string(), id.short()));
+        }
+    }
+    if deep {
+        let loaded = Loaded {
+            view: view.clone(),
+            conns: masters.clone(),
+        };
+        input.deep = Some(
+            deep_scan(&loaded)
+                .await
+                .map_err(|e| TribError::Failed(format!("deep scan failed: {e}")))?,
+        );
+    }
+    let broken = broken_slots(&input);
+    let counts = if broken.is_empty() {
+        KeyCounts::new()
+    } else {
+        count_keys(&masters, &broken)
+            .await
+            .map_err(|e| TribError::Failed(format!("counting keys in broken slots: {e}")))?
+    };
+    Ok(SlotPlan {
+        plan: plan_fix(&input, &counts),
+        masters: masters.into_keys().collect(),
+        unreachable_masters,
+        labels,
+    })
+}
+
+fn label_of(labels: &BTreeMap<NodeId, String>, id: &NodeId) -> String {
+    labels
+        .get(id)
+        .cloned()
+        .unwrap_or_else(|| id.short().to_string())
+}
+
+/// One row per group of slots with the same problem, owner and key sources.
+fn render_slot_plan(plan: &FixPlan, labels: &BTreeMap<NodeId, String>) -> String {
+    type Group = (&'static str, NodeId, bool, Vec<NodeId>);
+    let mut groups: Vec<(Group, SlotSet, u64)> = Vec::new();
+    for f in &plan.slots {
+        let key: Group = (
+            f.kind,
+            f.owner.clone(),
+            f.assign,
+            f.moves.iter().map(|(id, _)| id.clone()).collect(),
+        );
+        let keys: u64 = f.moves.iter().map(|(_, n)| n).sum();
+        match groups.iter_mut().find(|(k, _, _)| *k == key) {
+            Some((_, set, n)) => {
+                set.insert(f.slot);
+                *n += keys;
+            }
+            None => {
+                let mut set = SlotSet::new();
+                set.insert(f.slot);
+                groups.push((key, set, keys));
+            }
+        }
+    }
+    let rows: Vec<Vec<String>> = groups
+        .iter()
+        .map(|((kind, owner, assign, sources), set, keys)| {
+            vec![
+                set.to_string(),
+                kind.replace('_', " "),
+                format!(
+                    "{}{}",
+                    label_of(labels, owner),
+                    if *assign { " (assigned)" } else { "" }
+                ),
+                if sources.is_empty() {
+                    "-".into()
+                } else {
+                    format!(
+                        "{keys} key(s) from {}",
+                        sources
+                            .iter()
+                            .map(|s| label_of(labels, s))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                },
+            ]
+        })
+        .collect();
+    format!(
+        "Slot repairs: {} slot(s), {} key move(s).\n\n{}\n\nUncovered slots are assigned first (the cluster comes up again), then keys move to each slot's owner (never dropped), then every master gets `SETSLOT NODE owner` and open states are cleared.",
+        plan.slots.len(),
+        plan.key_moves(),
+        render::table(&["SLOTS", "PROBLEM", "OWNER", "KEYS MOVED"], rows)
+    )
+}
+
+fn slot_plan_json(plan: &FixPlan, labels: &BTreeMap<NodeId, String>) -> serde_json::Value {
+    json!({
+        "fixes": plan.slots.iter().map(|f| json!({
+            "slot": f.slot,
+            "kind": f.kind,
+            "owner": f.owner,
+            "owner_node": label_of(labels, &f.owner),
+            "assign": f.assign,
+            "open": f.open,
+            "moves": f.moves.iter().map(|(id, n)| json!({"from": id, "from_node": label_of(labels, id), "keys": n})).collect::<Vec<_>>(),
+            "stable": f.stable,
+        })).collect::<Vec<_>>(),
+        "skipped": plan.skipped.to_string(),
+    })
 }
 
 /// Connects to and probes every target; every one must answer. Adds the members the
@@ -221,11 +450,6 @@ async fn finish(
     if !problems.is_empty() {
         ctx.printer
             .out(&format!("\n{}", render::problems(&problems)));
-    }
-    if errors.iter().any(|p| NOT_REPAIRED.contains(&p.kind)) {
-        ctx.printer.out(
-            "\nOpen slots, uncovered slots and slots with several owners are not repaired by this version of `trib fix`.",
-        );
     }
     let healthy = errors.is_empty();
     ctx.printer.json_doc(&json!({

@@ -5,6 +5,7 @@ pub mod broadcast;
 pub mod create;
 pub mod del_node;
 pub mod failover;
+pub mod fix;
 pub mod gather;
 pub mod membership;
 pub mod migrate;

@@ -3,10 +3,12 @@
 pub mod check;
 pub mod create;
 pub mod failover;
+pub mod fix;
 pub mod membership;
 pub mod membership_del;
 pub mod migration;
 pub mod placement;
+pub mod rebalance;
 pub mod reform;
 pub mod resilience;
 pub mod select;

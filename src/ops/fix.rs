@@ -1,0 +1,381 @@
+//! Applying a [`FixPlan`]: slot repairs with direct node commands only (never routed
+//! through the cluster), in an order that works while the cluster is down:
+//!
+//! 1. uncovered slots are given to their owner (`SETSLOT s NODE owner` on the owner,
+//!    then on every other master, pipelined): the cluster can come up again;
+//! 2. when keys have to move, wait until every master reports `cluster_state:ok`
+//!    (MIGRATE is refused with CLUSTERDOWN before that);
+//! 3. sources (and owners) are opened (`SETSLOT … MIGRATING/IMPORTING/STABLE`, pipelined
+//!    per node);
+//! 4. keys move with the engine's `move_slot_keys`, a few slots at a time;
+//! 5. `SETSLOT s NODE owner` on the owners, then on every other master, then `SETSLOT s
+//!    STABLE` where a marker is left; owners bump their config epoch;
+//! 6. wait until every node agrees on the slot map and reports `cluster_state:ok`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use futures::future::join_all;
+use serde::Serialize;
+use thiserror::Error;
+
+use super::Reporter;
+use super::migrate::{MigrateError, MigrateOptions, move_slot_keys};
+use super::wait::{Converged, Progress, WaitTimeout, poll_until, wait_converged};
+use crate::cluster::{Node, NodeError};
+use crate::model::{NodeId, SLOT_COUNT, SlotSet};
+use crate::plan::fix::{FixPlan, KeyCounts, SetSlot};
+
+/// Slots moved concurrently.
+const PARALLEL_MOVES: usize = 4;
+/// Slots counted per pipeline.
+const COUNT_CHUNK: usize = 2048;
+
+#[derive(Debug, Error)]
+pub enum FixError {
+    #[error(transparent)]
+    Node(#[from] NodeError),
+    #[error("slot {slot}: moving keys from {from} to {to}: {err}")]
+    Move {
+        slot: u16,
+        from: String,
+        to: String,
+        err: MigrateError,
+    },
+    #[error(transparent)]
+    Wait(#[from] WaitTimeout),
+    /// Commands that were refused, one line each.
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// What the repair did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FixReport {
+    pub slots_fixed: usize,
+    pub slots_assigned: usize,
+    pub keys_moved: u64,
+    pub elapsed_ms: u128,
+}
+
+/// `CLUSTER COUNTKEYSINSLOT` for every slot of `slots` on every master (pipelined).
+pub async fn count_keys(
+    masters: &BTreeMap<NodeId, Node>,
+    slots: &SlotSet,
+) -> Result<KeyCounts, NodeError> {
+    let list: Vec<u16> = slots.iter().collect();
+    let per_master = join_all(masters.iter().map(|(id, node)| {
+        let list = &list;
+        async move {
+            let mut found: Vec<(u16, u64)> = Vec::new();
+            for chunk in list.chunks(COUNT_CHUNK) {
+                let mut pipe = redis::pipe();
+                for s in chunk {
+                    pipe.cmd("CLUSTER").arg("COUNTKEYSINSLOT").arg(*s);
+                }
+                let replies = node.pipeline(&pipe).await?;
+                for (s, r) in chunk.iter().zip(replies) {
+                    if let redis::Value::Int(n) = r?
+                        && n > 0
+                    {
+                        found.push((*s, n as u64));
+                    }
+                }
+            }
+            Ok::<_, NodeError>((id.clone(), found))
+        }
+    }))
+    .await;
+    let mut out = KeyCounts::new();
+    for r in per_master {
+        let (id, found) = r?;
+        for (s, n) in found {
+            out.entry(s).or_default().insert(id.clone(), n);
+        }
+    }
+    Ok(out)
+}
+
+fn setslot(slot: u16, action: &SetSlot) -> redis::Cmd {
+    let mut c = redis::cmd("CLUSTER");
+    c.arg("SETSLOT").arg(slot);
+    match action {
+        SetSlot::Stable => c.arg("STABLE"),
+        SetSlot::Migrating(to) => c.arg("MIGRATING").arg(to.as_str()),
+        SetSlot::Importing(from) => c.arg("IMPORTING").arg(from.as_str()),
+    };
+    c
+}
+
+fn setslot_node(slot: u16, owner: &NodeId) -> redis::Cmd {
+    let mut c = redis::cmd("CLUSTER");
+    c.arg("SETSLOT").arg(slot).arg("NODE").arg(owner.as_str());
+    c
+}
+
+/// Runs each node's commands as one pipeline (nodes concurrently); every refused
+/// command becomes one line naming the node, the command and the reason.
+async fn run_batches(
+    masters: &BTreeMap<NodeId, Node>,
+    batches: BTreeMap<NodeId, Vec<(String, redis::Cmd)>>,
+) -> Result<(), FixError> {
+    let results = join_all(batches.into_iter().map(|(id, cmds)| async move {
+        let Some(node) = masters.get(&id) else {
+            return vec![format!("{}: not reachable", id.short())];
+        };
+        let mut errors = Vec::new();
+        for chunk in cmds.chunks(1024) {
+            let mut pipe = redis::pipe();
+            for (_, c) in chunk {
+                pipe.add_command(c.clone());
+            }
+            match node.pipeline(&pipe).await {
+                Ok(replies) => {
+                    for ((what, _), r) in chunk.iter().zip(replies) {
+                        if let Err(e) = r {
+                            errors.push(format!("{}: {what}: {e}", node.label));
+                        }
+                    }
+                }
+                Err(e) => errors.push(format!("{}: {e}", node.label)),
+            }
+        }
+        errors
+    }))
+    .await;
+    let errors: Vec<String> = results.into_iter().flatten().collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(FixError::Refused(errors.join("\n")))
+    }
+}
+
+/// `SETSLOT s NODE owner` for `fixes` on each owner first, then on every other master.
+async fn assign(
+    masters: &BTreeMap<NodeId, Node>,
+    fixes: &[(u16, &NodeId)],
+) -> Result<(), FixError> {
+    if fixes.is_empty() {
+        return Ok(());
+    }
+    let mut on_owner: BTreeMap<NodeId, Vec<(String, redis::Cmd)>> = BTreeMap::new();
+    for (s, owner) in fixes {
+        on_owner.entry((*owner).clone()).or_default().push((
+            format!("CLUSTER SETSLOT {s} NODE {}", owner.short()),
+            setslot_node(*s, owner),
+        ));
+    }
+    run_batches(masters, on_owner).await?;
+    let mut elsewhere: BTreeMap<NodeId, Vec<(String, redis::Cmd)>> = BTreeMap::new();
+    for id in masters.keys() {
+        for (s, owner) in fixes {
+            if *owner != id {
+                elsewhere.entry(id.clone()).or_default().push((
+                    format!("CLUSTER SETSLOT {s} NODE {}", owner.short()),
+                    setslot_node(*s, owner),
+                ));
+            }
+        }
+    }
+    run_batches(masters, elsewhere).await
+}
+
+/// Every master reports `cluster_state:ok`.
+async fn wait_state_ok(
+    masters: &BTreeMap<NodeId, Node>,
+    timeout: Duration,
+    reporter: &dyn Reporter,
+) -> Result<Duration, WaitTimeout> {
+    poll_until(
+        "every master to report cluster_state:ok before keys move",
+        timeout,
+        reporter,
+        || async {
+            let states = join_all(masters.values().map(|n| async move {
+                let ok = n
+                    .cluster_info()
+                    .await
+                    .ok()
+                    .is_some_and(|i| i.get("cluster_state") == Some("ok"));
+                (n.label.clone(), ok)
+            }))
+            .await;
+            Progress {
+                total: states.len(),
+                missing: states
+                    .into_iter()
+                    .filter(|(_, ok)| !ok)
+                    .map(|(l, _)| l)
+                    .collect(),
+            }
+        },
+    )
+    .await
+}
+
+/// Applies `plan`. `masters` are every reachable master, `all` every reachable node;
+/// `expect_state_ok`: wait for `cluster_state:ok` at the end (not when some master is
+/// unreachable).
+pub async fn apply(
+    plan: &FixPlan,
+    masters: &BTreeMap<NodeId, Node>,
+    all: &[Node],
+    opts: &MigrateOptions,
+    timeout: Duration,
+    expect_state_ok: bool,
+    reporter: &dyn Reporter,
+) -> Result<FixReport, FixError> {
+    let started = Instant::now();
+
+    // 1. Coverage first.
+    let assigned: Vec<(u16, &NodeId)> = plan
+        .slots
+        .iter()
+        .filter(|f| f.assign)
+        .map(|f| (f.slot, &f.owner))
+        .collect();
+    if !assigned.is_empty() {
+        reporter.step(&format!(
+            "Assigning {} uncovered slot(s) to their owners",
+            assigned.len()
+        ));
+        assign(masters, &assigned).await?;
+    }
+
+    let moving: Vec<_> = plan.slots.iter().filter(|f| !f.moves.is_empty()).collect();
+    let mut keys_moved = 0u64;
+    if !moving.is_empty() {
+        // 2. MIGRATE needs the cluster up.
+        if !assigned.is_empty() {
+            bump_epochs(masters, assigned.iter().map(|(_, o)| *o)).await;
+        }
+        wait_state_ok(masters, timeout, reporter).await?;
+
+        // 3. Open the slots.
+        let mut open: BTreeMap<NodeId, Vec<(String, redis::Cmd)>> = BTreeMap::new();
+        for f in &moving {
+            for (node, action) in &f.open {
+                let what = match action {
+                    SetSlot::Stable => format!("CLUSTER SETSLOT {} STABLE", f.slot),
+                    SetSlot::Migrating(to) => {
+                        format!("CLUSTER SETSLOT {} MIGRATING {}", f.slot, to.short())
+                    }
+                    SetSlot::Importing(from) => {
+                        format!("CLUSTER SETSLOT {} IMPORTING {}", f.slot, from.short())
+                    }
+                };
+                open.entry(node.clone())
+                    .or_default()
+                    .push((what, setslot(f.slot, action)));
+            }
+        }
+        if !open.is_empty() {
+            run_batches(masters, open).await?;
+        }
+
+        // 4. Move the keys.
+        let jobs: Vec<(u16, &NodeId, &NodeId)> = moving
+            .iter()
+            .flat_map(|f| f.moves.iter().map(move |(src, _)| (f.slot, src, &f.owner)))
+            .collect();
+        let total = jobs.len();
+        reporter.step(&format!(
+            "Moving keys of {} slot(s) to their owners ({} source(s))",
+            moving.len(),
+            total
+        ));
+        let mut done = 0usize;
+        let mut stream = futures::stream::iter(jobs.into_iter().map(|(slot, src, dst)| {
+            let source = masters.get(src);
+            let target = masters.get(dst);
+            async move {
+                let (Some(source), Some(target)) = (source, target) else {
+                    return Err(FixError::Refused(format!(
+                        "slot {slot}: {} or {} is not reachable",
+                        src.short(),
+                        dst.short()
+                    )));
+                };
+                move_slot_keys(source, target, slot, opts)
+                    .await
+                    .map_err(|err| FixError::Move {
+                        slot,
+                        from: source.label.clone(),
+                        to: target.label.clone(),
+                        err,
+                    })
+            }
+        }))
+        .buffer_unordered(PARALLEL_MOVES);
+        while let Some(r) = stream.next().await {
+            keys_moved += r?;
+            done += 1;
+            reporter.progress("moving keys", done, total, "");
+        }
+        reporter.finish(&format!("{keys_moved} key(s) moved"));
+    }
+
+    // 5. Close every slot: owner first, then the other masters, then clear markers.
+    let owners: Vec<(u16, &NodeId)> = plan
+        .slots
+        .iter()
+        .filter(|f| !f.assign || !f.moves.is_empty() || !f.stable.is_empty())
+        .map(|f| (f.slot, &f.owner))
+        .collect();
+    reporter.step(&format!("Closing {} slot(s)", plan.slots.len()));
+    assign(masters, &owners).await?;
+    let mut stable: BTreeMap<NodeId, Vec<(String, redis::Cmd)>> = BTreeMap::new();
+    for f in &plan.slots {
+        for id in &f.stable {
+            stable.entry(id.clone()).or_default().push((
+                format!("CLUSTER SETSLOT {} STABLE", f.slot),
+                setslot(f.slot, &SetSlot::Stable),
+            ));
+        }
+    }
+    run_batches(masters, stable).await?;
+    let all_owners: BTreeSet<&NodeId> = plan.slots.iter().map(|f| &f.owner).collect();
+    bump_epochs(masters, all_owners.into_iter()).await;
+
+    // 6. Converge.
+    let ids: BTreeSet<NodeId> = masters.keys().cloned().collect();
+    wait_converged(
+        all,
+        &ids,
+        Converged {
+            slots_agree: true,
+            state_ok: expect_state_ok,
+        },
+        "every node to agree on the repaired slot map and report cluster_state:ok",
+        timeout,
+        reporter,
+    )
+    .await?;
+    debug_assert!(plan.slots.iter().all(|f| f.slot < SLOT_COUNT));
+    Ok(FixReport {
+        slots_fixed: plan.slots.len(),
+        slots_assigned: assigned.len(),
+        keys_moved,
+        elapsed_ms: started.elapsed().as_millis(),
+    })
+}
+
+/// `CLUSTER BUMPEPOCH` on each owner (best effort: a failure only delays agreement).
+async fn bump_epochs<'a>(
+    masters: &BTreeMap<NodeId, Node>,
+    owners: impl Iterator<Item = &'a NodeId>,
+) {
+    let set: BTreeSet<&NodeId> = owners.collect();
+    join_all(
+        set.into_iter()
+            .filter_map(|id| masters.get(id))
+            .map(|n| async move {
+                let _ = n
+                    .query::<redis::Value>(redis::cmd("CLUSTER").arg("BUMPEPOCH"))
+                    .await;
+            }),
+    )
+    .await;
+}

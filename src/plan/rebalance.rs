@@ -1,0 +1,387 @@
+//! Rebalancing: how many slots each master should own for its weight, and the fewest
+//! slot moves that get there. Pure.
+//!
+//! - Targets: `total × w / Σw` rounded by largest remainder (ties: input order), so the
+//!   targets are integers summing exactly to `total` (16384 on a covered cluster).
+//! - Moves: a master above its target gives exactly `current − target` slots (its
+//!   highest-numbered ones), a master below receives exactly `target − current`; no
+//!   slot moves twice. That is the minimum: every surplus slot has to leave its master.
+//! - Threshold (as redis-cli, default 2 %): nothing moves when every master is within
+//!   `PCT` % of its target (`|current − target| ≤ target × PCT / 100`); a master whose
+//!   target is 0 but still owns slots is always outside.
+
+use serde::Serialize;
+
+use crate::model::{NodeId, SlotSet};
+use crate::plan::migration::{MigrationPlan, SlotMove};
+
+/// Default `--threshold`, in percent (as redis-cli).
+pub const DEFAULT_THRESHOLD: f64 = 2.0;
+
+/// A master taking part in the rebalance.
+#[derive(Clone, Debug)]
+pub struct RebalanceMaster {
+    pub id: NodeId,
+    pub label: String,
+    /// The slots it owns now.
+    pub slots: SlotSet,
+    /// Its weight (≥ 0, finite); 0 drains it.
+    pub weight: f64,
+}
+
+/// One master's share.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Share {
+    pub id: NodeId,
+    pub node: String,
+    pub weight: f64,
+    pub current: usize,
+    pub target: usize,
+    /// Slots it gives away (current − target when positive).
+    pub gives: usize,
+    /// Slots it receives (target − current when positive).
+    pub gets: usize,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RebalancePlan {
+    pub masters: Vec<Share>,
+    pub threshold: f64,
+    /// Every master is within the threshold of its target: nothing to move.
+    pub balanced: bool,
+    /// Empty when `balanced`.
+    pub moves: MigrationPlan,
+}
+
+impl RebalancePlan {
+    /// Masters drained to 0 slots by this plan (they may become replicas on their own
+    /// when `cluster-allow-replica-migration` is on).
+    pub fn drained(&self) -> Vec<&Share> {
+        self.masters
+            .iter()
+            .filter(|s| s.target == 0 && s.current > 0 && !self.balanced)
+            .collect()
+    }
+}
+
+/// Integer targets summing to `total`, proportional to `weights` (largest remainder).
+pub fn targets(weights: &[f64], total: usize) -> Result<Vec<usize>, String> {
+    if let Some(w) = weights.iter().find(|w| !w.is_finite() || **w < 0.0) {
+        return Err(format!("weight {w}: a weight is a finite number ≥ 0"));
+    }
+    let sum: f64 = weights.iter().sum();
+    if weights.is_empty() || sum <= 0.0 {
+        return Err("every master would have weight 0: at least one master must keep slots".into());
+    }
+    let quotas: Vec<f64> = weights.iter().map(|w| total as f64 * w / sum).collect();
+    let mut out: Vec<usize> = quotas.iter().map(|q| q.floor() as usize).collect();
+    // Guard against floating-point overshoot (never more than `total` in all).
+    while out.iter().sum::<usize>() > total {
+        if let Some(i) = (0..out.len()).filter(|&i| out[i] > 0).max_by(|&a, &b| {
+            (out[a] as f64 - quotas[a])
+                .total_cmp(&(out[b] as f64 - quotas[b]))
+                .then(b.cmp(&a))
+        }) {
+            out[i] -= 1;
+        } else {
+            break;
+        }
+    }
+    let missing = total - out.iter().sum::<usize>();
+    let mut order: Vec<usize> = (0..out.len()).filter(|&i| weights[i] > 0.0).collect();
+    // Largest fractional remainder first; ties in input order.
+    order.sort_by(|&a, &b| {
+        let ra = quotas[a] - out[a] as f64;
+        let rb = quotas[b] - out[b] as f64;
+        rb.total_cmp(&ra).then(a.cmp(&b))
+    });
+    for k in 0..missing {
+        out[order[k % order.len()]] += 1;
+    }
+    Ok(out)
+}
+
+/// Plans the rebalance of `masters` (every master taking part, in a stable order).
+pub fn plan_rebalance(
+    masters: &[RebalanceMaster],
+    threshold: f64,
+) -> Result<RebalancePlan, String> {
+    if !threshold.is_finite() || threshold < 0.0 {
+        return Err(format!(
+            "--threshold {threshold}: a percentage ≥ 0 is expected"
+        ));
+    }
+    let total: usize = masters.iter().map(|m| m.slots.len()).sum();
+    let weights: Vec<f64> = masters.iter().map(|m| m.weight).collect();
+    let tg = targets(&weights, total)?;
+    let shares: Vec<Share> = masters
+        .iter()
+        .zip(&tg)
+        .map(|(m, &target)| {
+            let current = m.slots.len();
+            Share {
+                id: m.id.clone(),
+                node: m.label.clone(),
+                weight: m.weight,
+                current,
+                target,
+                gives: current.saturating_sub(target),
+                gets: target.saturating_sub(current),
+            }
+        })
+        .collect();
+    let outside = shares.iter().any(|s| {
+        let diff = s.current.abs_diff(s.target) as f64;
+        (s.target == 0 && s.current > 0) || diff > s.target as f64 * threshold / 100.0
+    });
+    let balanced = !outside || shares.iter().all(|s| s.gives == 0);
+    let mut moves = Vec::new();
+    if !balanced {
+        // The pool of surplus slots: each donor's highest slots, donors in input order.
+        let mut pool: Vec<(u16, &NodeId)> = Vec::new();
+        for (m, s) in masters.iter().zip(&shares) {
+            if s.gives > 0 {
+                let owned: Vec<u16> = m.slots.iter().collect();
+                pool.extend(owned[owned.len() - s.gives..].iter().map(|&x| (x, &m.id)));
+            }
+        }
+        let mut next = pool.into_iter();
+        for s in &shares {
+            for (slot, from) in next.by_ref().take(s.gets) {
+                moves.push(SlotMove {
+                    slot,
+                    from: from.clone(),
+                    to: s.id.clone(),
+                });
+            }
+        }
+    }
+    Ok(RebalancePlan {
+        masters: shares,
+        threshold,
+        balanced,
+        moves: MigrationPlan { moves },
+    })
+}
+
+/// One `NODE=W` argument, split (the weight parsed and checked).
+pub fn parse_weight(arg: &str) -> Result<(String, f64), String> {
+    let (node, w) = arg
+        .rsplit_once('=')
+        .ok_or_else(|| format!("--weight {arg}: expected NODE=W"))?;
+    let w: f64 = w
+        .trim()
+        .parse()
+        .map_err(|_| format!("--weight {arg}: W is a number ≥ 0"))?;
+    if node.is_empty() || !w.is_finite() || w < 0.0 {
+        return Err(format!(
+            "--weight {arg}: expected NODE=W with W a number ≥ 0"
+        ));
+    }
+    Ok((node.to_string(), w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{SLOT_COUNT, SlotRange};
+    use proptest::prelude::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    fn id(n: usize) -> NodeId {
+        NodeId::parse(&format!("{n:040x}")).unwrap()
+    }
+
+    fn master(n: usize, slots: &[(u16, u16)], weight: f64) -> RebalanceMaster {
+        RebalanceMaster {
+            id: id(n),
+            label: format!("m{n}"),
+            slots: SlotSet::from_ranges(slots.iter().map(|&(a, b)| SlotRange::new(a, b))),
+            weight,
+        }
+    }
+
+    /// Applies the plan and returns each master's slot count (and checks each move's source).
+    fn apply(masters: &[RebalanceMaster], plan: &RebalancePlan) -> BTreeMap<NodeId, SlotSet> {
+        let mut owned: BTreeMap<NodeId, SlotSet> = masters
+            .iter()
+            .map(|m| (m.id.clone(), m.slots.clone()))
+            .collect();
+        let mut seen = BTreeSet::new();
+        for mv in &plan.moves.moves {
+            assert!(seen.insert(mv.slot), "slot {} moved twice", mv.slot);
+            assert_ne!(mv.from, mv.to);
+            let from = owned.get_mut(&mv.from).unwrap();
+            assert!(
+                from.contains(mv.slot),
+                "slot {} not owned by its source",
+                mv.slot
+            );
+            from.remove(mv.slot);
+            owned.get_mut(&mv.to).unwrap().insert(mv.slot);
+        }
+        owned
+    }
+
+    #[test]
+    fn targets_sum_exactly_with_largest_remainder() {
+        assert_eq!(
+            targets(&[1.0, 1.0, 1.0], 16384).unwrap(),
+            vec![5462, 5461, 5461]
+        );
+        assert_eq!(
+            targets(&[1.0, 0.0, 1.0], 16384).unwrap(),
+            vec![8192, 0, 8192]
+        );
+        assert_eq!(targets(&[2.0, 1.0], 16384).unwrap(), vec![10923, 5461]);
+        assert!(targets(&[0.0, 0.0], 16384).is_err());
+        assert!(targets(&[], 16384).is_err());
+        assert!(targets(&[f64::NAN], 16384).is_err());
+    }
+
+    #[test]
+    fn even_three_masters_with_a_new_empty_one() {
+        let ms = vec![
+            master(1, &[(0, 5460)], 1.0),
+            master(2, &[(5461, 10922)], 1.0),
+            master(3, &[(10923, 16383)], 1.0),
+            master(4, &[], 1.0),
+        ];
+        let plan = plan_rebalance(&ms, DEFAULT_THRESHOLD).unwrap();
+        assert!(!plan.balanced);
+        assert_eq!(plan.moves.moves.len(), 4096);
+        let after = apply(&ms, &plan);
+        assert!(after.values().all(|s| s.len() == 4096));
+        // The new master gets each donor's highest slots: three ranges.
+        assert_eq!(after[&id(4)].ranges().len(), 3);
+        assert_eq!(after[&id(1)].to_string(), "0-4095");
+    }
+
+    #[test]
+    fn weight_zero_drains_and_threshold_holds_still() {
+        let ms = vec![
+            master(1, &[(0, 8191)], 1.0),
+            master(2, &[(8192, 16383)], 0.0),
+        ];
+        let plan = plan_rebalance(&ms, DEFAULT_THRESHOLD).unwrap();
+        assert_eq!(plan.moves.moves.len(), 8192);
+        assert_eq!(plan.drained().len(), 1);
+        let after = apply(&ms, &plan);
+        assert_eq!(after[&id(2)].len(), 0);
+        assert_eq!(after[&id(1)].len(), 16384);
+
+        // 8192 vs 8192 ± 100 is within 2 %: nothing moves.
+        let ms = vec![
+            master(1, &[(0, 8291)], 1.0),
+            master(2, &[(8292, 16383)], 1.0),
+        ];
+        let plan = plan_rebalance(&ms, DEFAULT_THRESHOLD).unwrap();
+        assert!(plan.balanced);
+        assert!(plan.moves.moves.is_empty());
+        // With threshold 0 it moves exactly the surplus.
+        let plan = plan_rebalance(&ms, 0.0).unwrap();
+        assert_eq!(plan.moves.moves.len(), 100);
+        assert!(plan_rebalance(&ms, -1.0).is_err());
+    }
+
+    #[test]
+    fn deterministic() {
+        let ms = vec![
+            master(1, &[(0, 100), (9000, 16383)], 1.0),
+            master(2, &[(101, 8999)], 3.0),
+            master(3, &[], 2.0),
+        ];
+        assert_eq!(
+            plan_rebalance(&ms, 0.0).unwrap(),
+            plan_rebalance(&ms, 0.0).unwrap()
+        );
+    }
+
+    #[test]
+    fn parses_weights() {
+        assert_eq!(
+            parse_weight("10.0.0.1:6379=2").unwrap(),
+            ("10.0.0.1:6379".into(), 2.0)
+        );
+        assert_eq!(parse_weight("abcd=0").unwrap(), ("abcd".into(), 0.0));
+        assert!(parse_weight("abcd").is_err());
+        assert!(parse_weight("abcd=-1").is_err());
+        assert!(parse_weight("abcd=x").is_err());
+        assert!(parse_weight("=1").is_err());
+    }
+
+    /// Random ownership of all 16384 slots over `n` masters, with weights 0..=5 (one > 0).
+    fn cluster() -> impl Strategy<Value = Vec<RebalanceMaster>> {
+        (1usize..=1000).prop_flat_map(|n| {
+            (
+                Just(n),
+                proptest::collection::vec(0u8..=5, n),
+                proptest::collection::vec(0usize..n, 1..=64),
+                any::<u64>(),
+            )
+                .prop_map(|(n, mut w, cuts, seed)| {
+                    if w.iter().all(|x| *x == 0) {
+                        w[0] = 1;
+                    }
+                    // Contiguous runs of slots, each given to a pseudo-random master.
+                    let mut sets = vec![SlotSet::new(); n];
+                    let runs = cuts.len();
+                    let mut x = seed | 1;
+                    for (r, cut) in cuts.iter().enumerate() {
+                        let a = (r * SLOT_COUNT as usize / runs) as u16;
+                        let b = ((r + 1) * SLOT_COUNT as usize / runs - 1) as u16;
+                        x ^= x << 13;
+                        x ^= x >> 7;
+                        x ^= x << 17;
+                        let owner = (cut + x as usize) % n;
+                        sets[owner].insert_range(SlotRange::new(a, b));
+                    }
+                    sets.into_iter()
+                        .zip(w)
+                        .enumerate()
+                        .map(|(i, (slots, w))| RebalanceMaster {
+                            id: id(i + 1),
+                            label: format!("m{i}"),
+                            slots,
+                            weight: f64::from(w),
+                        })
+                        .collect()
+                })
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn plan_reaches_targets_with_fewest_moves(ms in cluster()) {
+            let plan = plan_rebalance(&ms, 0.0).unwrap();
+            let total: usize = plan.masters.iter().map(|s| s.target).sum();
+            prop_assert_eq!(total, SLOT_COUNT as usize);
+            let after = apply(&ms, &plan);
+            for s in &plan.masters {
+                prop_assert_eq!(after[&s.id].len(), s.target);
+                if s.weight == 0.0 {
+                    prop_assert_eq!(s.target, 0);
+                }
+            }
+            let surplus: usize = plan.masters.iter().map(|s| s.current.saturating_sub(s.target)).sum();
+            prop_assert_eq!(plan.moves.moves.len(), surplus);
+        }
+
+        #[test]
+        fn threshold_only_skips_when_everyone_is_close(ms in cluster(), pct in 0.0f64..50.0) {
+            let plan = plan_rebalance(&ms, pct).unwrap();
+            if plan.balanced {
+                prop_assert!(plan.moves.moves.is_empty());
+                for s in &plan.masters {
+                    prop_assert!(s.current.abs_diff(s.target) as f64 <= s.target as f64 * pct / 100.0 || s.gives == 0 && s.gets == 0 || plan.masters.iter().all(|x| x.gives == 0));
+                }
+            } else {
+                let after = apply(&ms, &plan);
+                for s in &plan.masters {
+                    prop_assert_eq!(after[&s.id].len(), s.target);
+                }
+            }
+        }
+    }
+}
