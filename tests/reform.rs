@@ -183,8 +183,11 @@ fn every_pod_restarted_with_a_new_ip() {
     });
     // The harness runs without persistence: save the data so it survives the restart
     // (a pod keeps its volume: nodes.conf and the dataset).
+    // SAVE is refused while a replica's first sync runs a BGSAVE: retry until it succeeds.
     for n in &nodes {
-        n.cmd(&["SAVE"]);
+        wait_until("SAVE succeeds", Duration::from_secs(30), || {
+            n.try_cmd(&["SAVE"]).is_ok()
+        });
     }
     let ids: Vec<String> = nodes.iter().map(RedisNode::node_id).collect();
 
