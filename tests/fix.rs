@@ -6,7 +6,6 @@
 //! `#[ignore = "needs engine"]` until it is merged.
 
 #[path = "common/client.rs"]
-#[allow(dead_code)]
 mod client;
 mod common;
 

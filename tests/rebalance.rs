@@ -3,7 +3,6 @@
 //! it is merged.
 
 #[path = "common/client.rs"]
-#[allow(dead_code)]
 mod client;
 mod common;
 
