@@ -57,7 +57,10 @@ fn backup_restores_into_fresh_nodes_with_every_key() {
         let meta = std::fs::metadata(&path).unwrap();
         assert_eq!(meta.len(), f["bytes"].as_u64().unwrap());
         let bytes = std::fs::read(&path).unwrap();
-        assert!(bytes.starts_with(b"REDIS") || bytes.starts_with(b"VALKEY"), "an RDB file");
+        assert!(
+            bytes.starts_with(b"REDIS") || bytes.starts_with(b"VALKEY"),
+            "an RDB file"
+        );
     }
     assert!(
         std::fs::read_dir(dir.path()).unwrap().all(|e| !e

@@ -1,0 +1,167 @@
+//! The password never appears in any output, log line, plan, JSON or error; and trib
+//! works with an ACL user holding only the permissions documented in docs/security.md.
+
+mod common;
+
+use common::{NodeOptions, Output, RedisNode, run, start_nodes, trib};
+
+const PASSWORD: &str = "pw-4f7c1d9e-never-print-me";
+
+fn assert_secret_kept(out: &Output, what: &str) {
+    assert!(
+        !out.stdout.contains(PASSWORD) && !out.stderr.contains(PASSWORD),
+        "{what}: the password leaked:\n{}\n{}",
+        out.stdout,
+        out.stderr
+    );
+}
+
+fn cluster_with_password(n: usize) -> Vec<RedisNode> {
+    let opts = NodeOptions {
+        password: Some(PASSWORD.into()),
+        ..NodeOptions::default()
+    };
+    start_nodes(n, &opts)
+}
+
+#[test]
+fn no_command_prints_the_password() {
+    let nodes = cluster_with_password(7);
+    let (members, spare) = nodes.split_at(6);
+    let addrs: Vec<String> = members.iter().map(|n| n.addr()).collect();
+    let entry = addrs[0].clone();
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path().to_string_lossy().into_owned();
+    let replica_of_first = || {
+        members
+            .iter()
+            .find(|n| n.cmd(&["ROLE"]).starts_with("slave"))
+            .map(|n| n.addr())
+            .unwrap()
+    };
+
+    let mut create = vec!["create".to_string()];
+    create.extend(addrs.iter().cloned());
+    create.extend(["--replicas", "1", "--yes"].map(String::from));
+    let out = run(trib()
+        .env("REDISCLI_AUTH", PASSWORD)
+        .args(["-v", "-v"])
+        .args(&create));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_secret_kept(&out, "create");
+
+    let replica = replica_of_first();
+    let commands: Vec<Vec<String>> = vec![
+        vec!["check".into(), entry.clone(), "--deep".into()],
+        vec!["info".into(), entry.clone()],
+        vec!["call".into(), entry.clone(), "--".into(), "PING".into()],
+        vec![
+            "set-timeout".into(),
+            entry.clone(),
+            "3000".into(),
+            "--dry-run".into(),
+        ],
+        vec![
+            "add-node".into(),
+            spare[0].addr(),
+            entry.clone(),
+            "--dry-run".into(),
+        ],
+        vec!["failover".into(), replica.clone(), "--dry-run".into()],
+        vec![
+            "del-node".into(),
+            entry.clone(),
+            replica.clone(),
+            "--dry-run".into(),
+        ],
+        vec!["fix".into(), entry.clone(), "--dry-run".into()],
+        vec!["rebalance".into(), entry.clone(), "--dry-run".into()],
+        vec!["backup".into(), entry.clone(), dir.clone()],
+        vec![
+            "create".into(),
+            addrs[0].clone(),
+            addrs[1].clone(),
+            addrs[2].clone(),
+            "--yes".into(),
+        ],
+    ];
+    for args in &commands {
+        for json in [false, true] {
+            let mut cmd = trib();
+            cmd.env("REDISCLI_AUTH", PASSWORD).args(["-v", "-v"]);
+            if json {
+                cmd.arg("--json");
+            }
+            let out = run(cmd.args(args));
+            assert_secret_kept(&out, &format!("{args:?} json={json}"));
+        }
+    }
+    // On the command line: a warning, and still never echoed.
+    let out = run(trib().args(["-a", PASSWORD, "check", &entry]));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("process list"), "{}", out.stderr);
+    assert_secret_kept(&out, "-a check");
+    // A wrong password is not echoed either.
+    let wrong = format!("{PASSWORD}-wrong");
+    let out = run(trib()
+        .env("REDISCLI_AUTH", &wrong)
+        .args(["--json", "check", &entry]));
+    assert_eq!(out.code, 2);
+    assert!(!out.stdout.contains(&wrong) && !out.stderr.contains(&wrong));
+}
+
+/// The minimal ACL rule from docs/security.md (kept in sync by this test).
+const ACL_RULE: &str = "on >acl-pass-8c2e -@all +ping +info +cluster +config|get +config|set +config|rewrite +function|list +function|dump +function|restore +migrate +dbsize +scan +dump +del +sync +psync +replconf";
+
+#[test]
+fn minimal_acl_user_is_enough_for_create_check_info_backup() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/security.md")).unwrap();
+    assert!(
+        doc.contains(ACL_RULE),
+        "docs/security.md shows the rule this test uses"
+    );
+    let nodes = start_nodes(3, &NodeOptions::default());
+    for n in &nodes {
+        let mut args = vec!["ACL", "SETUSER", "trib"];
+        args.extend(ACL_RULE.split(' '));
+        n.cmd(&args);
+    }
+    let addrs: Vec<String> = nodes.iter().map(|n| n.addr()).collect();
+    let user = ["--user", "trib"];
+    let out = run(trib()
+        .env("REDISCLI_AUTH", "acl-pass-8c2e")
+        .args(user)
+        .arg("create")
+        .args(&addrs)
+        .arg("--yes"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    for cmd in [vec!["check", &addrs[0]], vec!["info", &addrs[0]]] {
+        let out = run(trib()
+            .env("REDISCLI_AUTH", "acl-pass-8c2e")
+            .args(user)
+            .args(&cmd));
+        assert_eq!(out.code, 0, "{cmd:?}: {}", out.stderr);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(trib()
+        .env("REDISCLI_AUTH", "acl-pass-8c2e")
+        .args(user)
+        .args(["backup", &addrs[0]])
+        .arg(dir.path()));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    // Without +cluster the same user is refused with a clear, exit-2 message.
+    for n in &nodes {
+        n.cmd(&["ACL", "SETUSER", "trib", "-cluster"]);
+    }
+    let out = run(trib()
+        .env("REDISCLI_AUTH", "acl-pass-8c2e")
+        .args(user)
+        .args(["check", &addrs[0]]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("NOPERM") || out.stderr.contains("permission"),
+        "{}",
+        out.stderr
+    );
+}
