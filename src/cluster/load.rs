@@ -32,6 +32,25 @@ pub async fn probe(node: &Node, domain: String) -> Result<NodeView, NodeError> {
     }
     let (id, nodes, cluster_info) =
         futures::try_join!(node.myid(), node.cluster_nodes(), node.cluster_info())?;
+    match nodes.iter().find(|e| e.flags.myself) {
+        Some(me) if me.id == id => {}
+        Some(me) => {
+            return Err(NodeError::new(
+                &node.label,
+                NodeErrorKind::Protocol(format!(
+                    "its node ID changed between two calls ({} then {}): it is being reset or is not a sane Redis node",
+                    id.short(),
+                    me.id.short()
+                )),
+            ));
+        }
+        None => {
+            return Err(NodeError::new(
+                &node.label,
+                NodeErrorKind::Protocol("CLUSTER NODES has no `myself` line".into()),
+            ));
+        }
+    }
     Ok(NodeView {
         label: node.label.clone(),
         addr: node.addr,
