@@ -16,9 +16,10 @@ fn placement(c: &mut Criterion) {
                 domain: format!("d{}", i % domains),
             })
             .collect();
-        c.bench_function(&format!("placement 1000 nodes, {domains} domains, replicas 1"), |b| {
-            b.iter(|| plan_placement(black_box(&nodes), 1))
-        });
+        c.bench_function(
+            &format!("placement 1000 nodes, {domains} domains, replicas 1"),
+            |b| b.iter(|| plan_placement(black_box(&nodes), 1)),
+        );
     }
 }
 
@@ -30,7 +31,11 @@ fn rebalance(c: &mut Criterion) {
             let mut slots = SlotSet::new();
             if i < 500 {
                 let start = i * per as u16;
-                let end = if i == 499 { 16383 } else { start + per as u16 - 1 };
+                let end = if i == 499 {
+                    16383
+                } else {
+                    start + per as u16 - 1
+                };
                 slots.insert_range(SlotRange::new(start, end));
             }
             RebalanceMaster {

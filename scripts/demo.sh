@@ -2,6 +2,7 @@
 # Builds trib, starts 6 local redis-server nodes on three loopback "hosts"
 # (127.0.0.2-4), creates a cluster with one replica per master, then checks it and
 # shows it. Installs redis-server if missing. KEEP=1 leaves the nodes running.
+# TRIB=path/to/trib uses that binary instead of building one (CI runs the static build so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,8 +12,10 @@ if ! command -v redis-server >/dev/null; then
   else sudo apt-get update -qq && sudo apt-get install -y -qq redis-server >/dev/null; fi
 fi
 
-cargo build --release --quiet
-TRIB=target/release/trib
+if [ -z "${TRIB:-}" ]; then
+  cargo build --release --quiet
+  TRIB=target/release/trib
+fi
 DIR=$(mktemp -d /tmp/trib-demo.XXXXXX)
 BASE=${BASE_PORT:-17000}
 pids=()
@@ -39,8 +42,18 @@ for host in 2 3 4; do
     i=$((i + 1))
   done
 done
+i=0
 for n in "${nodes[@]}"; do
-  until redis-cli -h "${n%:*}" -p "${n#*:}" ping >/dev/null 2>&1; do sleep 0.05; done
+  deadline=$((SECONDS + 20))
+  until redis-cli -h "${n%:*}" -p "${n#*:}" ping >/dev/null 2>&1; do
+    if ! kill -0 "${pids[$i]}" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+      echo "error: redis-server $n did not start (ports taken? try BASE_PORT=...):" >&2
+      tail -3 "$DIR/$i/redis.log" >&2
+      exit 1
+    fi
+    sleep 0.05
+  done
+  i=$((i + 1))
 done
 
 echo ">>> trib create ${nodes[*]} --replicas 1 --yes"

@@ -165,7 +165,7 @@ struct User {
     client_key: Option<String>,
     client_key_data: Option<String>,
     exec: Option<Exec>,
-    auth_provider: Option<serde_yaml_ng::Value>,
+    auth_provider: Option<serde_norway::Value>,
     username: Option<String>,
 }
 
@@ -259,7 +259,7 @@ pub fn from_kubeconfig_docs(
         let kc: KubeConfig = if text.trim().is_empty() {
             KubeConfig::default()
         } else {
-            serde_yaml_ng::from_str(text).map_err(|e| bad(format!("{name}: {e}")))?
+            serde_norway::from_str(text).map_err(|e| bad(format!("{name}: {e}")))?
         };
         if current.is_none() {
             current = kc.current_context.filter(|c| !c.is_empty());
