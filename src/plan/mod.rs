@@ -8,4 +8,5 @@ pub mod membership_del;
 pub mod migration;
 pub mod placement;
 pub mod reform;
+pub mod reshard;
 pub mod select;
