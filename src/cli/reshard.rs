@@ -129,10 +129,7 @@ pub async fn run(ctx: &Context, args: ReshardArgs) -> anyhow::Result<Exit> {
             .json_doc(&json!({"plan": plan_json, "changed": false, "report": null}));
         return Ok(Exit::Ok);
     }
-    ctx.confirm(&format!(
-        "Move {} slot(s) to {}?",
-        plan.slots, plan.to_node
-    ))?;
+    ctx.confirm(&format!("Move {} slot(s) to {}?", plan.slots, plan.to_node))?;
 
     let masters: BTreeMap<NodeId, Node> = loaded
         .conns

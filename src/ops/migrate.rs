@@ -400,7 +400,13 @@ async fn move_pair(
         let current = windows[i];
         let size = batch.size;
         let (moved, next_opened) = futures::join!(
-            move_window(&route, current, std::mem::take(&mut opened), &mut batch, progress),
+            move_window(
+                &route,
+                current,
+                std::mem::take(&mut opened),
+                &mut batch,
+                progress
+            ),
             async {
                 match next {
                     Some(w) => Some(open_window(&route, source_id, target_id, w, size).await),
@@ -592,6 +598,9 @@ async fn move_window(
         let mut again = Vec::new();
         for ((slot, keys), r) in pending.iter().zip(results) {
             batch.max_used = batch.max_used.max(keys.len());
+            if let Err(e) = &r {
+                tracing::debug!("slot {slot}: MIGRATE of {} key(s): {e}", keys.len());
+            }
             match r {
                 Ok(()) => {
                     progress
@@ -639,8 +648,7 @@ async fn move_window(
         }
         if io_error {
             batch.shrink();
-        } else if round.elapsed() < GROW_BELOW
-            && pending.iter().any(|(_, k)| k.len() >= batch.size)
+        } else if round.elapsed() < GROW_BELOW && pending.iter().any(|(_, k)| k.len() >= batch.size)
         {
             batch.grow();
         }
@@ -652,7 +660,10 @@ async fn move_window(
         // List the next keys of every slot still in play, in one pipeline.
         let mut pipe = redis::pipe();
         for s in &again {
-            pipe.cmd("CLUSTER").arg("GETKEYSINSLOT").arg(*s).arg(batch.size);
+            pipe.cmd("CLUSTER")
+                .arg("GETKEYSINSLOT")
+                .arg(*s)
+                .arg(batch.size);
         }
         match route.source.pipeline(&pipe).await {
             Ok(replies) => {
@@ -745,7 +756,9 @@ async fn resolve_busy(route: &Route<'_>, slot: u16, keys: &[Vec<u8>]) -> Result<
         let ours = a.get(i);
         let theirs = b.get(2 * i + 1);
         match (ours, theirs) {
-            (Some(Ok(Value::Nil)), _) | (None, _) => {} // already moved
+            // Gone from the source: a MIGRATING source answers ASK for a missing key.
+            (Some(Ok(Value::Nil)), _) | (None, _) => {}
+            (Some(Err(e)), _) if e.server_code() == Some("ASK") => {}
             (Some(Ok(x)), Some(Ok(y))) if x == y => same.push(k.clone()),
             (Some(Ok(_)), Some(Ok(Value::Nil))) => {} // not busy; moved on the next round
             _ => differ.push(String::from_utf8_lossy(k).into_owned()),

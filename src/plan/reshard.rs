@@ -277,9 +277,7 @@ mod tests {
                     } else {
                         role.to_string()
                     };
-                    format!(
-                        "{i} 127.0.0.1:700{n}@1700{n} {flags} {m} 0 0 {n} connected {slots}\n"
-                    )
+                    format!("{i} 127.0.0.1:700{n}@1700{n} {flags} {m} 0 0 {n} connected {slots}\n")
                 })
                 .collect()
         };
@@ -347,11 +345,11 @@ mod tests {
         assert!(e[0].contains("own only 16384"), "{e:?}");
         let e = plan_reshard(&v, &req(Sources::All, R, Amount::Slots(1))).unwrap_err();
         assert!(e[0].contains("replica"), "{e:?}");
-        let e = plan_reshard(&v, &req(Sources::Nodes(vec![id(D)]), D, Amount::Slots(1)))
-            .unwrap_err();
+        let e =
+            plan_reshard(&v, &req(Sources::Nodes(vec![id(D)]), D, Amount::Slots(1))).unwrap_err();
         assert!(e[0].contains("also the destination"), "{e:?}");
-        let e = plan_reshard(&v, &req(Sources::Nodes(vec![id(R)]), D, Amount::Slots(1)))
-            .unwrap_err();
+        let e =
+            plan_reshard(&v, &req(Sources::Nodes(vec![id(R)]), D, Amount::Slots(1))).unwrap_err();
         assert!(e[0].contains("not a master"), "{e:?}");
         let e = plan_reshard(
             &v,
@@ -362,7 +360,10 @@ mod tests {
             ),
         )
         .unwrap_err();
-        assert!(e[0].contains("5000-5460") && e[0].contains("destination"), "{e:?}");
+        assert!(
+            e[0].contains("5000-5460") && e[0].contains("destination"),
+            "{e:?}"
+        );
         let e = plan_reshard(
             &v,
             &req(
