@@ -374,12 +374,18 @@ async fn move_pair(
             _ => 0,
         })
         .collect();
+    // As many windows as the key and slot limits ask for, of about equal key counts.
+    let total_keys: u64 = counts.iter().sum();
+    let n = (total_keys.div_ceil(WINDOW_KEYS) as usize)
+        .max(slots.len().div_ceil(WINDOW_SLOTS))
+        .max(1);
+    let per_window = total_keys.div_ceil(n as u64).max(1);
     let mut windows: Vec<&[u16]> = Vec::new();
     let mut begin = 0;
     let mut keys = 0u64;
     for (i, c) in counts.iter().enumerate() {
         keys += c;
-        if i + 1 - begin >= WINDOW_SLOTS || keys >= WINDOW_KEYS {
+        if i + 1 - begin >= WINDOW_SLOTS || keys >= per_window {
             windows.push(&slots[begin..=i]);
             begin = i + 1;
             keys = 0;
@@ -389,17 +395,22 @@ async fn move_pair(
         windows.push(&slots[begin..]);
     }
 
+    let t0 = Instant::now();
     let mut opened = match windows.first() {
         Some(w) => open_window(&route, source_id, target_id, w, batch.size).await?,
         None => return Ok(()),
     };
+    // Slots emptied by the previous window, given their new owner while the keys of the
+    // current window move.
+    let mut emptied: Vec<u16> = Vec::new();
     for i in 0..windows.len() {
         let next = windows
             .get(i + 1)
             .filter(|_| !progress.abort.load(Ordering::Relaxed));
         let current = windows[i];
         let size = batch.size;
-        let (moved, next_opened) = futures::join!(
+        let finishing = std::mem::take(&mut emptied);
+        let (moved, next_opened, finished) = futures::join!(
             move_window(
                 &route,
                 current,
@@ -412,38 +423,55 @@ async fn move_pair(
                     Some(w) => Some(open_window(&route, source_id, target_id, w, size).await),
                     None => None,
                 }
-            }
+            },
+            finish_slots(&route, target_id, others, &finishing)
         );
-        // Close what can be closed: empty slots get their new owner.
+        tracing::debug!(
+            "{} -> {}: window {i} ({} slots) moved at {:?}",
+            source.label,
+            target.label,
+            current.len(),
+            t0.elapsed()
+        );
         let (done, failed) = moved;
-        finish_slots(&route, target_id, others, &done).await?;
-        progress.slots.fetch_add(done.len(), Ordering::Relaxed);
+        let mut failed = failed;
+        match finished {
+            Ok(()) => {
+                progress.slots.fetch_add(finishing.len(), Ordering::Relaxed);
+            }
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
         progress
             .max_batch
             .fetch_max(batch.max_used, Ordering::Relaxed);
         progress.report(false);
         let stop = failed.is_some() || progress.abort.load(Ordering::Relaxed);
-        match next_opened {
-            Some(Ok(o)) if !stop => opened = o,
-            Some(Ok(_)) => {
-                if let Some(w) = windows.get(i + 1) {
-                    rollback_window(&route, w).await;
+        if let Some(result) = next_opened {
+            match result {
+                Ok(o) if !stop => opened = o,
+                Ok(_) | Err(_) => {
+                    if let Some(w) = windows.get(i + 1) {
+                        rollback_window(&route, w).await;
+                    }
+                    if let Err(e) = result {
+                        failed.get_or_insert(e);
+                    }
                 }
             }
-            Some(Err(e)) => {
-                if let Some(w) = windows.get(i + 1) {
-                    rollback_window(&route, w).await;
-                }
-                return Err(failed.unwrap_or(e));
-            }
-            None => {}
         }
-        if let Some(e) = failed {
-            return Err(e);
+        // Close what can be closed, also when stopping: empty slots get their new owner.
+        if failed.is_some() || progress.abort.load(Ordering::Relaxed) || next.is_none() {
+            finish_slots(&route, target_id, others, &done).await?;
+            progress.slots.fetch_add(done.len(), Ordering::Relaxed);
+            progress.report(false);
+            return match failed {
+                Some(e) => Err(e),
+                None => Ok(()),
+            };
         }
-        if stop {
-            return Ok(());
-        }
+        emptied = done;
     }
     Ok(())
 }
