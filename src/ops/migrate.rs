@@ -1,17 +1,49 @@
 //! The slot-migration engine: moves slots and their keys between masters.
 //!
-//! API agreed for reshard, rebalance and fix; the engine itself is being written.
+//! Per slot the protocol is the one Redis Cluster defines (`CLUSTER SETSLOT s IMPORTING`
+//! on the target, `SETSLOT s MIGRATING` on the source, `GETKEYSINSLOT` + `MIGRATE … KEYS`
+//! until the slot is empty, then `SETSLOT s NODE` on the target, the source and every
+//! other master). What makes it fast:
+//!
+//! * slots are handled in windows: the state changes of a whole window are one pipeline
+//!   per node (so thousands of empty slots take a handful of round trips), and the next
+//!   window is opened while the keys of the current one move;
+//! * the `MIGRATE` commands of every slot of a window are in flight at once, each with as
+//!   many keys as the batch size, which grows while batches succeed and shrinks on
+//!   `IOERR`/timeouts (big keys);
+//! * different (source, target) pairs run concurrently.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::SocketAddr;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
+use futures::future::join_all;
+use redis::Value;
 use serde::Serialize;
 use thiserror::Error;
 
 use super::Reporter;
-use crate::cluster::{Node, NodeError};
+use super::wait::{Converged, slot_owners, wait_converged};
+use crate::cluster::load::entry_addr;
+use crate::cluster::{ConnectOptions, Node, NodeError, NodeErrorKind, Secret};
 use crate::model::NodeId;
 use crate::plan::migration::MigrationPlan;
+
+/// First batch size when sizing adaptively.
+const BATCH_START: usize = 100;
+/// Largest adaptive batch.
+const BATCH_MAX: usize = 4000;
+/// A batch round faster than this lets the batch grow.
+const GROW_BELOW: Duration = Duration::from_millis(300);
+/// Most slots opened at once per (source, target) pair.
+const WINDOW_SLOTS: usize = 1024;
+/// A window stops growing once its slots hold this many keys (by a count taken before
+/// opening them), so few slots stay open while many keys move.
+const WINDOW_KEYS: u64 = 20_000;
+/// Consecutive IOERR/timeouts tolerated per slot before giving up.
+const MAX_IO_RETRIES: u32 = 6;
 
 /// How to move keys.
 #[derive(Clone, Debug)]
@@ -24,6 +56,10 @@ pub struct MigrateOptions {
     pub migrate_timeout: Duration,
     /// Deadline for the cluster to agree on the new slot map after the last move.
     pub converge_timeout: Duration,
+    /// ACL user the source uses to authenticate to the target (`MIGRATE … AUTH2`).
+    pub user: Option<String>,
+    /// Password the source uses to authenticate to the target (`MIGRATE … AUTH`/`AUTH2`).
+    pub password: Option<Secret>,
 }
 
 impl Default for MigrateOptions {
@@ -33,7 +69,19 @@ impl Default for MigrateOptions {
             replace: false,
             migrate_timeout: Duration::from_secs(60),
             converge_timeout: Duration::from_secs(60),
+            user: None,
+            password: None,
         }
+    }
+}
+
+impl MigrateOptions {
+    /// The same options with the credentials trib connects with, which `MIGRATE` passes
+    /// on to the target.
+    pub fn with_credentials(mut self, connect: &ConnectOptions) -> MigrateOptions {
+        self.user = connect.user.clone();
+        self.password = connect.password.clone();
+        self
     }
 }
 
@@ -43,6 +91,12 @@ pub struct MigrationReport {
     pub slots_moved: usize,
     pub keys_moved: u64,
     pub elapsed_ms: u128,
+    /// Of `elapsed_ms`: waiting for every node to agree on the new slot map.
+    pub converge_ms: u128,
+    /// Largest `MIGRATE` batch used (keys).
+    pub max_batch: usize,
+    /// Keys whose identical copy already was on the target (source copy deleted).
+    pub identical_keys: u64,
 }
 
 #[derive(Debug, Error)]
@@ -60,6 +114,55 @@ pub enum MigrateError {
     Other(String),
 }
 
+/// Shared counters of one migration, for progress and the report.
+struct Progress<'a> {
+    reporter: &'a dyn Reporter,
+    total: usize,
+    slots: AtomicUsize,
+    keys: AtomicU64,
+    identical: AtomicU64,
+    max_batch: AtomicUsize,
+    start: Instant,
+    abort: AtomicBool,
+    last: Mutex<Option<Instant>>,
+}
+
+impl Progress<'_> {
+    fn report(&self, force: bool) {
+        if let Ok(mut last) = self.last.lock() {
+            if !force && last.is_some_and(|t| t.elapsed() < Duration::from_millis(100)) {
+                return;
+            }
+            *last = Some(Instant::now());
+        }
+        let done = self.slots.load(Ordering::Relaxed);
+        let keys = self.keys.load(Ordering::Relaxed);
+        let secs = self.start.elapsed().as_secs_f64().max(0.001);
+        let rate = keys as f64 / secs;
+        let eta = if done > 0 && done < self.total {
+            let left = secs * (self.total - done) as f64 / done as f64;
+            format!(", ETA {left:.0}s")
+        } else {
+            String::new()
+        };
+        self.reporter.progress(
+            "moving slots",
+            done,
+            self.total,
+            &format!("{keys} keys moved, {rate:.0} keys/s{eta}"),
+        );
+    }
+}
+
+/// Where the source reaches the target, and how MIGRATE is built.
+struct Route<'a> {
+    source: &'a Node,
+    target: &'a Node,
+    host: String,
+    port: u16,
+    opts: &'a MigrateOptions,
+}
+
 /// Moves every slot of `plan`, keys included, then waits until every node in `all`
 /// agrees on the new owners. `masters` maps every master's ID to its connection.
 pub async fn migrate(
@@ -69,10 +172,685 @@ pub async fn migrate(
     opts: &MigrateOptions,
     reporter: &dyn Reporter,
 ) -> Result<MigrationReport, MigrateError> {
-    let _ = (masters, all, plan, opts, reporter);
+    let start = Instant::now();
+    // Group by pair, keeping the plan's order within each pair.
+    let mut pairs: BTreeMap<(NodeId, NodeId), Vec<u16>> = BTreeMap::new();
+    let mut seen = BTreeSet::new();
+    for m in &plan.moves {
+        if m.from == m.to {
+            return Err(MigrateError::Other(format!(
+                "slot {}: source and target are the same node {}",
+                m.slot,
+                m.from.short()
+            )));
+        }
+        if !seen.insert(m.slot) {
+            return Err(MigrateError::Other(format!(
+                "slot {} appears twice in the plan",
+                m.slot
+            )));
+        }
+        for id in [&m.from, &m.to] {
+            if !masters.contains_key(id) {
+                return Err(MigrateError::Other(format!(
+                    "slot {}: no connection to master {}",
+                    m.slot,
+                    id.short()
+                )));
+            }
+        }
+        pairs
+            .entry((m.from.clone(), m.to.clone()))
+            .or_default()
+            .push(m.slot);
+    }
+    let progress = Progress {
+        reporter,
+        total: plan.moves.len(),
+        slots: AtomicUsize::new(0),
+        keys: AtomicU64::new(0),
+        identical: AtomicU64::new(0),
+        max_batch: AtomicUsize::new(0),
+        start,
+        abort: AtomicBool::new(false),
+        last: Mutex::new(None),
+    };
+    if !plan.moves.is_empty() {
+        reporter.step(&format!(
+            "Moving {} slot(s) between {} pair(s) of masters",
+            plan.moves.len(),
+            pairs.len()
+        ));
+        progress.report(true);
+    }
+
+    let results = join_all(pairs.iter().map(|((from, to), slots)| {
+        let progress = &progress;
+        async move {
+            let (Some(source), Some(target)) = (masters.get(from), masters.get(to)) else {
+                return Err(MigrateError::Other("no connection".into()));
+            };
+            let others: Vec<&Node> = masters
+                .iter()
+                .filter(|(id, _)| *id != from && *id != to)
+                .map(|(_, n)| n)
+                .collect();
+            let r = move_pair(source, from, target, to, &others, slots, opts, progress).await;
+            if r.is_err() {
+                progress.abort.store(true, Ordering::Relaxed);
+            }
+            r
+        }
+    }))
+    .await;
+    progress.report(true);
+    reporter.finish("");
+    let errors: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.as_ref().err().map(|e| e.to_string()))
+        .collect();
+    if let Some(first) = results.into_iter().find_map(Result::err) {
+        if errors.len() == 1 {
+            return Err(first);
+        }
+        return Err(MigrateError::Other(errors.join("\n")));
+    }
+
+    let converge_start = Instant::now();
+    if !plan.moves.is_empty() {
+        let ids: BTreeSet<NodeId> = masters.keys().cloned().collect();
+        wait_converged(
+            all,
+            &ids,
+            Converged {
+                slots_agree: true,
+                state_ok: false,
+            },
+            "every node to agree on the new slot map",
+            opts.converge_timeout,
+            reporter,
+        )
+        .await
+        .map_err(|e| MigrateError::Other(e.to_string()))?;
+        verify_owners(all, plan).await?;
+    }
+    Ok(MigrationReport {
+        slots_moved: progress.slots.load(Ordering::Relaxed),
+        keys_moved: progress.keys.load(Ordering::Relaxed),
+        elapsed_ms: start.elapsed().as_millis(),
+        converge_ms: converge_start.elapsed().as_millis(),
+        max_batch: progress.max_batch.load(Ordering::Relaxed),
+        identical_keys: progress.identical.load(Ordering::Relaxed),
+    })
+}
+
+/// Checks, on the first node that answers, that every moved slot has its planned owner.
+async fn verify_owners(all: &[Node], plan: &MigrationPlan) -> Result<(), MigrateError> {
+    for n in all {
+        let Ok(entries) = n.cluster_nodes().await else {
+            continue;
+        };
+        let owners = slot_owners(&entries);
+        let wrong: Vec<String> = plan
+            .moves
+            .iter()
+            .filter(|m| {
+                !owners
+                    .iter()
+                    .any(|(id, slots)| **id == m.to && slots.contains(m.slot))
+            })
+            .map(|m| m.slot.to_string())
+            .take(8)
+            .collect();
+        if !wrong.is_empty() {
+            return Err(MigrateError::Other(format!(
+                "{}: slots {} do not have their planned owner after the move",
+                n.label,
+                wrong.join(",")
+            )));
+        }
+        return Ok(());
+    }
     Err(MigrateError::Other(
-        "the migration engine is not available in this version yet; nothing was changed".into(),
+        "no node answered to verify the new slot map".into(),
     ))
+}
+
+/// The address the source uses for the target: the target's announced address in the
+/// source's view, else the address trib reached it at.
+async fn route<'a>(
+    source: &'a Node,
+    target: &'a Node,
+    target_id: Option<&NodeId>,
+    opts: &'a MigrateOptions,
+) -> Result<Route<'a>, MigrateError> {
+    let id = match target_id {
+        Some(id) => id.clone(),
+        None => target.myid().await?,
+    };
+    let entries = source.cluster_nodes().await?;
+    let addr: SocketAddr = entries
+        .iter()
+        .find(|e| e.id == id)
+        .and_then(entry_addr)
+        .unwrap_or(target.addr);
+    Ok(Route {
+        source,
+        target,
+        host: addr.ip().to_string(),
+        port: addr.port(),
+        opts,
+    })
+}
+
+/// Moves the slots of one (source, target) pair, window by window, opening the next
+/// window while the keys of the current one move.
+#[allow(clippy::too_many_arguments)]
+async fn move_pair(
+    source: &Node,
+    source_id: &NodeId,
+    target: &Node,
+    target_id: &NodeId,
+    others: &[&Node],
+    slots: &[u16],
+    opts: &MigrateOptions,
+    progress: &Progress<'_>,
+) -> Result<(), MigrateError> {
+    let route = route(source, target, Some(target_id), opts).await?;
+    let mut batch = Batch::new(opts.batch);
+
+    // Keys per slot before opening anything, to cut windows (an estimate: keys may come
+    // and go until the slot is MIGRATING; the real keys are listed after that).
+    let mut pipe = redis::pipe();
+    for s in slots {
+        pipe.cmd("CLUSTER").arg("COUNTKEYSINSLOT").arg(*s);
+    }
+    let counts: Vec<u64> = source
+        .pipeline(&pipe)
+        .await?
+        .into_iter()
+        .map(|r| match r {
+            Ok(Value::Int(n)) => n.max(0) as u64,
+            _ => 0,
+        })
+        .collect();
+    // As many windows as the key and slot limits ask for, of about equal key counts.
+    let total_keys: u64 = counts.iter().sum();
+    let n = (total_keys.div_ceil(WINDOW_KEYS) as usize)
+        .max(slots.len().div_ceil(WINDOW_SLOTS))
+        .max(1);
+    let per_window = total_keys.div_ceil(n as u64).max(1);
+    let mut windows: Vec<&[u16]> = Vec::new();
+    let mut begin = 0;
+    let mut keys = 0u64;
+    for (i, c) in counts.iter().enumerate() {
+        keys += c;
+        if i + 1 - begin >= WINDOW_SLOTS || keys >= per_window {
+            windows.push(&slots[begin..=i]);
+            begin = i + 1;
+            keys = 0;
+        }
+    }
+    if begin < slots.len() {
+        windows.push(&slots[begin..]);
+    }
+
+    let t0 = Instant::now();
+    let mut opened = match windows.first() {
+        Some(w) => open_window(&route, source_id, target_id, w, batch.size).await?,
+        None => return Ok(()),
+    };
+    // Slots emptied by the previous window, given their new owner while the keys of the
+    // current window move.
+    let mut emptied: Vec<u16> = Vec::new();
+    for i in 0..windows.len() {
+        let next = windows
+            .get(i + 1)
+            .filter(|_| !progress.abort.load(Ordering::Relaxed));
+        let current = windows[i];
+        let size = batch.size;
+        let finishing = std::mem::take(&mut emptied);
+        let (moved, next_opened, finished) = futures::join!(
+            move_window(
+                &route,
+                current,
+                std::mem::take(&mut opened),
+                &mut batch,
+                progress
+            ),
+            async {
+                match next {
+                    Some(w) => Some(open_window(&route, source_id, target_id, w, size).await),
+                    None => None,
+                }
+            },
+            finish_slots(&route, target_id, others, &finishing)
+        );
+        tracing::debug!(
+            "{} -> {}: window {i} ({} slots) moved at {:?}",
+            source.label,
+            target.label,
+            current.len(),
+            t0.elapsed()
+        );
+        let (done, failed) = moved;
+        let mut failed = failed;
+        match finished {
+            Ok(()) => {
+                progress.slots.fetch_add(finishing.len(), Ordering::Relaxed);
+            }
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
+        progress
+            .max_batch
+            .fetch_max(batch.max_used, Ordering::Relaxed);
+        progress.report(false);
+        let stop = failed.is_some() || progress.abort.load(Ordering::Relaxed);
+        if let Some(result) = next_opened {
+            match result {
+                Ok(o) if !stop => opened = o,
+                Ok(_) | Err(_) => {
+                    if let Some(w) = windows.get(i + 1) {
+                        rollback_window(&route, w).await;
+                    }
+                    if let Err(e) = result {
+                        failed.get_or_insert(e);
+                    }
+                }
+            }
+        }
+        // Close what can be closed, also when stopping: empty slots get their new owner.
+        if failed.is_some() || progress.abort.load(Ordering::Relaxed) || next.is_none() {
+            finish_slots(&route, target_id, others, &done).await?;
+            progress.slots.fetch_add(done.len(), Ordering::Relaxed);
+            progress.report(false);
+            return match failed {
+                Some(e) => Err(e),
+                None => Ok(()),
+            };
+        }
+        emptied = done;
+    }
+    Ok(())
+}
+
+/// Keys listed per slot right after the slot was opened.
+type Listed = Vec<(u16, Vec<Vec<u8>>)>;
+
+/// Opens a window: IMPORTING on the target, then MIGRATING on the source together with
+/// the first `GETKEYSINSLOT` of every slot. One pipeline per node.
+async fn open_window(
+    route: &Route<'_>,
+    source_id: &NodeId,
+    target_id: &NodeId,
+    slots: &[u16],
+    batch: usize,
+) -> Result<Listed, MigrateError> {
+    let mut pipe = redis::pipe();
+    for s in slots {
+        pipe.cmd("CLUSTER")
+            .arg("SETSLOT")
+            .arg(*s)
+            .arg("IMPORTING")
+            .arg(source_id.as_str());
+    }
+    if let Some(e) = route
+        .target
+        .pipeline(&pipe)
+        .await?
+        .into_iter()
+        .find_map(Result::err)
+    {
+        rollback_window(route, slots).await;
+        return Err(e.into());
+    }
+    let mut pipe = redis::pipe();
+    for s in slots {
+        pipe.cmd("CLUSTER")
+            .arg("SETSLOT")
+            .arg(*s)
+            .arg("MIGRATING")
+            .arg(target_id.as_str());
+        pipe.cmd("CLUSTER").arg("GETKEYSINSLOT").arg(*s).arg(batch);
+    }
+    let replies = match route.source.pipeline(&pipe).await {
+        Ok(r) => r,
+        Err(e) => {
+            rollback_window(route, slots).await;
+            return Err(e.into());
+        }
+    };
+    let mut listed = Vec::with_capacity(slots.len());
+    let mut replies = replies.into_iter();
+    for s in slots {
+        let (set, keys) = (replies.next(), replies.next());
+        let err = match (set, keys) {
+            (Some(Ok(_)), Some(Ok(v))) => match keys_of(v) {
+                Ok(k) => {
+                    listed.push((*s, k));
+                    continue;
+                }
+                Err(e) => NodeError::new(&route.source.label, NodeErrorKind::Protocol(e)),
+            },
+            (Some(Err(e)), _) | (_, Some(Err(e))) => e,
+            _ => NodeError::new(
+                &route.source.label,
+                NodeErrorKind::Protocol("missing replies".into()),
+            ),
+        };
+        rollback_window(route, slots).await;
+        return Err(err.into());
+    }
+    Ok(listed)
+}
+
+/// Puts the slots of a window that no key has left yet back to stable (source first, so
+/// it stops redirecting to the target). Best effort.
+async fn rollback_window(route: &Route<'_>, slots: &[u16]) {
+    let mut pipe = redis::pipe();
+    for s in slots {
+        pipe.cmd("CLUSTER").arg("SETSLOT").arg(*s).arg("STABLE");
+    }
+    let _ = route.source.pipeline(&pipe).await;
+    let _ = route.target.pipeline(&pipe).await;
+}
+
+fn keys_of(v: Value) -> Result<Vec<Vec<u8>>, String> {
+    match v {
+        Value::Array(items) => items
+            .into_iter()
+            .map(|k| match k {
+                Value::BulkString(b) => Ok(b),
+                Value::SimpleString(s) => Ok(s.into_bytes()),
+                other => Err(format!("GETKEYSINSLOT returned {other:?}")),
+            })
+            .collect(),
+        other => Err(format!("GETKEYSINSLOT returned {other:?}")),
+    }
+}
+
+/// Adaptive (or fixed) batch size.
+struct Batch {
+    size: usize,
+    fixed: bool,
+    max_used: usize,
+}
+
+impl Batch {
+    fn new(fixed: Option<usize>) -> Batch {
+        let size = fixed.unwrap_or(BATCH_START).max(1);
+        Batch {
+            size,
+            fixed: fixed.is_some(),
+            max_used: 0,
+        }
+    }
+
+    fn grow(&mut self) {
+        if !self.fixed {
+            self.size = (self.size * 2).min(BATCH_MAX);
+        }
+    }
+
+    fn shrink(&mut self) {
+        self.size = (self.size / 4).max(1);
+    }
+}
+
+/// Moves every key of the window's slots. Returns the slots now empty and, if one
+/// failed, the error (the failed slot stays open: its keys are on both sides).
+async fn move_window(
+    route: &Route<'_>,
+    slots: &[u16],
+    listed: Listed,
+    batch: &mut Batch,
+    progress: &Progress<'_>,
+) -> (Vec<u16>, Option<MigrateError>) {
+    let mut failed: Option<MigrateError> = None;
+    let mut failed_slots = BTreeSet::new();
+    let mut retries: BTreeMap<u16, u32> = BTreeMap::new();
+    let mut pending: Listed = listed.into_iter().filter(|(_, k)| !k.is_empty()).collect();
+    // Slots whose last listing was empty are done; a slot listed non-empty is listed
+    // again after its MIGRATE until it is empty.
+    while !pending.is_empty() {
+        let round = Instant::now();
+        let results = join_all(
+            pending
+                .iter()
+                .map(|(slot, keys)| migrate_keys(route, *slot, keys)),
+        )
+        .await;
+        let mut io_error = false;
+        let mut again = Vec::new();
+        for ((slot, keys), r) in pending.iter().zip(results) {
+            batch.max_used = batch.max_used.max(keys.len());
+            if let Err(e) = &r {
+                tracing::debug!("slot {slot}: MIGRATE of {} key(s): {e}", keys.len());
+            }
+            match r {
+                Ok(()) => {
+                    progress
+                        .keys
+                        .fetch_add(keys.len() as u64, Ordering::Relaxed);
+                    retries.remove(slot);
+                    again.push(*slot);
+                }
+                Err(e) if is_io_error(&e) => {
+                    io_error = true;
+                    let n = retries.entry(*slot).or_insert(0);
+                    *n += 1;
+                    if *n > MAX_IO_RETRIES {
+                        failed_slots.insert(*slot);
+                        failed.get_or_insert(MigrateError::Other(format!(
+                            "slot {slot}: MIGRATE from {} to {} kept failing ({}); the slot is left open, run `trib fix`",
+                            route.source.label,
+                            route.target.label,
+                            e.reason()
+                        )));
+                    } else {
+                        again.push(*slot);
+                    }
+                }
+                Err(e) if is_busy(&e) => match resolve_busy(route, *slot, keys).await {
+                    Ok(same) => {
+                        progress.identical.fetch_add(same, Ordering::Relaxed);
+                        again.push(*slot);
+                    }
+                    Err(err) => {
+                        failed_slots.insert(*slot);
+                        failed.get_or_insert(err);
+                    }
+                },
+                Err(e) => {
+                    failed_slots.insert(*slot);
+                    failed.get_or_insert(MigrateError::Other(format!(
+                        "slot {slot}: MIGRATE from {} to {} failed: {}; the slot is left open, run `trib fix`",
+                        route.source.label,
+                        route.target.label,
+                        e.reason()
+                    )));
+                }
+            }
+        }
+        if io_error {
+            batch.shrink();
+        } else if round.elapsed() < GROW_BELOW && pending.iter().any(|(_, k)| k.len() >= batch.size)
+        {
+            batch.grow();
+        }
+        progress.report(false);
+        pending.clear();
+        if again.is_empty() {
+            break;
+        }
+        // List the next keys of every slot still in play, in one pipeline.
+        let mut pipe = redis::pipe();
+        for s in &again {
+            pipe.cmd("CLUSTER")
+                .arg("GETKEYSINSLOT")
+                .arg(*s)
+                .arg(batch.size);
+        }
+        match route.source.pipeline(&pipe).await {
+            Ok(replies) => {
+                for (s, r) in again.iter().zip(replies) {
+                    match r.map_err(MigrateError::from).and_then(|v| {
+                        keys_of(v).map_err(|e| {
+                            MigrateError::Other(format!("{}: {e}", route.source.label))
+                        })
+                    }) {
+                        Ok(k) if k.is_empty() => {}
+                        Ok(k) => pending.push((*s, k)),
+                        Err(e) => {
+                            failed_slots.insert(*s);
+                            failed.get_or_insert(e);
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                failed_slots.extend(again.iter().copied());
+                failed.get_or_insert(e.into());
+            }
+        }
+    }
+    let done = slots
+        .iter()
+        .copied()
+        .filter(|s| !failed_slots.contains(s))
+        .collect();
+    (done, failed)
+}
+
+fn is_io_error(e: &NodeError) -> bool {
+    matches!(e.kind, NodeErrorKind::Timeout(_))
+        || e.server_code() == Some("IOERR")
+        || matches!(&e.kind, NodeErrorKind::Server { detail, .. } if detail.contains("IOERR"))
+}
+
+fn is_busy(e: &NodeError) -> bool {
+    e.server_code() == Some("BUSYKEY")
+        || matches!(&e.kind, NodeErrorKind::Server { detail, .. } if detail.contains("BUSYKEY"))
+}
+
+/// One `MIGRATE host port "" 0 timeout [AUTH…] [REPLACE] KEYS k…`.
+async fn migrate_keys(route: &Route<'_>, _slot: u16, keys: &[Vec<u8>]) -> Result<(), NodeError> {
+    let opts = route.opts;
+    let mut cmd = redis::cmd("MIGRATE");
+    cmd.arg(&route.host)
+        .arg(route.port)
+        .arg("")
+        .arg(0)
+        .arg(opts.migrate_timeout.as_millis() as u64);
+    match (&opts.user, &opts.password) {
+        (Some(user), Some(pw)) => {
+            cmd.arg("AUTH2").arg(user).arg(pw.expose());
+        }
+        (None, Some(pw)) => {
+            cmd.arg("AUTH").arg(pw.expose());
+        }
+        _ => {}
+    }
+    if opts.replace {
+        cmd.arg("REPLACE");
+    }
+    cmd.arg("KEYS");
+    for k in keys {
+        cmd.arg(k.as_slice());
+    }
+    // The server-side timeout applies per I/O; the client waits for the whole batch.
+    let deadline = opts.migrate_timeout * 2 + Duration::from_secs(5);
+    let _: Value = route.source.query_within(&cmd, deadline).await?;
+    Ok(())
+}
+
+/// After a BUSYKEY: compares the `DUMP` of every key of the batch still on the source
+/// with the target's copy. Identical copies: the source copy is deleted. Returns how
+/// many were identical, or the keys that differ.
+async fn resolve_busy(route: &Route<'_>, slot: u16, keys: &[Vec<u8>]) -> Result<u64, MigrateError> {
+    let mut src = redis::pipe();
+    let mut dst = redis::pipe();
+    for k in keys {
+        src.cmd("DUMP").arg(k.as_slice());
+        dst.cmd("ASKING").cmd("DUMP").arg(k.as_slice());
+    }
+    let (a, b) = futures::join!(route.source.pipeline(&src), route.target.pipeline(&dst));
+    let (a, b) = (a?, b?);
+    let mut same = Vec::new();
+    let mut differ = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        let ours = a.get(i);
+        let theirs = b.get(2 * i + 1);
+        match (ours, theirs) {
+            // Gone from the source: a MIGRATING source answers ASK for a missing key.
+            (Some(Ok(Value::Nil)), _) | (None, _) => {}
+            (Some(Err(e)), _) if e.server_code() == Some("ASK") => {}
+            (Some(Ok(x)), Some(Ok(y))) if x == y => same.push(k.clone()),
+            (Some(Ok(_)), Some(Ok(Value::Nil))) => {} // not busy; moved on the next round
+            _ => differ.push(String::from_utf8_lossy(k).into_owned()),
+        }
+    }
+    if !differ.is_empty() {
+        return Err(MigrateError::BusyKeys {
+            slot,
+            target: route.target.label.clone(),
+            keys: differ,
+        });
+    }
+    if !same.is_empty() {
+        let mut del = redis::cmd("DEL");
+        for k in &same {
+            del.arg(k.as_slice());
+        }
+        let _: Value = route.source.query(&del).await?;
+    }
+    Ok(same.len() as u64)
+}
+
+/// Gives emptied slots their new owner: the target first, then the source (which may
+/// have just become a replica of the target when it lost its last slot), then every other
+/// master (best effort: they also learn it from the cluster bus).
+async fn finish_slots(
+    route: &Route<'_>,
+    target_id: &NodeId,
+    others: &[&Node],
+    slots: &[u16],
+) -> Result<(), MigrateError> {
+    if slots.is_empty() {
+        return Ok(());
+    }
+    let mut pipe = redis::pipe();
+    for s in slots {
+        pipe.cmd("CLUSTER")
+            .arg("SETSLOT")
+            .arg(*s)
+            .arg("NODE")
+            .arg(target_id.as_str());
+    }
+    if let Some(e) = route
+        .target
+        .pipeline(&pipe)
+        .await?
+        .into_iter()
+        .find_map(Result::err)
+    {
+        return Err(e.into());
+    }
+    let replies = route.source.pipeline(&pipe).await?;
+    if let Some(e) = replies.into_iter().find_map(Result::err)
+        && !only_masters(&e)
+    {
+        return Err(e.into());
+    }
+    join_all(others.iter().map(|n| n.pipeline(&pipe))).await;
+    Ok(())
+}
+
+/// "ERR Please use SETSLOT only with masters."
+fn only_masters(e: &NodeError) -> bool {
+    matches!(&e.kind, NodeErrorKind::Server { detail, .. } if detail.contains("only with masters"))
 }
 
 /// Moves every key of `slot` from `source` to `target` (batches of MIGRATE … KEYS),
@@ -83,8 +861,65 @@ pub async fn move_slot_keys(
     slot: u16,
     opts: &MigrateOptions,
 ) -> Result<u64, MigrateError> {
-    let _ = (source, target, slot, opts);
-    Err(MigrateError::Other(
-        "the migration engine is not available in this version yet; nothing was changed".into(),
-    ))
+    let route = route(source, target, None, opts).await?;
+    let mut batch = Batch::new(opts.batch);
+    let silent = super::Silent;
+    let progress = Progress {
+        reporter: &silent,
+        total: 1,
+        slots: AtomicUsize::new(0),
+        keys: AtomicU64::new(0),
+        identical: AtomicU64::new(0),
+        max_batch: AtomicUsize::new(0),
+        start: Instant::now(),
+        abort: AtomicBool::new(false),
+        last: Mutex::new(None),
+    };
+    let keys: Value = source
+        .query(
+            redis::cmd("CLUSTER")
+                .arg("GETKEYSINSLOT")
+                .arg(slot)
+                .arg(batch.size),
+        )
+        .await?;
+    let keys = keys_of(keys).map_err(|e| MigrateError::Other(format!("{}: {e}", source.label)))?;
+    let (_, failed) = move_window(&route, &[slot], vec![(slot, keys)], &mut batch, &progress).await;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(progress.keys.load(Ordering::Relaxed)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_adapts() {
+        let mut b = Batch::new(None);
+        assert_eq!(b.size, BATCH_START);
+        for _ in 0..20 {
+            b.grow();
+        }
+        assert_eq!(b.size, BATCH_MAX);
+        b.shrink();
+        assert_eq!(b.size, BATCH_MAX / 4);
+        for _ in 0..20 {
+            b.shrink();
+        }
+        assert_eq!(b.size, 1);
+        let mut f = Batch::new(Some(7));
+        f.grow();
+        assert_eq!(f.size, 7);
+    }
+
+    #[test]
+    fn options_never_print_the_password() {
+        let o = MigrateOptions {
+            password: Some(Secret::new("hunter2")),
+            ..Default::default()
+        };
+        assert!(!format!("{o:?}").contains("hunter2"));
+    }
 }

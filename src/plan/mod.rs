@@ -10,5 +10,6 @@ pub mod migration;
 pub mod placement;
 pub mod rebalance;
 pub mod reform;
+pub mod reshard;
 pub mod resilience;
 pub mod select;

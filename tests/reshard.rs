@@ -1,0 +1,715 @@
+//! `trib reshard` end to end, on real redis-server nodes.
+//!
+//! Clusters are built with `trib create ... --yes` on loopback "hosts" (127.0.0.2-5).
+//! Keys are written through their owners (slot map from CLUSTER NODES, pipelined SETs);
+//! every assertion about the result reads the nodes directly.
+
+#[path = "common/client.rs"]
+mod client;
+mod common;
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use client::{ClusterClient, Writer};
+use common::*;
+use serde_json::Value;
+
+fn ip(last: u8) -> Ipv4Addr {
+    Ipv4Addr::new(127, 0, 0, last)
+}
+
+fn opts() -> NodeOptions {
+    NodeOptions {
+        extra: vec![
+            ("cluster-node-timeout".into(), "1000".into()),
+            ("repl-diskless-sync-delay".into(), "0".into()),
+        ],
+        ..Default::default()
+    }
+}
+
+fn show(out: &Output) -> String {
+    format!(
+        "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+        out.code, out.stdout, out.stderr
+    )
+}
+
+/// `masters` masters (and `replicas` per master) spread over 127.0.0.2-5.
+fn cluster(masters: usize, replicas: usize) -> Vec<RedisNode> {
+    let total = masters * (1 + replicas);
+    let hosts: Vec<(Ipv4Addr, usize)> = (0..4)
+        .map(|h| (ip(2 + h as u8), total / 4 + usize::from(h < total % 4)))
+        .filter(|(_, n)| *n > 0)
+        .collect();
+    let nodes = start_on_hosts(&hosts, &opts());
+    let out = run(trib()
+        .arg("create")
+        .args(nodes.iter().map(RedisNode::addr))
+        .args(["--replicas", &replicas.to_string(), "--yes"]));
+    assert_eq!(out.code, 0, "{}", show(&out));
+    settle(&nodes);
+    wait_until("every replica has synced", Duration::from_secs(30), || {
+        nodes.iter().all(|n| {
+            let repl = n.try_cmd(&["INFO", "replication"]).unwrap_or_default();
+            repl.contains("role:master") || repl.contains("master_link_status:up")
+        })
+    });
+    nodes
+}
+
+fn settle(nodes: &[RedisNode]) {
+    wait_until("views agree", Duration::from_secs(30), || {
+        views_agree(nodes)
+    });
+}
+
+fn reshard(args: &[&str]) -> Output {
+    run(trib().arg("reshard").args(args))
+}
+
+fn check_ok(nodes: &[RedisNode]) {
+    let out = run(trib().arg("check").arg(nodes[0].addr()));
+    assert_eq!(out.code, 0, "trib check after reshard\n{}", show(&out));
+}
+
+/// Owner address of every slot, from `node`'s CLUSTER NODES (migrating/importing ignored).
+fn slot_map(node: &RedisNode) -> Vec<Option<String>> {
+    let mut map = vec![None; 16384];
+    for line in node.cmd(&["CLUSTER", "NODES"]).lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if f.len() < 9 || !f[2].contains("master") {
+            continue;
+        }
+        let addr = f[1].split(['@', ',']).next().unwrap().to_string();
+        for r in &f[8..] {
+            if r.starts_with('[') {
+                continue;
+            }
+            let (a, b) = match r.split_once('-') {
+                Some((a, b)) => (a.parse::<usize>().unwrap(), b.parse::<usize>().unwrap()),
+                None => (r.parse().unwrap(), r.parse().unwrap()),
+            };
+            for owner in &mut map[a..=b] {
+                *owner = Some(addr.clone());
+            }
+        }
+    }
+    map
+}
+
+/// Slots per master address.
+fn counts(node: &RedisNode) -> BTreeMap<String, usize> {
+    let mut c = BTreeMap::new();
+    for a in slot_map(node).into_iter().flatten() {
+        *c.entry(a).or_insert(0) += 1;
+    }
+    c
+}
+
+fn masters(nodes: &[RedisNode]) -> Vec<&RedisNode> {
+    let map = slot_map(&nodes[0]);
+    nodes
+        .iter()
+        .filter(|n| map.iter().flatten().any(|a| *a == n.addr()))
+        .collect()
+}
+
+/// Writes `n` keys `{prefix}{i}` = `v{i}` through their owners, pipelined.
+fn fill(nodes: &[RedisNode], prefix: &str, n: usize) -> Vec<(String, String)> {
+    let map = slot_map(&nodes[0]);
+    let mut per: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
+    let mut all = Vec::new();
+    for i in 0..n {
+        let k = format!("{prefix}{i}");
+        let v = format!("v{i}");
+        let owner = map[trib::model::key_slot(k.as_bytes()) as usize]
+            .clone()
+            .unwrap();
+        per.entry(owner).or_default().push((k.clone(), v.clone()));
+        all.push((k, v));
+    }
+    for (addr, kvs) in per {
+        let mut c = ::redis::Client::open(format!("redis://{addr}/"))
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        for chunk in kvs.chunks(1000) {
+            let mut p = ::redis::pipe();
+            for (k, v) in chunk {
+                p.cmd("SET").arg(k).arg(v).ignore();
+            }
+            p.query::<()>(&mut c).unwrap();
+        }
+    }
+    all
+}
+
+/// Every key readable through the cluster (following redirections) with its value.
+fn verify_reads(nodes: &[RedisNode], kvs: &[(String, String)]) {
+    let mut c = ClusterClient::new(&[nodes[0].addr()]);
+    for (k, v) in kvs {
+        assert_eq!(c.get(k).unwrap().as_deref(), Some(v.as_str()), "key {k}");
+    }
+}
+
+/// Every key readable through the cluster with its value, and stored on its slot's owner.
+fn verify(nodes: &[RedisNode], kvs: &[(String, String)]) {
+    let mut c = ClusterClient::new(&[nodes[0].addr()]);
+    let map = slot_map(&nodes[0]);
+    let mut per: BTreeMap<String, Vec<&str>> = BTreeMap::new();
+    for (k, v) in kvs {
+        assert_eq!(c.get(k).unwrap().as_deref(), Some(v.as_str()), "key {k}");
+        let owner = map[trib::model::key_slot(k.as_bytes()) as usize]
+            .clone()
+            .unwrap();
+        per.entry(owner).or_default().push(k);
+    }
+    // Directly on the owner (no redirection): every key is there.
+    for (addr, keys) in per {
+        let mut conn = ::redis::Client::open(format!("redis://{addr}/"))
+            .unwrap()
+            .get_connection()
+            .unwrap();
+        for chunk in keys.chunks(1000) {
+            let mut p = ::redis::pipe();
+            for k in chunk {
+                p.cmd("EXISTS").arg(*k);
+            }
+            let found: Vec<i64> = p.query(&mut conn).unwrap();
+            for (k, f) in chunk.iter().zip(found) {
+                assert_eq!(f, 1, "{k} is not on its owner {addr}");
+            }
+        }
+    }
+    let dbsize: usize = masters(nodes)
+        .iter()
+        .map(|n| n.cmd(&["DBSIZE"]).parse::<usize>().unwrap())
+        .sum();
+    assert!(dbsize >= kvs.len());
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", show(out)))
+}
+
+/// Keys in slots 1000 and N, 1000 slots from every master by address, then several ranges
+/// by ID prefix and full ID with one key per MIGRATE, then draining a master completely
+/// (it becomes a replica of the destination).
+#[test]
+fn reshard_moves_keys_and_slots() {
+    let nodes = cluster(4, 0);
+    let kvs = fill(&nodes, "k:", 20_000);
+    let before = counts(&nodes[0]);
+    let ms = masters(&nodes);
+    let dst = ms[3];
+
+    // --slots N from all, DST by address.
+    let t = Instant::now();
+    let out = reshard(&[
+        &nodes[0].addr(),
+        "--from",
+        "all",
+        "--to",
+        &dst.addr(),
+        "--slots",
+        "1000",
+        "--yes",
+        "--json",
+    ]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    eprintln!("1000 slots with keys: {:?}", t.elapsed());
+    let doc = json(&out);
+    assert_eq!(doc["changed"], true);
+    assert_eq!(doc["plan"]["slots"], 1000);
+    assert_eq!(doc["report"]["slots_moved"], 1000);
+    assert!(doc["report"]["keys_moved"].as_u64().unwrap() > 800);
+    let after = counts(&nodes[0]);
+    assert_eq!(after[&dst.addr()], before[&dst.addr()] + 1000);
+    let taken: usize = ms[..3]
+        .iter()
+        .map(|m| before[&m.addr()] - after[&m.addr()])
+        .sum();
+    assert_eq!(taken, 1000);
+    // In proportion: each gave a third, within one slot.
+    for m in &ms[..3] {
+        let gave = before[&m.addr()] - after[&m.addr()];
+        let exact = 1000.0 * before[&m.addr()] as f64
+            / ms[..3].iter().map(|m| before[&m.addr()]).sum::<usize>() as f64;
+        assert!(
+            (gave as f64 - exact).abs() < 1.0,
+            "{} gave {gave}",
+            m.addr()
+        );
+    }
+    assert!(views_agree(&nodes), "views agree right after trib returns");
+    verify(&nodes, &kvs);
+    check_ok(&nodes);
+
+    // --range with several ranges, sources by ID prefix and address, DST by full ID,
+    // --pipeline 1.
+    let map = slot_map(&nodes[0]);
+    let owned_by = |n: &RedisNode| -> Vec<usize> {
+        (0..16384)
+            .filter(|s| map[*s].as_deref() == Some(n.addr().as_str()))
+            .collect()
+    };
+    let a = owned_by(ms[0]);
+    let b = owned_by(ms[1]);
+    let r1 = format!("{}-{}", a[0], a[9]);
+    let r2 = format!("{}-{}", b[5], b[24]);
+    let prefix = ms[0].node_id()[..8].to_string();
+    let out = reshard(&[
+        &nodes[1].addr(),
+        "--from",
+        &format!("{prefix},{}", ms[1].addr()),
+        "--to",
+        &ms[2].node_id(),
+        "--range",
+        &format!("{r1},{r2}"),
+        "--pipeline",
+        "1",
+        "--yes",
+    ]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    let map2 = slot_map(&nodes[0]);
+    for s in a[0..10].iter().chain(&b[5..25]) {
+        assert_eq!(map2[*s].as_deref(), Some(ms[2].addr().as_str()), "slot {s}");
+    }
+    assert!(views_agree(&nodes));
+    verify(&nodes, &kvs);
+    check_ok(&nodes);
+
+    // Drain ms[0] completely: it loses its last slot and becomes a replica.
+    let n0 = counts(&nodes[0])[&ms[0].addr()];
+    let out = reshard(&[
+        &nodes[0].addr(),
+        "--from",
+        &ms[0].addr(),
+        "--to",
+        &ms[1].addr(),
+        "--slots",
+        &n0.to_string(),
+        "--yes",
+    ]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    assert!(!counts(&nodes[0]).contains_key(&ms[0].addr()));
+    settle(&nodes);
+    verify(&nodes, &kvs);
+    check_ok(&nodes);
+}
+
+/// Empty slots: thousands in a handful of round trips.
+#[test]
+fn reshard_many_empty_slots() {
+    let nodes = cluster(3, 0);
+    let ms = masters(&nodes);
+    let t = Instant::now();
+    let out = reshard(&[
+        &nodes[0].addr(),
+        "--from",
+        &format!("{},{}", ms[0].addr(), ms[1].addr()),
+        "--to",
+        &ms[2].addr(),
+        "--slots",
+        "5000",
+        "--yes",
+    ]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    let took = t.elapsed();
+    eprintln!("5000 empty slots: {took:?}");
+    assert_eq!(counts(&nodes[0])[&ms[2].addr()], 5461 + 5000);
+    assert!(views_agree(&nodes));
+    check_ok(&nodes);
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+/// Refusals: exit 2 and nothing changed.
+#[test]
+fn reshard_refuses_bad_input() {
+    let nodes = cluster(3, 1);
+    fill(&nodes, "b:", 200);
+    let ms = masters(&nodes);
+    let replica = nodes
+        .iter()
+        .find(|n| !ms.iter().any(|m| m.addr() == n.addr()))
+        .unwrap();
+    let before = snapshots(&nodes);
+    let e = nodes[0].addr();
+    let (m0, m1) = (ms[0].addr(), ms[1].addr());
+    let owned_by_m0 = slot_map(&nodes[0])
+        .iter()
+        .position(|a| a.as_deref() == Some(m0.as_str()))
+        .unwrap()
+        .to_string();
+    let cases: Vec<(Vec<String>, &str)> = vec![
+        (
+            vec![
+                e.clone(),
+                "--from".into(),
+                "all".into(),
+                "--to".into(),
+                m0.clone(),
+                "--slots".into(),
+                "16384".into(),
+            ],
+            "own only",
+        ),
+        (
+            vec![
+                e.clone(),
+                "--from".into(),
+                "all".into(),
+                "--to".into(),
+                "127.0.0.9:1".into(),
+                "--slots".into(),
+                "1".into(),
+            ],
+            "no node",
+        ),
+        (
+            vec![
+                e.clone(),
+                "--from".into(),
+                "ffffffff".into(),
+                "--to".into(),
+                m0.clone(),
+                "--slots".into(),
+                "1".into(),
+            ],
+            "ffffffff",
+        ),
+        (
+            vec![
+                e.clone(),
+                "--from".into(),
+                "all".into(),
+                "--to".into(),
+                replica.addr(),
+                "--slots".into(),
+                "1".into(),
+            ],
+            "replica",
+        ),
+        (
+            vec![
+                e.clone(),
+                "--from".into(),
+                m0.clone(),
+                "--to".into(),
+                m0.clone(),
+                "--slots".into(),
+                "1".into(),
+            ],
+            "destination",
+        ),
+        (
+            vec![
+                e.clone(),
+                "--from".into(),
+                m1.clone(),
+                "--to".into(),
+                m0.clone(),
+                "--range".into(),
+                owned_by_m0.clone(),
+            ],
+            "destination",
+        ),
+        (
+            vec![
+                e.clone(),
+                "--from".into(),
+                "all".into(),
+                "--to".into(),
+                m0.clone(),
+                "--range".into(),
+                "9-2".into(),
+            ],
+            "not a slot range",
+        ),
+        (
+            vec![
+                e.clone(),
+                "--from".into(),
+                "all".into(),
+                "--to".into(),
+                m0.clone(),
+            ],
+            "--slots",
+        ),
+        (
+            vec![
+                e.clone(),
+                "--from".into(),
+                "all".into(),
+                "--to".into(),
+                m0.clone(),
+                "--slots".into(),
+                "0".into(),
+            ],
+            "at least 1",
+        ),
+    ];
+    for (args, says) in &cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut full = args.clone();
+        full.push("--yes");
+        let out = reshard(&full);
+        assert_eq!(out.code, 2, "{args:?}\n{}", show(&out));
+        assert!(
+            out.stderr.contains(says),
+            "{args:?} should say {says:?}\n{}",
+            show(&out)
+        );
+        assert_eq!(snapshots(&nodes), before, "{args:?} changed nothing");
+    }
+    // Unhealthy: an open slot.
+    let slot = owned_by_m0;
+    ms[0].cmd(&["CLUSTER", "SETSLOT", &slot, "MIGRATING", &ms[1].node_id()]);
+    let out = reshard(&[&e, "--from", "all", "--to", &m1, "--slots", "10", "--yes"]);
+    assert_eq!(out.code, 2, "{}", show(&out));
+    assert!(
+        out.stderr.contains("trib fix") && out.stderr.contains("migrating"),
+        "{}",
+        show(&out)
+    );
+    ms[0].cmd(&["CLUSTER", "SETSLOT", &slot, "STABLE"]);
+    // Dry run: plan, nothing changed.
+    let out = reshard(&[
+        &e,
+        "--from",
+        "all",
+        "--to",
+        &m1,
+        "--slots",
+        "10",
+        "--dry-run",
+        "--json",
+    ]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    let doc = json(&out);
+    assert_eq!(doc["changed"], false);
+    assert_eq!(doc["plan"]["slots"], 10);
+    // No terminal, no --yes: exit 3.
+    let out = reshard(&[&e, "--from", "all", "--to", &m1, "--slots", "10"]);
+    assert_eq!(out.code, 3, "{}", show(&out));
+    assert_eq!(snapshots(&nodes), before);
+}
+
+/// Puts `key`=`value` on `node` although `node` does not own its slot (IMPORTING + ASKING).
+fn plant(node: &RedisNode, owner: &RedisNode, key: &str, value: &str) {
+    let slot = trib::model::key_slot(key.as_bytes()).to_string();
+    node.cmd(&["CLUSTER", "SETSLOT", &slot, "IMPORTING", &owner.node_id()]);
+    let mut c = ::redis::Client::open(format!("redis://{}/", node.addr()))
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    ::redis::cmd("ASKING").query::<()>(&mut c).unwrap();
+    ::redis::cmd("SET")
+        .arg(key)
+        .arg(value)
+        .query::<()>(&mut c)
+        .unwrap();
+    node.cmd(&["CLUSTER", "SETSLOT", &slot, "STABLE"]);
+}
+
+/// A key for which `pred(slot)` holds.
+fn key_where(prefix: &str, pred: impl Fn(u16) -> bool) -> String {
+    (0..)
+        .map(|i| format!("{prefix}{i}"))
+        .find(|k| pred(trib::model::key_slot(k.as_bytes())))
+        .unwrap()
+}
+
+#[test]
+fn reshard_busy_keys() {
+    let nodes = cluster(3, 0);
+    let ms = masters(&nodes);
+    let (src, dst) = (ms[0], ms[1]);
+    let map = slot_map(&nodes[0]);
+    let src_slots: Vec<u16> = (0..16384u16)
+        .filter(|s| map[*s as usize].as_deref() == Some(src.addr().as_str()))
+        .collect();
+    // Three disjoint groups of 100 slots with keys in each.
+    let groups: Vec<&[u16]> = vec![
+        &src_slots[0..100],
+        &src_slots[100..200],
+        &src_slots[200..300],
+    ];
+    let range = |g: &[u16]| format!("{}-{}", g[0], g[g.len() - 1]);
+    let kvs = fill(&nodes, "z:", 30_000);
+    let mut c = ClusterClient::new(&[nodes[0].addr()]);
+
+    // 1. A different value on the target, --replace: completes, the source's value wins.
+    let k1 = key_where("busy1:", |s| groups[0].contains(&s));
+    c.set(&k1, "from-source").unwrap();
+    plant(dst, src, &k1, "stale-on-target");
+    let out = reshard(&[
+        &nodes[0].addr(),
+        "--from",
+        &src.addr(),
+        "--to",
+        &dst.addr(),
+        "--range",
+        &range(groups[0]),
+        "--replace",
+        "--yes",
+    ]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    assert_eq!(c.get(&k1).unwrap().as_deref(), Some("from-source"));
+
+    // 2. An identical value on the target: completes without --replace.
+    let k2 = key_where("busy2:", |s| groups[1].contains(&s));
+    c.set(&k2, "same").unwrap();
+    plant(dst, src, &k2, "same");
+    let out = reshard(&[
+        &nodes[0].addr(),
+        "--from",
+        &src.addr(),
+        "--to",
+        &dst.addr(),
+        "--range",
+        &range(groups[1]),
+        "--yes",
+        "--json",
+    ]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    assert_eq!(json(&out)["report"]["identical_keys"], 1);
+    assert_eq!(c.get(&k2).unwrap().as_deref(), Some("same"));
+    check_ok(&nodes);
+
+    // 3. A different value, no --replace: exit 1 naming the key; nothing lost.
+    let k3 = key_where("busy3:", |s| groups[2].contains(&s));
+    c.set(&k3, "keep-me").unwrap();
+    plant(dst, src, &k3, "other");
+    let out = reshard(&[
+        &nodes[0].addr(),
+        "--from",
+        &src.addr(),
+        "--to",
+        &dst.addr(),
+        "--range",
+        &range(groups[2]),
+        "--yes",
+    ]);
+    assert_eq!(out.code, 1, "{}", show(&out));
+    assert!(
+        out.stderr.contains(&k3) && out.stderr.contains("--replace"),
+        "{}",
+        show(&out)
+    );
+    // Both copies are still there; the cluster still serves the source's.
+    assert_eq!(c.get(&k3).unwrap().as_deref(), Some("keep-me"));
+    let slot = trib::model::key_slot(k3.as_bytes()).to_string();
+    assert_eq!(src.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot]), "1");
+    verify_reads(&nodes, &kvs);
+}
+
+/// A client writes and reads during resharding: no acknowledged write lost, no read
+/// going backwards.
+#[test]
+fn reshard_under_load() {
+    let nodes = cluster(3, 1);
+    let kvs = fill(&nodes, "l:", 30_000);
+    let ms = masters(&nodes);
+    let seeds: Vec<String> = nodes.iter().map(RedisNode::addr).collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let written = Arc::new(AtomicU64::new(0));
+    let writer = {
+        let (seeds, stop, written) = (seeds.clone(), stop.clone(), written.clone());
+        std::thread::spawn(move || Writer::run(&seeds, 300, u64::MAX, &stop, &written))
+    };
+    let reader = {
+        let (seeds, stop) = (seeds.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut c = ClusterClient::new(&seeds);
+            let mut last = vec![0u64; 300];
+            let mut errors = Vec::new();
+            let mut reads = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                for (i, seen) in last.iter_mut().enumerate() {
+                    match c.get(&Writer::key(i)) {
+                        Ok(Some(v)) => {
+                            let v: u64 = v.parse().unwrap();
+                            if v < *seen {
+                                errors.push(format!("{}: read {v} after {seen}", Writer::key(i)));
+                            }
+                            *seen = v;
+                        }
+                        Ok(None) if *seen > 0 => {
+                            errors.push(format!("{}: missing after {seen}", Writer::key(i)))
+                        }
+                        Ok(None) => {}
+                        Err(e) => errors.push(e),
+                    }
+                    reads += 1;
+                }
+            }
+            (reads, errors)
+        })
+    };
+    wait_until("the writer is going", Duration::from_secs(10), || {
+        written.load(Ordering::Relaxed) > 500
+    });
+    // Back and forth, the batch size fixed small so the moves take a while.
+    for (from, to, pipeline) in [
+        (ms[0], ms[1], "5"),
+        (ms[1], ms[0], "50"),
+        (ms[2], ms[0], "1"),
+    ] {
+        let out = reshard(&[
+            &nodes[0].addr(),
+            "--from",
+            &from.addr(),
+            "--to",
+            &to.addr(),
+            "--slots",
+            "1500",
+            "--pipeline",
+            pipeline,
+            "--yes",
+        ]);
+        assert_eq!(out.code, 0, "{}", show(&out));
+    }
+    let before = written.load(Ordering::Relaxed);
+    wait_until(
+        "more writes after the reshards",
+        Duration::from_secs(10),
+        || written.load(Ordering::Relaxed) > before + 300,
+    );
+    stop.store(true, Ordering::Relaxed);
+    let w = writer.join().unwrap();
+    let (reads, read_errors) = reader.join().unwrap();
+    eprintln!(
+        "writes {} (failures {}), reads {reads}",
+        w.writes,
+        w.failures.len()
+    );
+    assert!(
+        w.failures.is_empty(),
+        "{:?}",
+        &w.failures[..w.failures.len().min(5)]
+    );
+    assert!(
+        read_errors.is_empty(),
+        "{:?}",
+        &read_errors[..read_errors.len().min(5)]
+    );
+    let mut c = ClusterClient::new(&seeds);
+    for (i, acked) in w.acked.iter().enumerate() {
+        let v = c.get(&Writer::key(i)).unwrap();
+        let got: Option<u64> = v.map(|v| v.parse().unwrap());
+        assert!(
+            got >= *acked,
+            "{}: acked {acked:?}, read {got:?}",
+            Writer::key(i)
+        );
+    }
+    settle(&nodes);
+    verify(&nodes, &kvs);
+    check_ok(&nodes);
+}
