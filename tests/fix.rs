@@ -1,9 +1,7 @@
 //! `trib fix` slot repairs on real redis-server nodes: each broken state is set up by
 //! hand (`CLUSTER SETSLOT … MIGRATING/IMPORTING`, `MIGRATE`, `DELSLOTS`), repaired, and
 //! checked with `trib check` (exit 0) and by reading every key back.
-//!
-//! Tests that need keys moved call the migration engine (`move_slot_keys`); they are
-//! `#[ignore = "needs engine"]` until it is merged.
+//! Keys are moved with the migration engine's `move_slot_keys`.
 
 #[path = "common/client.rs"]
 mod client;
@@ -154,7 +152,7 @@ fn importing_only_without_keys_is_closed() {
 }
 
 #[test]
-#[ignore = "needs engine"]
+
 fn importing_only_with_keys_moves_them_back_to_the_owner() {
     let nodes = cluster3();
     let (tag, slot) = tag_on(&nodes, 0, &[]);
@@ -170,7 +168,7 @@ fn importing_only_with_keys_moves_them_back_to_the_owner() {
 }
 
 #[test]
-#[ignore = "needs engine"]
+
 fn interrupted_migration_is_finished_toward_the_target() {
     let nodes = cluster3();
     let (tag, slot) = tag_on(&nodes, 0, &[]);
@@ -185,7 +183,7 @@ fn interrupted_migration_is_finished_toward_the_target() {
 }
 
 #[test]
-#[ignore = "needs engine"]
+
 fn importing_on_several_nodes() {
     let nodes = cluster3();
     let (tag, slot) = tag_on(&nodes, 0, &[]);
@@ -204,7 +202,7 @@ fn importing_on_several_nodes() {
 }
 
 #[test]
-#[ignore = "needs engine"]
+
 fn owner_still_migrating_gets_its_keys_back() {
     let nodes = cluster3();
     let (tag, slot) = tag_on(&nodes, 0, &[]);
@@ -239,7 +237,7 @@ fn uncovered_slot_with_keys_on_one_master_goes_to_it() {
 }
 
 #[test]
-#[ignore = "needs engine"]
+
 fn uncovered_slot_with_keys_on_several_masters_goes_to_the_one_with_most() {
     let nodes = cluster3();
     let (tag, slot) = tag_on(&nodes, 0, &[]);
@@ -277,7 +275,7 @@ fn uncovered_slots_without_keys_are_assigned() {
 }
 
 #[test]
-#[ignore = "needs engine"]
+
 fn stray_keys_move_to_the_owner_with_deep() {
     let nodes = cluster3();
     let (tag, slot) = tag_on(&nodes, 0, &[]);

@@ -1,6 +1,5 @@
-//! `trib rebalance` on real redis-server nodes: plans, `--dry-run`, `--json`, refusals.
-//! Tests that move keys need the migration engine: `#[ignore = "needs engine"]` until
-//! it is merged.
+//! `trib rebalance` on real redis-server nodes: plans, `--dry-run`, `--json`, refusals,
+//! and real moves through the migration engine (every key kept).
 
 #[path = "common/client.rs"]
 mod client;
@@ -166,7 +165,7 @@ fn no_terminal_without_yes_is_aborted() {
 }
 
 #[test]
-#[ignore = "needs engine"]
+
 fn rebalance_onto_a_new_master_keeps_every_key() {
     let nodes = cluster(1);
     let mut c = client::ClusterClient::new(&[nodes[0].addr()]);
@@ -189,7 +188,7 @@ fn rebalance_onto_a_new_master_keeps_every_key() {
 }
 
 #[test]
-#[ignore = "needs engine"]
+
 fn weight_zero_drains_a_master() {
     let nodes = cluster(0);
     let mut c = client::ClusterClient::new(&[nodes[0].addr()]);
