@@ -83,7 +83,7 @@ pub async fn gather(
             "waiting for nodes to resolve and answer",
             specs.len() - missing.len(),
             specs.len(),
-            &missing.join(", "),
+            &format!("waiting for {}", missing.join(", ")),
         );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }

@@ -63,7 +63,7 @@ where
                 missing,
             });
         }
-        reporter.progress(what, done, p.total, &missing);
+        reporter.progress(what, done, p.total, &format!("waiting for {missing}"));
         tokio::time::sleep(POLL).await;
     }
 }

@@ -86,7 +86,7 @@ impl Reporter for TermReporter {
                 if missing.is_empty() {
                     eprintln!("... {what}: {done}/{total}");
                 } else {
-                    eprintln!("... {what}: {done}/{total}; waiting for {missing}");
+                    eprintln!("... {what}: {done}/{total}; {missing}");
                 }
             }
         }
