@@ -5,17 +5,12 @@
 
 mod common;
 
-use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::Value;
 
 const FUNCTION: &str = "#!lua name=mylib\nredis.register_function('f', function() return 1 end)";
-
-fn ip(last: u8) -> Ipv4Addr {
-    Ipv4Addr::new(127, 0, 0, last)
-}
 
 /// Fast failure detection, and no 5 s wait before a diskless first sync.
 fn opts() -> NodeOptions {
@@ -26,17 +21,6 @@ fn opts() -> NodeOptions {
         ],
         ..Default::default()
     }
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-        out.code, out.stdout, out.stderr
-    )
-}
-
-fn assert_ok(out: &Output) {
-    assert_eq!(out.code, 0, "{}", show(out));
 }
 
 /// A 3-master, 3-replica cluster made by trib itself.

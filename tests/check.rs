@@ -13,10 +13,6 @@ use common::dns::{DnsRecord, DnsServer};
 use common::*;
 use serde_json::Value;
 
-fn ip(last: u8) -> Ipv4Addr {
-    Ipv4Addr::new(127, 0, 0, last)
-}
-
 /// Two nodes on each of three fake hosts.
 fn three_hosts() -> [(Ipv4Addr, usize); 3] {
     [(ip(2), 2), (ip(3), 2), (ip(4), 2)]

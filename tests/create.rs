@@ -17,10 +17,6 @@ use serde_json::Value;
 
 const SLOTS: usize = 16384;
 
-fn ip(last: u8) -> Ipv4Addr {
-    Ipv4Addr::new(127, 0, 0, last)
-}
-
 /// Short node timeout: nothing in these tests waits for failure detection, and a short
 /// timeout makes a stray handshake or pfail clear quickly.
 fn opts() -> NodeOptions {
@@ -41,17 +37,6 @@ fn create(nodes: &[String], replicas: usize, extra: &[&str]) -> Output {
         .args(nodes)
         .args(["--replicas", &replicas.to_string()])
         .args(extra))
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-        out.code, out.stdout, out.stderr
-    )
-}
-
-fn assert_ok(out: &Output) {
-    assert_eq!(out.code, 0, "{}", show(out));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,23 +8,12 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-fn ip(last: u8) -> Ipv4Addr {
-    Ipv4Addr::new(127, 0, 0, last)
-}
-
 /// Failure detection matters here (the killed-master test): 1 s node timeout.
 fn opts() -> NodeOptions {
     NodeOptions {
         extra: vec![("cluster-node-timeout".into(), "1000".into())],
         ..Default::default()
     }
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-        out.code, out.stdout, out.stderr
-    )
 }
 
 /// One line of CLUSTER NODES: (id, "ip:port", flags, master id or "-").

@@ -8,17 +8,12 @@
 mod client;
 mod common;
 
-use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::Value;
-
-fn ip(last: u8) -> Ipv4Addr {
-    Ipv4Addr::new(127, 0, 0, last)
-}
 
 fn opts() -> NodeOptions {
     NodeOptions {
@@ -29,13 +24,6 @@ fn opts() -> NodeOptions {
         ],
         ..Default::default()
     }
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-        out.code, out.stdout, out.stderr
-    )
 }
 
 /// `per_host` nodes on each of 127.0.0.2-4, made a cluster with `trib create`.

@@ -19,13 +19,6 @@ fn opts() -> NodeOptions {
     }
 }
 
-fn show(out: &Output) -> String {
-    format!(
-        "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-        out.code, out.stdout, out.stderr
-    )
-}
-
 /// Three masters, created by trib.
 fn cluster3() -> Vec<RedisNode> {
     let nodes = start_nodes(3, &opts());

@@ -3,12 +3,7 @@
 mod common;
 
 use common::*;
-use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
-
-fn ip(last: u8) -> Ipv4Addr {
-    Ipv4Addr::new(127, 0, 0, last)
-}
 
 /// CLUSTER NODES of `node` as (id, addr field without hostname, flags, link state).
 fn cluster_nodes(node: &RedisNode) -> Vec<(String, String, String, String)> {

@@ -16,10 +16,6 @@ use common::*;
 use k8s::{FakeApi, Pod};
 use serde_json::Value;
 
-fn ip(last: u8) -> Ipv4Addr {
-    Ipv4Addr::new(127, 0, 0, last)
-}
-
 /// Six nodes, each on its own IP (as pods are).
 fn six_pods(first: u8) -> Vec<RedisNode> {
     let hosts: Vec<(Ipv4Addr, usize)> = (0..6).map(|i| (ip(first + i), 1)).collect();

@@ -15,13 +15,6 @@ fn opts() -> NodeOptions {
     }
 }
 
-fn show(out: &Output) -> String {
-    format!(
-        "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-        out.code, out.stdout, out.stderr
-    )
-}
-
 /// Three masters created by trib, plus `extra` empty masters joined with add-node.
 fn cluster(extra: usize) -> Vec<RedisNode> {
     let nodes = start_nodes(3 + extra, &opts());

@@ -5,23 +5,11 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::dns::{DnsRecord, DnsServer};
 use common::*;
-
-fn ip(last: u8) -> Ipv4Addr {
-    Ipv4Addr::new(127, 0, 0, last)
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-        out.code, out.stdout, out.stderr
-    )
-}
 
 /// (id, ip, flags, slot ranges) per CLUSTER NODES line.
 fn lines(n: &RedisNode) -> Vec<(String, String, String, Vec<String>)> {

@@ -18,10 +18,6 @@ use client::{ClusterClient, Writer};
 use common::*;
 use serde_json::Value;
 
-fn ip(last: u8) -> Ipv4Addr {
-    Ipv4Addr::new(127, 0, 0, last)
-}
-
 fn opts() -> NodeOptions {
     NodeOptions {
         extra: vec![
@@ -30,13 +26,6 @@ fn opts() -> NodeOptions {
         ],
         ..Default::default()
     }
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-        out.code, out.stdout, out.stderr
-    )
 }
 
 /// `masters` masters (and `replicas` per master) spread over 127.0.0.2-5.

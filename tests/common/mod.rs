@@ -67,3 +67,21 @@ pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// 127.0.0.`last`: loopback addresses stand in for separate hosts.
+pub fn ip(last: u8) -> std::net::Ipv4Addr {
+    std::net::Ipv4Addr::new(127, 0, 0, last)
+}
+
+/// An output as text for assertion messages.
+pub fn show(out: &Output) -> String {
+    format!(
+        "exit {}\n--- stdout\n{}\n--- stderr\n{}",
+        out.code, out.stdout, out.stderr
+    )
+}
+
+/// Exit 0, or a failure showing everything the command printed.
+pub fn assert_ok(out: &Output) {
+    assert_eq!(out.code, 0, "{}", show(out));
+}
