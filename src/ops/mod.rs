@@ -6,6 +6,7 @@ pub mod create;
 pub mod del_node;
 pub mod failover;
 pub mod gather;
+pub mod import;
 pub mod membership;
 pub mod migrate;
 pub mod reform;

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod create;
 pub mod failover;
+pub mod import;
 pub mod membership;
 pub mod membership_del;
 pub mod migration;
