@@ -460,9 +460,11 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             break
         }
         'trib;import' {
-            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'from')
-            [CompletionResult]::new('--from-user', '--from-user', [CompletionResultType]::ParameterName, 'from-user')
-            [CompletionResult]::new('--from-password', '--from-password', [CompletionResultType]::ParameterName, 'from-password')
+            [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'The standalone Redis to take the keys from (a master, not a cluster node)')
+            [CompletionResult]::new('--from-user', '--from-user', [CompletionResultType]::ParameterName, 'ACL user on the source')
+            [CompletionResult]::new('--from-password', '--from-password', [CompletionResultType]::ParameterName, 'Password of the source (prefer TRIB_FROM_PASSWORD: the process list shows it)')
+            [CompletionResult]::new('--pipeline', '--pipeline', [CompletionResultType]::ParameterName, 'Keys per MIGRATE batch (and SCAN COUNT)')
+            [CompletionResult]::new('--migrate-timeout', '--migrate-timeout', [CompletionResultType]::ParameterName, 'Timeout of each MIGRATE (the source''s I/O with a master)')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user')
@@ -475,8 +477,8 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             [CompletionResult]::new('--dns-server', '--dns-server', [CompletionResultType]::ParameterName, 'DNS server to use instead of resolv.conf''s nameservers')
             [CompletionResult]::new('--dns-search', '--dns-search', [CompletionResultType]::ParameterName, 'Extra DNS search domain (repeatable)')
             [CompletionResult]::new('--domains', '--domains', [CompletionResultType]::ParameterName, 'Where failure domains come from')
-            [CompletionResult]::new('--copy', '--copy', [CompletionResultType]::ParameterName, 'copy')
-            [CompletionResult]::new('--replace', '--replace', [CompletionResultType]::ParameterName, 'replace')
+            [CompletionResult]::new('--copy', '--copy', [CompletionResultType]::ParameterName, 'Copy the keys: leave them on the source')
+            [CompletionResult]::new('--replace', '--replace', [CompletionResultType]::ParameterName, 'Overwrite keys that already exist in the cluster with other values')
             [CompletionResult]::new('--askpass', '--askpass', [CompletionResultType]::ParameterName, 'Read the password from the terminal')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS to every node')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the nodes'' certificates')

@@ -1021,7 +1021,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__import)
-            opts="-a -y -v -q -h -V --from --from-user --from-password --copy --replace --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --help --version"
+            opts="-a -y -v -q -h -V --from --from-user --from-password --copy --replace --pipeline --migrate-timeout --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1036,6 +1036,14 @@ _trib() {
                     return 0
                     ;;
                 --from-password)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pipeline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --migrate-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -372,9 +372,11 @@ complete -c trib -n "__fish_trib_using_subcommand set-timeout" -s v -l verbose -
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -s q -l quiet -d 'Less output on stderr'
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -s V -l version -d 'Print version'
-complete -c trib -n "__fish_trib_using_subcommand import" -l from -r
-complete -c trib -n "__fish_trib_using_subcommand import" -l from-user -r
-complete -c trib -n "__fish_trib_using_subcommand import" -l from-password -r
+complete -c trib -n "__fish_trib_using_subcommand import" -l from -d 'The standalone Redis to take the keys from (a master, not a cluster node)' -r
+complete -c trib -n "__fish_trib_using_subcommand import" -l from-user -d 'ACL user on the source' -r
+complete -c trib -n "__fish_trib_using_subcommand import" -l from-password -d 'Password of the source (prefer TRIB_FROM_PASSWORD: the process list shows it)' -r
+complete -c trib -n "__fish_trib_using_subcommand import" -l pipeline -d 'Keys per MIGRATE batch (and SCAN COUNT)' -r
+complete -c trib -n "__fish_trib_using_subcommand import" -l migrate-timeout -d 'Timeout of each MIGRATE (the source\'s I/O with a master)' -r
 complete -c trib -n "__fish_trib_using_subcommand import" -s a -l password -d 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)' -r
 complete -c trib -n "__fish_trib_using_subcommand import" -l user -d 'ACL user' -r
 complete -c trib -n "__fish_trib_using_subcommand import" -l cacert -d 'CA bundle (PEM) to verify the nodes\' certificates' -r -F
@@ -388,8 +390,8 @@ complete -c trib -n "__fish_trib_using_subcommand import" -l dns-search -d 'Extr
 complete -c trib -n "__fish_trib_using_subcommand import" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
-complete -c trib -n "__fish_trib_using_subcommand import" -l copy
-complete -c trib -n "__fish_trib_using_subcommand import" -l replace
+complete -c trib -n "__fish_trib_using_subcommand import" -l copy -d 'Copy the keys: leave them on the source'
+complete -c trib -n "__fish_trib_using_subcommand import" -l replace -d 'Overwrite keys that already exist in the cluster with other values'
 complete -c trib -n "__fish_trib_using_subcommand import" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_using_subcommand import" -l tls -d 'Use TLS to every node'
 complete -c trib -n "__fish_trib_using_subcommand import" -l insecure -d 'Do not verify the nodes\' certificates'

@@ -9,12 +9,12 @@ mod create;
 mod del_node;
 mod failover;
 mod fix;
+mod import;
 mod info;
 mod rebalance;
 mod replicate;
 mod reshard;
 mod set_timeout;
-mod unimplemented;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -141,7 +141,7 @@ pub enum Command {
     /// Set cluster-node-timeout everywhere and persist it
     SetTimeout(set_timeout::SetTimeoutArgs),
     /// Move or copy every key of a standalone Redis into the cluster
-    Import(unimplemented::ImportArgs),
+    Import(import::ImportArgs),
     /// Write an RDB per master and the cluster layout
     Backup(backup::BackupArgs),
     /// Print a shell completion script
@@ -244,8 +244,8 @@ async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::DelNode(args) => del_node::run(&ctx, args).await,
         Command::Failover(args) => failover::run(&ctx, args).await,
         Command::SetTimeout(args) => set_timeout::run(&ctx, args).await,
+        Command::Import(args) => import::run(&ctx, args).await,
         Command::Completions { .. } => Ok(Exit::Ok),
-        other => unimplemented::run(&other),
     }
 }
 

@@ -7,6 +7,7 @@ pub mod del_node;
 pub mod failover;
 pub mod fix;
 pub mod gather;
+pub mod import;
 pub mod membership;
 pub mod migrate;
 pub mod reform;

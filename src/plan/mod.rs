@@ -4,6 +4,7 @@ pub mod check;
 pub mod create;
 pub mod failover;
 pub mod fix;
+pub mod import;
 pub mod membership;
 pub mod membership_del;
 pub mod migration;
