@@ -19,6 +19,7 @@ use thiserror::Error;
 use tokio::task::JoinSet;
 
 use super::Reporter;
+use super::compare::same_contents;
 use crate::cluster::{Node, NodeError, Secret};
 use crate::model::info::Info;
 use crate::plan::import::{Batcher, ImportPlan, ImportTarget, Mode, rate_and_eta};
@@ -476,7 +477,7 @@ async fn resolve_busy(
             (a, b) if a == b => true,
             // Hash-table encoded hashes and sets serialize in each server's own
             // (randomly seeded) order: compare their contents instead.
-            _ => same_contents(&s.source, tnode, &k).await?,
+            _ => same_contents(&s.source, tnode, &k, false).await?,
         };
         if same {
             result.identical += 1;
@@ -518,86 +519,6 @@ async fn resolve_busy(
     Ok(result)
 }
 
-/// True when `key` has the same type and contents on both nodes (order-insensitive for
-/// hashes and sets). Streams and module types only compare equal by `DUMP` payload.
-async fn same_contents(a: &Node, b: &Node, key: &[u8]) -> Result<bool, NodeError> {
-    let ty = |n: &Node| {
-        let n = n.clone();
-        async move {
-            let t: String = n.query(redis::cmd("TYPE").arg(key)).await?;
-            Ok::<_, NodeError>(t)
-        }
-    };
-    let (ta, tb) = futures::try_join!(ty(a), ty(b))?;
-    if ta != tb {
-        return Ok(false);
-    }
-    let mut cmd = match ta.as_str() {
-        "string" => redis::cmd("GET"),
-        "hash" => redis::cmd("HGETALL"),
-        "set" => redis::cmd("SMEMBERS"),
-        "list" => redis::cmd("LRANGE"),
-        "zset" => redis::cmd("ZRANGE"),
-        _ => return Ok(false),
-    };
-    cmd.arg(key);
-    match ta.as_str() {
-        "list" => {
-            cmd.arg(0).arg(-1);
-        }
-        "zset" => {
-            cmd.arg(0).arg(-1).arg("WITHSCORES");
-        }
-        _ => {}
-    }
-    let (va, vb) = futures::try_join!(a.query::<Value>(&cmd), b.query::<Value>(&cmd))?;
-    Ok(canonical(va, &ta) == canonical(vb, &ta))
-}
-
-/// A reply in a comparable form: hash fields and set members sorted.
-fn canonical(v: Value, ty: &str) -> Vec<Vec<u8>> {
-    let items: Vec<Vec<u8>> = match v {
-        Value::Array(items) | Value::Set(items) => items
-            .into_iter()
-            .map(|i| match i {
-                Value::BulkString(b) => b,
-                other => format!("{other:?}").into_bytes(),
-            })
-            .collect(),
-        Value::Map(pairs) => pairs
-            .into_iter()
-            .flat_map(|(k, v)| [k, v])
-            .map(|i| match i {
-                Value::BulkString(b) => b,
-                other => format!("{other:?}").into_bytes(),
-            })
-            .collect(),
-        Value::BulkString(b) => vec![b],
-        other => vec![format!("{other:?}").into_bytes()],
-    };
-    match ty {
-        "hash" => {
-            let mut pairs: Vec<Vec<u8>> = items
-                .chunks(2)
-                .map(|p| {
-                    let mut joined = p[0].clone();
-                    joined.push(0);
-                    joined.extend_from_slice(p.get(1).map(Vec::as_slice).unwrap_or(&[]));
-                    joined
-                })
-                .collect();
-            pairs.sort();
-            pairs
-        }
-        "set" => {
-            let mut m = items;
-            m.sort();
-            m
-        }
-        _ => items,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -623,20 +544,6 @@ mod tests {
             },
         );
         assert_eq!(target_code(&io), None);
-    }
-
-    #[test]
-    fn hashes_and_sets_compare_in_any_order() {
-        let b = |s: &str| Value::BulkString(s.as_bytes().to_vec());
-        let h1 = Value::Array(vec![b("f1"), b("1"), b("f2"), b("2")]);
-        let h2 = Value::Array(vec![b("f2"), b("2"), b("f1"), b("1")]);
-        assert_eq!(canonical(h1.clone(), "hash"), canonical(h2, "hash"));
-        let h3 = Value::Array(vec![b("f1"), b("2"), b("f2"), b("1")]);
-        assert_ne!(canonical(h1, "hash"), canonical(h3, "hash"));
-        let s1 = Value::Array(vec![b("x"), b("y")]);
-        let s2 = Value::Array(vec![b("y"), b("x")]);
-        assert_eq!(canonical(s1.clone(), "set"), canonical(s2.clone(), "set"));
-        assert_ne!(canonical(s1, "list"), canonical(s2, "list"));
     }
 
     #[test]

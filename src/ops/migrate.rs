@@ -25,6 +25,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::Reporter;
+use super::compare::same_contents;
 use super::wait::{Converged, slot_owners, wait_converged};
 use crate::cluster::load::entry_addr;
 use crate::cluster::{ConnectOptions, Node, NodeError, NodeErrorKind, Secret};
@@ -789,6 +790,13 @@ async fn resolve_busy(route: &Route<'_>, slot: u16, keys: &[Vec<u8>]) -> Result<
             (Some(Err(e)), _) if e.server_code() == Some("ASK") => {}
             (Some(Ok(x)), Some(Ok(y))) if x == y => same.push(k.clone()),
             (Some(Ok(_)), Some(Ok(Value::Nil))) => {} // not busy; moved on the next round
+            // DUMP payloads of equal hashes and sets can differ (per-server order):
+            // compare contents before calling it a conflict.
+            (Some(Ok(_)), Some(Ok(_)))
+                if same_contents(route.source, route.target, k, true).await? =>
+            {
+                same.push(k.clone())
+            }
             _ => differ.push(String::from_utf8_lossy(k).into_owned()),
         }
     }

@@ -2,6 +2,7 @@
 
 pub mod backup;
 pub mod broadcast;
+pub mod compare;
 pub mod create;
 pub mod del_node;
 pub mod failover;
