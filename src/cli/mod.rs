@@ -203,7 +203,7 @@ pub fn main_exit() -> i32 {
     };
     let result = runtime.block_on(run(cli));
     // Do not wait for connection drivers of nodes that never answer.
-    runtime.shutdown_timeout(Duration::from_millis(100));
+    runtime.shutdown_background();
     match result {
         Ok(exit) => exit as i32,
         Err(err) => {
