@@ -9,6 +9,7 @@ pub mod fix;
 pub mod gather;
 pub mod membership;
 pub mod migrate;
+pub mod migrate_atomic;
 pub mod reform;
 pub mod scan;
 pub mod wait;
