@@ -229,7 +229,9 @@ pub async fn migrate(
             .keys()
             .flat_map(|(a, b)| [a.clone(), b.clone()])
             .collect();
-        if super::migrate_atomic::supported(masters, &ids, opts).await {
+        if super::migrate_atomic::supported(masters, &ids, opts).await
+            && super::migrate_atomic::targets_clean(masters, &pairs).await
+        {
             let done = super::migrate_atomic::run(masters, &pairs, opts, reporter).await?;
             let converge_start = Instant::now();
             converge(masters, all, plan, opts, reporter).await?;

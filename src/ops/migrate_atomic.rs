@@ -77,6 +77,42 @@ fn is_empty_string(v: &Value) -> bool {
     }
 }
 
+/// Whether no target holds keys in the slots it is to import (leftovers the classic
+/// path resolves key by key: `--replace`, identical copies, or an error naming them;
+/// an atomic import into such slots fails).
+pub async fn targets_clean(
+    masters: &BTreeMap<NodeId, Node>,
+    pairs: &BTreeMap<(NodeId, NodeId), Vec<u16>>,
+) -> bool {
+    let mut per_target: BTreeMap<&NodeId, Vec<u16>> = BTreeMap::new();
+    for ((_, to), slots) in pairs {
+        per_target.entry(to).or_default().extend(slots);
+    }
+    let checks = per_target.into_iter().map(|(to, slots)| async move {
+        let Some(node) = masters.get(to) else {
+            return false;
+        };
+        let mut pipe = redis::pipe();
+        for s in &slots {
+            pipe.cmd("CLUSTER").arg("COUNTKEYSINSLOT").arg(*s);
+        }
+        match node.pipeline(&pipe).await {
+            Ok(replies) => {
+                let clean = replies.iter().all(|r| matches!(r, Ok(Value::Int(0))));
+                if !clean {
+                    tracing::debug!(
+                        "{}: holds keys in slots it is to import; using the classic path",
+                        node.label
+                    );
+                }
+                clean
+            }
+            Err(_) => false,
+        }
+    });
+    join_all(checks).await.into_iter().all(|ok| ok)
+}
+
 /// One row of `CLUSTER GETSLOTMIGRATIONS`.
 #[derive(Clone, Debug, Default, PartialEq)]
 struct Job {
@@ -308,11 +344,19 @@ async fn run_source(
                     if j.state == "success" {
                         done.fetch_add(slots.len(), Ordering::Relaxed);
                     } else {
-                        let why = if j.message.is_empty() {
+                        let mut why = if j.message.is_empty() {
                             String::new()
                         } else {
                             format!(": {}", j.message)
                         };
+                        // The target usually knows better why.
+                        if let Some(t) = masters.get(*to)
+                            && let Ok(theirs) = list_jobs(t).await
+                            && let Some(tj) = theirs.iter().find(|x| x.name == j.name)
+                            && !tj.message.is_empty()
+                        {
+                            why.push_str(&format!("; {} says: {}", t.label, tj.message));
+                        }
                         failures.push(format!(
                             "{} -> {}: atomic slot migration job {} {}{why}; its slots stay on {}",
                             source.label,
