@@ -258,3 +258,82 @@ fn rebalance_uses_atomic_migration() {
     assert_eq!(owned_by(&nodes, &drained), 0);
     verify(&nodes, &kvs);
 }
+
+#[test]
+fn cancelled_job_fails_naming_the_nodes_and_keeps_every_key() {
+    if !valkey9() {
+        return;
+    }
+    let nodes = cluster(3, 0);
+    let slot = trib::model::key_slot(b"{big}");
+    let map = slot_map(&nodes[0]);
+    let src_addr = map[slot as usize].clone().unwrap();
+    let src = nodes.iter().find(|n| n.addr() == src_addr).unwrap();
+    let dst = nodes.iter().find(|n| n.addr() != src_addr).unwrap();
+    // Enough data in one slot that the job runs long enough to be cancelled.
+    // (Pipelined, not one long EVAL: a node blocked past cluster-node-timeout is failed.)
+    let mut c = connect(&src.addr());
+    let value = "a".repeat(500);
+    for chunk in (0..300_000).collect::<Vec<u32>>().chunks(5000) {
+        let mut p = ::redis::pipe();
+        for i in chunk {
+            p.cmd("SET").arg(format!("{{big}}{i}")).arg(&value).ignore();
+        }
+        p.query::<()>(&mut c).unwrap();
+    }
+    let child = trib()
+        .args([
+            "reshard",
+            &src.addr(),
+            "--from",
+            &src.addr(),
+            "--to",
+            &dst.addr(),
+            "--range",
+            &format!("{slot}-{slot}"),
+            "--yes",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut child = child;
+    let started = std::time::Instant::now();
+    loop {
+        let jobs = src.cmd(&["CLUSTER", "GETSLOTMIGRATIONS"]);
+        if ["snapshotting", "replicating", "waiting-to"]
+            .iter()
+            .any(|s| jobs.contains(s))
+        {
+            break;
+        }
+        if child.try_wait().unwrap().is_some() || started.elapsed() > Duration::from_secs(30) {
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "no running migration job seen\n{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    src.cmd(&["CLUSTER", "CANCELSLOTMIGRATIONS"]);
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cancelled"), "{stderr}");
+    assert!(
+        stderr.contains(&src.addr()) && stderr.contains(&dst.addr()),
+        "{stderr}"
+    );
+    assert_eq!(
+        slot_map(&nodes[0])[slot as usize].as_deref(),
+        Some(src_addr.as_str())
+    );
+    assert_eq!(
+        src.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]),
+        "300000"
+    );
+    let check = run(trib().arg("check").arg(nodes[0].addr()));
+    assert_eq!(check.code, 0, "{}", show(&check));
+}
