@@ -1165,7 +1165,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__rebalance)
-            opts="-a -y -v -q -h -V --weight --use-empty-masters --threshold --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --help --version"
+            opts="-a -y -v -q -h -V --weight --use-empty-masters --threshold --no-atomic --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1309,7 +1309,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__reshard)
-            opts="-a -y -v -q -h -V --from --to --slots --range --pipeline --replace --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --help --version"
+            opts="-a -y -v -q -h -V --from --to --slots --range --pipeline --replace --no-atomic --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

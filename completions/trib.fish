@@ -184,6 +184,7 @@ complete -c trib -n "__fish_trib_using_subcommand reshard" -l domains -d 'Where 
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l replace -d 'Overwrite keys that already exist on the target'
+complete -c trib -n "__fish_trib_using_subcommand reshard" -l no-atomic -d 'Move slots with SETSLOT/MIGRATE even where every master supports atomic slot migration'
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l tls -d 'Use TLS to every node'
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l insecure -d 'Do not verify the nodes\' certificates'
@@ -210,6 +211,7 @@ complete -c trib -n "__fish_trib_using_subcommand rebalance" -l domains -d 'Wher
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l use-empty-masters -d 'Give slots to masters that have none'
+complete -c trib -n "__fish_trib_using_subcommand rebalance" -l no-atomic -d 'Move slots with SETSLOT/MIGRATE even where every master supports atomic slot migration'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l tls -d 'Use TLS to every node'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l insecure -d 'Do not verify the nodes\' certificates'

@@ -34,6 +34,9 @@ pub struct RebalanceArgs {
     /// Only rebalance when a master is off by more than PCT percent
     #[arg(long, value_name = "PCT")]
     pub threshold: Option<f64>,
+    /// Move slots with SETSLOT/MIGRATE even where every master supports atomic slot migration
+    #[arg(long)]
+    pub no_atomic: bool,
 }
 
 pub async fn run(ctx: &Context, args: RebalanceArgs) -> anyhow::Result<Exit> {
@@ -142,7 +145,10 @@ pub async fn run(ctx: &Context, args: RebalanceArgs) -> anyhow::Result<Exit> {
         &by_id,
         &all,
         &plan.moves,
-        &MigrateOptions::default(),
+        &MigrateOptions {
+            atomic: !args.no_atomic,
+            ..MigrateOptions::default()
+        },
         &reporter,
     )
     .await

@@ -41,6 +41,9 @@ pub struct ReshardArgs {
     /// Overwrite keys that already exist on the target
     #[arg(long)]
     pub replace: bool,
+    /// Move slots with SETSLOT/MIGRATE even where every master supports atomic slot migration
+    #[arg(long)]
+    pub no_atomic: bool,
 }
 
 /// Resolves a NODE argument: an ID (prefix) first, else an address.
@@ -141,6 +144,7 @@ pub async fn run(ctx: &Context, args: ReshardArgs) -> anyhow::Result<Exit> {
     let opts = MigrateOptions {
         batch: args.pipeline,
         replace: args.replace,
+        atomic: !args.no_atomic,
         ..MigrateOptions::default()
     }
     .with_credentials(&ctx.connect);

@@ -61,6 +61,10 @@ pub struct MigrateOptions {
     pub user: Option<String>,
     /// Password the source uses to authenticate to the target (`MIGRATE … AUTH`/`AUTH2`).
     pub password: Option<Secret>,
+    /// Use atomic slot migration (Valkey 9 `CLUSTER MIGRATESLOTS`) when every master
+    /// involved supports it; `false` forces the classic SETSLOT/MIGRATE path. With atomic
+    /// migration, `migrate_timeout` is how long a job may show no progress.
+    pub atomic: bool,
 }
 
 impl Default for MigrateOptions {
@@ -72,6 +76,7 @@ impl Default for MigrateOptions {
             converge_timeout: Duration::from_secs(60),
             user: None,
             password: None,
+            atomic: true,
         }
     }
 }
@@ -86,9 +91,24 @@ impl MigrateOptions {
     }
 }
 
+/// How the slots were moved.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// `CLUSTER SETSLOT` + `MIGRATE`, slot by slot.
+    #[default]
+    Classic,
+    /// Server-side atomic slot migration (`CLUSTER MIGRATESLOTS`).
+    Atomic,
+}
+
 /// What a migration did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct MigrationReport {
+    /// `classic` or `atomic`.
+    pub method: Method,
+    /// Classic: keys moved by `MIGRATE`. Atomic: keys in the moved slots, counted on the
+    /// sources just before the move.
     pub slots_moved: usize,
     pub keys_moved: u64,
     pub elapsed_ms: u128,
@@ -205,6 +225,28 @@ pub async fn migrate(
             .or_default()
             .push(m.slot);
     }
+    if opts.atomic && !pairs.is_empty() {
+        let ids: BTreeSet<NodeId> = pairs
+            .keys()
+            .flat_map(|(a, b)| [a.clone(), b.clone()])
+            .collect();
+        if super::migrate_atomic::supported(masters, &ids, opts).await
+            && super::migrate_atomic::targets_clean(masters, &pairs).await
+        {
+            let done = super::migrate_atomic::run(masters, &pairs, opts, reporter).await?;
+            let converge_start = Instant::now();
+            converge(masters, all, plan, opts, reporter).await?;
+            return Ok(MigrationReport {
+                method: Method::Atomic,
+                slots_moved: done.slots,
+                keys_moved: done.keys,
+                elapsed_ms: start.elapsed().as_millis(),
+                converge_ms: converge_start.elapsed().as_millis(),
+                max_batch: 0,
+                identical_keys: 0,
+            });
+        }
+    }
     let progress = Progress {
         reporter,
         total: plan.moves.len(),
@@ -258,24 +300,9 @@ pub async fn migrate(
     }
 
     let converge_start = Instant::now();
-    if !plan.moves.is_empty() {
-        let ids: BTreeSet<NodeId> = masters.keys().cloned().collect();
-        wait_converged(
-            all,
-            &ids,
-            Converged {
-                slots_agree: true,
-                state_ok: false,
-            },
-            "every node to agree on the new slot map",
-            opts.converge_timeout,
-            reporter,
-        )
-        .await
-        .map_err(|e| MigrateError::Other(e.to_string()))?;
-        verify_owners(all, plan).await?;
-    }
+    converge(masters, all, plan, opts, reporter).await?;
     Ok(MigrationReport {
+        method: Method::Classic,
         slots_moved: progress.slots.load(Ordering::Relaxed),
         keys_moved: progress.keys.load(Ordering::Relaxed),
         elapsed_ms: start.elapsed().as_millis(),
@@ -283,6 +310,34 @@ pub async fn migrate(
         max_batch: progress.max_batch.load(Ordering::Relaxed),
         identical_keys: progress.identical.load(Ordering::Relaxed),
     })
+}
+
+/// Waits until every node agrees on the new slot map, then checks the planned owners.
+async fn converge(
+    masters: &BTreeMap<NodeId, Node>,
+    all: &[Node],
+    plan: &MigrationPlan,
+    opts: &MigrateOptions,
+    reporter: &dyn Reporter,
+) -> Result<(), MigrateError> {
+    if plan.moves.is_empty() {
+        return Ok(());
+    }
+    let ids: BTreeSet<NodeId> = masters.keys().cloned().collect();
+    wait_converged(
+        all,
+        &ids,
+        Converged {
+            slots_agree: true,
+            state_ok: false,
+        },
+        "every node to agree on the new slot map",
+        opts.converge_timeout,
+        reporter,
+    )
+    .await
+    .map_err(|e| MigrateError::Other(e.to_string()))?;
+    verify_owners(all, plan).await
 }
 
 /// Checks, on the first node that answers, that every moved slot has its planned owner.

@@ -11,6 +11,7 @@ pub mod gather;
 pub mod import;
 pub mod membership;
 pub mod migrate;
+pub mod migrate_atomic;
 pub mod reform;
 pub mod scan;
 pub mod wait;
