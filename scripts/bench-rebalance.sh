@@ -20,7 +20,7 @@
 #
 # Env: ROUNDS (3); BASE_PORT (31400; each set uses 10 ports from there, bus port =
 # port + 10000); NODE_TIMEOUT (ms, cluster-node-timeout, default 1000); KEEP=1 keeps the
-# temp dir with the logs. Prints per-run times, then median/min/max per tool and ratio.
+# temp dir with the logs; NO_BUILD=1 uses the release binary as it is. Prints per-run times, then median/min/max per tool and ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,8 +31,7 @@ for bin in redis-server redis-cli python3 cargo; do
   command -v "$bin" >/dev/null || { echo "missing: $bin" >&2; exit 1; }
 done
 
-echo ">>> building trib (release)" >&2
-cargo build --release --quiet
+if [ "${NO_BUILD:-0}" != 1 ]; then echo ">>> building trib (release)" >&2; cargo build --release --quiet; fi
 TRIB=${CARGO_TARGET_DIR:-target}/release/trib
 TRIB=$(cd "$(dirname "$TRIB")" && pwd)/trib
 
