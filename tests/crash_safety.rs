@@ -122,15 +122,37 @@ fn assert_intact(nodes: &[RedisNode], what: &str) {
     for i in 0..KEYS {
         match c.get(&key(i)) {
             Ok(Some(v)) if v == value(i) => {}
-            other => lost.push(format!("{}: {other:?}", key(i))),
+            other => lost.push((i, format!("{}: {other:?}", key(i)))),
         }
     }
-    assert!(
-        lost.is_empty(),
-        "{what}: {} keys lost or wrong, e.g. {:?}",
-        lost.len(),
-        &lost[..lost.len().min(5)]
-    );
+    if !lost.is_empty() {
+        // Where the unreadable keys are: per node, the keys it holds in the key's slot.
+        let mut slots: Vec<u16> = lost
+            .iter()
+            .map(|(i, _)| trib::model::key_slot(key(*i).as_bytes()))
+            .collect();
+        slots.sort_unstable();
+        slots.dedup();
+        let mut whereabouts = Vec::new();
+        for slot in slots.iter().take(3) {
+            let held: Vec<String> = nodes
+                .iter()
+                .map(|n| {
+                    let k = n.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
+                    format!("{} ({}) holds {}", n.addr(), &n.node_id()[..8], k.trim())
+                })
+                .collect();
+            whereabouts.push(format!("slot {slot}: {}", held.join(", ")));
+        }
+        panic!(
+            "{what}: {} keys lost or wrong in {} slots, e.g. {:?}\n{}\nCLUSTER NODES:\n{}",
+            lost.len(),
+            slots.len(),
+            lost.iter().take(3).map(|(_, m)| m).collect::<Vec<_>>(),
+            whereabouts.join("\n"),
+            nodes[0].cmd(&["CLUSTER", "NODES"])
+        );
+    }
     let total: usize = nodes
         .iter()
         .map(|n| n.cmd(&["DBSIZE"]).trim().parse::<usize>().unwrap_or(0))
@@ -180,13 +202,17 @@ fn kill_after(args: &[String], delay: Duration) -> bool {
 }
 
 /// Whether `trib check` finds something to repair (the kill left the cluster mid-move).
-fn broken(nodes: &[RedisNode]) -> bool {
-    run(trib().arg("check").arg(nodes[0].addr())).code != 0
+/// Returns the check's output (for failure messages) with it.
+fn broken(nodes: &[RedisNode]) -> (bool, String) {
+    let out = run(trib().arg("check").arg(nodes[0].addr()));
+    (out.code != 0, out.stdout)
 }
 
-fn fix(nodes: &[RedisNode], what: &str) {
+/// Runs `trib fix --yes`; returns its output (for failure messages).
+fn fix(nodes: &[RedisNode], what: &str) -> String {
     let out = run(trib().arg("fix").arg(nodes[0].addr()).arg("--yes"));
     assert_eq!(out.code, 0, "{what}: trib fix\n{}", show(&out));
+    show(&out)
 }
 
 fn strings(v: &[&str]) -> Vec<String> {
@@ -223,11 +249,15 @@ fn reshard_killed_at_any_point_is_completed_by_fix() {
         if kill_after(&args(i + 1), delay) {
             interrupted += 1;
         }
-        if broken(&nodes) {
+        let (was_broken, check) = broken(&nodes);
+        if was_broken {
             left_broken += 1;
         }
-        fix(&nodes, &what);
-        assert_intact(&nodes, &what);
+        let fixed = fix(&nodes, &what);
+        assert_intact(
+            &nodes,
+            &format!("{what}\n--- check before fix:\n{check}\n--- fix:\n{fixed}\n"),
+        );
     }
     eprintln!(
         "reshard: uninterrupted run {full:?}; {interrupted} runs interrupted, \
@@ -267,11 +297,15 @@ fn rebalance_onto_an_empty_master_killed_at_any_point_is_completed_by_fix() {
         if kill_after(&onto, delay) {
             interrupted += 1;
         }
-        if broken(&nodes) {
+        let (was_broken, check) = broken(&nodes);
+        if was_broken {
             left_broken += 1;
         }
-        fix(&nodes, &what);
-        assert_intact(&nodes, &what);
+        let fixed = fix(&nodes, &what);
+        assert_intact(
+            &nodes,
+            &format!("{what}\n--- check before fix:\n{check}\n--- fix:\n{fixed}\n"),
+        );
     }
     eprintln!(
         "rebalance: uninterrupted run {full:?}; {interrupted} runs interrupted, \
