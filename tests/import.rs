@@ -387,7 +387,7 @@ fn copy_rerun_identical_keys_and_conflicts() {
     assert_eq!(client.get("new:7").unwrap().as_deref(), Some("7"));
 }
 
-/// Spawns an import, kills it (SIGKILL) once it reported progress past zero keys.
+/// Spawns an import, kills it (SIGKILL) 200 ms after its first progress line.
 fn kill_midway(entry: &RedisNode, src: &RedisNode, args: &[&str]) {
     let mut cmd = import_cmd(entry, src, args);
     let mut child = cmd
@@ -405,7 +405,10 @@ fn kill_midway(entry: &RedisNode, src: &RedisNode, args: &[&str]) {
             .split_once(" keys: ")
             .and_then(|(_, r)| r.split('/').next())
             .and_then(|n| n.parse::<u64>().ok());
-        if done.is_some_and(|d| d > 0) {
+        // The first progress line comes as the copy starts (plain lines are then only
+        // printed every 2 s): kill a moment later, in the middle of the run.
+        if done.is_some() {
+            std::thread::sleep(std::time::Duration::from_millis(200));
             break;
         }
     }
