@@ -4,87 +4,8 @@
 mod common;
 
 use std::net::TcpListener;
-use std::path::Path;
-use std::process::Command;
 
 use common::{NodeOptions, RedisNode, run, trib};
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let st = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl must be installed (scripts/test.sh installs it)");
-    assert!(
-        st.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&st.stderr)
-    );
-}
-
-/// A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the CA.
-fn make_pki(dir: &Path) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.crt",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=trib-test-ca",
-        ],
-    );
-    for name in ["server", "client"] {
-        openssl(
-            dir,
-            &[
-                "req",
-                "-newkey",
-                "rsa:2048",
-                "-nodes",
-                "-keyout",
-                &format!("{name}.key"),
-                "-out",
-                &format!("{name}.csr"),
-                "-subj",
-                &format!("/CN={name}"),
-            ],
-        );
-        std::fs::write(
-            dir.join("ext"),
-            "subjectAltName=IP:127.0.0.1,DNS:localhost\n",
-        )
-        .unwrap();
-        openssl(
-            dir,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                &format!("{name}.csr"),
-                "-CA",
-                "ca.crt",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-out",
-                &format!("{name}.crt"),
-                "-days",
-                "2",
-                "-extfile",
-                "ext",
-            ],
-        );
-    }
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
@@ -97,7 +18,7 @@ fn free_port() -> u16 {
 #[test]
 fn create_and_check_over_tls_with_client_certificates() {
     let pki = tempfile::tempdir().unwrap();
-    make_pki(pki.path());
+    common::pki::make_pki(pki.path(), "trib-test-ca", &["server", "client"]);
     let p = |f: &str| pki.path().join(f).to_string_lossy().into_owned();
     let tls_ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
     let nodes: Vec<RedisNode> = tls_ports

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod dns;
+pub mod pki;
 pub mod redis;
 
 #[allow(unused_imports)]
