@@ -178,7 +178,8 @@ pub async fn run(ctx: &Context, args: FixArgs) -> anyhow::Result<Exit> {
         let opts = MigrateOptions {
             converge_timeout: args.timeout,
             ..MigrateOptions::default()
-        };
+        }
+        .with_credentials(&ctx.connect);
         let report = apply_fix(
             &slots.plan,
             &masters,

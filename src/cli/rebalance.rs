@@ -148,7 +148,8 @@ pub async fn run(ctx: &Context, args: RebalanceArgs) -> anyhow::Result<Exit> {
         &MigrateOptions {
             atomic: !args.no_atomic,
             ..MigrateOptions::default()
-        },
+        }
+        .with_credentials(&ctx.connect),
         &reporter,
     )
     .await

@@ -236,7 +236,10 @@ pub async fn open_stream(
                 tokio::time::timeout(deadline, TlsConnector::from(tls.clone()).connect(name, tcp))
                     .await
                     .map_err(|_| err(NodeErrorKind::Timeout("TLS handshake")))?
-                    .map_err(|e| err(NodeErrorKind::Tls(e.to_string())))?;
+                    .map_err(|e| {
+                        let why = super::tls::explain(&e).unwrap_or_else(|| e.to_string());
+                        err(NodeErrorKind::Tls(why))
+                    })?;
             Ok(Box::new(stream))
         }
     }
@@ -298,6 +301,9 @@ pub fn map_redis_error(label: &str, e: &redis::RedisError) -> NodeError {
             code: code.to_string(),
             detail: e.detail().unwrap_or("").to_string(),
         }
+    } else if let Some(why) = super::tls::explain(e) {
+        // A TLS alert on the first read: the node refused our client certificate.
+        NodeErrorKind::Tls(why)
     } else if e.is_io_error() || e.is_connection_dropped() || e.is_connection_refusal() {
         NodeErrorKind::Connect(e.to_string())
     } else {

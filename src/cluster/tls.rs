@@ -91,6 +91,58 @@ pub fn server_name(
     }
 }
 
+/// What went wrong in words an operator can act on, if `e` is (or wraps) a TLS error: an
+/// untrusted server certificate, or the node refusing our client certificate. With TLS 1.3
+/// the node judges the client certificate after the client has finished its handshake, so
+/// that refusal arrives as an alert on the first read, wrapped in an I/O error.
+pub fn explain(e: &(dyn std::error::Error + 'static)) -> Option<String> {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(tls) = err.downcast_ref::<rustls::Error>() {
+            return Some(describe(tls));
+        }
+        if let Some(tls) = as_io(err)
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(describe(tls));
+        }
+        cur = err.source();
+    }
+    None
+}
+
+/// `err` as an I/O error, also when it is one behind an `Arc` (redis-rs keeps I/O errors as
+/// `Arc<dyn Error + Send + Sync>` and hands that out as the source).
+fn as_io<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a std::io::Error> {
+    err.downcast_ref::<std::io::Error>().or_else(|| {
+        err.downcast_ref::<Arc<dyn std::error::Error + Send + Sync>>()
+            .and_then(|inner| inner.downcast_ref::<std::io::Error>())
+    })
+}
+
+fn describe(e: &rustls::Error) -> String {
+    use rustls::AlertDescription as A;
+    match e {
+        rustls::Error::AlertReceived(A::CertificateRequired) => {
+            format!("the node requires a client certificate, give --cert and --key ({e})")
+        }
+        rustls::Error::AlertReceived(
+            A::UnknownCA
+            | A::BadCertificate
+            | A::CertificateUnknown
+            | A::UnsupportedCertificate
+            | A::CertificateExpired
+            | A::CertificateRevoked
+            | A::AccessDenied,
+        ) => format!("the node refused the client certificate given with --cert ({e})"),
+        rustls::Error::InvalidCertificate(_) => format!(
+            "the node's certificate is not trusted ({e}); give its CA with --cacert, the name it was issued for with --sni, or --insecure to skip verification"
+        ),
+        _ => e.to_string(),
+    }
+}
+
 /// A verifier accepting any server certificate (still checking handshake signatures), for
 /// `--insecure` and kubeconfig's `insecure-skip-tls-verify`.
 pub(crate) fn accept_any_cert(provider: Arc<CryptoProvider>) -> Arc<dyn ServerCertVerifier> {
@@ -143,5 +195,46 @@ impl ServerCertVerifier for AcceptAnyCert {
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn io(e: rustls::Error) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, e)
+    }
+
+    #[test]
+    fn explains_a_refused_client_certificate_behind_a_redis_error() {
+        let unknown_ca = rustls::Error::AlertReceived(rustls::AlertDescription::UnknownCA);
+        let e = redis::RedisError::from(io(unknown_ca));
+        let why = explain(&e).unwrap();
+        assert!(why.contains("refused the client certificate"), "{why}");
+        assert!(why.contains("UnknownCA"), "{why}");
+
+        let required = rustls::Error::AlertReceived(rustls::AlertDescription::CertificateRequired);
+        let why = explain(&io(required)).unwrap();
+        assert!(why.contains("requires a client certificate"), "{why}");
+    }
+
+    #[test]
+    fn explains_an_untrusted_server_certificate() {
+        let e = io(rustls::Error::InvalidCertificate(
+            rustls::CertificateError::UnknownIssuer,
+        ));
+        let why = explain(&e).unwrap();
+        assert!(
+            why.contains("--cacert") && why.contains("--insecure"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn other_errors_are_not_tls_errors() {
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert_eq!(explain(&refused), None);
+        assert_eq!(explain(&redis::RedisError::from(refused)), None);
     }
 }

@@ -1,5 +1,6 @@
 #![allow(dead_code)]
-//! A minimal, synchronous, cluster-aware client for tests (plain `redis` connections).
+//! A minimal, synchronous, cluster-aware client for tests (`redis` connections, plain or, with
+//! [`ClusterClient::with_tls`], TLS with a client certificate).
 //!
 //! Maps slots with `CLUSTER SLOTS`, sends each command to the slot's owner, follows `MOVED`
 //! (remap) and `ASK` (`ASKING` + retry once on the target), and retries `CLUSTERDOWN`,
@@ -23,6 +24,9 @@ pub struct ClusterClient {
     pub deadline: Duration,
     /// Retries taken so far (redirections and errors), for reporting.
     pub retries: u64,
+    /// `rediss://` with these certificates instead of `redis://`.
+    tls: Option<redis::TlsCertificates>,
+    password: Option<String>,
 }
 
 impl ClusterClient {
@@ -33,12 +37,32 @@ impl ClusterClient {
             conns: HashMap::new(),
             deadline: Duration::from_secs(10),
             retries: 0,
+            tls: None,
+            password: None,
         }
+    }
+
+    /// Connects over TLS with `certs` (CA and client certificate), authenticating with
+    /// `password` if given.
+    pub fn with_tls(mut self, certs: redis::TlsCertificates, password: Option<&str>) -> Self {
+        self.tls = Some(certs);
+        self.password = password.map(str::to_string);
+        self
     }
 
     fn conn(&mut self, addr: &str) -> Result<&mut Connection, RedisError> {
         if !self.conns.contains_key(addr) {
-            let client = redis::Client::open(format!("redis://{addr}/"))?;
+            let auth = self
+                .password
+                .as_ref()
+                .map(|p| format!(":{p}@"))
+                .unwrap_or_default();
+            let client = match &self.tls {
+                None => redis::Client::open(format!("redis://{auth}{addr}/"))?,
+                Some(certs) => {
+                    redis::Client::build_with_tls(format!("rediss://{auth}{addr}/"), certs.clone())?
+                }
+            };
             let c = client.get_connection_with_timeout(IO_TIMEOUT)?;
             c.set_read_timeout(Some(IO_TIMEOUT))?;
             c.set_write_timeout(Some(IO_TIMEOUT))?;

@@ -6,6 +6,8 @@
 //! `bind-source-addr`, so 127.0.0.2, 127.0.0.3, ... behave like separate hosts (Linux routes all of
 //! 127/8 to `lo`, no setup needed).
 //!
+//! With [`NodeOptions::tls`] a node speaks only TLS (clients, cluster bus, replication).
+//!
 //! Dropping a [`RedisNode`] SIGKILLs and reaps the process (also when frozen).
 //!
 //! Binaries can be overridden with `TRIB_TEST_REDIS_SERVER` / `TRIB_TEST_REDIS_CLI`.
@@ -19,6 +21,8 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+use super::pki::TlsFiles;
 
 /// How long a node gets to answer PING after being spawned.
 const START_TIMEOUT: Duration = Duration::from_secs(5);
@@ -53,6 +57,11 @@ pub struct NodeOptions {
     /// nodes on different IPs share a port number (e.g. behind a headless DNS name); pick it with
     /// [`free_port_on_every_ip`]. A start fails (panics) if it stays taken on `ip`.
     pub port: Option<u16>,
+    /// TLS only: `port 0`, the client port is `tls-port`, and TLS on the cluster bus
+    /// (`tls-cluster`) and for replication (`tls-replication`), client certificates required
+    /// (`tls-auth-clients yes`). The node's certificate is its server and client certificate;
+    /// the harness's own `redis-cli` calls use it too.
+    pub tls: Option<TlsFiles>,
 }
 
 impl Default for NodeOptions {
@@ -63,6 +72,7 @@ impl Default for NodeOptions {
             password: None,
             extra: Vec::new(),
             port: None,
+            tls: None,
         }
     }
 }
@@ -172,7 +182,22 @@ fn quote(v: &str) -> String {
 fn write_config(dir: &Path, opts: &NodeOptions, ip: Ipv4Addr, port: u16, bus_port: u16) {
     let mut c = String::new();
     let yes_no = if opts.cluster_enabled { "yes" } else { "no" };
-    let _ = writeln!(c, "port {port}");
+    match &opts.tls {
+        None => {
+            let _ = writeln!(c, "port {port}");
+        }
+        Some(tls) => {
+            let path = |p: &Path| quote(&p.to_string_lossy());
+            let _ = writeln!(c, "port 0");
+            let _ = writeln!(c, "tls-port {port}");
+            let _ = writeln!(c, "tls-cert-file {}", path(&tls.cert));
+            let _ = writeln!(c, "tls-key-file {}", path(&tls.key));
+            let _ = writeln!(c, "tls-ca-cert-file {}", path(&tls.ca));
+            let _ = writeln!(c, "tls-auth-clients yes");
+            let _ = writeln!(c, "tls-cluster yes");
+            let _ = writeln!(c, "tls-replication yes");
+        }
+    }
     let _ = writeln!(c, "bind {ip}");
     let _ = writeln!(c, "cluster-enabled {yes_no}");
     let _ = writeln!(c, "cluster-config-file nodes.conf");
@@ -244,8 +269,38 @@ enum StartError {
     Other(String),
 }
 
+/// `redis-cli -e` to `ip:port` with the node's TLS files and password (if any).
+fn cli_command(ip: Ipv4Addr, port: u16, opts: &NodeOptions) -> Command {
+    let mut c = Command::new(redis_cli_bin());
+    c.arg("-e")
+        .args(["-h", &ip.to_string(), "-p", &port.to_string()]);
+    if let Some(tls) = &opts.tls {
+        c.args(tls.args());
+    }
+    if let Some(pw) = &opts.password {
+        c.args(["-a", pw, "--no-auth-warning"]);
+    }
+    c
+}
+
+/// Whether the node answers PING: a raw PING over TCP, or `redis-cli` over TLS.
+fn node_answers(ip: Ipv4Addr, port: u16, opts: &NodeOptions) -> bool {
+    if opts.tls.is_none() {
+        return answers_ping(SocketAddr::from((ip, port)));
+    }
+    let mut c = cli_command(ip, port, opts);
+    c.arg("PING");
+    matches!(run_with_timeout(&mut c, Duration::from_secs(1)), Ok(r) if r == "PONG")
+}
+
 /// Poll (every 10 ms) until the node answers PING; fail early if the process exits.
-fn wait_ready(child: &mut Child, dir: &Path, ip: Ipv4Addr, port: u16) -> Result<(), StartError> {
+fn wait_ready(
+    child: &mut Child,
+    dir: &Path,
+    opts: &NodeOptions,
+    port: u16,
+) -> Result<(), StartError> {
+    let ip = opts.ip;
     let addr = SocketAddr::from((ip, port));
     let deadline = Instant::now() + START_TIMEOUT;
     loop {
@@ -259,7 +314,7 @@ fn wait_ready(child: &mut Child, dir: &Path, ip: Ipv4Addr, port: u16) -> Result<
                 StartError::Other(msg)
             });
         }
-        if answers_ping(addr) {
+        if node_answers(ip, port, opts) {
             return Ok(());
         }
         if Instant::now() >= deadline {
@@ -299,7 +354,7 @@ impl RedisNode {
             let _ = std::fs::remove_file(dir.path().join("stderr.log"));
             write_config(dir.path(), opts, opts.ip, port, bus_port);
             let mut child = spawn_server(dir.path());
-            match wait_ready(&mut child, dir.path(), opts.ip, port) {
+            match wait_ready(&mut child, dir.path(), opts, port) {
                 Ok(()) => {
                     return RedisNode {
                         ip: opts.ip,
@@ -345,7 +400,8 @@ impl RedisNode {
         log_tail(self.dir.path(), lines)
     }
 
-    /// Run a command via `redis-cli -e` (authenticating if the node has a password) and return
+    /// Run a command via `redis-cli -e` (authenticating if the node has a password, over TLS
+    /// with the node's certificate if it is a TLS node) and return
     /// stdout trimmed. Panics if it cannot be run, times out (10 s) or returns an error reply.
     pub fn cmd(&self, args: &[&str]) -> String {
         self.try_cmd(args)
@@ -360,12 +416,7 @@ impl RedisNode {
 
     /// [`try_cmd`](Self::try_cmd) with a custom timeout (useful against frozen nodes).
     pub fn try_cmd_timeout(&self, args: &[&str], timeout: Duration) -> Result<String, String> {
-        let mut c = Command::new(redis_cli_bin());
-        c.arg("-e")
-            .args(["-h", &self.ip.to_string(), "-p", &self.port.to_string()]);
-        if let Some(pw) = &self.opts.password {
-            c.args(["-a", pw, "--no-auth-warning"]);
-        }
+        let mut c = cli_command(self.ip, self.port, &self.opts);
         c.args(args);
         run_with_timeout(&mut c, timeout)
     }
@@ -476,7 +527,7 @@ impl RedisNode {
         self.ip = ip;
         write_config(self.dir.path(), &self.opts, ip, self.port, self.bus_port);
         self.child = spawn_server(self.dir.path());
-        match wait_ready(&mut self.child, self.dir.path(), ip, self.port) {
+        match wait_ready(&mut self.child, self.dir.path(), &self.opts, self.port) {
             Ok(()) => {}
             Err(StartError::AddrInUse(m) | StartError::Other(m)) => {
                 panic!("restart_on({ip}) failed: {m}")
