@@ -1,15 +1,16 @@
 //! Applying a [`FixPlan`]: slot repairs with direct node commands only (never routed
 //! through the cluster), in an order that works while the cluster is down:
 //!
-//! 1. uncovered slots are given to their owner (`SETSLOT s NODE owner` on the owner,
-//!    then on every other master, pipelined): the cluster can come up again;
+//! 1. uncovered slots are given to their owner (`SETSLOT s NODE owner` on every other
+//!    master, then on the owner, pipelined): the cluster can come up again;
 //! 2. when keys have to move, wait until every master reports `cluster_state:ok`
 //!    (MIGRATE is refused with CLUSTERDOWN before that);
 //! 3. sources (and owners) are opened (`SETSLOT … MIGRATING/IMPORTING/STABLE`, pipelined
 //!    per node);
 //! 4. keys move with the engine's `move_slot_keys`, a few slots at a time;
-//! 5. `SETSLOT s NODE owner` on the owners, then on every other master, then `SETSLOT s
-//!    STABLE` where a marker is left; owners bump their config epoch;
+//! 5. `SETSLOT s NODE owner` on every other master, then on the owners (releases before
+//!    claims: see [`assign`]), then `SETSLOT s STABLE` where a marker is left; owners
+//!    bump their config epoch;
 //! 6. wait until every node agrees on the slot map and reports `cluster_state:ok`.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -152,7 +153,17 @@ async fn run_batches(
     }
 }
 
-/// `SETSLOT s NODE owner` for `fixes` on each owner first, then on every other master.
+/// `SETSLOT s NODE owner` for `fixes` on every master but the owner first, then on the
+/// owners.
+///
+/// Releasing before claiming is what keeps keys safe. A master that still advertises a
+/// slot while the new owner already claims it wins the slot back through gossip whenever
+/// its config epoch is higher — and epochs move under our feet: the owners' own bumps
+/// (`SETSLOT NODE` on an importing node, `BUMPEPOCH`) collide and Redis resolves a
+/// collision by bumping one side again. A new owner that loses a slot this way deletes
+/// its keys in it (cluster.c `clusterUpdateSlotsConfigWith`). Once every other master
+/// has let go, nobody else advertises the slot and the owner's claim stands whatever the
+/// epochs.
 async fn assign(
     masters: &BTreeMap<NodeId, Node>,
     fixes: &[(u16, &NodeId)],
@@ -160,14 +171,6 @@ async fn assign(
     if fixes.is_empty() {
         return Ok(());
     }
-    let mut on_owner: BTreeMap<NodeId, Vec<(String, redis::Cmd)>> = BTreeMap::new();
-    for (s, owner) in fixes {
-        on_owner.entry((*owner).clone()).or_default().push((
-            format!("CLUSTER SETSLOT {s} NODE {}", owner.short()),
-            setslot_node(*s, owner),
-        ));
-    }
-    run_batches(masters, on_owner).await?;
     let mut elsewhere: BTreeMap<NodeId, Vec<(String, redis::Cmd)>> = BTreeMap::new();
     for id in masters.keys() {
         for (s, owner) in fixes {
@@ -179,7 +182,15 @@ async fn assign(
             }
         }
     }
-    run_batches(masters, elsewhere).await
+    run_batches(masters, elsewhere).await?;
+    let mut on_owner: BTreeMap<NodeId, Vec<(String, redis::Cmd)>> = BTreeMap::new();
+    for (s, owner) in fixes {
+        on_owner.entry((*owner).clone()).or_default().push((
+            format!("CLUSTER SETSLOT {s} NODE {}", owner.short()),
+            setslot_node(*s, owner),
+        ));
+    }
+    run_batches(masters, on_owner).await
 }
 
 /// Every master reports `cluster_state:ok`.
@@ -317,7 +328,7 @@ pub async fn apply(
         reporter.finish(&format!("{keys_moved} key(s) moved"));
     }
 
-    // 5. Close every slot: owner first, then the other masters, then clear markers.
+    // 5. Close every slot: the other masters release, the owners claim, markers clear.
     let owners: Vec<(u16, &NodeId)> = plan
         .slots
         .iter()
@@ -339,20 +350,25 @@ pub async fn apply(
     let all_owners: BTreeSet<&NodeId> = plan.slots.iter().map(|f| &f.owner).collect();
     bump_epochs(masters, all_owners.into_iter()).await;
 
-    // 6. Converge.
+    // 6. Converge; a node left behind by a gossip race is told again.
     let ids: BTreeSet<NodeId> = masters.keys().cloned().collect();
-    wait_converged(
-        all,
-        &ids,
-        Converged {
-            slots_agree: true,
-            state_ok: expect_state_ok,
-        },
-        "every node to agree on the repaired slot map and report cluster_state:ok",
-        timeout,
-        reporter,
-    )
-    .await?;
+    let what = "every node to agree on the repaired slot map and report cluster_state:ok";
+    let want = Converged {
+        slots_agree: true,
+        state_ok: expect_state_ok,
+    };
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match wait_converged(all, &ids, want, what, left.min(NUDGE_AFTER), reporter).await {
+            Ok(_) => break,
+            Err(e) if Instant::now() >= deadline => return Err(e.into()),
+            Err(_) => {
+                let told = nudge(masters, plan).await;
+                tracing::info!("slot map not agreed yet: {told} SETSLOT NODE sent again");
+            }
+        }
+    }
     debug_assert!(plan.slots.iter().all(|f| f.slot < SLOT_COUNT));
     Ok(FixReport {
         slots_fixed: plan.slots.len(),
@@ -360,6 +376,51 @@ pub async fn apply(
         keys_moved,
         elapsed_ms: started.elapsed().as_millis(),
     })
+}
+
+/// How long convergence may lag before [`nudge`] tells the laggards again.
+const NUDGE_AFTER: Duration = Duration::from_secs(3);
+
+/// Repeats `SETSLOT s NODE owner` wherever a master's view of a repaired slot differs
+/// from the plan: on an owner that does not claim its slot (after bumping its epoch, so
+/// its claim wins), and on any other master that names another owner. Gossip cannot heal
+/// such a node on its own when nobody advertises the slot any more: Redis takes slot
+/// ownership only from the owner's own claims. Returns the number of commands sent.
+async fn nudge(masters: &BTreeMap<NodeId, Node>, plan: &FixPlan) -> usize {
+    let views = join_all(masters.iter().map(|(id, n)| async move {
+        let entries = n.cluster_nodes().await.ok();
+        (id, entries)
+    }))
+    .await;
+    let mut owners_behind: BTreeSet<&NodeId> = BTreeSet::new();
+    let mut others: BTreeMap<NodeId, Vec<(String, redis::Cmd)>> = BTreeMap::new();
+    let mut owners: BTreeMap<NodeId, Vec<(String, redis::Cmd)>> = BTreeMap::new();
+    for (id, entries) in &views {
+        let Some(entries) = entries else { continue };
+        for f in &plan.slots {
+            let seen = entries.iter().find(|e| e.slots.contains(f.slot));
+            if seen.map(|e| &e.id) == Some(&f.owner) {
+                continue;
+            }
+            let batches = if *id == &f.owner {
+                owners_behind.insert(&f.owner);
+                &mut owners
+            } else {
+                &mut others
+            };
+            batches.entry((*id).clone()).or_default().push((
+                format!("CLUSTER SETSLOT {} NODE {}", f.slot, f.owner.short()),
+                setslot_node(f.slot, &f.owner),
+            ));
+        }
+    }
+    let sent = others.values().chain(owners.values()).map(Vec::len).sum();
+    // Releases first (see [`assign`]); refusals (e.g. a node still holding keys of the
+    // slot) are left for the next look.
+    let _ = run_batches(masters, others).await;
+    bump_epochs(masters, owners_behind.into_iter()).await;
+    let _ = run_batches(masters, owners).await;
+    sent
 }
 
 /// `CLUSTER BUMPEPOCH` on each owner (best effort: a failure only delays agreement).

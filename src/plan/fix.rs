@@ -31,7 +31,9 @@
 //!   the slot and is not migrating it, or that imports it: an owner still migrating the
 //!   slot elsewhere is made stable before keys come in.
 //! - `SETSLOT NODE` refuses to give away a slot while the node holds keys in it, so it
-//!   runs after the keys moved: on the owner first, then on every other master; `SETSLOT
+//!   runs after the keys moved: on every other master first (they let go), then on the
+//!   owner (it claims; a claim made while another master still advertises the slot can
+//!   be lost to that master's higher config epoch, and the keys with it); `SETSLOT
 //!   STABLE` then clears whatever marker is left.
 
 use std::cmp::Reverse;
