@@ -226,11 +226,7 @@ fn fix(nodes: &[RedisNode], what: &str) -> String {
             .iter()
             .map(|n| format!("--- {} says:\n{}", n.addr(), n.cmd(&["CLUSTER", "NODES"])))
             .collect();
-        panic!(
-            "{what}: trib fix\n{}\n{}",
-            show(&out),
-            views.join("\n")
-        );
+        panic!("{what}: trib fix\n{}\n{}", show(&out), views.join("\n"));
     }
     show(&out)
 }

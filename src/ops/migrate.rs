@@ -430,6 +430,39 @@ async fn move_pair(
             _ => 0,
         })
         .collect();
+    // Slots without keys change owner directly; a key written meanwhile makes the source
+    // refuse, and that slot takes the full path below.
+    let empty: Vec<u16> = slots
+        .iter()
+        .zip(&counts)
+        .filter(|(_, c)| **c == 0)
+        .map(|(s, _)| *s)
+        .collect();
+    let refused = if empty.is_empty() {
+        Vec::new()
+    } else {
+        let refused = move_empty_slots(&route, target_id, others, &empty).await?;
+        if !refused.is_empty() {
+            tracing::info!(
+                "{} -> {}: {} empty slot(s) got keys meanwhile; moving them with their keys",
+                source.label,
+                target.label,
+                refused.len()
+            );
+        }
+        progress
+            .slots
+            .fetch_add(empty.len() - refused.len(), Ordering::Relaxed);
+        progress.report(false);
+        refused
+    };
+    let (slots, counts): (Vec<u16>, Vec<u64>) = slots
+        .iter()
+        .zip(&counts)
+        .filter(|(s, c)| **c > 0 || refused.contains(s))
+        .map(|(s, c)| (*s, *c))
+        .unzip();
+    let slots = &slots[..];
     // As many windows as the key and slot limits ask for, of about equal key counts.
     let total_keys: u64 = counts.iter().sum();
     let n = (total_keys.div_ceil(WINDOW_KEYS) as usize)
@@ -916,6 +949,77 @@ async fn finish_slots(
     }
     join_all(others.iter().map(|n| n.pipeline(&pipe))).await;
     Ok(())
+}
+
+/// Slots per pipeline when empty slots change owner.
+const EMPTY_CHUNK: usize = 4096;
+
+/// Gives empty slots to the target without opening them: `SETSLOT s NODE target` on the
+/// source (which refuses a slot it holds keys in: "still hold keys"), then the target
+/// bumps its config epoch and claims the released slots while every other master is
+/// told. Opening an empty slot (IMPORTING, MIGRATING, GETKEYSINSLOT) would only triple
+/// the commands, and every pipeline costs each node a `nodes.conf` save (with fsync)
+/// per event-loop turn. Same order as [`finish_slots`]: the source lets go first, so no
+/// stale claim can win the slots back; the bump makes the target's claim the newest, so
+/// nodes that only hear of it through gossip (replicas) take it at once. Returns the
+/// slots the source refused because keys arrived meanwhile.
+async fn move_empty_slots(
+    route: &Route<'_>,
+    target_id: &NodeId,
+    others: &[&Node],
+    slots: &[u16],
+) -> Result<Vec<u16>, MigrateError> {
+    let mut refused = Vec::new();
+    for chunk in slots.chunks(EMPTY_CHUNK) {
+        let mut pipe = redis::pipe();
+        for s in chunk {
+            pipe.cmd("CLUSTER")
+                .arg("SETSLOT")
+                .arg(*s)
+                .arg("NODE")
+                .arg(target_id.as_str());
+        }
+        let mut released = Vec::with_capacity(chunk.len());
+        for (s, r) in chunk.iter().zip(route.source.pipeline(&pipe).await?) {
+            match r {
+                Ok(_) => released.push(*s),
+                Err(e) if still_holds_keys(&e) => refused.push(*s),
+                Err(e) if only_masters(&e) => released.push(*s),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if released.is_empty() {
+            continue;
+        }
+        let mut pipe = redis::pipe();
+        for s in &released {
+            pipe.cmd("CLUSTER")
+                .arg("SETSLOT")
+                .arg(*s)
+                .arg("NODE")
+                .arg(target_id.as_str());
+        }
+        let claim = async {
+            // "STILL" (already the newest epoch) is as good as a bump.
+            let _ = route
+                .target
+                .query::<Value>(redis::cmd("CLUSTER").arg("BUMPEPOCH"))
+                .await;
+            route.target.pipeline(&pipe).await
+        };
+        let (claimed, _) =
+            futures::join!(claim, join_all(others.iter().map(|n| n.pipeline(&pipe))));
+        if let Some(e) = claimed?.into_iter().find_map(Result::err) {
+            return Err(e.into());
+        }
+    }
+    Ok(refused)
+}
+
+/// "ERR Can't assign hashslot … to a different node while I still hold keys for this
+/// hash slot."
+fn still_holds_keys(e: &NodeError) -> bool {
+    matches!(&e.kind, NodeErrorKind::Server { detail, .. } if detail.contains("still hold keys"))
 }
 
 /// "ERR Please use SETSLOT only with masters."
