@@ -63,14 +63,16 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
         },
         loaded.view.nodes.len() + loaded.view.unreachable.len(),
     ));
-    ctx.printer.json_doc(&json!({
-        "healthy": healthy,
-        "nodes": render::nodes_json(&loaded.view),
-        "problems": problems,
-        "resilience": crate::plan::resilience::analyze(&loaded.view),
-        "errors": errors,
-        "warnings": warnings,
-    }));
+    if ctx.printer.json {
+        ctx.printer.json_doc(&json!({
+            "healthy": healthy,
+            "nodes": render::nodes_json(&loaded.view),
+            "problems": problems,
+            "resilience": crate::plan::resilience::analyze(&loaded.view),
+            "errors": errors,
+            "warnings": warnings,
+        }));
+    }
     Ok(if !healthy || (args.strict && warnings > 0) {
         Exit::Failed
     } else {

@@ -26,12 +26,19 @@ pub async fn connect_all(
 
 /// Reads everything trib needs from one node, concurrently over its connection.
 pub async fn probe(node: &Node, domain: String) -> Result<NodeView, NodeError> {
-    let info = node.info(&[]).await?;
+    // One round trip: the four commands go out together on the node's connection. A
+    // node without cluster support answers the CLUSTER ones with errors; INFO says why.
+    let (info, id, nodes, cluster_info) = futures::join!(
+        node.info(&[]),
+        node.myid(),
+        node.cluster_nodes(),
+        node.cluster_info()
+    );
+    let info = info?;
     if info.get("cluster_enabled") != Some("1") {
         return Err(NodeError::new(&node.label, NodeErrorKind::NotCluster));
     }
-    let (id, nodes, cluster_info) =
-        futures::try_join!(node.myid(), node.cluster_nodes(), node.cluster_info())?;
+    let (id, nodes, cluster_info) = (id?, nodes?, cluster_info?);
     match nodes.iter().find(|e| e.flags.myself) {
         Some(me) if me.id == id => {}
         Some(me) => {

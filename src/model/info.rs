@@ -1,28 +1,52 @@
 //! `INFO` and `CLUSTER INFO` replies: `key:value` lines, `# Section` headers.
 
-use std::collections::BTreeMap;
+use std::ops::Range;
 
-/// A parsed `INFO`/`CLUSTER INFO` reply.
+/// A parsed `INFO`/`CLUSTER INFO` reply: the text, and where each field's key and value
+/// are in it (a full `INFO` has ~150 fields and `check` reads one per node: no map of
+/// owned strings is built).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Info {
-    fields: BTreeMap<String, String>,
+    text: String,
+    fields: Vec<(Range<usize>, Range<usize>)>,
 }
 
 impl Info {
     /// Parses the reply; lines without `:` and `#` comments are skipped. Never fails.
     pub fn parse(text: &str) -> Info {
-        let fields = text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        Info { fields }
+        let mut fields = Vec::new();
+        let mut at = 0;
+        for raw in text.split_inclusive('\n') {
+            let line_start = at;
+            at += raw.len();
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some(colon) = line.find(':') else {
+                continue;
+            };
+            let start = line_start + (raw.len() - raw.trim_start().len());
+            fields.push((start..start + colon, start + colon + 1..start + line.len()));
+        }
+        Info {
+            text: text.to_string(),
+            fields,
+        }
     }
 
+    fn entries(&self) -> impl DoubleEndedIterator<Item = (&str, &str)> {
+        self.fields
+            .iter()
+            .map(|(k, v)| (&self.text[k.clone()], &self.text[v.clone()]))
+    }
+
+    /// The value of `key` (the last one, should the reply repeat it).
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.fields.get(key).map(String::as_str)
+        self.entries()
+            .rev()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v)
     }
 
     pub fn get_u64(&self, key: &str) -> Option<u64> {
@@ -31,11 +55,18 @@ impl Info {
 
     /// Total keys over every `dbN:keys=…,expires=…` line.
     pub fn total_keys(&self) -> u64 {
-        self.fields
-            .iter()
+        // A repeated `dbN` line counts once (its last value), like `get`.
+        let mut seen: Vec<&str> = Vec::new();
+        self.entries()
+            .rev()
             .filter(|(k, _)| {
                 k.strip_prefix("db")
                     .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+            })
+            .filter(|(k, _)| {
+                let new = !seen.contains(k);
+                seen.push(k);
+                new
             })
             .filter_map(|(_, v)| {
                 v.split(',')
@@ -72,5 +103,26 @@ mod tests {
         assert_eq!(i.total_keys(), 7);
         assert_eq!(i.version(), Some((7, 0, 15)));
         assert_eq!(Info::parse("garbage\n:::\n").total_keys(), 0);
+    }
+
+    proptest::proptest! {
+        /// Every lookup agrees with a plain map built line by line (last value wins).
+        #[test]
+        fn lookups_match_a_map_of_the_lines(text in "([ #a-c0-9:=,\r]{0,12}\n){0,30}") {
+            let mut map = std::collections::BTreeMap::new();
+            for l in text.lines().map(str::trim) {
+                if l.is_empty() || l.starts_with('#') {
+                    continue;
+                }
+                if let Some((k, v)) = l.split_once(':') {
+                    map.insert(k.to_string(), v.to_string());
+                }
+            }
+            let info = Info::parse(&text);
+            for (k, v) in &map {
+                proptest::prop_assert_eq!(info.get(k), Some(v.as_str()));
+            }
+            proptest::prop_assert_eq!(info.get("not-a-key-here"), None);
+        }
     }
 }

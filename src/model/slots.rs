@@ -59,10 +59,29 @@ impl Serialize for SlotRange {
     }
 }
 
-/// A set of slots, stored as a 16384-bit bitmap (2 KiB).
-#[derive(Clone, PartialEq, Eq, Hash)]
+/// A set of slots, stored as a 16384-bit bitmap (2 KiB), allocated on the first insert:
+/// most sets in a view are empty (replicas, other nodes' markers), and a 60-node cluster
+/// has 3600 `CLUSTER NODES` entries to parse per `check`.
+#[derive(Clone)]
 pub struct SlotSet {
-    bits: Box<[u64; WORDS]>,
+    bits: Option<Box<[u64; WORDS]>>,
+}
+
+/// The words of an empty set.
+static NO_BITS: [u64; WORDS] = [0; WORDS];
+
+impl PartialEq for SlotSet {
+    fn eq(&self, other: &SlotSet) -> bool {
+        self.words() == other.words()
+    }
+}
+
+impl Eq for SlotSet {}
+
+impl std::hash::Hash for SlotSet {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.words().hash(state);
+    }
 }
 
 impl Default for SlotSet {
@@ -73,15 +92,21 @@ impl Default for SlotSet {
 
 impl SlotSet {
     pub fn new() -> SlotSet {
-        SlotSet {
-            bits: Box::new([0; WORDS]),
-        }
+        SlotSet { bits: None }
+    }
+
+    fn words(&self) -> &[u64; WORDS] {
+        self.bits.as_deref().unwrap_or(&NO_BITS)
+    }
+
+    fn words_mut(&mut self) -> &mut [u64; WORDS] {
+        self.bits.get_or_insert_with(|| Box::new([0; WORDS]))
     }
 
     /// Every slot.
     pub fn full() -> SlotSet {
         SlotSet {
-            bits: Box::new([u64::MAX; WORDS]),
+            bits: Some(Box::new([u64::MAX; WORDS])),
         }
     }
 
@@ -96,43 +121,61 @@ impl SlotSet {
     /// Inserts a slot; slots ≥ 16384 are ignored (callers validate first).
     pub fn insert(&mut self, slot: u16) {
         if slot < SLOT_COUNT {
-            self.bits[slot as usize / 64] |= 1 << (slot % 64);
+            self.words_mut()[slot as usize / 64] |= 1 << (slot % 64);
         }
     }
 
     pub fn remove(&mut self, slot: u16) {
-        if slot < SLOT_COUNT {
-            self.bits[slot as usize / 64] &= !(1 << (slot % 64));
+        if slot < SLOT_COUNT
+            && let Some(bits) = self.bits.as_mut()
+        {
+            bits[slot as usize / 64] &= !(1 << (slot % 64));
         }
     }
 
+    /// Inserts `start..=end` (clipped to the slot space), a word at a time.
     pub fn insert_range(&mut self, r: SlotRange) {
-        for s in r.start..=r.end.min(SLOT_COUNT - 1) {
-            self.insert(s);
+        let end = r.end.min(SLOT_COUNT - 1);
+        if r.start > end {
+            return;
+        }
+        let (first, last) = (usize::from(r.start) / 64, usize::from(end) / 64);
+        let bits = self.words_mut();
+        for (w, word) in bits.iter_mut().enumerate().take(last + 1).skip(first) {
+            let lo = if w == first { r.start % 64 } else { 0 };
+            let hi = if w == last { end % 64 } else { 63 };
+            // Bits lo..=hi set.
+            *word |= (u64::MAX >> (63 - hi)) & (u64::MAX << lo);
         }
     }
 
     pub fn contains(&self, slot: u16) -> bool {
-        slot < SLOT_COUNT && self.bits[slot as usize / 64] & (1 << (slot % 64)) != 0
+        slot < SLOT_COUNT && self.words()[slot as usize / 64] & (1 << (slot % 64)) != 0
     }
 
     pub fn len(&self) -> usize {
-        self.bits.iter().map(|w| w.count_ones() as usize).sum()
+        self.words().iter().map(|w| w.count_ones() as usize).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.bits.iter().all(|w| *w == 0)
+        self.words().iter().all(|w| *w == 0)
     }
 
     pub fn union_with(&mut self, other: &SlotSet) {
-        for (a, b) in self.bits.iter_mut().zip(other.bits.iter()) {
+        let Some(theirs) = other.bits.as_deref() else {
+            return;
+        };
+        for (a, b) in self.words_mut().iter_mut().zip(theirs.iter()) {
             *a |= *b;
         }
     }
 
     pub fn intersection(&self, other: &SlotSet) -> SlotSet {
+        if self.bits.is_none() || other.bits.is_none() {
+            return SlotSet::new();
+        }
         let mut out = self.clone();
-        for (a, b) in out.bits.iter_mut().zip(other.bits.iter()) {
+        for (a, b) in out.words_mut().iter_mut().zip(other.words().iter()) {
             *a &= *b;
         }
         out
@@ -141,8 +184,10 @@ impl SlotSet {
     /// Slots in `self` that are not in `other`.
     pub fn difference(&self, other: &SlotSet) -> SlotSet {
         let mut out = self.clone();
-        for (a, b) in out.bits.iter_mut().zip(other.bits.iter()) {
-            *a &= !*b;
+        if let (Some(mine), Some(theirs)) = (out.bits.as_mut(), other.bits.as_deref()) {
+            for (a, b) in mine.iter_mut().zip(theirs.iter()) {
+                *a &= !*b;
+            }
         }
         out
     }
@@ -150,23 +195,49 @@ impl SlotSet {
     /// Slots not in this set.
     pub fn complement(&self) -> SlotSet {
         let mut out = self.clone();
-        for w in out.bits.iter_mut() {
+        for w in out.words_mut().iter_mut() {
             *w = !*w;
         }
         out
     }
 
+    /// The slots, ascending (skipping empty words).
     pub fn iter(&self) -> impl Iterator<Item = u16> + '_ {
-        (0..SLOT_COUNT).filter(move |s| self.contains(*s))
+        self.words().iter().enumerate().flat_map(|(w, &word)| {
+            let mut rest = word;
+            std::iter::from_fn(move || {
+                if rest == 0 {
+                    return None;
+                }
+                let bit = rest.trailing_zeros();
+                rest &= rest - 1;
+                Some((w * 64) as u16 + bit as u16)
+            })
+        })
     }
 
-    /// The set as maximal contiguous ranges, ascending.
+    /// The set as maximal contiguous ranges, ascending; full and empty words are taken
+    /// whole.
     pub fn ranges(&self) -> Vec<SlotRange> {
         let mut out: Vec<SlotRange> = Vec::new();
-        for s in self.iter() {
-            match out.last_mut() {
-                Some(r) if r.end + 1 == s => r.end = s,
-                _ => out.push(SlotRange { start: s, end: s }),
+        let mut extend = |start: u16, end: u16| match out.last_mut() {
+            Some(r) if r.end + 1 == start => r.end = end,
+            _ => out.push(SlotRange { start, end }),
+        };
+        for (w, &word) in self.words().iter().enumerate() {
+            let base = (w * 64) as u16;
+            if word == u64::MAX {
+                extend(base, base + 63);
+                continue;
+            }
+            let mut rest = word;
+            while rest != 0 {
+                let lo = rest.trailing_zeros();
+                // Length of the run of ones starting at `lo`.
+                let run = (!(rest >> lo)).trailing_zeros();
+                let hi = lo + run - 1;
+                extend(base + lo as u16, base + hi as u16);
+                rest &= if hi == 63 { 0 } else { u64::MAX << (hi + 1) };
             }
         }
         out
@@ -272,5 +343,45 @@ mod tests {
             prop_assert_eq!(s.len(), s.ranges().iter().map(|r| r.len()).sum::<usize>());
             prop_assert_eq!(s.complement().len() + s.len(), SLOT_COUNT as usize);
         }
+
+        /// The word-at-a-time `insert_range`, `iter` and `ranges` agree with slot-by-slot
+        /// definitions.
+        #[test]
+        fn word_operations_match_slot_by_slot(
+            ranges in proptest::collection::vec((0u16..SLOT_COUNT, 0u16..3000), 0..20)
+        ) {
+            let mut fast = SlotSet::new();
+            let mut naive = vec![false; SLOT_COUNT as usize];
+            for (start, len) in &ranges {
+                let end = start.saturating_add(*len);
+                fast.insert_range(SlotRange { start: *start, end });
+                for x in *start..=end.min(SLOT_COUNT - 1) {
+                    naive[x as usize] = true;
+                }
+            }
+            let listed: Vec<u16> = fast.iter().collect();
+            let expected: Vec<u16> = (0..SLOT_COUNT).filter(|x| naive[*x as usize]).collect();
+            prop_assert_eq!(&listed, &expected);
+            let mut runs: Vec<SlotRange> = Vec::new();
+            for x in expected {
+                match runs.last_mut() {
+                    Some(r) if r.end + 1 == x => r.end = x,
+                    _ => runs.push(SlotRange { start: x, end: x }),
+                }
+            }
+            prop_assert_eq!(fast.ranges(), runs);
+        }
+    }
+
+    #[test]
+    fn whole_space_is_one_range() {
+        assert_eq!(
+            SlotSet::full().ranges(),
+            vec![SlotRange::new(0, SLOT_COUNT - 1)]
+        );
+        let mut s = SlotSet::new();
+        s.insert_range(SlotRange::new(63, 64));
+        s.insert_range(SlotRange::new(16383, 16383));
+        assert_eq!(s.to_string(), "63-64,16383");
     }
 }
