@@ -62,6 +62,7 @@ impl Info {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn parses_info() {
@@ -72,5 +73,58 @@ mod tests {
         assert_eq!(i.total_keys(), 7);
         assert_eq!(i.version(), Some((7, 0, 15)));
         assert_eq!(Info::parse("garbage\n:::\n").total_keys(), 0);
+    }
+
+    /// A field name as servers write them: no `:`, no line break, not a `#` comment.
+    fn arb_key() -> impl Strategy<Value = String> {
+        "[a-z_][a-z0-9_|.-]{0,30}".prop_filter("db lines are counted separately", |k| {
+            !k.starts_with("db") && k != "redis_version" && k != "valkey_version"
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_text_never_panics(s in any::<String>()) {
+            let i = Info::parse(&s);
+            let _ = (i.total_keys(), i.version(), i.get_u64("used_memory"));
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(b in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let i = Info::parse(&String::from_utf8_lossy(&b));
+            let _ = (i.total_keys(), i.version());
+        }
+
+        #[test]
+        fn fields_round_trip(
+            fields in proptest::collection::btree_map(arb_key(), "[ -~]{0,40}", 0..20),
+            version in proptest::option::of((0u32..100, 0u32..100, 0u32..1000)),
+            valkey in any::<bool>(),
+            dbs in proptest::collection::btree_map(0u8..16, any::<u32>(), 0..5),
+            crlf in any::<bool>(),
+        ) {
+            let sep = if crlf { "\r\n" } else { "\n" };
+            let mut text = format!("# Server{sep}");
+            for (k, v) in &fields {
+                text.push_str(&format!("{k}:{v}{sep}"));
+            }
+            if let Some((a, b, c)) = version {
+                text.push_str(&format!("redis_version:7.2.4{sep}"));
+                let name = if valkey { "valkey_version" } else { "redis_version" };
+                text.push_str(&format!("{name}:{a}.{b}.{c}{sep}"));
+            }
+            text.push_str(&format!("{sep}# Keyspace{sep}"));
+            for (db, keys) in &dbs {
+                text.push_str(&format!("db{db}:keys={keys},expires=0,avg_ttl=0{sep}"));
+            }
+            let info = Info::parse(&text);
+            for (k, v) in &fields {
+                prop_assert_eq!(info.get(k), Some(v.trim_end()));
+            }
+            prop_assert_eq!(info.version(), version);
+            prop_assert_eq!(info.total_keys(), dbs.values().map(|k| u64::from(*k)).sum::<u64>());
+        }
     }
 }
