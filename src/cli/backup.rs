@@ -57,6 +57,7 @@ pub async fn run(ctx: &Context, args: BackupArgs) -> anyhow::Result<Exit> {
                 addr: m.addr,
                 label: &m.label,
                 host_name: None,
+                version: m.info.version(),
             };
             let progress = |bytes: u64, total: Option<u64>| {
                 reporter.progress(

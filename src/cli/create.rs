@@ -12,7 +12,7 @@ use crate::addr::parse_node_args;
 use crate::cluster::load::load_cluster;
 use crate::error::{Exit, TribError};
 use crate::ops::Reporter;
-use crate::ops::create::{CreateTarget, apply, node_timeout};
+use crate::ops::create::{CreateTarget, apply, has_addslotsrange, node_timeout};
 use crate::ops::gather::{Gathered, gather};
 use crate::plan::check::{Severity, check};
 use crate::plan::create::{
@@ -103,7 +103,7 @@ pub async fn run(ctx: &Context, args: CreateArgs) -> anyhow::Result<Exit> {
             node: g.node.clone(),
             id: s.id.clone(),
             bus_port: s.bus_port,
-            has_addslotsrange: g.view.info.version().is_some_and(|v| v.0 >= 7),
+            has_addslotsrange: has_addslotsrange(g.view.info.version()),
         })
         .collect();
     let timings = apply(

@@ -267,4 +267,19 @@ mod tests {
         assert!(parse_duration("2x").is_err());
         assert!(parse_duration("").is_err());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_duration_never_panics(s in "\\PC{0,20}|[0-9.]{0,12}(ms|s|m|h)?") {
+            if let Ok(d) = parse_duration(&s) {
+                proptest::prop_assert!(d <= Duration::from_secs(7 * 86_400));
+            }
+        }
+
+        #[test]
+        fn parse_duration_reads_milliseconds(ms in 0u64..604_800_000) {
+            let d = parse_duration(&format!("{ms}ms")).unwrap();
+            proptest::prop_assert!(d.abs_diff(Duration::from_millis(ms)) < Duration::from_micros(1));
+        }
+    }
 }

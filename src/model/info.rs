@@ -93,6 +93,7 @@ impl Info {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn parses_info() {
@@ -105,7 +106,58 @@ mod tests {
         assert_eq!(Info::parse("garbage\n:::\n").total_keys(), 0);
     }
 
-    proptest::proptest! {
+    /// A field name as servers write them: no `:`, no line break, not a `#` comment.
+    fn arb_key() -> impl Strategy<Value = String> {
+        "[a-z_][a-z0-9_|.-]{0,30}".prop_filter("db lines are counted separately", |k| {
+            !k.starts_with("db") && k != "redis_version" && k != "valkey_version"
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_text_never_panics(s in any::<String>()) {
+            let i = Info::parse(&s);
+            let _ = (i.total_keys(), i.version(), i.get_u64("used_memory"));
+        }
+
+        #[test]
+        fn arbitrary_bytes_never_panic(b in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let i = Info::parse(&String::from_utf8_lossy(&b));
+            let _ = (i.total_keys(), i.version());
+        }
+
+        #[test]
+        fn fields_round_trip(
+            fields in proptest::collection::btree_map(arb_key(), "[ -~]{0,40}", 0..20),
+            version in proptest::option::of((0u32..100, 0u32..100, 0u32..1000)),
+            valkey in any::<bool>(),
+            dbs in proptest::collection::btree_map(0u8..16, any::<u32>(), 0..5),
+            crlf in any::<bool>(),
+        ) {
+            let sep = if crlf { "\r\n" } else { "\n" };
+            let mut text = format!("# Server{sep}");
+            for (k, v) in &fields {
+                text.push_str(&format!("{k}:{v}{sep}"));
+            }
+            if let Some((a, b, c)) = version {
+                text.push_str(&format!("redis_version:7.2.4{sep}"));
+                let name = if valkey { "valkey_version" } else { "redis_version" };
+                text.push_str(&format!("{name}:{a}.{b}.{c}{sep}"));
+            }
+            text.push_str(&format!("{sep}# Keyspace{sep}"));
+            for (db, keys) in &dbs {
+                text.push_str(&format!("db{db}:keys={keys},expires=0,avg_ttl=0{sep}"));
+            }
+            let info = Info::parse(&text);
+            for (k, v) in &fields {
+                prop_assert_eq!(info.get(k), Some(v.trim_end()));
+            }
+            prop_assert_eq!(info.version(), version);
+            prop_assert_eq!(info.total_keys(), dbs.values().map(|k| u64::from(*k)).sum::<u64>());
+        }
+
         /// Every lookup agrees with a plain map built line by line (last value wins).
         #[test]
         fn lookups_match_a_map_of_the_lines(text in "([ #a-c0-9:=,\r]{0,12}\n){0,30}") {
@@ -120,9 +172,9 @@ mod tests {
             }
             let info = Info::parse(&text);
             for (k, v) in &map {
-                proptest::prop_assert_eq!(info.get(k), Some(v.as_str()));
+                prop_assert_eq!(info.get(k), Some(v.as_str()));
             }
-            proptest::prop_assert_eq!(info.get("not-a-key-here"), None);
+            prop_assert_eq!(info.get("not-a-key-here"), None);
         }
     }
 }

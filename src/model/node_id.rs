@@ -57,6 +57,7 @@ impl Serialize for NodeId {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn parses_only_40_hex() {
@@ -67,5 +68,25 @@ mod tests {
         assert_eq!(id.as_str(), "ab".repeat(20));
         assert!(id.has_prefix("ABab"));
         assert_eq!(id.short(), "abababab");
+    }
+
+    proptest! {
+        #[test]
+        fn parse_accepts_exactly_40_hex_digits(s in any::<String>()) {
+            let hex = s.len() == NODE_ID_LEN && s.bytes().all(|b| b.is_ascii_hexdigit());
+            let id = NodeId::parse(&s);
+            prop_assert_eq!(id.is_some(), hex);
+            if let Some(id) = id {
+                prop_assert_eq!(id.short().len(), 8);
+                prop_assert!(id.has_prefix(&s[..5]));
+            }
+        }
+
+        #[test]
+        fn display_round_trips(s in "[0-9a-fA-F]{40}") {
+            let id = NodeId::parse(&s).unwrap();
+            prop_assert_eq!(id.to_string(), s.to_ascii_lowercase());
+            prop_assert_eq!(NodeId::parse(&id.to_string()), Some(id));
+        }
     }
 }

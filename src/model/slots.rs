@@ -335,6 +335,31 @@ mod tests {
 
     proptest! {
         #[test]
+        fn range_parse_never_panics_and_checks_bounds(s in "\\PC{0,20}|[0-9 -]{0,14}") {
+            if let Some(r) = SlotRange::parse(&s) {
+                prop_assert!(r.start <= r.end && r.end < SLOT_COUNT);
+            }
+        }
+
+        #[test]
+        fn range_display_round_trips(a in 0..SLOT_COUNT, b in 0..SLOT_COUNT) {
+            let r = SlotRange::new(a.min(b), a.max(b));
+            prop_assert_eq!(SlotRange::parse(&r.to_string()), Some(r));
+        }
+
+        #[test]
+        fn set_display_round_trips(slots in proptest::collection::vec(0u16..SLOT_COUNT, 0..100)) {
+            let s = SlotSet::from_ranges(slots.iter().map(|x| SlotRange::new(*x, *x)));
+            let text = s.to_string();
+            let back = if text == "-" {
+                SlotSet::new()
+            } else {
+                SlotSet::from_ranges(text.split(',').map(|p| SlotRange::parse(p).unwrap()))
+            };
+            prop_assert_eq!(back, s);
+        }
+
+        #[test]
         fn ranges_round_trip(slots in proptest::collection::vec(0u16..SLOT_COUNT, 0..300)) {
             let mut s = SlotSet::new();
             for x in &slots { s.insert(*x); }

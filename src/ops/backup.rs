@@ -37,6 +37,20 @@ pub struct RdbSource<'a> {
     pub addr: std::net::SocketAddr,
     pub label: &'a str,
     pub host_name: Option<&'a str>,
+    /// The server's version (`INFO`), when known: Redis < 6 has no ACL users.
+    pub version: Option<(u32, u32, u32)>,
+}
+
+/// `AUTH` for a server of this version: `AUTH user password` where ACL users exist
+/// (Redis 6.0 on, or unknown), else `AUTH password`, as trib's other connections fall
+/// back to on Redis 5 (which answers the two-argument form with an error).
+fn auth_command(user: Option<&str>, password: &str, version: Option<(u32, u32, u32)>) -> Vec<u8> {
+    match user {
+        Some(user) if version.is_none_or(|v| v >= (6, 0, 0)) => {
+            resp(&[b"AUTH", user.as_bytes(), password.as_bytes()])
+        }
+        _ => resp(&[b"AUTH", password.as_bytes()]),
+    }
 }
 
 /// One RESP command as bytes.
@@ -91,10 +105,7 @@ pub async fn fetch_rdb(
     let io = |e: std::io::Error| NodeError::new(label, NodeErrorKind::Connect(e.to_string()));
 
     if let Some(pw) = &opts.password {
-        let cmd = match &opts.user {
-            Some(user) => resp(&[b"AUTH", user.as_bytes(), pw.expose().as_bytes()]),
-            None => resp(&[b"AUTH", pw.expose().as_bytes()]),
-        };
+        let cmd = auth_command(opts.user.as_deref(), pw.expose(), source.version);
         send(&mut conn, &cmd).await.map_err(io)?;
         read_line(&mut conn, &mut line, idle)
             .await
@@ -235,4 +246,28 @@ pub struct BackupFile {
     pub id: String,
     pub file: String,
     pub bytes: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auth_without_user_on_redis_5() {
+        // `--user` on Redis 5.0.6 made backup fail with "wrong password or user" while
+        // every other command worked (found with a real Redis 5 server).
+        let with_user = b"*3\r\n$4\r\nAUTH\r\n$4\r\ntrib\r\n$2\r\npw\r\n".to_vec();
+        let password_only = b"*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n".to_vec();
+        assert_eq!(
+            auth_command(Some("trib"), "pw", Some((5, 0, 6))),
+            password_only
+        );
+        assert_eq!(
+            auth_command(Some("trib"), "pw", Some((6, 2, 14))),
+            with_user
+        );
+        assert_eq!(auth_command(Some("trib"), "pw", Some((9, 1, 2))), with_user);
+        assert_eq!(auth_command(Some("trib"), "pw", None), with_user);
+        assert_eq!(auth_command(None, "pw", Some((7, 0, 15))), password_only);
+    }
 }

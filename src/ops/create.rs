@@ -10,7 +10,7 @@ use thiserror::Error;
 use super::Reporter;
 use super::wait::{Converged, WaitTimeout, wait_converged, wait_replica_synced};
 use crate::cluster::{Node, NodeError};
-use crate::model::NodeId;
+use crate::model::{NodeId, SlotRange};
 use crate::plan::create::{CreatePlan, CreateStep, FAST_JOIN_TIMEOUT_MS};
 
 #[derive(Debug, Error)]
@@ -29,6 +29,32 @@ pub struct CreateTarget {
     pub bus_port: u16,
     /// Redis ≥ 7 (ADDSLOTSRANGE).
     pub has_addslotsrange: bool,
+}
+
+/// Whether a server of this version has `CLUSTER ADDSLOTSRANGE` (Redis 7.0; Valkey reports
+/// its own version, 7.2 and later). Unknown: no.
+pub fn has_addslotsrange(version: Option<(u32, u32, u32)>) -> bool {
+    version.is_some_and(|v| v.0 >= 7)
+}
+
+/// The command that assigns `slots`: one `CLUSTER ADDSLOTSRANGE start end …` when the
+/// server has it, else `CLUSTER ADDSLOTS` with every slot listed.
+pub fn addslots_cmd(slots: &[SlotRange], range: bool) -> redis::Cmd {
+    let mut cmd = redis::cmd("CLUSTER");
+    if range {
+        cmd.arg("ADDSLOTSRANGE");
+        for r in slots {
+            cmd.arg(r.start).arg(r.end);
+        }
+    } else {
+        cmd.arg("ADDSLOTS");
+        for r in slots {
+            for s in r.start..=r.end {
+                cmd.arg(s);
+            }
+        }
+    }
+    cmd
 }
 
 /// Timings of the phases, for the report.
@@ -145,23 +171,7 @@ async fn apply_steps(
         .filter_map(|step| match step {
             CreateStep::AddSlots { node, slots } => {
                 let t = &targets[*node];
-                let mut cmd;
-                if t.has_addslotsrange {
-                    cmd = redis::cmd("CLUSTER");
-                    cmd.arg("ADDSLOTSRANGE");
-                    for r in slots {
-                        cmd.arg(r.start).arg(r.end);
-                    }
-                } else {
-                    cmd = redis::cmd("CLUSTER");
-                    cmd.arg("ADDSLOTS");
-                    for r in slots {
-                        for s in r.start..=r.end {
-                            cmd.arg(s);
-                        }
-                    }
-                }
-                Some((t, cmd))
+                Some((t, addslots_cmd(slots, t.has_addslotsrange)))
             }
             CreateStep::SetConfigEpoch { node, epoch } => {
                 let mut cmd = redis::cmd("CLUSTER");

@@ -182,6 +182,22 @@ struct Route<'a> {
     host: String,
     port: u16,
     opts: &'a MigrateOptions,
+    /// Pass the ACL user (`AUTH2`): both ends run Redis ≥ 6 (see [`migrate_auth2`]).
+    auth2: bool,
+}
+
+/// Whether `MIGRATE … AUTH2 user password` may be used between servers of these versions:
+/// AUTH2 and ACL users came with Redis 6.0. Redis 5 answers AUTH2 with a syntax error and
+/// has no users (trib's own connections to it fall back to `AUTH password`), so the
+/// password alone (`AUTH`) is passed when either end is older. Unknown versions count as
+/// recent.
+pub fn migrate_auth2(versions: &[Option<(u32, u32, u32)>]) -> bool {
+    versions.iter().flatten().all(|v| *v >= (6, 0, 0))
+}
+
+/// The server's version from `INFO server`; `None` when it cannot be read.
+async fn server_version(node: &Node) -> Option<(u32, u32, u32)> {
+    node.info(&["server"]).await.ok()?.version()
 }
 
 /// Moves every slot of `plan`, keys included, then waits until every node in `all`
@@ -385,6 +401,12 @@ async fn route<'a>(
         None => target.myid().await?,
     };
     let entries = source.cluster_nodes().await?;
+    let auth2 = if opts.user.is_some() && opts.password.is_some() {
+        let (a, b) = futures::join!(server_version(source), server_version(target));
+        migrate_auth2(&[a, b])
+    } else {
+        false
+    };
     let addr: SocketAddr = entries
         .iter()
         .find(|e| e.id == id)
@@ -396,6 +418,7 @@ async fn route<'a>(
         host: addr.ip().to_string(),
         port: addr.port(),
         opts,
+        auth2,
     })
 }
 
@@ -834,10 +857,10 @@ async fn migrate_keys(route: &Route<'_>, _slot: u16, keys: &[Vec<u8>]) -> Result
         .arg(0)
         .arg(opts.migrate_timeout.as_millis() as u64);
     match (&opts.user, &opts.password) {
-        (Some(user), Some(pw)) => {
+        (Some(user), Some(pw)) if route.auth2 => {
             cmd.arg("AUTH2").arg(user).arg(pw.expose());
         }
-        (None, Some(pw)) => {
+        (_, Some(pw)) => {
             cmd.arg("AUTH").arg(pw.expose());
         }
         _ => {}

@@ -44,8 +44,7 @@ pub async fn supported(
                     .arg("CLUSTER|MIGRATESLOTS"),
             )
             .await;
-        let has =
-            matches!(has, Ok(Value::Array(ref v)) if v.first().is_some_and(|x| *x != Value::Nil));
+        let has = has.is_ok_and(|v| command_listed(&v));
         if !has || opts.password.is_none() {
             return has;
         }
@@ -66,6 +65,12 @@ pub async fn supported(
         set
     });
     !ids.is_empty() && join_all(checks).await.into_iter().all(|ok| ok)
+}
+
+/// Whether a `COMMAND INFO name` reply describes the command: servers without it (Redis
+/// 5–8, Valkey < 9 for `CLUSTER|MIGRATESLOTS`) answer `[nil]`.
+fn command_listed(reply: &Value) -> bool {
+    matches!(reply, Value::Array(v) if v.first().is_some_and(|x| *x != Value::Nil))
 }
 
 fn is_empty_string(v: &Value) -> bool {
@@ -445,6 +450,25 @@ mod tests {
 
     fn bulk(s: &str) -> Value {
         Value::BulkString(s.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn migrateslots_is_detected_by_command_info() {
+        // `COMMAND INFO CLUSTER|MIGRATESLOTS` as recorded (RESP2): Redis 5.0.6, 6.2.14 and
+        // 7.0.15 answer `[nil]`; Valkey 9.1.2 describes the command.
+        let old = Value::Array(vec![Value::Nil]);
+        assert!(!command_listed(&old));
+        let valkey9 = Value::Array(vec![Value::Array(vec![
+            bulk("cluster|migrateslots"),
+            Value::Int(-4),
+            Value::Array(vec![Value::SimpleString("admin".into())]),
+            Value::Int(0),
+            Value::Int(0),
+            Value::Int(0),
+        ])]);
+        assert!(command_listed(&valkey9));
+        assert!(!command_listed(&Value::Array(vec![])));
+        assert!(!command_listed(&Value::Okay));
     }
 
     #[test]

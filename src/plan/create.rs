@@ -181,7 +181,11 @@ pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreateP
                     foreign.short()
                 ),
             ));
-        } else if n.keys > 0 && n.own_slots.is_empty() {
+        } else if n.keys > 0
+            && n.own_slots.is_empty()
+            && !n.master_id.as_ref().is_some_and(|m| ids.contains(m))
+        {
+            // A replica of a node of this create holds its master's keys: not data of its own.
             refusals.push(refuse(
                 i,
                 format!(
@@ -410,6 +414,30 @@ mod tests {
         let again = plan_create(&nodes, 1).unwrap();
         assert_eq!(again.status, CreateStatus::AlreadyCreated);
         assert!(again.steps.is_empty());
+    }
+
+    #[test]
+    fn already_created_cluster_holding_keys_is_left_alone() {
+        // Re-running create (a retried Kubernetes Job) on the cluster it made, once it holds
+        // data: the replicas hold copies of their masters' keys. Found on replies recorded
+        // from real Redis 5, 6, 7 and Valkey 9 (tests/versions.rs).
+        let mut nodes = empty(6);
+        let plan = plan_create(&nodes, 1).unwrap();
+        apply(&mut nodes, &plan);
+        for n in nodes.iter_mut() {
+            n.keys = 100;
+        }
+        let again = plan_create(&nodes, 1).unwrap();
+        assert_eq!(again.status, CreateStatus::AlreadyCreated);
+        assert!(again.steps.is_empty());
+        // A replica of a node outside this create still counts as holding data.
+        let mut other = empty(6);
+        other[5].master_id = Some(id(99));
+        other[5].keys = 3;
+        let refused = plan_create(&other, 1).unwrap_err();
+        assert!(
+            matches!(&refused[0], Refusal::Node { node: 5, reason } if reason.contains("holds 3 key(s)"))
+        );
     }
 
     #[test]

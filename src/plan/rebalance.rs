@@ -69,11 +69,15 @@ pub fn targets(weights: &[f64], total: usize) -> Result<Vec<usize>, String> {
     if let Some(w) = weights.iter().find(|w| !w.is_finite() || **w < 0.0) {
         return Err(format!("weight {w}: a weight is a finite number ≥ 0"));
     }
-    let sum: f64 = weights.iter().sum();
-    if weights.is_empty() || sum <= 0.0 {
+    // Scaled by the largest weight, so that neither the sum nor a quota can overflow
+    // (`--weight a=1e305`) and tiny weights keep their ratios.
+    let max = weights.iter().copied().fold(0.0, f64::max);
+    if weights.is_empty() || max <= 0.0 {
         return Err("every master would have weight 0: at least one master must keep slots".into());
     }
-    let quotas: Vec<f64> = weights.iter().map(|w| total as f64 * w / sum).collect();
+    let scaled: Vec<f64> = weights.iter().map(|w| w / max).collect();
+    let sum: f64 = scaled.iter().sum();
+    let quotas: Vec<f64> = scaled.iter().map(|w| total as f64 * (w / sum)).collect();
     let mut out: Vec<usize> = quotas.iter().map(|q| q.floor() as usize).collect();
     // Guard against floating-point overshoot (never more than `total` in all).
     while out.iter().sum::<usize>() > total {
@@ -348,6 +352,37 @@ mod tests {
                         .collect()
                 })
         })
+    }
+
+    #[test]
+    fn huge_weights_keep_their_proportions() {
+        // `--weight a=1e305`: total × weight overflowed to infinity, its floor to
+        // usize::MAX, and the overshoot loop then counted down from there (a hang; with
+        // two such weights, an overflow panic). Found by fuzz/fuzz_targets/rebalance.rs.
+        assert_eq!(targets(&[1e305, 1.0], 16384), Ok(vec![16384, 0]));
+        assert_eq!(targets(&[1e305, 1e305], 16384), Ok(vec![8192, 8192]));
+        assert_eq!(targets(&[f64::MAX, f64::MAX, 0.0], 3), Ok(vec![2, 1, 0]));
+        assert_eq!(
+            targets(&[1e308, 1e308, 1.0], 16384),
+            Ok(vec![8192, 8192, 0])
+        );
+        // And the smallest ones.
+        assert_eq!(targets(&[5e-324, 5e-324], 4), Ok(vec![2, 2]));
+        assert_eq!(targets(&[1e-300, 3e-300], 4), Ok(vec![1, 3]));
+    }
+
+    proptest! {
+        #[test]
+        fn parse_weight_never_panics(s in "\\PC{0,30}|[a-z]{1,3}=[-+0-9.e]{0,12}") {
+            if let Ok((node, w)) = parse_weight(&s) {
+                prop_assert!(!node.is_empty() && w.is_finite() && w >= 0.0);
+            }
+        }
+
+        #[test]
+        fn parse_weight_round_trips(node in "[a-z0-9.:=]{1,20}", w in 0.0f64..1e9) {
+            prop_assert_eq!(parse_weight(&format!("{node}={w}")), Ok((node, w)));
+        }
     }
 
     proptest! {
