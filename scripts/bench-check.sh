@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `trib check` vs `redis-cli --cluster check` on the same 60-node cluster (30 masters,
-# 30 replicas, on 127.0.0.1), ROUNDS runs each, alternating. Prints per-run times and medians.
+# 30 replicas, on 127.0.0.1), ROUNDS×8 runs each with hyperfine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
@@ -23,18 +23,9 @@ for n in "${nodes[@]}"; do
   for _ in $(seq 1 200); do redis-cli -p "${n#*:}" ping >/dev/null 2>&1 && break; sleep 0.05; done
 done
 "$TRIB" create "${nodes[@]}" --replicas 1 --yes --wait-sync >/dev/null 2>&1
-now() { python3 -c 'import time; print(time.monotonic())'; }
-declare -a T R
-for r in $(seq 1 "$ROUNDS"); do
-  for tool in trib redis-cli; do
-    s=$(now)
-    if [ $tool = trib ]; then "$TRIB" check "${nodes[0]}" >/dev/null 2>&1 || true
-    else redis-cli --cluster check "${nodes[0]}" >/dev/null 2>&1 || true; fi
-    e=$(now); t=$(python3 -c "print(f'{$e-$s:.3f}')")
-    echo "  round $r  $tool  $t s"
-    if [ $tool = trib ]; then T+=("$t"); else R+=("$t"); fi
-  done
-done
-med() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-mt=$(med "${T[@]}"); mr=$(med "${R[@]}")
-echo "median: trib $mt s, redis-cli $mr s, ratio $(python3 -c "print(f'{$mt/$mr:.2f}')") ($N nodes)"
+# hyperfine (Debian package `hyperfine`) runs both alternately-warm, without a shell, and
+# reports mean, spread and the ratio; process start-up is in both times.
+command -v hyperfine >/dev/null || { SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo; $SUDO apt-get install -y -qq hyperfine >/dev/null; }
+hyperfine -N -w 5 -r "$((ROUNDS * 8))" -i \
+  "$TRIB check ${nodes[0]}" \
+  "redis-cli --cluster check ${nodes[0]}"
