@@ -1039,10 +1039,28 @@ async fn finish_slots(
     // for one round trip, and an interrupted finish leaves the target importing with the
     // keys, which `fix` completes. The target bumps its epoch when it takes the slots.
     let replies = route.source.pipeline(&pipe).await?;
-    if let Some(e) = replies.into_iter().find_map(Result::err)
-        && !only_masters(&e)
-    {
-        return Err(e.into());
+    if let Some(e) = replies.into_iter().find_map(Result::err) {
+        if !only_masters(&e) {
+            return Err(e.into());
+        }
+        // The source is a replica now. Fine when it follows the target: it gave the
+        // target its last slot and Redis made it the target's replica. Not when it was
+        // failed over: its new master still claims these slots, a claim by the target
+        // could lose to it (higher epoch), and the target would delete the keys it
+        // received (found by tests/faults.rs, a source failing over mid-reshard).
+        let follows = source_master(route.source).await;
+        if follows.as_ref() != Some(target_id) {
+            return Err(MigrateError::Other(format!(
+                "{} is no longer a master ({}): slot(s) {} were not given to {}; they are left open with their keys, run `trib fix`",
+                route.source.label,
+                match follows {
+                    Some(m) => format!("it replicates {}", m.short()),
+                    None => "its role could not be read".to_string(),
+                },
+                slot_set(slots.iter().copied()),
+                route.target.label
+            )));
+        }
     }
     if let Some(e) = route
         .target
@@ -1055,6 +1073,15 @@ async fn finish_slots(
     }
     join_all(others.iter().map(|n| n.pipeline(&pipe))).await;
     Ok(())
+}
+
+/// The master `node` replicates, in its own view.
+async fn source_master(node: &Node) -> Option<NodeId> {
+    let entries = node.cluster_nodes().await.ok()?;
+    entries
+        .into_iter()
+        .find(|e| e.flags.myself)
+        .and_then(|e| e.master_id)
 }
 
 /// "ERR Please use SETSLOT only with masters."
