@@ -1,6 +1,8 @@
-//! Crash safety of slot migrations: a `trib reshard` or `trib rebalance` killed at any
-//! point (SIGKILL, `Child::kill`) leaves a cluster that `trib fix --yes` completes with no
-//! key lost.
+//! Crash safety: a `trib reshard`, `rebalance` or `fix` killed at any point (SIGKILL,
+//! `Child::kill`) leaves a cluster that `trib fix --yes` completes with no key lost; a
+//! `trib create` killed at any point is completed by running it again; a `trib failover`
+//! killed at any point leaves one master per shard (after `fix` if needed), every key
+//! present.
 //!
 //! One cluster per command, holding `KEYS` keys written through their owners. The first
 //! run of the command is not interrupted and gives its duration `T`; then, for each kill
@@ -12,6 +14,7 @@
 //! twice).
 //!
 //! Kill points per command: `TRIB_CRASH_POINTS`, else 20 with `TRIB_SLOW=1`, else 4.
+//! After every kill, `trib check` must tell the truth (see [`assert_check_truthful`]).
 //!
 //! Found by this test: with `SETSLOT NODE` sent to the target before the source, a kill
 //! between the two let the source (still migrating, with a higher configEpoch) win the
@@ -26,12 +29,14 @@
 #[path = "common/client.rs"]
 mod client;
 mod common;
+#[path = "common/intact.rs"]
+mod intact;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use client::ClusterClient;
 use common::*;
+use intact::*;
 
 const KEYS: usize = 4000;
 
@@ -53,13 +58,6 @@ fn opts() -> NodeOptions {
     }
 }
 
-fn show(out: &Output) -> String {
-    format!(
-        "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-        out.code, out.stdout, out.stderr
-    )
-}
-
 fn points() -> Vec<f64> {
     let n = std::env::var("TRIB_CRASH_POINTS")
         .ok()
@@ -78,12 +76,9 @@ fn points() -> Vec<f64> {
         .collect()
 }
 
-fn key(i: usize) -> String {
-    format!("crash:{i}")
-}
-
-fn value(i: usize) -> String {
-    format!("value-{i}")
+/// The keys every migration test writes.
+fn keys() -> Keys {
+    Keys::new("crash", KEYS)
 }
 
 /// `masters` masters created by trib, plus `extra` empty masters joined with add-node, then
@@ -106,74 +101,17 @@ fn cluster(masters: usize, extra: usize) -> Vec<RedisNode> {
     wait_until("views agree", Duration::from_secs(30), || {
         views_agree(&nodes)
     });
-    let mut c = ClusterClient::new(&[nodes[0].addr()]);
-    for i in 0..KEYS {
-        c.set(&key(i), &value(i))
-            .unwrap_or_else(|e| panic!("writing {}: {e}", key(i)));
-    }
+    keys().write(&[nodes[0].addr()]);
     nodes
 }
 
-/// Every key present with its value, every slot covered, `trib check` clean, and exactly
-/// `KEYS` keys on the masters.
-fn assert_intact(nodes: &[RedisNode], what: &str) {
-    let out = run(trib().arg("check").arg(nodes[0].addr()));
-    assert_eq!(out.code, 0, "{what}: trib check\n{}", show(&out));
-    for n in nodes {
-        let info = n.cmd(&["CLUSTER", "INFO"]);
-        assert!(
-            info.contains("cluster_slots_assigned:16384") && info.contains("cluster_state:ok"),
-            "{what}: {} reports\n{info}",
-            n.addr()
-        );
-    }
-    let mut c = ClusterClient::new(&[nodes[0].addr()]);
-    let mut lost = Vec::new();
-    for i in 0..KEYS {
-        match c.get(&key(i)) {
-            Ok(Some(v)) if v == value(i) => {}
-            other => lost.push((i, format!("{}: {other:?}", key(i)))),
-        }
-    }
-    if !lost.is_empty() {
-        // Where the unreadable keys are: per node, the keys it holds in the key's slot.
-        let mut slots: Vec<u16> = lost
-            .iter()
-            .map(|(i, _)| trib::model::key_slot(key(*i).as_bytes()))
-            .collect();
-        slots.sort_unstable();
-        slots.dedup();
-        let mut whereabouts = Vec::new();
-        for slot in slots.iter().take(3) {
-            let held: Vec<String> = nodes
-                .iter()
-                .map(|n| {
-                    let k = n.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]);
-                    format!("{} ({}) holds {}", n.addr(), &n.node_id()[..8], k.trim())
-                })
-                .collect();
-            whereabouts.push(format!("slot {slot}: {}", held.join(", ")));
-        }
-        panic!(
-            "{what}: {} keys lost or wrong in {} slots, e.g. {:?}\n{}\nCLUSTER NODES:\n{}",
-            lost.len(),
-            slots.len(),
-            lost.iter().take(3).map(|(_, m)| m).collect::<Vec<_>>(),
-            whereabouts.join("\n"),
-            nodes[0].cmd(&["CLUSTER", "NODES"])
-        );
-    }
-    let total: usize = nodes
-        .iter()
-        .map(|n| n.cmd(&["DBSIZE"]).trim().parse::<usize>().unwrap_or(0))
-        .sum();
-    assert_eq!(total, KEYS, "{what}: keys on all nodes together");
-}
+/// Hard deadline for every uninterrupted run (a hang fails the test).
+const DEADLINE: Duration = Duration::from_secs(120);
 
 /// Runs `args` to completion and returns how long it took.
 fn timed(args: &[String]) -> Duration {
     let started = Instant::now();
-    let out = run(trib().args(args));
+    let (out, _) = run_within(trib().args(args), DEADLINE);
     assert_eq!(out.code, 0, "trib {args:?}\n{}", show(&out));
     if std::env::var("TRIB_CRASH_DEBUG").is_ok() {
         eprintln!("trib {args:?}\n{}", show(&out));
@@ -211,16 +149,20 @@ fn kill_after(args: &[String], delay: Duration) -> bool {
     interrupted
 }
 
-/// Whether `trib check` finds something to repair (the kill left the cluster mid-move).
-/// Returns the check's output (for failure messages) with it.
+/// Whether `trib check` finds something to repair (the kill left the cluster mid-move),
+/// checked against the nodes' own state (see [`assert_check_truthful`]). Returns the
+/// check's output (for failure messages) with it.
 fn broken(nodes: &[RedisNode]) -> (bool, String) {
-    let out = run(trib().arg("check").arg(nodes[0].addr()));
-    (out.code != 0, out.stdout)
+    let (broken, out) = assert_check_truthful(nodes, "after the kill");
+    (broken, out.stdout)
 }
 
 /// Runs `trib fix --yes`; returns its output (for failure messages).
 fn fix(nodes: &[RedisNode], what: &str) -> String {
-    let out = run(trib().arg("fix").arg(nodes[0].addr()).arg("--yes"));
+    let (out, _) = run_within(
+        trib().arg("fix").arg(nodes[0].addr()).arg("--yes"),
+        DEADLINE,
+    );
     if out.code != 0 {
         let views: Vec<String> = nodes
             .iter()
@@ -257,7 +199,7 @@ fn reshard_killed_at_any_point_is_completed_by_fix() {
         ])
     };
     let full = timed(&args(0));
-    assert_intact(&nodes, "uninterrupted reshard");
+    assert_intact(&nodes, &keys(), "uninterrupted reshard");
     let (mut interrupted, mut left_broken) = (0, 0);
     for (i, f) in points().into_iter().enumerate() {
         let delay = full.mul_f64(f);
@@ -272,6 +214,7 @@ fn reshard_killed_at_any_point_is_completed_by_fix() {
         let fixed = fix(&nodes, &what);
         assert_intact(
             &nodes,
+            &keys(),
             &format!("{what}\n--- check before fix:\n{check}\n--- fix:\n{fixed}\n"),
         );
     }
@@ -298,10 +241,10 @@ fn rebalance_onto_an_empty_master_killed_at_any_point_is_completed_by_fix() {
     // The run time is the shorter of two uninterrupted runs: the first one on a new
     // cluster is slower than the later ones.
     let first = timed(&onto);
-    assert_intact(&nodes, "uninterrupted rebalance");
+    assert_intact(&nodes, &keys(), "uninterrupted rebalance");
     timed(&drain);
     let full = first.min(timed(&onto));
-    assert_intact(&nodes, "second uninterrupted rebalance");
+    assert_intact(&nodes, &keys(), "second uninterrupted rebalance");
     let (mut interrupted, mut left_broken) = (0, 0);
     for f in points() {
         timed(&drain);
@@ -320,12 +263,255 @@ fn rebalance_onto_an_empty_master_killed_at_any_point_is_completed_by_fix() {
         let fixed = fix(&nodes, &what);
         assert_intact(
             &nodes,
+            &keys(),
             &format!("{what}\n--- check before fix:\n{check}\n--- fix:\n{fixed}\n"),
         );
     }
     eprintln!(
         "rebalance: uninterrupted run {full:?}; {interrupted} runs interrupted, \
          {left_broken} left something for fix to repair"
+    );
+    assert!(interrupted > 0, "no run was interrupted");
+}
+
+// ---------------------------------------------------------------------------------------------
+// create
+
+fn create_opts() -> NodeOptions {
+    let mut o = opts();
+    o.extra
+        .push(("repl-diskless-sync-delay".into(), "0".into()));
+    o
+}
+
+fn create_args(nodes: &[RedisNode]) -> Vec<String> {
+    let mut a = strings(&["create"]);
+    a.extend(addrs(nodes));
+    a.extend(strings(&["--replicas", "1", "--yes"]));
+    a
+}
+
+/// Kill points over a whole create of 6 fresh nodes (3 masters, 3 replicas): gather, slots
+/// and epochs, MEETs, replica attach, the fast-join node timeout and the final wait.
+/// After each kill, `check` tells the truth and running the same create again completes
+/// the cluster: 3 masters with a replica each, every node back at its own
+/// `cluster-node-timeout`, keys written then read back.
+#[test]
+fn create_killed_at_any_point_is_completed_by_running_it_again() {
+    // Fresh nodes for every run: a created cluster has nothing left to create.
+    let calibrate = || timed(&create_args(&start_nodes(6, &create_opts())));
+    let full = calibrate().min(calibrate());
+    let (mut interrupted, mut left_broken) = (0, 0);
+    for f in points() {
+        let nodes = start_nodes(6, &create_opts());
+        let args = create_args(&nodes);
+        let delay = full.mul_f64(f);
+        let what = format!("create killed after {delay:?} ({f} of {full:?})");
+        if kill_after(&args, delay) {
+            interrupted += 1;
+        }
+        let (was_broken, check) = broken(&nodes);
+        if was_broken {
+            left_broken += 1;
+        }
+        let (out, took) = run_within(trib().args(&args), DEADLINE);
+        assert_eq!(
+            out.code,
+            0,
+            "{what}: create run again, after {took:?}: {}\n--- check before:\n{check}",
+            show(&out)
+        );
+        wait_check_ok(&addrs(&nodes), Duration::from_secs(20), &what);
+        let masters: Vec<&RedisNode> = nodes.iter().filter(|n| is_master(n)).collect();
+        assert_eq!(masters.len(), 3, "{what}: {}", views(&nodes));
+        for m in &masters {
+            assert_eq!(replica_ids(m).len(), 1, "{what}: {}", views(&nodes));
+        }
+        for n in &nodes {
+            assert_eq!(
+                n.cmd(&["CONFIG", "GET", "cluster-node-timeout"]),
+                "cluster-node-timeout\n1000",
+                "{what}: {} keeps a lowered node timeout",
+                n.addr()
+            );
+        }
+        let keys = Keys::new("created", 300);
+        keys.write(&addrs(&nodes));
+        assert_intact(&nodes, &keys, &what);
+    }
+    eprintln!(
+        "create: uninterrupted run {full:?}; {interrupted} runs interrupted, \
+         {left_broken} left a cluster check found broken"
+    );
+    assert!(interrupted > 0, "no run was interrupted");
+}
+
+// ---------------------------------------------------------------------------------------------
+// fix
+
+/// Keys of the fix test: more than the others, so that the slots it breaks hold keys.
+fn fix_keys() -> Keys {
+    Keys::new("crash-fix", 10_000)
+}
+
+/// What an interrupted reshard and a lost slot leave: 400 slots of one master open
+/// towards the next with about half of each slot's keys moved, and 200 slots of the third
+/// unassigned everywhere (the cluster is down) with their keys still on it. Masters take
+/// turns with `round`.
+fn break_cluster(nodes: &[RedisNode], round: usize) {
+    let (a, b, c) = (
+        &nodes[round % 3],
+        &nodes[(round + 1) % 3],
+        &nodes[(round + 2) % 3],
+    );
+    open_slots(a, b, 400);
+    uncover_slots(nodes, c, 200);
+}
+
+/// Kill points over a `fix` of many open and uncovered slots holding keys. After each
+/// kill, `check` tells the truth, running fix again completes the repair, and every key
+/// is where it belongs.
+#[test]
+fn fix_killed_at_any_point_is_completed_by_running_it_again() {
+    let nodes = start_nodes(3, &opts());
+    let out = run(trib()
+        .arg("create")
+        .args(addrs(&nodes))
+        .args(["--replicas", "0", "--yes"]));
+    assert_eq!(out.code, 0, "{}", show(&out));
+    wait_until("views agree", Duration::from_secs(30), || {
+        views_agree(&nodes)
+    });
+    let keys = fix_keys();
+    keys.write(&addrs(&nodes));
+    let args = strings(&["fix", &nodes[0].addr(), "--yes"]);
+    break_cluster(&nodes, 0);
+    assert_check_fails(&addrs(&nodes), "broken on purpose");
+    let full = timed(&args);
+    assert_intact(&nodes, &keys, "uninterrupted fix");
+    let (mut interrupted, mut left_broken) = (0, 0);
+    for (i, f) in points().into_iter().enumerate() {
+        break_cluster(&nodes, i + 1);
+        let delay = full.mul_f64(f);
+        let what = format!("fix killed after {delay:?} ({f} of {full:?})");
+        if kill_after(&args, delay) {
+            interrupted += 1;
+        }
+        let (was_broken, check) = broken(&nodes);
+        if was_broken {
+            left_broken += 1;
+        }
+        let fixed = fix(&nodes, &what);
+        assert_intact(
+            &nodes,
+            &keys,
+            &format!("{what}\n--- check before fix:\n{check}\n--- fix:\n{fixed}\n"),
+        );
+    }
+    eprintln!(
+        "fix: uninterrupted run {full:?}; {interrupted} runs interrupted, \
+         {left_broken} left something for the next fix"
+    );
+    assert!(interrupted > 0, "no run was interrupted");
+}
+
+// ---------------------------------------------------------------------------------------------
+// failover
+
+/// Waits until every replica's link is up and it holds as many keys as its master (a
+/// plain failover needs the link; an old master resyncs after each switch).
+fn wait_replicas_synced(nodes: &[RedisNode]) {
+    wait_until("every replica is in sync", Duration::from_secs(30), || {
+        nodes.iter().filter(|n| is_master(n)).all(|m| {
+            let ids = replica_ids(m);
+            nodes
+                .iter()
+                .filter(|r| ids.contains(&r.node_id()))
+                .all(|r| {
+                    r.try_cmd(&["INFO", "replication"])
+                        .is_ok_and(|i| i.contains("master_link_status:up"))
+                        && dbsize(r) == dbsize(m)
+                })
+        })
+    });
+}
+
+/// Kill points over a plain `failover` of a master (the masters take turns). After each
+/// kill, Redis finishes or abandons a switch that had started; `check` tells the truth;
+/// once it is clean (or after `fix`), there is one master per shard with its replica and
+/// every key is present.
+#[test]
+fn failover_killed_at_any_point_leaves_one_master_per_shard() {
+    let nodes = start_nodes(6, &create_opts());
+    let out = run(trib()
+        .arg("create")
+        .args(addrs(&nodes))
+        .args(["--replicas", "1", "--yes"]));
+    assert_eq!(out.code, 0, "{}", show(&out));
+    wait_until("views agree", Duration::from_secs(30), || {
+        views_agree(&nodes)
+    });
+    let keys = Keys::new("crash-failover", 3000);
+    keys.write(&addrs(&nodes));
+    let master = |i: usize| -> String {
+        let mut m: Vec<String> = nodes
+            .iter()
+            .filter(|n| is_master(n))
+            .map(RedisNode::addr)
+            .collect();
+        m.sort();
+        m[i % m.len()].clone()
+    };
+    let args = |i: usize| strings(&["failover", &master(i), "--yes"]);
+    wait_replicas_synced(&nodes);
+    let first = timed(&args(0));
+    wait_replicas_synced(&nodes);
+    let full = first.min(timed(&args(1)));
+    let (mut interrupted, mut left_broken) = (0, 0);
+    for (i, f) in points().into_iter().enumerate() {
+        settle(&nodes);
+        wait_replicas_synced(&nodes);
+        let delay = full.mul_f64(f);
+        let what = format!("failover killed after {delay:?} ({f} of {full:?})");
+        if kill_after(&args(i + 2), delay) {
+            interrupted += 1;
+        }
+        let (was_broken, check) = broken(&nodes);
+        if was_broken {
+            left_broken += 1;
+        }
+        // A manual failover Redis started ends (done or abandoned) within 5 s.
+        let clean = (0..75).any(|_| {
+            std::thread::sleep(Duration::from_millis(200));
+            check_json(&addrs(&nodes)).0.code == 0
+        });
+        let fixed = if clean {
+            String::new()
+        } else {
+            fix(&nodes, &what)
+        };
+        wait_check_ok(&addrs(&nodes), Duration::from_secs(20), &what);
+        // Roles too: `check` compares slot maps, and a node may still list the old master
+        // as a master without slots for a moment after the switch.
+        let settled = (0..100).any(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            views_agree(&nodes)
+        });
+        assert!(settled, "{what}: views never agreed: {}", views(&nodes));
+        let masters: Vec<&RedisNode> = nodes.iter().filter(|n| is_master(n)).collect();
+        assert_eq!(masters.len(), 3, "{what}: {}", views(&nodes));
+        for m in &masters {
+            assert_eq!(replica_ids(m).len(), 1, "{what}: {}", views(&nodes));
+        }
+        assert_intact(
+            &nodes,
+            &keys,
+            &format!("{what}\n--- check before:\n{check}\n--- fix:\n{fixed}\n"),
+        );
+    }
+    eprintln!(
+        "failover: uninterrupted run {full:?}; {interrupted} runs interrupted, \
+         {left_broken} left a cluster check found broken"
     );
     assert!(interrupted > 0, "no run was interrupted");
 }

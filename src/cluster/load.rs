@@ -85,6 +85,12 @@ pub fn entry_addr(e: &NodeEntry) -> Option<SocketAddr> {
     ip.parse().ok().map(|ip| SocketAddr::new(ip, e.port))
 }
 
+/// No entry could be used. Every entry's error: a user in an incident must see which
+/// nodes did not answer and why, not only the first.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+pub struct NoEntry(pub Vec<NodeError>);
+
 /// A loaded cluster: the view plus one open connection per reachable node.
 pub struct Loaded {
     pub view: ClusterView,
@@ -98,11 +104,11 @@ pub struct Loaded {
 /// "Answers" means the probe succeeds, not just the TCP connect: a frozen node (or a
 /// full accept backlog) accepts connections but never replies, and must not stop trib
 /// from using the next entry. Entries are probed concurrently and each at most once.
-/// When no entry answers, the error of an entry that replied but cannot be used (not a
-/// cluster node, wrong password) is preferred over connection errors.
-pub async fn load_cluster(entries: &[Target], opts: &ConnectOptions) -> Result<Loaded, NodeError> {
+/// When no entry answers, every entry's error is returned, those of entries that replied
+/// but cannot be used (not a cluster node, wrong password) first.
+pub async fn load_cluster(entries: &[Target], opts: &ConnectOptions) -> Result<Loaded, NoEntry> {
     let connected = connect_all(entries, opts).await;
-    let mut connect_err = None;
+    let mut connect_err = Vec::new();
     let mut candidates: Vec<(Node, &Target)> = Vec::new();
     let mut by_addr: HashMap<SocketAddr, (Node, Option<String>)> = HashMap::new();
     for (res, t) in connected.into_iter().zip(entries) {
@@ -114,7 +120,7 @@ pub async fn load_cluster(entries: &[Target], opts: &ConnectOptions) -> Result<L
                 by_addr.insert(t.addr, (node, t.domain.clone()));
             }
             Err(e) => {
-                connect_err.get_or_insert(e);
+                connect_err.push(e);
             }
         }
     }
@@ -126,7 +132,7 @@ pub async fn load_cluster(entries: &[Target], opts: &ConnectOptions) -> Result<L
     .await;
     let mut probed: HashMap<SocketAddr, Result<NodeView, NodeError>> = HashMap::new();
     let mut seed: Option<(Node, NodeView)> = None;
-    let mut probe_err = None;
+    let mut probe_err = Vec::new();
     for ((node, _), res) in candidates.into_iter().zip(probes) {
         match res {
             Ok(v) if seed.is_none() => seed = Some((node, v)),
@@ -134,15 +140,21 @@ pub async fn load_cluster(entries: &[Target], opts: &ConnectOptions) -> Result<L
                 probed.insert(node.addr, Ok(v));
             }
             Err(e) => {
-                probe_err.get_or_insert(e.clone());
+                probe_err.push(e.clone());
                 probed.insert(node.addr, Err(e));
             }
         }
     }
     let Some((seed, seed_view)) = seed else {
-        return Err(probe_err.or(connect_err).unwrap_or_else(|| {
-            NodeError::new("cluster", NodeErrorKind::Connect("no node given".into()))
-        }));
+        let mut errors = probe_err;
+        errors.extend(connect_err);
+        if errors.is_empty() {
+            errors.push(NodeError::new(
+                "cluster",
+                NodeErrorKind::Connect("no node given".into()),
+            ));
+        }
+        return Err(NoEntry(errors));
     };
 
     // Every member that the seed knows, reached at its announced address.

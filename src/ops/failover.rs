@@ -60,6 +60,16 @@ pub enum FailoverError {
         "{replica} was promoted but then became a replica again: {master} kept its slots (Redis reuses a replica's stale election a few node timeouts after it last won one); retry in a few seconds"
     )]
     Demoted { replica: String, master: String },
+    /// Nothing was sent: the master stopped answering after the cluster was loaded.
+    #[error(
+        "{master} stopped answering before {command} was sent ({error}); if it is down, promote {replica} with --force (the cluster may also promote it by itself after cluster-node-timeout)"
+    )]
+    MasterGone {
+        master: String,
+        replica: String,
+        command: &'static str,
+        error: String,
+    },
     #[error("{0}")]
     Timeout(#[from] WaitTimeout),
 }
@@ -72,6 +82,7 @@ impl FailoverError {
             FailoverError::NotConnected(_)
                 | FailoverError::Refused { .. }
                 | FailoverError::NotItsReplica { .. }
+                | FailoverError::MasterGone { .. }
                 | FailoverError::Aborted { .. }
         )
     }
@@ -100,16 +111,32 @@ pub async fn apply_step(
             "{} to list {} as its replica",
             step.master.node, step.promote.node
         );
+        // Two polls in a row without an answer: the master went down (or froze) since
+        // the cluster was loaded. Waiting for gossip would only end in a misleading error.
+        let silent = std::sync::Mutex::new((0u32, None::<NodeError>));
         poll_until(
             &what,
             MASTER_KNOWS_REPLICA.min(timeout),
             reporter,
             || async {
-                let ok = nodes_of(master).await.is_some_and(|entries| {
-                    entries.iter().any(|e| {
-                        e.id == step.promote.id && e.master_id.as_ref() == Some(&step.master.id)
-                    })
-                });
+                let reply = cluster_nodes_within(master).await;
+                let mut gone = false;
+                if let Ok(mut s) = silent.lock() {
+                    match &reply {
+                        Err(e) if e.is_unreachable() => {
+                            s.0 += 1;
+                            s.1 = Some(e.clone());
+                            gone = s.0 >= 2;
+                        }
+                        _ => s.0 = 0,
+                    }
+                }
+                let ok = gone
+                    || reply.is_ok_and(|entries| {
+                        entries.iter().any(|e| {
+                            e.id == step.promote.id && e.master_id.as_ref() == Some(&step.master.id)
+                        })
+                    });
                 Progress {
                     total: 1,
                     missing: if ok {
@@ -126,6 +153,16 @@ pub async fn apply_step(
             replica: step.promote.node.clone(),
             wait,
         })?;
+        if let Ok((n, Some(error))) = silent.into_inner()
+            && n >= 2
+        {
+            return Err(FailoverError::MasterGone {
+                master: step.master.node.clone(),
+                replica: step.promote.node.clone(),
+                command: step.command,
+                error: error.reason(),
+            });
+        }
     }
     reporter.step(&format!(
         "{}: {} (in place of {})",
@@ -214,11 +251,20 @@ async fn info_replication(node: &Node) -> Result<Info, NodeError> {
 }
 
 async fn nodes_of(node: &Node) -> Option<Vec<NodeEntry>> {
+    cluster_nodes_within(node).await.ok()
+}
+
+/// `CLUSTER NODES` under the poll deadline.
+async fn cluster_nodes_within(node: &Node) -> Result<Vec<NodeEntry>, NodeError> {
     let text: String = node
         .query_within(redis::cmd("CLUSTER").arg("NODES"), POLL_QUERY)
-        .await
-        .ok()?;
-    parse_cluster_nodes(&text).ok()
+        .await?;
+    parse_cluster_nodes(&text).map_err(|e| {
+        NodeError::new(
+            &node.label,
+            crate::cluster::NodeErrorKind::Protocol(e.to_string()),
+        )
+    })
 }
 
 /// One poll: what still has to switch.

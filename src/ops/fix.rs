@@ -4,7 +4,9 @@
 //! 1. uncovered slots are given to their owner (`SETSLOT s NODE owner` on every other
 //!    master, then on the owner, pipelined): the cluster can come up again;
 //! 2. when keys have to move, wait until every master reports `cluster_state:ok`
-//!    (MIGRATE is refused with CLUSTERDOWN before that);
+//!    (MIGRATE is refused with CLUSTERDOWN before that); a master whose view names no
+//!    owner, or another one, for a slot exactly one master claims is told that claimant
+//!    first (see [`repair_views`]), else it might never turn ok;
 //! 3. sources (and owners) are opened (`SETSLOT … MIGRATING/IMPORTING/STABLE`, pipelined
 //!    per node);
 //! 4. keys move with the engine's `move_slot_keys`, a few slots at a time;
@@ -193,6 +195,66 @@ async fn assign(
     run_batches(masters, on_owner).await
 }
 
+/// On every master whose view names no owner, or another one, for a slot that exactly one
+/// master claims (and it does not claim itself), `SETSLOT s NODE claimant`. Returns how
+/// many were sent.
+///
+/// A master importing a slot ignores every claim for it (cluster.c
+/// `clusterUpdateSlotsConfigWith` skips importing slots), so once its view loses the
+/// slot's owner it stays without one: e.g. the target of a reshard whose source failed
+/// over (Redis drops the slots of a master that turned replica, and the promoted replica's
+/// claim is ignored). Its `cluster_state` stays `fail`, keys cannot move, and `fix`
+/// waited forever (found by tests/faults.rs); and while its view still names the old
+/// master, it is about to lose the slots that way. Telling it the claimant is no claim
+/// of its own: nobody loses a slot or a key by it.
+async fn repair_views(masters: &BTreeMap<NodeId, Node>) -> Result<usize, FixError> {
+    let views = join_all(
+        masters
+            .iter()
+            .map(|(id, n)| async move { (id, n.cluster_nodes().await.ok()) }),
+    )
+    .await;
+    let mut claimant: BTreeMap<u16, Option<&NodeId>> = BTreeMap::new();
+    for (id, entries) in &views {
+        let Some(me) = entries
+            .as_ref()
+            .and_then(|e| e.iter().find(|e| e.flags.myself))
+        else {
+            continue;
+        };
+        for s in me.slots.iter() {
+            claimant
+                .entry(s)
+                .and_modify(|c| *c = None)
+                .or_insert(Some(*id));
+        }
+    }
+    let mut batches: BTreeMap<NodeId, Vec<(String, redis::Cmd)>> = BTreeMap::new();
+    for (id, entries) in &views {
+        let Some(entries) = entries else { continue };
+        let seen = |s: u16| {
+            entries
+                .iter()
+                .find(|e| e.flags.master && e.slots.contains(s))
+                .map(|e| &e.id)
+        };
+        for (s, owner) in &claimant {
+            // (A master claiming the slot itself is its unique claimant, or not told.)
+            let Some(owner) = owner else { continue };
+            if *owner == *id || seen(*s) == Some(*owner) {
+                continue;
+            }
+            batches.entry((*id).clone()).or_default().push((
+                format!("CLUSTER SETSLOT {s} NODE {}", owner.short()),
+                setslot_node(*s, owner),
+            ));
+        }
+    }
+    let sent = batches.values().map(Vec::len).sum();
+    run_batches(masters, batches).await?;
+    Ok(sent)
+}
+
 /// Every master reports `cluster_state:ok`.
 async fn wait_state_ok(
     masters: &BTreeMap<NodeId, Node>,
@@ -261,6 +323,10 @@ pub async fn apply(
         // 2. MIGRATE needs the cluster up.
         if !assigned.is_empty() {
             bump_epochs(masters, assigned.iter().map(|(_, o)| *o)).await;
+        }
+        let told = repair_views(masters).await?;
+        if told > 0 {
+            tracing::info!("{told} slot(s) pointed to their claimant on masters that saw no owner");
         }
         wait_state_ok(masters, timeout, reporter).await?;
 

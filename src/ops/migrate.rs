@@ -19,6 +19,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use futures::future::join_all;
 use redis::Value;
 use serde::Serialize;
@@ -29,7 +30,7 @@ use super::compare::same_contents;
 use super::wait::{Converged, slot_owners, wait_converged};
 use crate::cluster::load::entry_addr;
 use crate::cluster::{ConnectOptions, Node, NodeError, NodeErrorKind, Secret};
-use crate::model::NodeId;
+use crate::model::{NodeId, SlotSet};
 use crate::plan::migration::MigrationPlan;
 
 /// First batch size when sizing adaptively.
@@ -45,6 +46,24 @@ const WINDOW_SLOTS: usize = 1024;
 const WINDOW_KEYS: u64 = 20_000;
 /// Consecutive IOERR/timeouts tolerated per slot before giving up.
 const MAX_IO_RETRIES: u32 = 6;
+/// `MIGRATE` commands in flight per (source, target) pair. The source runs them one after
+/// the other anyway (a few queued keep it busy between round trips); few, because every
+/// one sent to a frozen target blocks the source for the whole I/O timeout, also after
+/// trib gave up.
+const MIGRATES_IN_FLIGHT: usize = 4;
+/// While keys move, the target is pinged this often (when a round lasts that long): a
+/// frozen or dead target stops the move within about the command timeout instead of
+/// leaving the sources blocked in `MIGRATE` round after round.
+const WATCH_EVERY: Duration = Duration::from_secs(1);
+/// How much longer than its I/O timeout trib waits for a `MIGRATE` reply before it calls
+/// the source unresponsive (frozen or down): a live source answers within the I/O
+/// timeout, with `IOERR` if the target stalled.
+const REPLY_GRACE: Duration = Duration::from_secs(5);
+/// First I/O timeout given to `MIGRATE`; it doubles on every `IOERR` (up to
+/// [`MigrateOptions::io_timeout`]) and shrinks back after rounds without one. A batch of
+/// small keys needs milliseconds; the source is blocked while it waits, so a frozen
+/// target stalls it only this long per `MIGRATE` sent.
+const IO_TIMEOUT_START: Duration = Duration::from_secs(2);
 
 /// How to move keys.
 #[derive(Clone, Debug)]
@@ -53,7 +72,12 @@ pub struct MigrateOptions {
     pub batch: Option<usize>,
     /// Overwrite keys that already exist on the target (`MIGRATE … REPLACE`).
     pub replace: bool,
-    /// Timeout passed to `MIGRATE` and used for each batch.
+    /// Classic path: the largest I/O timeout passed to `MIGRATE` (big keys). It starts at
+    /// [`IO_TIMEOUT_START`] and doubles on each `IOERR` while the target still answers:
+    /// the source is blocked while it waits, so a frozen target must not stall it for
+    /// the full timeout of every `MIGRATE` in flight.
+    pub io_timeout: Duration,
+    /// Atomic path: how long a job may show no progress.
     pub migrate_timeout: Duration,
     /// Deadline for the cluster to agree on the new slot map after the last move.
     pub converge_timeout: Duration,
@@ -62,8 +86,7 @@ pub struct MigrateOptions {
     /// Password the source uses to authenticate to the target (`MIGRATE … AUTH`/`AUTH2`).
     pub password: Option<Secret>,
     /// Use atomic slot migration (Valkey 9 `CLUSTER MIGRATESLOTS`) when every master
-    /// involved supports it; `false` forces the classic SETSLOT/MIGRATE path. With atomic
-    /// migration, `migrate_timeout` is how long a job may show no progress.
+    /// involved supports it; `false` forces the classic SETSLOT/MIGRATE path.
     pub atomic: bool,
 }
 
@@ -72,6 +95,7 @@ impl Default for MigrateOptions {
         MigrateOptions {
             batch: None,
             replace: false,
+            io_timeout: Duration::from_secs(60),
             migrate_timeout: Duration::from_secs(60),
             converge_timeout: Duration::from_secs(60),
             user: None,
@@ -436,7 +460,7 @@ async fn move_pair(
     progress: &Progress<'_>,
 ) -> Result<(), MigrateError> {
     let route = route(source, target, Some(target_id), opts).await?;
-    let mut batch = Batch::new(opts.batch);
+    let mut batch = Batch::new(opts);
 
     // Keys per slot before opening anything, to cut windows (an estimate: keys may come
     // and go until the slot is MIGRATING; the real keys are listed after that).
@@ -575,12 +599,15 @@ async fn move_pair(
         }
         // Close what can be closed, also when stopping: empty slots get their new owner.
         if failed.is_some() || progress.abort.load(Ordering::Relaxed) || next.is_none() {
-            finish_slots(&route, target_id, others, &done).await?;
-            progress.slots.fetch_add(done.len(), Ordering::Relaxed);
+            let finished = finish_slots(&route, target_id, others, &done).await;
+            if finished.is_ok() {
+                progress.slots.fetch_add(done.len(), Ordering::Relaxed);
+            }
             progress.report(false);
-            return match failed {
-                Some(e) => Err(e),
-                None => Ok(()),
+            // The first error says what went wrong; a failing finish follows from it.
+            return match (failed, finished) {
+                (Some(e), _) | (None, Err(e)) => Err(e),
+                (None, Ok(())) => Ok(()),
             };
         }
         emptied = done;
@@ -683,31 +710,48 @@ fn keys_of(v: Value) -> Result<Vec<Vec<u8>>, String> {
     }
 }
 
-/// Adaptive (or fixed) batch size.
+/// Adaptive (or fixed) batch size, and the adaptive I/O timeout of `MIGRATE`.
 struct Batch {
     size: usize,
     fixed: bool,
     max_used: usize,
+    timeout: Duration,
+    max_timeout: Duration,
 }
 
 impl Batch {
-    fn new(fixed: Option<usize>) -> Batch {
-        let size = fixed.unwrap_or(BATCH_START).max(1);
+    fn new(opts: &MigrateOptions) -> Batch {
+        let size = opts.batch.unwrap_or(BATCH_START).max(1);
         Batch {
             size,
-            fixed: fixed.is_some(),
+            fixed: opts.batch.is_some(),
             max_used: 0,
+            timeout: IO_TIMEOUT_START.min(opts.io_timeout),
+            max_timeout: opts.io_timeout,
         }
     }
 
+    /// A round without `IOERR`: bigger batches, and the timeout back towards its start.
     fn grow(&mut self) {
         if !self.fixed {
             self.size = (self.size * 2).min(BATCH_MAX);
         }
     }
 
+    /// A round without `IOERR`, whether the batch grows or not.
+    fn relax(&mut self) {
+        self.timeout = (self.timeout / 2).max(IO_TIMEOUT_START.min(self.max_timeout));
+    }
+
+    /// An `IOERR`: smaller batches, more time for each.
     fn shrink(&mut self) {
         self.size = (self.size / 4).max(1);
+        self.timeout = (self.timeout * 2).min(self.max_timeout);
+    }
+
+    /// How long trib waits for one `MIGRATE` reply.
+    fn reply_deadline(&self) -> Duration {
+        self.timeout + REPLY_GRACE
     }
 }
 
@@ -728,15 +772,55 @@ async fn move_window(
     // again after its MIGRATE until it is empty.
     while !pending.is_empty() {
         let round = Instant::now();
-        let results = join_all(
-            pending
+        let deadline = batch.reply_deadline();
+        // Set when a MIGRATE gets no reply at all: the source is frozen or down, and the
+        // rest of the round is not sent (it would only queue behind).
+        let stalled = AtomicBool::new(false);
+        let work = futures::stream::iter(pending.iter().map(|(_, keys)| {
+            let (stalled, timeout) = (&stalled, batch.timeout);
+            async move {
+                if stalled.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let r = migrate_keys(route, keys, timeout).await;
+                if matches!(&r, Err(e) if matches!(e.kind, NodeErrorKind::Timeout(_))) {
+                    stalled.store(true, Ordering::Relaxed);
+                }
+                Some(r)
+            }
+        }))
+        .buffered(MIGRATES_IN_FLIGHT)
+        .collect::<Vec<_>>();
+        let results = tokio::select! {
+            r = work => r,
+            e = unresponsive(route.target) => {
+                // Slots emptied earlier in this window stay open too: their keys are on a
+                // target that cannot be told it owns them now.
+                let open = slot_set(slots.iter().copied());
+                return (Vec::new(), Some(target_gone(route, &e, &open)));
+            }
+        };
+        if stalled.load(Ordering::Relaxed) {
+            let moved: u64 = pending
                 .iter()
-                .map(|(slot, keys)| migrate_keys(route, *slot, keys)),
-        )
-        .await;
+                .zip(&results)
+                .filter(|(_, r)| matches!(r, Some(Ok(()))))
+                .map(|((_, k), _)| k.len() as u64)
+                .sum();
+            progress.keys.fetch_add(moved, Ordering::Relaxed);
+            let open = slot_set(pending.iter().map(|(s, _)| *s));
+            failed_slots.extend(open.iter());
+            failed.get_or_insert(MigrateError::Other(format!(
+                "{}: no answer to MIGRATE within {:.0}s (is it frozen or down?); stopped moving keys from it to {}; slot(s) {open} are left open, run `trib fix` once it answers",
+                route.source.label,
+                deadline.as_secs_f64(),
+                route.target.label
+            )));
+            break;
+        }
         let mut io_error = false;
         let mut again = Vec::new();
-        for ((slot, keys), r) in pending.iter().zip(results) {
+        for ((slot, keys), r) in pending.iter().zip(results.into_iter().flatten()) {
             batch.max_used = batch.max_used.max(keys.len());
             if let Err(e) = &r {
                 tracing::debug!("slot {slot}: MIGRATE of {} key(s): {e}", keys.len());
@@ -787,10 +871,31 @@ async fn move_window(
             }
         }
         if io_error {
+            // IOERR: the target stalled or refused the source. If it does not answer trib
+            // either, stop here instead of retrying against a frozen or dead node.
+            if let Err(e) = route.target.query::<Value>(&redis::cmd("PING")).await
+                && e.is_unreachable()
+            {
+                let open = slot_set(
+                    slots
+                        .iter()
+                        .copied()
+                        .filter(|s| again.contains(s) || failed_slots.contains(s)),
+                );
+                failed_slots.extend(open.iter());
+                let done = slots
+                    .iter()
+                    .copied()
+                    .filter(|s| !failed_slots.contains(s))
+                    .collect();
+                return (done, Some(target_gone(route, &e, &open)));
+            }
             batch.shrink();
-        } else if round.elapsed() < GROW_BELOW && pending.iter().any(|(_, k)| k.len() >= batch.size)
-        {
-            batch.grow();
+        } else {
+            batch.relax();
+            if round.elapsed() < GROW_BELOW && pending.iter().any(|(_, k)| k.len() >= batch.size) {
+                batch.grow();
+            }
         }
         progress.report(false);
         pending.clear();
@@ -836,6 +941,34 @@ async fn move_window(
     (done, failed)
 }
 
+/// Resolves once `node` does not answer a PING (one every [`WATCH_EVERY`], each under the
+/// command timeout); never while it answers.
+async fn unresponsive(node: &Node) -> NodeError {
+    loop {
+        tokio::time::sleep(WATCH_EVERY).await;
+        match node.query::<Value>(&redis::cmd("PING")).await {
+            Err(e) if e.is_unreachable() => return e,
+            _ => {}
+        }
+    }
+}
+
+/// The error when the target stopped answering while keys moved to it.
+fn target_gone(route: &Route<'_>, e: &NodeError, open: &SlotSet) -> MigrateError {
+    MigrateError::Other(format!(
+        "{e}: stopped moving keys from {} to it (is it frozen or down? if it is only busy, e.g. with big keys, raise --command-timeout); slot(s) {open} are left open, run `trib fix` once it answers",
+        route.source.label
+    ))
+}
+
+fn slot_set(slots: impl Iterator<Item = u16>) -> SlotSet {
+    let mut set = SlotSet::new();
+    for s in slots {
+        set.insert(s);
+    }
+    set
+}
+
 fn is_io_error(e: &NodeError) -> bool {
     matches!(e.kind, NodeErrorKind::Timeout(_))
         || e.server_code() == Some("IOERR")
@@ -847,15 +980,20 @@ fn is_busy(e: &NodeError) -> bool {
         || matches!(&e.kind, NodeErrorKind::Server { detail, .. } if detail.contains("BUSYKEY"))
 }
 
-/// One `MIGRATE host port "" 0 timeout [AUTH…] [REPLACE] KEYS k…`.
-async fn migrate_keys(route: &Route<'_>, _slot: u16, keys: &[Vec<u8>]) -> Result<(), NodeError> {
+/// One `MIGRATE host port "" 0 timeout [AUTH…] [REPLACE] KEYS k…`, waiting for its reply
+/// up to `timeout` plus [`REPLY_GRACE`].
+async fn migrate_keys(
+    route: &Route<'_>,
+    keys: &[Vec<u8>],
+    timeout: Duration,
+) -> Result<(), NodeError> {
     let opts = route.opts;
     let mut cmd = redis::cmd("MIGRATE");
     cmd.arg(&route.host)
         .arg(route.port)
         .arg("")
         .arg(0)
-        .arg(opts.migrate_timeout.as_millis() as u64);
+        .arg(timeout.as_millis() as u64);
     match (&opts.user, &opts.password) {
         (Some(user), Some(pw)) if route.auth2 => {
             cmd.arg("AUTH2").arg(user).arg(pw.expose());
@@ -872,9 +1010,10 @@ async fn migrate_keys(route: &Route<'_>, _slot: u16, keys: &[Vec<u8>]) -> Result
     for k in keys {
         cmd.arg(k.as_slice());
     }
-    // The server-side timeout applies per I/O; the client waits for the whole batch.
-    let deadline = opts.migrate_timeout * 2 + Duration::from_secs(5);
-    let _: Value = route.source.query_within(&cmd, deadline).await?;
+    let _: Value = route
+        .source
+        .query_within(&cmd, timeout + REPLY_GRACE)
+        .await?;
     Ok(())
 }
 
@@ -956,10 +1095,28 @@ async fn finish_slots(
     // for one round trip, and an interrupted finish leaves the target importing with the
     // keys, which `fix` completes. The target bumps its epoch when it takes the slots.
     let replies = route.source.pipeline(&pipe).await?;
-    if let Some(e) = replies.into_iter().find_map(Result::err)
-        && !only_masters(&e)
-    {
-        return Err(e.into());
+    if let Some(e) = replies.into_iter().find_map(Result::err) {
+        if !only_masters(&e) {
+            return Err(e.into());
+        }
+        // The source is a replica now. Fine when it follows the target: it gave the
+        // target its last slot and Redis made it the target's replica. Not when it was
+        // failed over: its new master still claims these slots, a claim by the target
+        // could lose to it (higher epoch), and the target would delete the keys it
+        // received (found by tests/faults.rs, a source failing over mid-reshard).
+        let follows = source_master(route.source).await;
+        if follows.as_ref() != Some(target_id) {
+            return Err(MigrateError::Other(format!(
+                "{} is no longer a master ({}): slot(s) {} were not given to {}; they are left open with their keys, run `trib fix`",
+                route.source.label,
+                match follows {
+                    Some(m) => format!("it replicates {}", m.short()),
+                    None => "its role could not be read".to_string(),
+                },
+                slot_set(slots.iter().copied()),
+                route.target.label
+            )));
+        }
     }
     if let Some(e) = route
         .target
@@ -1003,12 +1160,29 @@ async fn move_empty_slots(
                 .arg(target_id.as_str());
         }
         let mut released = Vec::with_capacity(chunk.len());
+        let mut demoted = false;
         for (s, r) in chunk.iter().zip(route.source.pipeline(&pipe).await?) {
             match r {
                 Ok(_) => released.push(*s),
                 Err(e) if still_holds_keys(&e) => refused.push(*s),
-                Err(e) if only_masters(&e) => released.push(*s),
+                Err(e) if only_masters(&e) => {
+                    demoted = true;
+                    released.push(*s);
+                }
                 Err(e) => return Err(e.into()),
+            }
+        }
+        // A source that is a replica now: as in `finish_slots`, the target claims only when
+        // the source follows it; a failed-over source's new master still claims the slots.
+        if demoted {
+            let follows = source_master(route.source).await;
+            if follows.as_ref() != Some(target_id) {
+                return Err(MigrateError::Other(format!(
+                    "{} is no longer a master: empty slot(s) {} were not given to {}; run `trib fix`",
+                    route.source.label,
+                    slot_set(released.iter().copied()),
+                    route.target.label
+                )));
             }
         }
         if released.is_empty() {
@@ -1045,6 +1219,15 @@ fn still_holds_keys(e: &NodeError) -> bool {
     matches!(&e.kind, NodeErrorKind::Server { detail, .. } if detail.contains("still hold keys"))
 }
 
+/// The master `node` replicates, in its own view.
+async fn source_master(node: &Node) -> Option<NodeId> {
+    let entries = node.cluster_nodes().await.ok()?;
+    entries
+        .into_iter()
+        .find(|e| e.flags.myself)
+        .and_then(|e| e.master_id)
+}
+
 /// "ERR Please use SETSLOT only with masters."
 fn only_masters(e: &NodeError) -> bool {
     matches!(&e.kind, NodeErrorKind::Server { detail, .. } if detail.contains("only with masters"))
@@ -1059,7 +1242,7 @@ pub async fn move_slot_keys(
     opts: &MigrateOptions,
 ) -> Result<u64, MigrateError> {
     let route = route(source, target, None, opts).await?;
-    let mut batch = Batch::new(opts.batch);
+    let mut batch = Batch::new(opts);
     let silent = super::Silent;
     let progress = Progress {
         reporter: &silent,
@@ -1094,19 +1277,30 @@ mod tests {
 
     #[test]
     fn batch_adapts() {
-        let mut b = Batch::new(None);
+        let opts = MigrateOptions::default();
+        let mut b = Batch::new(&opts);
         assert_eq!(b.size, BATCH_START);
+        assert_eq!(b.timeout, IO_TIMEOUT_START);
         for _ in 0..20 {
             b.grow();
         }
         assert_eq!(b.size, BATCH_MAX);
         b.shrink();
         assert_eq!(b.size, BATCH_MAX / 4);
+        assert_eq!(b.timeout, IO_TIMEOUT_START * 2);
         for _ in 0..20 {
             b.shrink();
         }
         assert_eq!(b.size, 1);
-        let mut f = Batch::new(Some(7));
+        assert_eq!(b.timeout, opts.io_timeout);
+        for _ in 0..20 {
+            b.relax();
+        }
+        assert_eq!(b.timeout, IO_TIMEOUT_START);
+        let mut f = Batch::new(&MigrateOptions {
+            batch: Some(7),
+            ..MigrateOptions::default()
+        });
         f.grow();
         assert_eq!(f.size, 7);
     }

@@ -118,11 +118,18 @@ pub async fn wait_converged(
             .iter()
             .find_map(|(e, _)| e.as_ref())
             .map(|e| slot_owners(e));
-        let missing = nodes
+        // Nodes that do not answer first, marked: when one is frozen or down, every other
+        // node waits too (it sees that one failing), and the message must say which.
+        let silent = nodes
+            .iter()
+            .zip(&views)
+            .filter(|(_, (entries, _))| entries.is_none())
+            .map(|(n, _)| format!("{} (no answer)", n.label));
+        let waiting = nodes
             .iter()
             .zip(&views)
             .filter(|(_, (entries, state_ok))| {
-                let Some(entries) = entries else { return true };
+                let Some(entries) = entries else { return false };
                 let knows_all = ids.iter().all(|id| {
                     entries.iter().any(|e| {
                         &e.id == id && !e.flags.handshake && !e.flags.noaddr && !e.is_failing()
@@ -135,8 +142,8 @@ pub async fn wait_converged(
                 };
                 !(knows_all && slots_ok && *state_ok)
             })
-            .map(|(n, _)| n.label.clone())
-            .collect();
+            .map(|(n, _)| n.label.clone());
+        let missing = silent.chain(waiting).collect();
         Progress {
             total: nodes.len(),
             missing,

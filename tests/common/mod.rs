@@ -17,6 +17,7 @@ pub use self::redis::{
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// `Command` for the `trib` binary under test: stdin is null (so confirmation prompts can never
@@ -43,6 +44,10 @@ pub fn run(cmd: &mut Command) -> Output {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("failed to run {cmd:?}: {e}"));
+    output_of(out)
+}
+
+fn output_of(out: std::process::Output) -> Output {
     let code = out
         .status
         .code()
@@ -53,6 +58,116 @@ pub fn run(cmd: &mut Command) -> Output {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// A command running in the background with its output captured (see [`spawn`]).
+pub struct Background {
+    pid: u32,
+    started: Instant,
+    what: String,
+    rx: mpsc::Receiver<std::io::Result<std::process::Output>>,
+    waiter: Option<std::thread::JoinHandle<()>>,
+    done: Option<Output>,
+}
+
+/// Starts `cmd` in the background, capturing stdout and stderr.
+pub fn spawn(cmd: &mut Command) -> Background {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let child = cmd
+        .spawn()
+        .unwrap_or_else(|e| panic!("failed to start {cmd:?}: {e}"));
+    let pid = child.id();
+    let (tx, rx) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    Background {
+        pid,
+        started: Instant::now(),
+        what: format!("{cmd:?}"),
+        rx,
+        waiter: Some(waiter),
+        done: None,
+    }
+}
+
+impl Background {
+    fn take(&mut self, r: std::io::Result<std::process::Output>) {
+        let out = r.unwrap_or_else(|e| panic!("waiting for {}: {e}", self.what));
+        self.done = Some(output_of(out));
+        if let Some(w) = self.waiter.take() {
+            let _ = w.join();
+        }
+    }
+
+    /// Whether the process has exited.
+    pub fn exited(&mut self) -> bool {
+        if self.done.is_none()
+            && let Ok(r) = self.rx.try_recv()
+        {
+            self.take(r);
+        }
+        self.done.is_some()
+    }
+
+    /// Time since it was started.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// Waits until the process exits, at most until `deadline` after it was started: a
+    /// process still running then is killed (SIGKILL) and the test fails (it hung).
+    /// Returns the output and how long it ran.
+    pub fn finish(mut self, deadline: Duration) -> (Output, Duration) {
+        if self.done.is_none() {
+            let left = deadline.saturating_sub(self.started.elapsed());
+            match self.rx.recv_timeout(left) {
+                Ok(r) => self.take(r),
+                Err(_) => {
+                    let out = self.kill();
+                    panic!(
+                        "{} did not return within {deadline:?}: it hangs; its output until killed:\n{}",
+                        self.what,
+                        show(&out)
+                    );
+                }
+            }
+        }
+        let took = self.started.elapsed();
+        (self.done.clone().expect("output"), took)
+    }
+
+    /// SIGKILL (no effect if it already exited); returns the output it left.
+    pub fn kill(&mut self) -> Output {
+        if self.done.is_none() {
+            let _ = Command::new("kill")
+                .args(["-KILL", &self.pid.to_string()])
+                .stderr(Stdio::null())
+                .status();
+            if let Ok(r) = self.rx.recv_timeout(Duration::from_secs(10)) {
+                self.take(r);
+            }
+        }
+        self.done.clone().unwrap_or(Output {
+            code: -1,
+            stdout: String::new(),
+            stderr: String::new(),
+        })
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        if self.done.is_none() {
+            self.kill();
+        }
+    }
+}
+
+/// Runs `cmd` with a hard deadline, so a hanging command fails the test instead of
+/// blocking it. Returns the output and the wall time.
+pub fn run_within(cmd: &mut Command, deadline: Duration) -> (Output, Duration) {
+    spawn(cmd).finish(deadline)
 }
 
 /// Poll `f` every 20 ms until it returns true; panic mentioning `what` after `timeout`.

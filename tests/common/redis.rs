@@ -515,6 +515,12 @@ impl RedisNode {
         signal(self.child.id(), "-CONT");
     }
 
+    /// Start the node again after a crash ([`stop`](Self::stop)) or kill: same dir (nodes.conf,
+    /// so the same node ID; the data if it runs with `appendonly yes`), same IP and ports.
+    pub fn restart(&mut self) {
+        self.restart_on(self.ip);
+    }
+
     /// Stop the node and start it again with the same dir (nodes.conf, so the same node ID),
     /// the same client and bus ports, but bound to / announcing `ip`. Panics if it does not come
     /// up (e.g. the port is taken on the new IP).
