@@ -364,19 +364,43 @@ async fn converge(
         return Ok(());
     }
     let ids: BTreeSet<NodeId> = masters.keys().cloned().collect();
-    wait_converged(
-        all,
-        &ids,
-        Converged {
-            slots_agree: true,
-            state_ok: false,
-        },
-        "every node to agree on the new slot map",
-        opts.converge_timeout,
-        reporter,
-    )
-    .await
-    .map_err(|e| MigrateError::Other(e.to_string()))?;
+    let what = "every node to agree on the new slot map";
+    let want = Converged {
+        slots_agree: true,
+        state_ok: false,
+    };
+    // A node that died or froze after its part of the move never agrees (and the others
+    // flag it failing): after two silent looks in a row, stop and name it instead of
+    // waiting out the whole timeout.
+    let deadline = Instant::now() + opts.converge_timeout;
+    let mut silent_before: BTreeSet<String> = BTreeSet::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match wait_converged(all, &ids, want, what, left.min(SILENT_LOOK), reporter).await {
+            Ok(_) => break,
+            Err(e) if Instant::now() >= deadline => return Err(MigrateError::Other(e.to_string())),
+            Err(_) => {
+                let answers =
+                    join_all(all.iter().map(|n| async move {
+                        (n.label.clone(), n.cluster_nodes().await.is_ok())
+                    }))
+                    .await;
+                let silent: BTreeSet<String> = answers
+                    .into_iter()
+                    .filter(|(_, ok)| !ok)
+                    .map(|(l, _)| l)
+                    .collect();
+                let still: Vec<String> = silent.intersection(&silent_before).cloned().collect();
+                if !still.is_empty() {
+                    return Err(MigrateError::Other(format!(
+                        "{} stopped answering while the cluster took the new slot map: the slots were moved; run `trib check`, and `trib fix` once it is back",
+                        still.join(", ")
+                    )));
+                }
+                silent_before = silent;
+            }
+        }
+    }
     verify_owners(all, plan).await
 }
 
@@ -1130,6 +1154,9 @@ async fn finish_slots(
     join_all(others.iter().map(|n| n.pipeline(&pipe))).await;
     Ok(())
 }
+
+/// How long convergence is watched before checking that every node still answers.
+const SILENT_LOOK: Duration = Duration::from_secs(3);
 
 /// Slots per pipeline when empty slots change owner.
 const EMPTY_CHUNK: usize = 4096;
