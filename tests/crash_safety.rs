@@ -248,6 +248,7 @@ fn rebalance_onto_an_empty_master_killed_at_any_point_is_completed_by_fix() {
     let (mut interrupted, mut left_broken) = (0, 0);
     for f in points() {
         timed(&drain);
+        assert_intact(&nodes, &keys(), &format!("drain before the kill point {f}"));
         let role = nodes[3].cmd(&["ROLE"]);
         assert!(role.starts_with("master"), "drained node: {role}");
         assert_eq!(nodes[3].cmd(&["DBSIZE"]).trim(), "0", "drained");

@@ -27,7 +27,7 @@ use thiserror::Error;
 
 use super::Reporter;
 use super::compare::same_contents;
-use super::wait::{Converged, slot_owners, wait_converged};
+use super::wait::{Converged, WaitTimeout, slot_owners, wait_converged};
 use crate::cluster::load::entry_addr;
 use crate::cluster::{ConnectOptions, Node, NodeError, NodeErrorKind, Secret};
 use crate::model::{NodeId, SlotSet};
@@ -378,7 +378,14 @@ async fn converge(
         let left = deadline.saturating_duration_since(Instant::now());
         match wait_converged(all, &ids, want, what, left.min(SILENT_LOOK), reporter).await {
             Ok(_) => break,
-            Err(e) if Instant::now() >= deadline => return Err(MigrateError::Other(e.to_string())),
+            Err(e) if Instant::now() >= deadline => {
+                // The whole wait, not the last look.
+                let e = WaitTimeout {
+                    secs: opts.converge_timeout.as_secs_f64(),
+                    ..e
+                };
+                return Err(MigrateError::Other(e.to_string()));
+            }
             Err(_) => {
                 let answers =
                     join_all(all.iter().map(|n| async move {

@@ -128,21 +128,11 @@ pub async fn wait_converged(
         let waiting = nodes
             .iter()
             .zip(&views)
-            .filter(|(_, (entries, state_ok))| {
-                let Some(entries) = entries else { return false };
-                let knows_all = ids.iter().all(|id| {
-                    entries.iter().any(|e| {
-                        &e.id == id && !e.flags.handshake && !e.flags.noaddr && !e.is_failing()
-                    })
-                });
-                let slots_ok = !want.slots_agree || {
-                    let owners = slot_owners(entries);
-                    owners.iter().map(|(_, s)| s.len()).sum::<usize>() == SLOT_COUNT as usize
-                        && Some(&owners) == reference.as_ref()
-                };
-                !(knows_all && slots_ok && *state_ok)
-            })
-            .map(|(n, _)| n.label.clone());
+            .filter_map(|(n, (entries, state_ok))| {
+                let entries = entries.as_ref()?;
+                let why = lag_reason(entries, ids, want, reference.as_ref(), *state_ok)?;
+                Some(format!("{} ({why})", n.label))
+            });
         let missing = silent.chain(waiting).collect();
         Progress {
             total: nodes.len(),
@@ -150,6 +140,55 @@ pub async fn wait_converged(
         }
     })
     .await
+}
+
+/// Why one node's view is not converged yet, or `None` when it is.
+fn lag_reason(
+    entries: &[NodeEntry],
+    ids: &BTreeSet<NodeId>,
+    want: Converged,
+    reference: Option<&Vec<(&NodeId, &SlotSet)>>,
+    state_ok: bool,
+) -> Option<String> {
+    for id in ids {
+        match entries.iter().find(|e| &e.id == id) {
+            None => return Some(format!("does not know {} yet", id.short())),
+            Some(e) if e.flags.handshake || e.flags.noaddr => {
+                return Some(format!("is still meeting {}", id.short()));
+            }
+            Some(e) if e.is_failing() => return Some(format!("sees {} failing", id.short())),
+            Some(_) => {}
+        }
+    }
+    if want.slots_agree {
+        let owners = slot_owners(entries);
+        let covered: usize = owners.iter().map(|(_, s)| s.len()).sum();
+        if covered != SLOT_COUNT as usize {
+            return Some(format!(
+                "sees {} slot(s) without an owner",
+                SLOT_COUNT as usize - covered
+            ));
+        }
+        if let Some(reference) = reference {
+            if &owners != reference {
+                let owner_of = |map: &[(&NodeId, &SlotSet)], slot: u16| {
+                    map.iter()
+                        .find(|(_, s)| s.contains(slot))
+                        .map(|(id, _)| id.short().to_string())
+                        .unwrap_or_else(|| "nobody".into())
+                };
+                let differs = (0..SLOT_COUNT)
+                    .find(|s| owner_of(&owners, *s) != owner_of(reference, *s))
+                    .unwrap_or(0);
+                return Some(format!(
+                    "sees slot {differs} at {}, the first node at {}",
+                    owner_of(&owners, differs),
+                    owner_of(reference, differs)
+                ));
+            }
+        }
+    }
+    (!state_ok).then(|| "cluster_state is not ok".to_string())
 }
 
 /// One node's view of slot ownership: each master with slots and its slots, by ID.

@@ -228,12 +228,13 @@ pub fn assert_intact(nodes: &[RedisNode], keys: &Keys, what: &str) {
             std::thread::sleep(Duration::from_secs(900));
         }
         panic!(
-            "{what}: {} keys lost or wrong in {} slots, e.g. {:?}\n{}\nCLUSTER NODES:\n{}",
+            "{what}: {} keys lost or wrong in {} slots, e.g. {:?}\n{}\nCLUSTER NODES:\n{}\n{}",
             lost.len(),
             slots.len(),
             lost.iter().take(3).map(|(_, m)| m).collect::<Vec<_>>(),
             whereabouts.join("\n"),
-            nodes[0].cmd(&["CLUSTER", "NODES"])
+            nodes[0].cmd(&["CLUSTER", "NODES"]),
+            cluster_logs(nodes)
         );
     }
     let total: usize = nodes
@@ -248,11 +249,45 @@ pub fn assert_intact(nodes: &[RedisNode], keys: &Keys, what: &str) {
             std::thread::sleep(Duration::from_secs(900));
         }
         panic!(
-            "{what}: the masters hold {total} keys, {} were written\n{strays}\n{}",
+            "{what}: the masters hold {total} keys, {} were written\n{strays}\n{}\n{}",
             keys.count,
-            views(nodes)
+            views(nodes),
+            cluster_logs(nodes)
         );
     }
+}
+
+/// The cluster events in every node's log (role and configuration changes, epoch
+/// collisions, keys deleted from lost slots), for failure messages.
+pub fn cluster_logs(nodes: &[RedisNode]) -> String {
+    const EVENTS: [&str; 8] = [
+        "Configuration change",
+        "configEpoch",
+        "dirty",
+        "Deleting",
+        "replica of",
+        "MASTER <-> REPLICA",
+        "Flushing",
+        "sub-replica",
+    ];
+    nodes
+        .iter()
+        .map(|n| {
+            let log = n.log_tail(100_000);
+            let lines: Vec<&str> = log
+                .lines()
+                .filter(|l| EVENTS.iter().any(|e| l.contains(e)))
+                .collect();
+            let from = lines.len().saturating_sub(60);
+            format!(
+                "--- {} ({}) log:\n{}",
+                n.addr(),
+                &n.node_id()[..8],
+                lines[from..].join("\n")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Per master, the keys it holds in slots it does not own (its own view), for failure
