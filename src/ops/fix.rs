@@ -430,7 +430,9 @@ pub async fn apply(
             Ok(_) => break,
             Err(e) if Instant::now() >= deadline => return Err(e.into()),
             Err(_) => {
-                let told = nudge(masters, plan).await;
+                let wanted: Vec<(u16, &NodeId)> =
+                    plan.slots.iter().map(|f| (f.slot, &f.owner)).collect();
+                let told = nudge(masters, &wanted).await;
                 tracing::info!("slot map not agreed yet: {told} SETSLOT NODE sent again");
             }
         }
@@ -452,7 +454,7 @@ const NUDGE_AFTER: Duration = Duration::from_secs(3);
 /// its claim wins), and on any other master that names another owner. Gossip cannot heal
 /// such a node on its own when nobody advertises the slot any more: Redis takes slot
 /// ownership only from the owner's own claims. Returns the number of commands sent.
-async fn nudge(masters: &BTreeMap<NodeId, Node>, plan: &FixPlan) -> usize {
+pub(super) async fn nudge(masters: &BTreeMap<NodeId, Node>, wanted: &[(u16, &NodeId)]) -> usize {
     let views = join_all(masters.iter().map(|(id, n)| async move {
         let entries = n.cluster_nodes().await.ok();
         (id, entries)
@@ -463,20 +465,20 @@ async fn nudge(masters: &BTreeMap<NodeId, Node>, plan: &FixPlan) -> usize {
     let mut owners: BTreeMap<NodeId, Vec<(String, redis::Cmd)>> = BTreeMap::new();
     for (id, entries) in &views {
         let Some(entries) = entries else { continue };
-        for f in &plan.slots {
-            let seen = entries.iter().find(|e| e.slots.contains(f.slot));
-            if seen.map(|e| &e.id) == Some(&f.owner) {
+        for (slot, owner) in wanted {
+            let seen = entries.iter().find(|e| e.slots.contains(*slot));
+            if seen.map(|e| &e.id) == Some(*owner) {
                 continue;
             }
-            let batches = if *id == &f.owner {
-                owners_behind.insert(&f.owner);
+            let batches = if *id == *owner {
+                owners_behind.insert(*owner);
                 &mut owners
             } else {
                 &mut others
             };
             batches.entry((*id).clone()).or_default().push((
-                format!("CLUSTER SETSLOT {} NODE {}", f.slot, f.owner.short()),
-                setslot_node(f.slot, &f.owner),
+                format!("CLUSTER SETSLOT {slot} NODE {}", owner.short()),
+                setslot_node(*slot, owner),
             ));
         }
     }

@@ -27,7 +27,7 @@ use thiserror::Error;
 
 use super::Reporter;
 use super::compare::same_contents;
-use super::wait::{Converged, WaitTimeout, slot_owners, wait_converged};
+use super::wait::{Converged, WaitTimeout, slot_owners, wait_converged, wait_epochs_settled};
 use crate::cluster::load::entry_addr;
 use crate::cluster::{ConnectOptions, Node, NodeError, NodeErrorKind, Secret};
 use crate::model::{NodeId, SlotSet};
@@ -265,6 +265,17 @@ pub async fn migrate(
             .or_default()
             .push(m.slot);
     }
+    // Every target bumps its config epoch above all the others it knows when it claims
+    // its slots: that keeps its claim only while no source's epoch moves meanwhile (see
+    // `wait::epoch_disorder`). A previous move's concurrent bumps may still be colliding.
+    if !pairs.is_empty() {
+        let sources: BTreeSet<NodeId> = pairs.keys().map(|(from, _)| from.clone()).collect();
+        if let Err(e) = wait_epochs_settled(all, &sources, opts.converge_timeout, reporter).await {
+            return Err(MigrateError::Other(format!(
+                "{e}; nothing was moved (Redis settles config epochs through gossip: try again once `trib check` passes)"
+            )));
+        }
+    }
     if opts.atomic && !pairs.is_empty() {
         let ids: BTreeSet<NodeId> = pairs
             .keys()
@@ -405,6 +416,15 @@ async fn converge(
                     )));
                 }
                 silent_before = silent;
+                // A master whose view lost a moved slot to an old owner never learns better
+                // from gossip once nobody claims it: tell the laggards again (releases
+                // first, then the owner after a bump), as `fix` does.
+                let wanted: Vec<(u16, &NodeId)> =
+                    plan.moves.iter().map(|m| (m.slot, &m.to)).collect();
+                let told = super::fix::nudge(masters, &wanted).await;
+                if told > 0 {
+                    tracing::info!("slot map not agreed yet: {told} SETSLOT NODE sent again");
+                }
             }
         }
     }
@@ -1099,8 +1119,8 @@ async fn resolve_busy(route: &Route<'_>, slot: u16, keys: &[Vec<u8>]) -> Result<
 }
 
 /// Gives emptied slots their new owner: the source first (which may become a replica of
-/// the target when it loses its last slot), then the target, then every other master
-/// (best effort: they also learn it from the cluster bus).
+/// the target when it loses its last slot), then every other master (best effort: they
+/// also learn it from the cluster bus), then the target.
 async fn finish_slots(
     route: &Route<'_>,
     target_id: &NodeId,
@@ -1149,6 +1169,11 @@ async fn finish_slots(
             )));
         }
     }
+    // Then every other master, before the target claims: a node that still names the
+    // source when the target's claim reaches it answers with an UPDATE for the source, and
+    // the target would hand the slots back (deleting their keys) if the source's epoch
+    // were higher in that node's view.
+    join_all(others.iter().map(|n| n.pipeline(&pipe))).await;
     if let Some(e) = route
         .target
         .pipeline(&pipe)
@@ -1158,7 +1183,6 @@ async fn finish_slots(
     {
         return Err(e.into());
     }
-    join_all(others.iter().map(|n| n.pipeline(&pipe))).await;
     Ok(())
 }
 
@@ -1169,9 +1193,8 @@ const SILENT_LOOK: Duration = Duration::from_secs(3);
 const EMPTY_CHUNK: usize = 4096;
 
 /// Gives empty slots to the target without opening them: `SETSLOT s NODE target` on the
-/// source (which refuses a slot it holds keys in: "still hold keys"), then the target
-/// bumps its config epoch and claims the released slots while every other master is
-/// told. Opening an empty slot (IMPORTING, MIGRATING, GETKEYSINSLOT) would only triple
+/// source (which refuses a slot it holds keys in: "still hold keys"), then every other
+/// master is told, then the target bumps its config epoch and claims the released slots. Opening an empty slot (IMPORTING, MIGRATING, GETKEYSINSLOT) would only triple
 /// the commands, and every pipeline costs each node a `nodes.conf` save (with fsync)
 /// per event-loop turn. Same order as [`finish_slots`]: the source lets go first, so no
 /// stale claim can win the slots back; the bump makes the target's claim the newest, so
@@ -1230,17 +1253,20 @@ async fn move_empty_slots(
                 .arg("NODE")
                 .arg(target_id.as_str());
         }
-        let claim = async {
-            // "STILL" (already the newest epoch) is as good as a bump.
-            let _ = route
-                .target
-                .query::<Value>(redis::cmd("CLUSTER").arg("BUMPEPOCH"))
-                .await;
-            route.target.pipeline(&pipe).await
-        };
-        let (claimed, _) =
-            futures::join!(claim, join_all(others.iter().map(|n| n.pipeline(&pipe))));
-        if let Some(e) = claimed?.into_iter().find_map(Result::err) {
+        // The other masters learn the new owner first, as in `finish_slots`.
+        join_all(others.iter().map(|n| n.pipeline(&pipe))).await;
+        // "STILL" (already the newest epoch) is as good as a bump.
+        let _ = route
+            .target
+            .query::<Value>(redis::cmd("CLUSTER").arg("BUMPEPOCH"))
+            .await;
+        if let Some(e) = route
+            .target
+            .pipeline(&pipe)
+            .await?
+            .into_iter()
+            .find_map(Result::err)
+        {
             return Err(e.into());
         }
     }

@@ -169,23 +169,23 @@ fn lag_reason(
                 SLOT_COUNT as usize - covered
             ));
         }
-        if let Some(reference) = reference {
-            if &owners != reference {
-                let owner_of = |map: &[(&NodeId, &SlotSet)], slot: u16| {
-                    map.iter()
-                        .find(|(_, s)| s.contains(slot))
-                        .map(|(id, _)| id.short().to_string())
-                        .unwrap_or_else(|| "nobody".into())
-                };
-                let differs = (0..SLOT_COUNT)
-                    .find(|s| owner_of(&owners, *s) != owner_of(reference, *s))
-                    .unwrap_or(0);
-                return Some(format!(
-                    "sees slot {differs} at {}, the first node at {}",
-                    owner_of(&owners, differs),
-                    owner_of(reference, differs)
-                ));
-            }
+        if let Some(reference) = reference
+            && &owners != reference
+        {
+            let owner_of = |map: &[(&NodeId, &SlotSet)], slot: u16| {
+                map.iter()
+                    .find(|(_, s)| s.contains(slot))
+                    .map(|(id, _)| id.short().to_string())
+                    .unwrap_or_else(|| "nobody".into())
+            };
+            let differs = (0..SLOT_COUNT)
+                .find(|s| owner_of(&owners, *s) != owner_of(reference, *s))
+                .unwrap_or(0);
+            return Some(format!(
+                "sees slot {differs} at {}, the first node at {}",
+                owner_of(&owners, differs),
+                owner_of(reference, differs)
+            ));
         }
     }
     (!state_ok).then(|| "cluster_state is not ok".to_string())
@@ -225,4 +225,163 @@ pub async fn wait_replica_synced(
         }
     })
     .await
+}
+
+/// What keeps the config epochs of the `watched` masters (a move's sources) from being
+/// settled, one line per problem, over the views of the nodes that answered: a watched
+/// master sharing its epoch with another master in one view (Redis resolves such a
+/// collision later by bumping the one with the greater ID), or a view giving a watched
+/// master another epoch than the first view does (news of a bump still on its way).
+/// Failing, handshaking and address-less masters are left out: they settle nothing.
+///
+/// A slot move is safe only while its sources' epochs stay put and every node knows them:
+/// the target bumps its epoch to the highest it knows and claims the slots; a source
+/// whose epoch is raised after that (a collision resolved on its side), or that the
+/// target did not know to be higher, wins the slots back on any node that still names
+/// it, and the target deletes the keys it received (cluster.c
+/// `clusterUpdateSlotsConfigWith`; found by tests/crash_safety.rs: a rebalance started
+/// right after another one, whose targets' concurrent bumps were still colliding).
+/// Collisions among the other masters (e.g. new empty masters, all at epoch 0) are
+/// harmless: targets bump past them, and nobody else claims a moving slot.
+pub fn epoch_disorder(views: &[(&str, &[NodeEntry])], watched: &BTreeSet<NodeId>) -> Vec<String> {
+    let epochs = |entries: &[NodeEntry]| -> Vec<(NodeId, u64)> {
+        let mut v: Vec<(NodeId, u64)> = entries
+            .iter()
+            .filter(|e| e.flags.master && !e.is_failing() && !e.flags.handshake && !e.flags.noaddr)
+            .map(|e| (e.id.clone(), e.config_epoch))
+            .collect();
+        v.sort();
+        v
+    };
+    let mut problems = Vec::new();
+    let Some((first, reference)) = views.first().map(|(l, e)| (*l, epochs(e))) else {
+        return problems;
+    };
+    for (label, entries) in views {
+        let mine = epochs(entries);
+        let mut by_epoch: std::collections::BTreeMap<u64, Vec<&NodeId>> = Default::default();
+        for (id, epoch) in &mine {
+            by_epoch.entry(*epoch).or_default().push(id);
+        }
+        for (epoch, ids) in by_epoch
+            .iter()
+            .filter(|(_, ids)| ids.len() > 1 && ids.iter().any(|id| watched.contains(*id)))
+        {
+            let names: Vec<&str> = ids.iter().map(|id| id.short()).collect();
+            problems.push(format!(
+                "{} share config epoch {epoch} in {label}'s view",
+                names.join(" and ")
+            ));
+        }
+        for (id, epoch) in mine.iter().filter(|(id, _)| watched.contains(id)) {
+            if let Some((_, theirs)) = reference.iter().find(|(r, _)| r == id)
+                && theirs != epoch
+            {
+                problems.push(format!(
+                    "{label} sees config epoch {epoch} for {}, {first} sees {theirs}",
+                    id.short()
+                ));
+            }
+        }
+    }
+    problems.sort();
+    problems.dedup();
+    problems
+}
+
+/// Waits until the config epochs of the `watched` masters are settled in every answering
+/// node's view (see [`epoch_disorder`]).
+pub async fn wait_epochs_settled(
+    nodes: &[Node],
+    watched: &BTreeSet<NodeId>,
+    timeout: Duration,
+    reporter: &dyn Reporter,
+) -> Result<Duration, WaitTimeout> {
+    let what = "the sources' config epochs to settle";
+    poll_until(what, timeout, reporter, || async {
+        let views: Vec<(String, Vec<NodeEntry>)> =
+            join_all(nodes.iter().map(|n| async move {
+                n.cluster_nodes().await.ok().map(|e| (n.label.clone(), e))
+            }))
+            .await
+            .into_iter()
+            .flatten()
+            .collect();
+        let borrowed: Vec<(&str, &[NodeEntry])> = views
+            .iter()
+            .map(|(l, e)| (l.as_str(), e.as_slice()))
+            .collect();
+        Progress {
+            total: 1,
+            missing: epoch_disorder(&borrowed, watched),
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::nodes::parse_cluster_nodes;
+
+    const A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    const C: &str = "cccccccccccccccccccccccccccccccccccccccc";
+
+    /// A view from `A`: masters A, B, C with these epochs (and flags for C).
+    fn view(a: u64, b: u64, c: u64, c_flags: &str) -> Vec<NodeEntry> {
+        let text = format!(
+            "{A} 127.0.0.1:7000@17000 myself,master - 0 0 {a} connected 0-5000\n\
+             {B} 127.0.0.1:7001@17001 master - 0 0 {b} connected 5001-10000\n\
+             {C} 127.0.0.1:7002@17002 {c_flags} - 0 0 {c} connected 10001-16383\n"
+        );
+        parse_cluster_nodes(&text).unwrap()
+    }
+
+    fn all() -> BTreeSet<NodeId> {
+        [A, B, C]
+            .iter()
+            .map(|s| NodeId::parse(s).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn settled_epochs_have_no_disorder() {
+        let (x, y) = (view(1, 2, 3, "master"), view(1, 2, 3, "master"));
+        assert!(epoch_disorder(&[("x", &x), ("y", &y)], &all()).is_empty());
+        assert!(epoch_disorder(&[], &all()).is_empty());
+    }
+
+    #[test]
+    fn a_collision_is_named_with_the_view_it_is_in() {
+        let (x, y) = (view(1, 2, 3, "master"), view(1, 3, 3, "master"));
+        let d = epoch_disorder(&[("x", &x), ("y", &y)], &all());
+        assert!(
+            d.iter()
+                .any(|l| l.contains("share config epoch 3 in y's view")),
+            "{d:?}"
+        );
+        assert!(
+            d.iter()
+                .any(|l| l.contains("y sees config epoch 3 for bbbbbbbb, x sees 2")),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn only_the_watched_masters_count() {
+        let (x, y) = (view(1, 5, 5, "master"), view(1, 5, 6, "master"));
+        let only_a: BTreeSet<NodeId> = [NodeId::parse(A).unwrap()].into();
+        assert!(epoch_disorder(&[("x", &x), ("y", &y)], &only_a).is_empty());
+        let only_c: BTreeSet<NodeId> = [NodeId::parse(C).unwrap()].into();
+        assert_eq!(epoch_disorder(&[("x", &x), ("y", &y)], &only_c).len(), 2);
+    }
+
+    #[test]
+    fn failing_masters_do_not_hold_the_epochs_back() {
+        let x = view(1, 2, 2, "master,fail");
+        assert!(epoch_disorder(&[("x", &x)], &all()).is_empty());
+        let x = view(1, 2, 2, "master");
+        assert_eq!(epoch_disorder(&[("x", &x)], &all()).len(), 1);
+    }
 }
