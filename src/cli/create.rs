@@ -34,7 +34,8 @@ pub struct CreateArgs {
     pub wait: Option<Duration>,
     /// Do not shorten Redis's rejoin delay: without this, new masters run with a 499 ms
     /// cluster-node-timeout until they turn ok (about 0.5 s instead of up to 5 s), then
-    /// get their own value back
+    /// get their own value back. Only where masters × (nodes − 1) ≤ 2000 (e.g. 30 masters
+    /// with a replica each): in larger clusters the extra pings would flood the bus
     #[arg(long)]
     pub no_fast_join: bool,
     /// Also wait until every replica finished its first sync with its master

@@ -11,7 +11,7 @@ use super::Reporter;
 use super::wait::{Converged, WaitTimeout, wait_converged, wait_replica_synced};
 use crate::cluster::{Node, NodeError};
 use crate::model::{NodeId, SlotRange};
-use crate::plan::create::{CreatePlan, CreateStep, FAST_JOIN_TIMEOUT_MS};
+use crate::plan::create::{CreatePlan, CreateStep, FAST_JOIN_TIMEOUT_MS, fast_join_fits};
 
 #[derive(Debug, Error)]
 pub enum CreateError {
@@ -112,7 +112,18 @@ pub async fn apply(
 
     // Lower the node timeout of new masters for the join (restored below, on every path).
     let mut lowered: Vec<(&CreateTarget, u64)> = Vec::new();
-    if fast_join {
+    let masters = plan
+        .steps
+        .iter()
+        .filter(|s| matches!(s, CreateStep::AddSlots { .. }))
+        .count();
+    if fast_join && !fast_join_fits(masters, targets.len()) {
+        tracing::info!(
+            "{masters} masters among {} nodes: no fast join (its pings would flood the cluster bus)",
+            targets.len()
+        );
+    }
+    if fast_join && fast_join_fits(masters, targets.len()) {
         let new_masters: Vec<&CreateTarget> = plan
             .steps
             .iter()

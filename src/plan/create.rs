@@ -99,6 +99,21 @@ fn refuse(node: usize, reason: impl Into<String>) -> Refusal {
 /// recognises and restores it.
 pub const FAST_JOIN_TIMEOUT_MS: u64 = 499;
 
+/// The largest masters × (nodes − 1) for which create lowers the node timeout.
+///
+/// A master with a 499 ms node timeout pings every other node at least every 250 ms, so
+/// the cluster bus carries about 4 × masters × (nodes − 1) pings a second on top of the
+/// usual gossip. 30 masters with a replica each (1770) join in about a second on two
+/// cores; 60 masters with a replica each (7080) flooded them: nodes kept flagging each
+/// other failing and create never saw them all know each other. Larger clusters keep
+/// their own timeout and wait out the rejoin delay (at most 5 s).
+pub const FAST_JOIN_MAX_LINKS: usize = 2000;
+
+/// Whether a create of `masters` masters among `nodes` nodes uses the fast join.
+pub fn fast_join_fits(masters: usize, nodes: usize) -> bool {
+    masters.saturating_mul(nodes.saturating_sub(1)) <= FAST_JOIN_MAX_LINKS
+}
+
 /// Restores of a fast-join timeout that an interrupted create left behind: back to the
 /// value most other nodes have.
 fn timeout_restores(nodes: &[CreateNodeState]) -> Vec<CreateStep> {
@@ -475,6 +490,15 @@ mod tests {
         assert!(
             matches!(&err[1], Refusal::Node { node: 4, reason } if reason.contains("another cluster"))
         );
+    }
+
+    #[test]
+    fn fast_join_only_where_its_pings_fit() {
+        assert!(fast_join_fits(3, 6));
+        assert!(fast_join_fits(30, 60));
+        assert!(!fast_join_fits(60, 120));
+        assert!(!fast_join_fits(usize::MAX, usize::MAX));
+        assert!(fast_join_fits(0, 0));
     }
 
     #[test]
