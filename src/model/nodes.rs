@@ -187,9 +187,9 @@ fn parse_fields(fields: &[&str]) -> Result<NodeEntry, String> {
         other => return Err(format!("bad link state \"{}\"", clip(other))),
     };
 
-    let mut slots = SlotSet::new();
     let mut migrating = Vec::new();
     let mut importing = Vec::new();
+    let mut ranges = String::new();
     for tok in slot_tokens {
         if tok.starts_with('[') {
             let (start, end, dir, peer) = parse_marker(tok)?;
@@ -206,10 +206,25 @@ fn parse_fields(fields: &[&str]) -> Result<NodeEntry, String> {
                 return Err(format!("too many slot markers at \"{}\"", clip(tok)));
             }
         } else {
-            let (start, end) = parse_range(tok)?;
-            slots.insert_range(SlotRange { start, end });
+            if !ranges.is_empty() {
+                ranges.push(' ');
+            }
+            ranges.push_str(tok);
         }
     }
+    // Every view lists every master's slots: the same text gives the same shared set.
+    let slots = if ranges.is_empty() {
+        SlotSet::new()
+    } else {
+        SlotSet::interned(&ranges, || {
+            let mut slots = SlotSet::new();
+            for tok in ranges.split(' ') {
+                let (start, end) = parse_range(tok)?;
+                slots.insert_range(SlotRange { start, end });
+            }
+            Ok::<_, String>(slots)
+        })?
+    };
 
     Ok(NodeEntry {
         id,

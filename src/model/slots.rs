@@ -1,6 +1,8 @@
 //! Hash slots: the 16384-slot space, sets of slots, and the key → slot function.
 
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::{Arc, Mutex, Weak};
 
 use serde::{Serialize, Serializer};
 
@@ -61,11 +63,23 @@ impl Serialize for SlotRange {
 
 /// A set of slots, stored as a 16384-bit bitmap (2 KiB), allocated on the first insert:
 /// most sets in a view are empty (replicas, other nodes' markers), and a 60-node cluster
-/// has 3600 `CLUSTER NODES` entries to parse per `check`.
+/// has 3600 `CLUSTER NODES` entries to parse per `check`. Clones share the bitmap until
+/// one of them changes (copy on write), and sets parsed from the same text share it too
+/// (see [`SlotSet::interned`]): every node's view lists every master's slots, so a
+/// cluster of n nodes would otherwise hold n × masters bitmaps (15 MB at 120 nodes).
 #[derive(Clone)]
 pub struct SlotSet {
-    bits: Option<Box<[u64; WORDS]>>,
+    bits: Option<Arc<[u64; WORDS]>>,
 }
+
+/// Slot text → the bitmap parsed from it, while any set still uses it.
+type Interned = HashMap<Box<str>, Weak<[u64; WORDS]>>;
+
+/// Bitmaps of the sets parsed from each slot text (see [`SlotSet::interned`]).
+static INTERNED: Mutex<Option<Interned>> = Mutex::new(None);
+
+/// Entries kept before the dead ones are dropped.
+const INTERNED_MAX: usize = 1024;
 
 /// The words of an empty set.
 static NO_BITS: [u64; WORDS] = [0; WORDS];
@@ -100,13 +114,42 @@ impl SlotSet {
     }
 
     fn words_mut(&mut self) -> &mut [u64; WORDS] {
-        self.bits.get_or_insert_with(|| Box::new([0; WORDS]))
+        Arc::make_mut(self.bits.get_or_insert_with(|| Arc::new([0; WORDS])))
+    }
+
+    /// The set `build` makes from `text` (e.g. the slot ranges of a `CLUSTER NODES` line),
+    /// sharing its bitmap with every other live set built from the same text. `build` runs
+    /// only when no such set is alive; its errors are passed through.
+    pub fn interned<E>(
+        text: &str,
+        build: impl FnOnce() -> Result<SlotSet, E>,
+    ) -> Result<SlotSet, E> {
+        let found = INTERNED.lock().ok().and_then(|map| {
+            map.as_ref()
+                .and_then(|m| m.get(text))
+                .and_then(Weak::upgrade)
+        });
+        if let Some(bits) = found {
+            return Ok(SlotSet { bits: Some(bits) });
+        }
+        let set = build()?;
+        if let (Some(bits), Ok(mut guard)) = (set.bits.as_ref(), INTERNED.lock()) {
+            let map = guard.get_or_insert_with(HashMap::new);
+            if map.len() >= INTERNED_MAX {
+                map.retain(|_, w| w.strong_count() > 0);
+                if map.len() >= INTERNED_MAX {
+                    map.clear();
+                }
+            }
+            map.insert(text.into(), Arc::downgrade(bits));
+        }
+        Ok(set)
     }
 
     /// Every slot.
     pub fn full() -> SlotSet {
         SlotSet {
-            bits: Some(Box::new([u64::MAX; WORDS])),
+            bits: Some(Arc::new([u64::MAX; WORDS])),
         }
     }
 
@@ -129,7 +172,7 @@ impl SlotSet {
         if slot < SLOT_COUNT
             && let Some(bits) = self.bits.as_mut()
         {
-            bits[slot as usize / 64] &= !(1 << (slot % 64));
+            Arc::make_mut(bits)[slot as usize / 64] &= !(1 << (slot % 64));
         }
     }
 
@@ -185,7 +228,7 @@ impl SlotSet {
     pub fn difference(&self, other: &SlotSet) -> SlotSet {
         let mut out = self.clone();
         if let (Some(mine), Some(theirs)) = (out.bits.as_mut(), other.bits.as_deref()) {
-            for (a, b) in mine.iter_mut().zip(theirs.iter()) {
+            for (a, b) in Arc::make_mut(mine).iter_mut().zip(theirs.iter()) {
                 *a &= !*b;
             }
         }
@@ -305,6 +348,23 @@ pub fn key_slot(key: &[u8]) -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sets_from_the_same_text_share_their_bitmap_until_one_changes() {
+        let build = || Ok::<_, ()>(SlotSet::from_ranges([SlotRange::new(0, 99)]));
+        let a = SlotSet::interned("0-99 test-share", build).unwrap();
+        let mut b = SlotSet::interned("0-99 test-share", || Err(())).unwrap();
+        assert!(Arc::ptr_eq(
+            a.bits.as_ref().unwrap(),
+            b.bits.as_ref().unwrap()
+        ));
+        b.remove(5);
+        assert!(a.contains(5) && !b.contains(5));
+        assert_eq!((a.len(), b.len()), (100, 99));
+        // Once no set uses it, the text is built again.
+        drop((a, b));
+        assert!(SlotSet::interned("0-99 test-share", || Err(())).is_err());
+    }
     use proptest::prelude::*;
 
     #[test]
