@@ -123,8 +123,8 @@ fn node_view(v: &Version, scenario: &str, n: u16) -> NodeView {
         addr: addr(n),
         domain: default_domain(&addr(n), None),
         id: me.id.clone(),
-        info: Info::parse(&read(v, info_dir, &format!("node{n}.info.txt"))),
-        cluster_info: Info::parse(&read(v, info_dir, &format!("node{n}.cluster_info.txt"))),
+        info: Info::parse(read(v, info_dir, &format!("node{n}.info.txt"))),
+        cluster_info: Info::parse(read(v, info_dir, &format!("node{n}.cluster_info.txt"))),
         nodes,
     }
 }
@@ -342,7 +342,7 @@ fn info_replies_as_recorded() {
         assert!(first.get("redis_version").is_some());
 
         // `INFO all`: command statistics per subcommand only from Redis 7 on.
-        let all = Info::parse(&read(v, "cluster", "node0.info_all.txt"));
+        let all = Info::parse(read(v, "cluster", "node0.info_all.txt"));
         assert_eq!(all.version(), Some(v.version));
         assert_eq!(all.total_keys(), cluster.nodes[0].keys());
         assert!(all.get("cmdstat_cluster").is_some() || all.get("cmdstat_cluster|nodes").is_some());

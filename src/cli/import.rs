@@ -236,7 +236,7 @@ fn refuse_source(
             "source {label}: it is a replica (of {master}); import from the master, which can delete the keys it moves. Nothing was changed"
         )));
     }
-    let version = Info::parse(&format!("redis_version:{}", s.version))
+    let version = Info::parse(format!("redis_version:{}", s.version))
         .version()
         .unwrap_or((0, 0, 0));
     let (need, why) = if cluster_user && cluster_password {

@@ -175,13 +175,13 @@ impl Node {
             cmd.arg(*s);
         }
         let text: String = self.query(&cmd).await?;
-        Ok(Info::parse(&text))
+        Ok(Info::parse(text))
     }
 
     /// `CLUSTER INFO`, parsed.
     pub async fn cluster_info(&self) -> Result<Info, NodeError> {
         let text: String = self.query(redis::cmd("CLUSTER").arg("INFO")).await?;
-        Ok(Info::parse(&text))
+        Ok(Info::parse(text))
     }
 
     /// `CLUSTER MYID`.

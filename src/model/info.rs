@@ -13,7 +13,9 @@ pub struct Info {
 
 impl Info {
     /// Parses the reply; lines without `:` and `#` comments are skipped. Never fails.
-    pub fn parse(text: &str) -> Info {
+    pub fn parse(text: impl Into<String>) -> Info {
+        // Owned: the reply's own buffer is kept, not copied.
+        let text: String = text.into();
         let mut fields = Vec::new();
         let mut at = 0;
         for raw in text.split_inclusive('\n') {
@@ -29,10 +31,7 @@ impl Info {
             let start = line_start + (raw.len() - raw.trim_start().len());
             fields.push((start..start + colon, start + colon + 1..start + line.len()));
         }
-        Info {
-            text: text.to_string(),
-            fields,
-        }
+        Info { text, fields }
     }
 
     fn entries(&self) -> impl DoubleEndedIterator<Item = (&str, &str)> {
@@ -124,7 +123,7 @@ mod tests {
 
         #[test]
         fn arbitrary_bytes_never_panic(b in proptest::collection::vec(any::<u8>(), 0..400)) {
-            let i = Info::parse(&String::from_utf8_lossy(&b));
+            let i = Info::parse(String::from_utf8_lossy(&b));
             let _ = (i.total_keys(), i.version());
         }
 

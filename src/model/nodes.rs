@@ -111,12 +111,11 @@ pub struct NodesParseError {
 pub fn parse_cluster_nodes(text: &str) -> Result<Vec<NodeEntry>, NodesParseError> {
     let mut out = Vec::new();
     for (idx, raw) in text.split('\n').enumerate() {
-        let fields: Vec<&str> = raw.split_ascii_whitespace().collect();
-        match fields.first() {
-            None | Some(&"vars") => continue,
+        match raw.split_ascii_whitespace().next() {
+            None | Some("vars") => continue,
             Some(_) => {}
         }
-        let entry = parse_fields(&fields).map_err(|reason| NodesParseError {
+        let entry = parse_line(raw).map_err(|reason| NodesParseError {
             line: idx + 1,
             reason,
         })?;
@@ -150,20 +149,23 @@ struct Address {
     aux: Vec<(String, String)>,
 }
 
-fn parse_fields(fields: &[&str]) -> Result<NodeEntry, String> {
-    let [
-        id,
-        addr,
-        flags,
-        master,
-        ping,
-        pong,
-        epoch,
-        link,
-        slot_tokens @ ..,
-    ] = fields
-    else {
-        return Err(format!("expected at least 8 fields, got {}", fields.len()));
+/// One line, without collecting its fields: a 60-node cluster's `check` parses 3600.
+fn parse_line(raw: &str) -> Result<NodeEntry, String> {
+    let mut tokens = raw.split_ascii_whitespace();
+    let mut head = [""; 8];
+    for (i, slot) in head.iter_mut().enumerate() {
+        *slot = tokens
+            .next()
+            .ok_or_else(|| format!("expected at least 8 fields, got {i}"))?;
+    }
+    let [id, addr, flags, master, ping, pong, epoch, link] = head;
+    // The slot tokens: the rest of the line, which also keys the shared slot sets.
+    let tail = match tokens.next() {
+        Some(first) => {
+            let at = first.as_ptr() as usize - raw.as_ptr() as usize;
+            raw[at..].trim_end()
+        }
+        None => "",
     };
     let id = NodeId::parse(id).ok_or_else(|| format!("bad node id \"{}\"", clip(id)))?;
     let Address {
@@ -174,14 +176,14 @@ fn parse_fields(fields: &[&str]) -> Result<NodeEntry, String> {
         aux,
     } = parse_address(addr)?;
     let flags = parse_flags(flags);
-    let master_id = match *master {
+    let master_id = match master {
         "-" => None,
         m => Some(NodeId::parse(m).ok_or_else(|| format!("bad master id \"{}\"", clip(m)))?),
     };
     let ping_sent = parse_u64("ping-sent", ping)?;
     let pong_recv = parse_u64("pong-recv", pong)?;
     let config_epoch = parse_u64("config-epoch", epoch)?;
-    let link_connected = match *link {
+    let link_connected = match link {
         "connected" => true,
         "disconnected" => false,
         other => return Err(format!("bad link state \"{}\"", clip(other))),
@@ -189,8 +191,8 @@ fn parse_fields(fields: &[&str]) -> Result<NodeEntry, String> {
 
     let mut migrating = Vec::new();
     let mut importing = Vec::new();
-    let mut ranges = String::new();
-    for tok in slot_tokens {
+    let mut ranges = false;
+    for tok in tail.split_ascii_whitespace() {
         if tok.starts_with('[') {
             let (start, end, dir, peer) = parse_marker(tok)?;
             let list = match dir {
@@ -206,24 +208,23 @@ fn parse_fields(fields: &[&str]) -> Result<NodeEntry, String> {
                 return Err(format!("too many slot markers at \"{}\"", clip(tok)));
             }
         } else {
-            if !ranges.is_empty() {
-                ranges.push(' ');
-            }
-            ranges.push_str(tok);
+            ranges = true;
         }
     }
     // Every view lists every master's slots: the same text gives the same shared set.
-    let slots = if ranges.is_empty() {
-        SlotSet::new()
-    } else {
-        SlotSet::interned(&ranges, || {
+    let slots = if ranges {
+        SlotSet::interned(tail, || {
             let mut slots = SlotSet::new();
-            for tok in ranges.split(' ') {
-                let (start, end) = parse_range(tok)?;
-                slots.insert_range(SlotRange { start, end });
+            for tok in tail.split_ascii_whitespace() {
+                if !tok.starts_with('[') {
+                    let (start, end) = parse_range(tok)?;
+                    slots.insert_range(SlotRange { start, end });
+                }
             }
             Ok::<_, String>(slots)
         })?
+    } else {
+        SlotSet::new()
     };
 
     Ok(NodeEntry {

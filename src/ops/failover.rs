@@ -247,7 +247,7 @@ async fn info_replication(node: &Node) -> Result<Info, NodeError> {
     let text: String = node
         .query_within(redis::cmd("INFO").arg("replication"), POLL_QUERY)
         .await?;
-    Ok(Info::parse(&text))
+    Ok(Info::parse(text))
 }
 
 async fn nodes_of(node: &Node) -> Option<Vec<NodeEntry>> {

@@ -94,8 +94,9 @@ pub fn members(view: &ClusterView) -> BTreeMap<NodeId, NodeEntry> {
     }
     for v in &view.nodes {
         for e in &v.nodes {
-            if !e.flags.handshake {
-                out.entry(e.id.clone()).or_insert_with(|| e.clone());
+            // Looked up before the ID is cloned: most entries are known already.
+            if !e.flags.handshake && !out.contains_key(&e.id) {
+                out.insert(e.id.clone(), e.clone());
             }
         }
     }

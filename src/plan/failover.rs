@@ -512,7 +512,7 @@ mod tests {
                 domain: x.ip.to_string(),
                 id: NodeId::parse(&id(x.n)).unwrap(),
                 nodes: parse_cluster_nodes(&text).unwrap(),
-                info: Info::parse(&format!("role:{role}\n{repl}")),
+                info: Info::parse(format!("role:{role}\n{repl}")),
                 cluster_info: Info::parse("cluster_state:ok\n"),
             });
         }

@@ -548,7 +548,7 @@ mod tests {
         let me = nodes.iter().find(|e| e.id.as_str() == nid).unwrap();
         let addr: SocketAddr = format!("{}:{}", me.ip, me.port).parse().unwrap();
         let info = if keys > 0 {
-            Info::parse(&format!("db0:keys={keys},expires=0,avg_ttl=0\r\n"))
+            Info::parse(format!("db0:keys={keys},expires=0,avg_ttl=0\r\n"))
         } else {
             Info::parse("")
         };

@@ -253,7 +253,7 @@ pub(crate) mod fixture {
         let text = lines.join("\n");
         let nodes: Vec<NodeEntry> = parse_cluster_nodes(&text).expect("parse");
         let info = if keys > 0 {
-            Info::parse(&format!(
+            Info::parse(format!(
                 "cluster_enabled:1\r\ndb0:keys={keys},expires=0,avg_ttl=0\r\n"
             ))
         } else {
