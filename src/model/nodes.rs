@@ -110,7 +110,7 @@ pub struct NodesParseError {
 /// - a nodes.conf `vars ...` trailer line is skipped.
 pub fn parse_cluster_nodes(text: &str) -> Result<Vec<NodeEntry>, NodesParseError> {
     let mut out = Vec::new();
-    for (idx, raw) in text.split('\n').enumerate() {
+    for (idx, (_, raw)) in super::info::lines(text).enumerate() {
         match raw.split_ascii_whitespace().next() {
             None | Some("vars") => continue,
             Some(_) => {}
