@@ -19,7 +19,7 @@ struct Input {
 fuzz_target!(|data: &[u8]| {
     // The input as a raw reply: every getter on whatever it parsed.
     let text = String::from_utf8_lossy(data);
-    let raw = Info::parse(&text);
+    let raw = Info::parse(&*text);
     let _ = raw.total_keys();
     if let Some((major, _, _)) = raw.version() {
         let v = raw
@@ -28,7 +28,7 @@ fuzz_target!(|data: &[u8]| {
             .expect("a version field");
         assert_eq!(v.split('.').next().map(str::parse::<u32>), Some(Ok(major)));
     }
-    assert_eq!(Info::parse(&text), raw, "deterministic");
+    assert_eq!(Info::parse(&*text), raw, "deterministic");
 
     let Ok(input) = Input::arbitrary(&mut Unstructured::new(data)) else {
         return;
@@ -62,7 +62,7 @@ fuzz_target!(|data: &[u8]| {
         text.push_str(&format!("db{db}:keys={keys},expires=0,avg_ttl=0{sep}"));
         dbs.insert(db, *keys);
     }
-    let info = Info::parse(&text);
+    let info = Info::parse(&*text);
     for (k, v) in &want {
         assert_eq!(info.get(k), Some(v.as_str()), "{k:?} in {text:?}");
         if let Ok(n) = v.parse::<u64>()
