@@ -12,6 +12,8 @@
 #   trib reshard E --from A --to B --slots 1000 --yes
 #   redis-cli --cluster reshard E --cluster-from B --cluster-to A --cluster-slots 1000 --cluster-yes
 #   redis-cli ... --cluster-pipeline 1000 (direction alternating again)
+#   the servers' floor: a minimal client (floor.py below) with every SETSLOT pipelined
+#   and one MIGRATE ... KEYS per slot, nothing else
 # i.e. the slots go back and forth between the two masters, each method moving 1000
 # slots in every run. Part 2, empty slots: FLUSHALL, then the same with 5000 slots
 # (trib and redis-cli at its default pipeline).
@@ -104,9 +106,53 @@ for (h, p), keys in per.items():
             if read(f) != b"OK": raise SystemExit("SET failed on %s:%d" % (h, p))
 PY
 
+# The servers' floor (issue "Slot migration engine"): a minimal client that pipelines every
+# SETSLOT over one window of all the slots and sends one MIGRATE … KEYS per slot, with no
+# other checks: IMPORTING on the target, MIGRATING + GETKEYSINSLOT on the source, the
+# MIGRATEs, then SETSLOT NODE on the target, the source and the other master.
+cat >"$DIR/floor.py" <<'PY'
+import socket, sys
+src, dst, src_id, dst_id, n = sys.argv[1:6]; others = sys.argv[6:]
+def enc(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+def read(f):
+    line = f.readline(); t = line[:1]
+    if t == b"-": raise SystemExit("error reply: %r" % line)
+    if t in b"+:": return line[1:-2]
+    if t == b"$":
+        l = int(line[1:])
+        return None if l < 0 else f.read(l + 2)[:-2]
+    if t == b"*": return [read(f) for _ in range(int(line[1:]))]
+def conn(addr):
+    h, p = addr.rsplit(":", 1); s = socket.create_connection((h, int(p))); return s, s.makefile("rb")
+def pipe(c, cmds):
+    c[0].sendall(b"".join(cmds)); return [read(c[1]) for _ in cmds]
+S, D = conn(src), conn(dst)
+mine = [l for l in pipe(S, [enc("CLUSTER", "NODES")])[0].decode().splitlines() if "myself" in l][0]
+slots = []
+for tok in mine.split()[8:]:
+    if tok.startswith("["): continue
+    a, _, b = tok.partition("-"); slots.extend(range(int(a), int(b or a) + 1))
+slots = slots[:int(n)]
+pipe(D, [enc("CLUSTER", "SETSLOT", s, "IMPORTING", src_id) for s in slots])
+r = pipe(S, [c for s in slots for c in (enc("CLUSTER", "SETSLOT", s, "MIGRATING", dst_id),
+                                         enc("CLUSTER", "GETKEYSINSLOT", s, 100000))])
+keys = r[1::2]
+dh, dp = dst.rsplit(":", 1)
+pipe(S, [enc("MIGRATE", dh, dp, "", 0, 10000, "KEYS", *k) for k in keys if k])
+done = [enc("CLUSTER", "SETSLOT", s, "NODE", dst_id) for s in slots]
+pipe(D, done); pipe(S, done)
+for o in others:
+    if o not in (src, dst): pipe(conn(o), done)
+PY
+
 settle() {
   for _ in $(seq 400); do "$TRIB" -q check "$E" >/dev/null 2>&1 && return 0; sleep 0.05; done
-  echo "cluster did not settle" >&2; exit 1
+  echo "cluster did not settle; trib check says:" >&2; "$TRIB" check "$E" >&2 || true; exit 1
 }
 now() { date +%s.%N; }
 dbsize() { cli "$1" dbsize; }
@@ -121,6 +167,7 @@ run() {
   case $method in
     trib) "$TRIB" -q reshard "$E" --from "$from" --to "$to" --slots "$slots" --yes >"$DIR/out" 2>&1 ;;
     redis-cli) redis-cli --cluster reshard "$E" --cluster-from "$from" --cluster-to "$to" --cluster-slots "$slots" --cluster-yes >"$DIR/out" 2>&1 ;;
+    floor) python3 "$DIR/floor.py" "$fromnode" "$tonode" "$from" "$to" "$slots" "${nodes[@]}" >"$DIR/out" 2>&1 ;;
     redis-cli-p1000) redis-cli --cluster reshard "$E" --cluster-from "$from" --cluster-to "$to" --cluster-slots "$slots" --cluster-yes --cluster-pipeline 1000 >"$DIR/out" 2>&1 ;;
   esac || { cat "$DIR/out" >&2; exit 1; }
   t1=$(now)
@@ -140,7 +187,7 @@ measure() {
 
 echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), $(nproc) CPU(s)"
 for r in $(seq "$ROUNDS"); do
-  for m in trib redis-cli redis-cli-p1000; do measure "$m" 1000 "1000 slots, ~61k keys"; done
+  for m in trib redis-cli redis-cli-p1000 floor; do measure "$m" 1000 "1000 slots, ~61k keys"; done
 done
 for n in "${nodes[@]}"; do cli "$n" flushall >/dev/null; done
 for r in $(seq "$ROUNDS"); do

@@ -598,13 +598,9 @@ fn reshard_busy_keys() {
     verify_reads(&nodes, &kvs);
 }
 
-/// A client writes and reads during resharding: no acknowledged write lost, no read
-/// going backwards.
-#[test]
-fn reshard_under_load() {
-    let nodes = cluster(3, 1);
-    let kvs = fill(&nodes, "l:", 30_000);
-    let ms = masters(&nodes);
+/// A client writes and reads while `work` runs: no acknowledged write lost, no read going
+/// backwards, no error the client could not follow (only redirects).
+fn under_load(nodes: &[RedisNode], work: impl FnOnce()) {
     let seeds: Vec<String> = nodes.iter().map(RedisNode::addr).collect();
     let stop = Arc::new(AtomicBool::new(false));
     let written = Arc::new(AtomicU64::new(0));
@@ -644,29 +640,10 @@ fn reshard_under_load() {
     wait_until("the writer is going", Duration::from_secs(10), || {
         written.load(Ordering::Relaxed) > 500
     });
-    // Back and forth, the batch size fixed small so the moves take a while.
-    for (from, to, pipeline) in [
-        (ms[0], ms[1], "5"),
-        (ms[1], ms[0], "50"),
-        (ms[2], ms[0], "1"),
-    ] {
-        let out = reshard(&[
-            &nodes[0].addr(),
-            "--from",
-            &from.addr(),
-            "--to",
-            &to.addr(),
-            "--slots",
-            "1500",
-            "--pipeline",
-            pipeline,
-            "--yes",
-        ]);
-        assert_eq!(out.code, 0, "{}", show(&out));
-    }
+    work();
     let before = written.load(Ordering::Relaxed);
     wait_until(
-        "more writes after the reshards",
+        "more writes after the moves",
         Duration::from_secs(10),
         || written.load(Ordering::Relaxed) > before + 300,
     );
@@ -698,9 +675,70 @@ fn reshard_under_load() {
             Writer::key(i)
         );
     }
+}
+
+/// Reshards back and forth under a client's load (see [`under_load`]).
+#[test]
+fn reshard_under_load() {
+    let nodes = cluster(3, 1);
+    let kvs = fill(&nodes, "l:", 30_000);
+    let ms = masters(&nodes);
+    under_load(&nodes, || {
+        // Back and forth, the batch size fixed small so the moves take a while.
+        for (from, to, pipeline) in [
+            (ms[0], ms[1], "5"),
+            (ms[1], ms[0], "50"),
+            (ms[2], ms[0], "1"),
+        ] {
+            let out = reshard(&[
+                &nodes[0].addr(),
+                "--from",
+                &from.addr(),
+                "--to",
+                &to.addr(),
+                "--slots",
+                "1500",
+                "--pipeline",
+                pipeline,
+                "--yes",
+            ]);
+            assert_eq!(out.code, 0, "{}", show(&out));
+        }
+    });
     settle(&nodes);
     verify(&nodes, &kvs);
     check_ok(&nodes);
+}
+
+/// Rebalances under a client's load: a master drained (weight 0; Redis may turn it into a
+/// replica), then the others weighted 3:1, one right after the other (the second waits
+/// for the first one's config epochs to settle).
+#[test]
+fn rebalance_under_load() {
+    let nodes = cluster(3, 1);
+    let kvs = fill(&nodes, "l:", 30_000);
+    let ms = masters(&nodes);
+    under_load(&nodes, || {
+        for weights in [
+            vec![format!("{}=0", ms[2].addr())],
+            vec![format!("{}=0", ms[2].addr()), format!("{}=3", ms[0].addr())],
+        ] {
+            let mut args = vec!["rebalance".to_string(), nodes[0].addr(), "--yes".into()];
+            for w in weights {
+                args.push("--weight".into());
+                args.push(w);
+            }
+            let out = run(trib().args(&args));
+            assert_eq!(out.code, 0, "{}", show(&out));
+        }
+    });
+    settle(&nodes);
+    verify(&nodes, &kvs);
+    check_ok(&nodes);
+    let owned = counts(&nodes[0]);
+    let owners = |m: &RedisNode| owned.get(&m.addr()).copied().unwrap_or(0);
+    assert_eq!(owners(ms[2]), 0, "drained: {owned:?}");
+    assert!(owners(ms[0]) > 2 * owners(ms[1]), "weighted 3:1: {owned:?}");
 }
 
 /// Empty slots change owner without being opened (`SETSLOT NODE` on the source, which
