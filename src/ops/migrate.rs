@@ -1194,7 +1194,8 @@ const EMPTY_CHUNK: usize = 4096;
 
 /// Gives empty slots to the target without opening them: `SETSLOT s NODE target` on the
 /// source (which refuses a slot it holds keys in: "still hold keys"), then every other
-/// master is told, then the target bumps its config epoch and claims the released slots. Opening an empty slot (IMPORTING, MIGRATING, GETKEYSINSLOT) would only triple
+/// master is told, then the target bumps its config epoch and claims the released
+/// slots. Opening an empty slot (IMPORTING, MIGRATING, GETKEYSINSLOT) would only triple
 /// the commands, and every pipeline costs each node a `nodes.conf` save (with fsync)
 /// per event-loop turn. Same order as [`finish_slots`]: the source lets go first, so no
 /// stale claim can win the slots back; the bump makes the target's claim the newest, so
