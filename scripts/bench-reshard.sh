@@ -64,17 +64,8 @@ E=${nodes[0]}
 cli() { local n=$1; shift; redis-cli -h "${n%:*}" -p "${n#*:}" "$@"; }
 A=$(cli "${nodes[0]}" cluster myid); B=$(cli "${nodes[1]}" cluster myid)
 
-echo ">>> writing $KEYS keys through their owners" >&2
-python3 - "$E" "$KEYS" <<'PY'
-import socket, sys
-host, port = sys.argv[1].rsplit(":", 1); n = int(sys.argv[2])
-def crc16(d):
-    c = 0
-    for b in d:
-        c ^= b << 8
-        for _ in range(8):
-            c = ((c << 1) ^ 0x1021) & 0xffff if c & 0x8000 else (c << 1) & 0xffff
-    return c
+# RESP for the Python helpers below (the key loader and the floor client).
+cat >"$DIR/resp.py" <<'PY'
 def enc(*args):
     out = [b"*%d\r\n" % len(args)]
     for a in args:
@@ -83,11 +74,26 @@ def enc(*args):
     return b"".join(out)
 def read(f):
     line = f.readline(); t = line[:1]
-    if t in b"+-:": return line[1:-2]
+    if t == b"-": raise SystemExit("error reply: %r" % line)
+    if t in b"+:": return line[1:-2]
     if t == b"$":
         l = int(line[1:])
         return None if l < 0 else f.read(l + 2)[:-2]
     if t == b"*": return [read(f) for _ in range(int(line[1:]))]
+PY
+
+echo ">>> writing $KEYS keys through their owners" >&2
+PYTHONPATH="$DIR" python3 - "$E" "$KEYS" <<'PY'
+import socket, sys
+from resp import enc, read
+host, port = sys.argv[1].rsplit(":", 1); n = int(sys.argv[2])
+def crc16(d):
+    c = 0
+    for b in d:
+        c ^= b << 8
+        for _ in range(8):
+            c = ((c << 1) ^ 0x1021) & 0xffff if c & 0x8000 else (c << 1) & 0xffff
+    return c
 s = socket.create_connection((host, int(port))); f = s.makefile("rb")
 s.sendall(enc("CLUSTER", "SLOTS"))
 owner = [None] * 16384
@@ -112,21 +118,8 @@ PY
 # MIGRATEs, then SETSLOT NODE on the target, the source and the other master.
 cat >"$DIR/floor.py" <<'PY'
 import socket, sys
+from resp import enc, read  # $DIR/resp.py, next to this script
 src, dst, src_id, dst_id, n = sys.argv[1:6]; others = sys.argv[6:]
-def enc(*args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-def read(f):
-    line = f.readline(); t = line[:1]
-    if t == b"-": raise SystemExit("error reply: %r" % line)
-    if t in b"+:": return line[1:-2]
-    if t == b"$":
-        l = int(line[1:])
-        return None if l < 0 else f.read(l + 2)[:-2]
-    if t == b"*": return [read(f) for _ in range(int(line[1:]))]
 def conn(addr):
     h, p = addr.rsplit(":", 1); s = socket.create_connection((h, int(p))); return s, s.makefile("rb")
 def pipe(c, cmds):
