@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
 use trib::model::info::Info;
-use trib::model::nodes::{NodeEntry, NodeFlags};
+use trib::model::nodes::{EntryData, NodeEntry, NodeFlags};
 use trib::model::view::{ClusterView, NodeView};
 use trib::model::{NodeId, SLOT_COUNT, SlotRange, SlotSet};
 use trib::plan::check::claimed_slots;
@@ -72,30 +72,31 @@ pub fn build(layout: &Layout) -> (ClusterView, usize) {
         .map(|r| usize::from(*r) % m)
         .collect();
     let n = m + replicas.len();
-    let entry = |i: usize| NodeEntry {
-        id: id(i),
-        ip: format!("10.0.0.{}", i + 1),
-        port: 6379,
-        cport: 16379,
-        hostname: None,
-        aux: vec![],
-        flags: NodeFlags {
-            master: i < m,
-            replica: i >= m,
-            ..NodeFlags::default()
-        },
-        master_id: (i >= m).then(|| id(replicas[i - m])),
-        ping_sent: 0,
-        pong_recv: 0,
-        config_epoch: if i < m { i as u64 + 1 } else { 0 },
-        link_connected: true,
-        slots: if i < m {
-            slots[i].clone()
-        } else {
-            SlotSet::new()
-        },
-        migrating: vec![],
-        importing: vec![],
+    let entry = |i: usize| {
+        let data = EntryData {
+            id: id(i),
+            ip: format!("10.0.0.{}", i + 1),
+            port: 6379,
+            cport: 16379,
+            hostname: None,
+            aux: vec![],
+            flags: NodeFlags {
+                master: i < m,
+                replica: i >= m,
+                ..NodeFlags::default()
+            },
+            master_id: (i >= m).then(|| id(replicas[i - m])),
+            config_epoch: if i < m { i as u64 + 1 } else { 0 },
+            link_connected: true,
+            slots: if i < m {
+                slots[i].clone()
+            } else {
+                SlotSet::new()
+            },
+            migrating: vec![],
+            importing: vec![],
+        };
+        NodeEntry::new(data, 0, 0)
     };
     let nodes = (0..n)
         .map(|me| {

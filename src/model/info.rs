@@ -1,14 +1,21 @@
 //! `INFO` and `CLUSTER INFO` replies: `key:value` lines, `# Section` headers.
 
-use std::ops::Range;
-
 /// A parsed `INFO`/`CLUSTER INFO` reply: the text, and where each field's key and value
 /// are in it (a full `INFO` has ~150 fields and `check` reads one per node: no map of
 /// owned strings is built).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Info {
     text: String,
-    fields: Vec<(Range<usize>, Range<usize>)>,
+    fields: Vec<Field>,
+}
+
+/// Where a field is in the text: key `start..colon`, value `colon + 1..end` (12 bytes,
+/// not 32: every view keeps two of these lists).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Field {
+    start: u32,
+    colon: u32,
+    end: u32,
 }
 
 /// The lines of `text` (split at `\n`, which they do not include) with their offsets, found
@@ -29,7 +36,9 @@ impl Info {
     pub fn parse(text: impl Into<String>) -> Info {
         // Owned: the reply's own buffer is kept, not copied.
         let text: String = text.into();
-        let mut fields = Vec::with_capacity(160);
+        // One field per line at most: sized once.
+        let mut fields =
+            Vec::with_capacity(memchr::memchr_iter(b'\n', text.as_bytes()).count() + 1);
         for (line_start, raw) in lines(&text) {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -39,15 +48,28 @@ impl Info {
                 continue;
             };
             let start = line_start + (raw.len() - raw.trim_start().len());
-            fields.push((start..start + colon, start + colon + 1..start + line.len()));
+            // Replies are capped far below 4 GiB; anything past that is not indexed.
+            let (Ok(s), Ok(c), Ok(e)) = (
+                u32::try_from(start),
+                u32::try_from(start + colon),
+                u32::try_from(start + line.len()),
+            ) else {
+                break;
+            };
+            fields.push(Field {
+                start: s,
+                colon: c,
+                end: e,
+            });
         }
         Info { text, fields }
     }
 
     fn entries(&self) -> impl DoubleEndedIterator<Item = (&str, &str)> {
-        self.fields
-            .iter()
-            .map(|(k, v)| (&self.text[k.clone()], &self.text[v.clone()]))
+        self.fields.iter().map(|f| {
+            let at = |a: u32, b: u32| self.text.get(a as usize..b as usize).unwrap_or_default();
+            (at(f.start, f.colon), at(f.colon + 1, f.end))
+        })
     }
 
     /// The value of `key` (the last one, should the reply repeat it).

@@ -5,9 +5,14 @@
 //!  <config-epoch> <link-state> <slot> <slot> ...`
 //! where a slot is `N`, `A-B`, `[N->-id]` (migrating to id) or `[N-<-id]` (importing from id).
 
+use std::fmt;
+use std::ops::{Deref, DerefMut};
+use std::sync::Arc;
+
 use serde::Serialize;
 use thiserror::Error;
 
+use super::intern::Interner;
 use super::node_id::NodeId;
 use super::slots::{SLOT_COUNT, SlotRange, SlotSet};
 
@@ -29,9 +34,23 @@ pub struct NodeFlags {
     pub none: bool,
 }
 
-/// One line of `CLUSTER NODES`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One line of `CLUSTER NODES`: what it says about the node ([`EntryData`], reached
+/// through `Deref`) and the two ping times, which differ in every view.
+///
+/// The data is shared: every view of an n-node cluster describes the same n nodes, so
+/// lines that agree on everything but the ping times (most of the n² lines trib reads)
+/// are parsed once and held by one [`Arc`]. Changing an entry (`DerefMut`) copies it
+/// first, so no other view sees the change.
+#[derive(Clone, PartialEq, Eq)]
 pub struct NodeEntry {
+    data: Arc<EntryData>,
+    pub ping_sent: u64,
+    pub pong_recv: u64,
+}
+
+/// What a line of `CLUSTER NODES` says about a node, ping times aside.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryData {
     pub id: NodeId,
     /// Announced IP (or, with Redis 7 `cluster-preferred-endpoint-type`, what the node put
     /// there). Empty when the node has no address (`:0@0`, `noaddr`).
@@ -46,8 +65,6 @@ pub struct NodeEntry {
     pub flags: NodeFlags,
     /// The master's ID for a replica; `None` for `-`.
     pub master_id: Option<NodeId>,
-    pub ping_sent: u64,
-    pub pong_recv: u64,
     pub config_epoch: u64,
     /// `connected` (true) or `disconnected` (false).
     pub link_connected: bool,
@@ -58,7 +75,44 @@ pub struct NodeEntry {
     pub importing: Vec<(u16, NodeId)>,
 }
 
+/// Entries parsed from each line (ping times cut out), while a view still holds them.
+static ENTRIES: Interner<EntryData> = Interner::new();
+
 impl NodeEntry {
+    pub fn new(data: EntryData, ping_sent: u64, pong_recv: u64) -> NodeEntry {
+        NodeEntry {
+            data: Arc::new(data),
+            ping_sent,
+            pong_recv,
+        }
+    }
+}
+
+impl Deref for NodeEntry {
+    type Target = EntryData;
+
+    fn deref(&self) -> &EntryData {
+        &self.data
+    }
+}
+
+impl DerefMut for NodeEntry {
+    fn deref_mut(&mut self) -> &mut EntryData {
+        Arc::make_mut(&mut self.data)
+    }
+}
+
+impl fmt::Debug for NodeEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NodeEntry")
+            .field("data", &*self.data)
+            .field("ping_sent", &self.ping_sent)
+            .field("pong_recv", &self.pong_recv)
+            .finish()
+    }
+}
+
+impl EntryData {
     /// `ip:port` as a string, `[ip]:port` for IPv6.
     pub fn addr_string(&self) -> String {
         if self.ip.contains(':') {
@@ -110,12 +164,13 @@ pub struct NodesParseError {
 /// - a nodes.conf `vars ...` trailer line is skipped.
 pub fn parse_cluster_nodes(text: &str) -> Result<Vec<NodeEntry>, NodesParseError> {
     let mut out = Vec::new();
+    let mut key = String::new();
     for (idx, (_, raw)) in super::info::lines(text).enumerate() {
         match raw.split_ascii_whitespace().next() {
             None | Some("vars") => continue,
             Some(_) => {}
         }
-        let entry = parse_line(raw).map_err(|reason| NodesParseError {
+        let entry = parse_line(raw, &mut key).map_err(|reason| NodesParseError {
             line: idx + 1,
             reason,
         })?;
@@ -149,8 +204,23 @@ struct Address {
     aux: Vec<(String, String)>,
 }
 
+/// The fields of a line, in order; `tail` is the slot tokens (the rest of the line).
+struct Fields<'a> {
+    id: &'a str,
+    addr: &'a str,
+    flags: &'a str,
+    master: &'a str,
+    ping: &'a str,
+    pong: &'a str,
+    epoch: &'a str,
+    link: &'a str,
+    tail: &'a str,
+}
+
 /// One line, without collecting its fields: a 60-node cluster's `check` parses 3600.
-fn parse_line(raw: &str) -> Result<NodeEntry, String> {
+/// `key` is scratch space for the line without its ping times, which finds the entry
+/// when another view already gave the same line.
+fn parse_line(raw: &str, key: &mut String) -> Result<NodeEntry, String> {
     let mut tokens = raw.split_ascii_whitespace();
     let mut head = [""; 8];
     for (i, slot) in head.iter_mut().enumerate() {
@@ -159,14 +229,48 @@ fn parse_line(raw: &str) -> Result<NodeEntry, String> {
             .ok_or_else(|| format!("expected at least 8 fields, got {i}"))?;
     }
     let [id, addr, flags, master, ping, pong, epoch, link] = head;
+    let offset = |token: &str| token.as_ptr() as usize - raw.as_ptr() as usize;
     // The slot tokens: the rest of the line, which also keys the shared slot sets.
     let tail = match tokens.next() {
-        Some(first) => {
-            let at = first.as_ptr() as usize - raw.as_ptr() as usize;
-            raw[at..].trim_end()
-        }
+        Some(first) => raw[offset(first)..].trim_end(),
         None => "",
     };
+    key.clear();
+    key.push_str(&raw[..offset(ping)]);
+    key.push_str(raw[offset(epoch)..].trim_end());
+    let fields = Fields {
+        id,
+        addr,
+        flags,
+        master,
+        ping,
+        pong,
+        epoch,
+        link,
+        tail,
+    };
+    let data = ENTRIES.get_or_try_insert(key, || parse_data(&fields))?;
+    Ok(NodeEntry {
+        data,
+        ping_sent: parse_u64("ping-sent", ping)?,
+        pong_recv: parse_u64("pong-recv", pong)?,
+    })
+}
+
+/// Everything but the ping times, checked field by field in line order (the ping times
+/// too, so the first bad field is the one reported).
+fn parse_data(f: &Fields) -> Result<EntryData, String> {
+    let Fields {
+        id,
+        addr,
+        flags,
+        master,
+        ping,
+        pong,
+        epoch,
+        link,
+        tail,
+    } = *f;
     let id = NodeId::parse(id).ok_or_else(|| format!("bad node id \"{}\"", clip(id)))?;
     let Address {
         ip,
@@ -180,8 +284,8 @@ fn parse_line(raw: &str) -> Result<NodeEntry, String> {
         "-" => None,
         m => Some(NodeId::parse(m).ok_or_else(|| format!("bad master id \"{}\"", clip(m)))?),
     };
-    let ping_sent = parse_u64("ping-sent", ping)?;
-    let pong_recv = parse_u64("pong-recv", pong)?;
+    parse_u64("ping-sent", ping)?;
+    parse_u64("pong-recv", pong)?;
     let config_epoch = parse_u64("config-epoch", epoch)?;
     let link_connected = match link {
         "connected" => true,
@@ -227,7 +331,7 @@ fn parse_line(raw: &str) -> Result<NodeEntry, String> {
         SlotSet::new()
     };
 
-    Ok(NodeEntry {
+    Ok(EntryData {
         id,
         ip,
         port,
@@ -236,8 +340,6 @@ fn parse_line(raw: &str) -> Result<NodeEntry, String> {
         aux,
         flags,
         master_id,
-        ping_sent,
-        pong_recv,
         config_epoch,
         link_connected,
         slots,
@@ -478,6 +580,31 @@ mod tests {
             s.push_str(&format!(" [{slot}-<-{peer}]"));
         }
         s
+    }
+
+    #[test]
+    fn views_share_lines_that_differ_only_in_ping_times() {
+        let line = |ping: &str, link: &str| {
+            format!("{A} 10.0.0.1:6379@16379 master - {ping} 1700000000000 3 {link} 0-99\n")
+        };
+        let a = parse(&line("0", "connected"));
+        let b = parse(&line("1700000000123", "connected"));
+        assert!(Arc::ptr_eq(&a[0].data, &b[0].data));
+        assert_eq!(b[0].ping_sent, 1700000000123);
+        assert_eq!(a[0].ping_sent, 0);
+        // What else differs is not shared.
+        let c = parse(&line("0", "disconnected"));
+        assert!(!Arc::ptr_eq(&a[0].data, &c[0].data));
+        assert!(!c[0].link_connected && a[0].link_connected);
+        // A change copies first: the other view keeps what its node said.
+        let mut changed = b[0].clone();
+        changed.flags.fail = true;
+        changed.slots = SlotSet::new();
+        assert!(!a[0].flags.fail && !b[0].flags.fail);
+        assert_eq!(a[0].slots, set(&[(0, 99)]));
+        // A bad ping time is still an error when the rest of the line is known.
+        let e = err(&line("x", "connected"));
+        assert!(e.reason.contains("ping-sent"), "{e}");
     }
 
     #[test]
@@ -906,10 +1033,10 @@ mod tests {
             slots in arb_slots(),
             (migrating, importing) in (arb_markers(), arb_markers()),
         ) -> NodeEntry {
-            NodeEntry {
-                id, ip, port, cport, hostname, aux, flags, master_id, ping_sent, pong_recv,
+            NodeEntry::new(EntryData {
+                id, ip, port, cport, hostname, aux, flags, master_id,
                 config_epoch, link_connected, slots, migrating, importing,
-            }
+            }, ping_sent, pong_recv)
         }
     }
 

@@ -1,10 +1,11 @@
 //! Hash slots: the 16384-slot space, sets of slots, and the key → slot function.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
+
+use super::intern::Interner;
 
 /// Number of hash slots in Redis Cluster.
 pub const SLOT_COUNT: u16 = 16384;
@@ -72,21 +73,21 @@ pub struct SlotSet {
     bits: Option<Arc<[u64; WORDS]>>,
 }
 
-/// Slot text → the bitmap parsed from it, while any set still uses it.
-type Interned = HashMap<Box<str>, Weak<[u64; WORDS]>>;
-
 /// Bitmaps of the sets parsed from each slot text (see [`SlotSet::interned`]).
-static INTERNED: Mutex<Option<Interned>> = Mutex::new(None);
-
-/// Entries kept before the dead ones are dropped.
-const INTERNED_MAX: usize = 1024;
+static INTERNED: Interner<[u64; WORDS]> = Interner::new();
 
 /// The words of an empty set.
 static NO_BITS: [u64; WORDS] = [0; WORDS];
 
 impl PartialEq for SlotSet {
     fn eq(&self, other: &SlotSet) -> bool {
-        self.words() == other.words()
+        // Sets parsed from the same text share their bitmap: no need to compare 2 KiB.
+        let same = match (&self.bits, &other.bits) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        same || self.words() == other.words()
     }
 }
 
@@ -124,24 +125,12 @@ impl SlotSet {
         text: &str,
         build: impl FnOnce() -> Result<SlotSet, E>,
     ) -> Result<SlotSet, E> {
-        let found = INTERNED.lock().ok().and_then(|map| {
-            map.as_ref()
-                .and_then(|m| m.get(text))
-                .and_then(Weak::upgrade)
-        });
-        if let Some(bits) = found {
+        if let Some(bits) = INTERNED.get(text) {
             return Ok(SlotSet { bits: Some(bits) });
         }
         let set = build()?;
-        if let (Some(bits), Ok(mut guard)) = (set.bits.as_ref(), INTERNED.lock()) {
-            let map = guard.get_or_insert_with(HashMap::new);
-            if map.len() >= INTERNED_MAX {
-                map.retain(|_, w| w.strong_count() > 0);
-                if map.len() >= INTERNED_MAX {
-                    map.clear();
-                }
-            }
-            map.insert(text.into(), Arc::downgrade(bits));
+        if let Some(bits) = &set.bits {
+            INTERNED.insert(text, bits);
         }
         Ok(set)
     }

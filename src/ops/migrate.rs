@@ -1286,7 +1286,7 @@ async fn source_master(node: &Node) -> Option<NodeId> {
     entries
         .into_iter()
         .find(|e| e.flags.myself)
-        .and_then(|e| e.master_id)
+        .and_then(|e| e.master_id.clone())
 }
 
 /// "ERR Please use SETSLOT only with masters."

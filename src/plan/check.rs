@@ -224,16 +224,17 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             odd,
         ));
     }
-    let all_ids: BTreeSet<NodeId> = members(view).into_keys().collect();
+    let members = members(view);
     for v in &view.nodes {
-        let known: BTreeSet<NodeId> = v
+        let known: BTreeSet<&NodeId> = v
             .nodes
             .iter()
             .filter(|e| !e.flags.handshake)
-            .map(|e| e.id.clone())
+            .map(|e| &e.id)
             .collect();
-        let missing: Vec<String> = all_ids
-            .difference(&known)
+        let missing: Vec<String> = members
+            .keys()
+            .filter(|id| !known.contains(id))
             .map(|id| name_of(view, id))
             .collect();
         if !missing.is_empty() {
@@ -254,7 +255,6 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
         covered.union_with(slots);
     }
     // Slots owned by unreachable masters count as covered when the views say so.
-    let members = members(view);
     for (id, e) in &members {
         if view.node(id).is_none() && e.flags.master && !e.is_failing() {
             covered.union_with(&e.slots);

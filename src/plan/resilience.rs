@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::model::NodeId;
 use crate::model::view::ClusterView;
+use crate::model::{NodeId, SlotSet};
 use crate::plan::check::members;
 
 /// One shard: a master with slots and its live replicas, each with its failure domain.
@@ -18,7 +18,7 @@ use crate::plan::check::members;
 pub struct Shard {
     pub master: (String, Option<String>),
     pub replicas: Vec<(String, Option<String>)>,
-    pub slots: String,
+    pub slots: SlotSet,
 }
 
 /// A failure domain whose loss alone would stop the cluster, and why.
@@ -63,7 +63,7 @@ pub fn shards(view: &ClusterView) -> Vec<Shard> {
                 .filter(|(_, r)| r.master_id.as_ref() == Some(id) && !r.flags.fail)
                 .map(|(rid, _)| (name(rid), domain(rid)))
                 .collect(),
-            slots: e.slots.to_string(),
+            slots: e.slots.clone(),
         })
         .collect()
 }
@@ -103,8 +103,12 @@ pub fn analyze_shards(shards: &[Shard]) -> Resilience {
         let dead_masters = shards.iter().filter(|s| dead(&s.master.0)).count();
         let mut reasons = Vec::new();
         if !lost.is_empty() {
-            let slots: Vec<&str> = lost.iter().map(|s| s.slots.as_str()).collect();
-            reasons.push(format!("every copy of slots {} is there", slots.join(",")));
+            // One sorted list of ranges, however the shards' slots interleave.
+            let mut slots = SlotSet::new();
+            for s in &lost {
+                slots.union_with(&s.slots);
+            }
+            reasons.push(format!("every copy of slots {slots} is there"));
         }
         if (masters - dead_masters) * 2 <= masters {
             reasons.push(format!(
@@ -156,6 +160,7 @@ pub fn analyze(view: &ClusterView) -> Resilience {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::SlotRange;
     use proptest::prelude::*;
 
     fn shard(m: usize, md: &str, replicas: &[(usize, &str)]) -> Shard {
@@ -165,7 +170,7 @@ mod tests {
                 .iter()
                 .map(|(r, d)| (format!("n{r}"), Some(d.to_string())))
                 .collect(),
-            slots: format!("s{m}"),
+            slots: SlotSet::from_ranges([SlotRange::new(m as u16, m as u16)]),
         }
     }
 
@@ -205,7 +210,35 @@ mod tests {
         assert!(
             r.single_domain_losses[0]
                 .reason
-                .contains("every copy of slots s0")
+                .contains("every copy of slots 0 is")
+        );
+    }
+
+    #[test]
+    fn lost_slots_are_listed_as_one_sorted_set() {
+        let range = |a, b| SlotSet::from_ranges([SlotRange::new(a, b)]);
+        let s = vec![
+            Shard {
+                slots: range(100, 199),
+                ..shard(0, "a", &[(3, "a")])
+            },
+            Shard {
+                slots: range(0, 99),
+                ..shard(1, "a", &[(4, "a")])
+            },
+            Shard {
+                slots: range(200, 16383),
+                ..shard(2, "b", &[(5, "c")])
+            },
+        ];
+        let r = analyze_shards(&s);
+        assert_eq!(r.single_domain_losses.len(), 1);
+        assert!(
+            r.single_domain_losses[0]
+                .reason
+                .starts_with("every copy of slots 0-199 is there;"),
+            "{}",
+            r.single_domain_losses[0].reason
         );
     }
 
@@ -248,7 +281,7 @@ mod tests {
                     names.push((format!("n{next}"), Some(format!("d{d}"))));
                     next += 1;
                 }
-                Shard { master: names[0].clone(), replicas: names[1..].to_vec(), slots: format!("s{i}") }
+                Shard { master: names[0].clone(), replicas: names[1..].to_vec(), slots: SlotSet::from_ranges([SlotRange::new(i as u16, i as u16)]) }
             }).collect();
             let r = analyze_shards(&shards);
             prop_assert_eq!(r.max_node_failures_tolerated, brute_tolerance(&shards));
