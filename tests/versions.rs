@@ -9,6 +9,10 @@
 //! planners, and every version-dependent decision is checked on both sides. CI starts
 //! real Redis 7.0 and Valkey 9 servers; these tests are what covers Redis 5 and 6.
 
+mod common;
+#[path = "common/fake.rs"]
+mod fake;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 
@@ -744,4 +748,53 @@ fn pre_redis_4_address_forms() {
     assert_eq!(bus_port(&nv), 17000);
     assert_eq!(nv.info.version(), Some((3, 2, 12)));
     assert!(!has_addslotsrange(nv.info.version()) && !has_functions(nv.info.version()));
+}
+
+/// Redis before 7.0 takes at most one INFO section and answers a list of them with a
+/// syntax error. A node that answers like the recorded Redis 6.2 (its real INFO, a
+/// one-node cluster owning every slot): `check` and `info` fall back to the default
+/// sections and read keys, role and memory from them.
+#[test]
+fn redis6_info_without_section_lists_falls_back_to_default_sections() {
+    use common::{run, trib};
+    use fake::{FakeNode, Reply, bulk};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static LISTS_REFUSED: AtomicUsize = AtomicUsize::new(0);
+    const ID: &str = "6666666666666666666666666666666666666666";
+    let node = FakeNode::start(|cmd| {
+        let is = |w: &[&str]| {
+            cmd.len() >= w.len() && cmd.iter().zip(w).all(|(a, b)| a.eq_ignore_ascii_case(b))
+        };
+        if is(&["INFO"]) && cmd.len() > 2 {
+            LISTS_REFUSED.fetch_add(1, Ordering::SeqCst);
+            Reply::Bytes(b"-ERR syntax error\r\n".to_vec())
+        } else if is(&["INFO"]) {
+            Reply::Bytes(bulk(include_str!(
+                "fixtures/versions/redis6/cluster/node0.info_all.txt"
+            )))
+        } else if is(&["CLUSTER", "MYID"]) {
+            Reply::Bytes(bulk(ID))
+        } else if is(&["CLUSTER", "NODES"]) {
+            Reply::Bytes(bulk(&format!(
+                "{ID} 127.0.0.1:27100@37100 myself,master - 0 0 1 connected 0-16383\n"
+            )))
+        } else if is(&["CLUSTER", "INFO"]) {
+            Reply::Bytes(bulk("cluster_state:ok\r\ncluster_slots_assigned:16384\r\n"))
+        } else {
+            Reply::Bytes(b"-ERR unknown command\r\n".to_vec())
+        }
+    });
+
+    let out = run(trib().args(["--json", "check", &node.addr()]));
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["nodes"][0]["keys"], 100, "{}", out.stdout);
+    assert_eq!(doc["nodes"][0]["role"], "master");
+
+    let out = run(trib().args(["--json", "info", &node.addr()]));
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["masters"][0]["used_memory"], 2643928, "{}", out.stdout);
+    assert!(LISTS_REFUSED.load(Ordering::SeqCst) >= 2);
 }

@@ -4,7 +4,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::Context;
-use crate::cluster::load::{Loaded, load_cluster};
+use crate::cluster::load::{InfoDetail, Loaded, load_cluster_with};
 use crate::error::{Exit, TribError};
 use crate::ops::scan::deep_scan;
 use crate::plan::check::{Severity, check};
@@ -25,8 +25,17 @@ pub struct CheckArgs {
 
 /// Resolves ENTRY arguments and loads the cluster; no entry answering is bad input.
 pub async fn load(ctx: &Context, entries: &[String]) -> Result<Loaded, TribError> {
+    load_with(ctx, entries, InfoDetail::Basic).await
+}
+
+/// [`load`], asking every node for `detail` of `INFO`.
+pub async fn load_with(
+    ctx: &Context,
+    entries: &[String],
+    detail: InfoDetail,
+) -> Result<Loaded, TribError> {
     let targets = ctx.resolve(entries).await?;
-    let mut loaded = load_cluster(&targets, &ctx.connect)
+    let mut loaded = load_cluster_with(&targets, &ctx.connect, detail)
         .await
         .map_err(|e| TribError::BadInput(format!("no entry node answered: {e}")))?;
     ctx.assign_domains(loaded.view.nodes.iter_mut(), &targets)

@@ -13,7 +13,7 @@ use serde_json::json;
 use super::Context;
 use crate::addr::Target;
 use crate::cluster::Node;
-use crate::cluster::load::{Loaded, connect_all, default_domain, load_cluster, probe};
+use crate::cluster::load::{InfoDetail, Loaded, connect_all, default_domain, load_cluster, probe};
 use crate::error::{Exit, TribError};
 use crate::model::NodeId;
 use crate::model::SlotSet;
@@ -366,7 +366,12 @@ async fn reach(
     let connected = connect_all(targets, &ctx.connect).await;
     let probed = join_all(connected.into_iter().zip(targets).map(|(c, t)| async move {
         let node = c?;
-        let view = probe(&node, default_domain(&t.addr, t.domain.as_deref())).await?;
+        let view = probe(
+            &node,
+            default_domain(&t.addr, t.domain.as_deref()),
+            InfoDetail::Basic,
+        )
+        .await?;
         Ok::<_, crate::cluster::NodeError>((node, view))
     }))
     .await;

@@ -9,6 +9,7 @@ use super::conn::{ConnectOptions, Node};
 use super::error::{NodeError, NodeErrorKind};
 use crate::addr::Target;
 use crate::model::NodeId;
+use crate::model::info::Info;
 use crate::model::nodes::NodeEntry;
 use crate::model::view::{ClusterView, NodeView, Unreachable};
 
@@ -24,12 +25,44 @@ pub async fn connect_all(
     .await
 }
 
+/// How much of `INFO` a probe asks for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InfoDetail {
+    /// The sections trib decides on: server (version), replication, cluster, keyspace.
+    #[default]
+    Basic,
+    /// Also `memory`, which `info` shows. It is the costliest section for the server
+    /// (about half the time of a full `INFO`), so only `info` asks for it.
+    WithMemory,
+}
+
+impl InfoDetail {
+    fn sections(self) -> &'static [&'static str] {
+        match self {
+            InfoDetail::Basic => &["server", "replication", "cluster", "keyspace"],
+            InfoDetail::WithMemory => &["server", "memory", "replication", "cluster", "keyspace"],
+        }
+    }
+}
+
+/// `INFO` with the sections `detail` names. Redis before 7.0 takes one section at most
+/// and answers a list with a syntax error: it is then asked for the default sections.
+async fn info_of(node: &Node, detail: InfoDetail) -> Result<Info, NodeError> {
+    match node.info(detail.sections()).await {
+        Err(NodeError {
+            kind: NodeErrorKind::Server { code, .. },
+            ..
+        }) if code == "ERR" => node.info(&[]).await,
+        other => other,
+    }
+}
+
 /// Reads everything trib needs from one node, concurrently over its connection.
-pub async fn probe(node: &Node, domain: String) -> Result<NodeView, NodeError> {
+pub async fn probe(node: &Node, domain: String, detail: InfoDetail) -> Result<NodeView, NodeError> {
     // One round trip: the four commands go out together on the node's connection. A
     // node without cluster support answers the CLUSTER ones with errors; INFO says why.
     let (info, id, nodes, cluster_info) = futures::join!(
-        node.info(&[]),
+        info_of(node, detail),
         node.myid(),
         node.cluster_nodes(),
         node.cluster_info()
@@ -107,6 +140,15 @@ pub struct Loaded {
 /// When no entry answers, every entry's error is returned, those of entries that replied
 /// but cannot be used (not a cluster node, wrong password) first.
 pub async fn load_cluster(entries: &[Target], opts: &ConnectOptions) -> Result<Loaded, NoEntry> {
+    load_cluster_with(entries, opts, InfoDetail::Basic).await
+}
+
+/// [`load_cluster`], asking every node for `detail` of `INFO`.
+pub async fn load_cluster_with(
+    entries: &[Target],
+    opts: &ConnectOptions,
+    detail: InfoDetail,
+) -> Result<Loaded, NoEntry> {
     let connected = connect_all(entries, opts).await;
     let mut connect_err = Vec::new();
     let mut candidates: Vec<(Node, &Target)> = Vec::new();
@@ -124,11 +166,13 @@ pub async fn load_cluster(entries: &[Target], opts: &ConnectOptions) -> Result<L
             }
         }
     }
-    let probes = join_all(
-        candidates
-            .iter()
-            .map(|(node, t)| probe(node, default_domain(&node.addr, t.domain.as_deref()))),
-    )
+    let probes = join_all(candidates.iter().map(|(node, t)| {
+        probe(
+            node,
+            default_domain(&node.addr, t.domain.as_deref()),
+            detail,
+        )
+    }))
     .await;
     let mut probed: HashMap<SocketAddr, Result<NodeView, NodeError>> = HashMap::new();
     let mut seed: Option<(Node, NodeView)> = None;
@@ -198,7 +242,7 @@ pub async fn load_cluster(entries: &[Target], opts: &ConnectOptions) -> Result<L
             // An entry probed above is not asked (or waited for) twice.
             let result = match probed.get(&addr) {
                 Some(r) => r.clone(),
-                None => probe(&node, default_domain(&addr, domain.as_deref())).await,
+                None => probe(&node, default_domain(&addr, domain.as_deref()), detail).await,
             };
             match result {
                 Ok(v) => Ok((v, node)),

@@ -7,7 +7,7 @@ use futures::future::join_all;
 
 use super::Reporter;
 use crate::addr::{NodeSpec, Resolver, Target};
-use crate::cluster::load::{default_domain, probe};
+use crate::cluster::load::{InfoDetail, default_domain, probe};
 use crate::cluster::{ConnectOptions, Node, NodeError, NodeErrorKind};
 use crate::model::view::NodeView;
 
@@ -101,7 +101,12 @@ async fn attempt(
     let results = join_all(targets.into_iter().map(|t| async move {
         let label = t.label();
         let node = Node::connect(t.addr, &label, t.name.as_deref(), opts).await?;
-        let view = probe(&node, default_domain(&t.addr, t.domain.as_deref())).await?;
+        let view = probe(
+            &node,
+            default_domain(&t.addr, t.domain.as_deref()),
+            InfoDetail::Basic,
+        )
+        .await?;
         Ok::<_, NodeError>(Gathered {
             target: t,
             node,
