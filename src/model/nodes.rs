@@ -607,6 +607,51 @@ mod tests {
         assert!(e.reason.contains("ping-sent"), "{e}");
     }
 
+    /// The views of an n-node cluster hold n² entries but only about n distinct lines:
+    /// memory for the parsed views grows by a pointer and two ping times per entry.
+    #[test]
+    fn n_views_of_n_nodes_hold_about_n_distinct_entries() {
+        let n = 300;
+        let id = |i: usize| format!("{i:040x}");
+        let view = |me: usize| {
+            let mut text = String::new();
+            for i in 0..n {
+                let flags = match (i == me, i % 2 == 0) {
+                    (true, true) => "myself,master",
+                    (true, false) => "myself,slave",
+                    (false, true) => "master",
+                    (false, false) => "slave",
+                };
+                let (master, slots) = if i % 2 == 0 {
+                    ("-".to_string(), format!(" {}-{}", i * 50, i * 50 + 49))
+                } else {
+                    (id(i - 1), String::new())
+                };
+                let ping = (me * 7 + i) % 1000; // differs from view to view
+                text.push_str(&format!(
+                    "{} 10.0.{}.{}:6379@16379 {flags} {master} {ping} {} {} connected{slots}\n",
+                    id(i),
+                    i / 250,
+                    i % 250,
+                    1700000000000u64 + ping as u64,
+                    i / 2 + 1,
+                ));
+            }
+            parse(&text)
+        };
+        let views: Vec<Vec<NodeEntry>> = (0..n).map(view).collect();
+        let distinct: std::collections::HashSet<*const EntryData> = views
+            .iter()
+            .flatten()
+            .map(|e| Arc::as_ptr(&e.data))
+            .collect();
+        // One shared line per node, plus each node's own `myself` line.
+        assert_eq!(distinct.len(), 2 * n);
+        assert_eq!(std::mem::size_of::<NodeEntry>(), 24);
+        assert_eq!(views[7][7].ping_sent, ((7 * 7 + 7) % 1000) as u64);
+        assert!(views[7][7].flags.myself && !views[8][7].flags.myself);
+    }
+
     #[test]
     fn redis6_six_nodes() {
         let nodes = parse(fixture!("redis6_six_nodes.txt"));
