@@ -375,6 +375,25 @@ fn healthy_cluster_check_and_info_with_keys() {
     assert_eq!(out.code, 0, "{out:#?}");
     assert!(out.stdout.contains("40 key(s)"), "{out:#?}");
 
+    // A low soft limit on open files (1024 in many shells; a 1000-node cluster needs more)
+    // is raised to the hard limit; a hard limit too low is named as trib's own problem.
+    let under_limit = |ulimit: &str| {
+        let script = format!(
+            "ulimit {ulimit} 12 && exec {} check {}",
+            env!("CARGO_BIN_EXE_trib"),
+            nodes[0].addr()
+        );
+        run(Command::new("bash").args(["-c", &script]))
+    };
+    let out = under_limit("-Sn");
+    assert_eq!(out.code, 0, "soft limit raised: {out:#?}");
+    let out = under_limit("-n");
+    assert_eq!(out.code, 1, "{out:#?}");
+    assert!(
+        out.stdout.contains("out of file descriptors"),
+        "the limit is named: {out:#?}"
+    );
+
     // --deep on a healthy cluster with keys finds nothing.
     let (out, doc) = trib_json(&check_args(&["--deep"], &entries(&[&nodes[2]])));
     assert_eq!(out.code, 0, "{out:#?}");

@@ -200,6 +200,7 @@ pub fn main_exit() -> i32 {
         b.worker_threads(2);
         b
     };
+    raise_open_file_limit();
     let runtime = match builder.enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -222,6 +223,16 @@ pub fn main_exit() -> i32 {
             }
             code
         }
+    }
+}
+
+/// trib holds one connection per node: a 1000-node cluster needs more descriptors than
+/// the usual soft limit of 1024, and running out would show healthy nodes as unreachable.
+/// The soft limit is raised to the hard one (what `ulimit -n` may raise it to anyway).
+fn raise_open_file_limit() {
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!("open file limit: {limit}"),
+        Err(e) => tracing::debug!("cannot raise the open file limit: {e}"),
     }
 }
 

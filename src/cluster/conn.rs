@@ -266,8 +266,15 @@ where
     Ok(conn)
 }
 
+/// `EMFILE` (Linux, macOS and the BSDs): the process is out of file descriptors.
+const EMFILE: i32 = 24;
+
 fn io_reason(e: &std::io::Error) -> String {
     use std::io::ErrorKind as K;
+    if e.raw_os_error() == Some(EMFILE) {
+        // trib's own limit, not the node's fault: say so, or a healthy node looks dead.
+        return "trib is out of file descriptors: its open file limit (ulimit -n) is lower than the cluster's node count".into();
+    }
     match e.kind() {
         K::ConnectionRefused => "connection refused".into(),
         K::TimedOut => "timed out".into(),
