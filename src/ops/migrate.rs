@@ -421,7 +421,7 @@ async fn converge(
                 // first, then the owner after a bump), as `fix` does.
                 let wanted: Vec<(u16, &NodeId)> =
                     plan.moves.iter().map(|m| (m.slot, &m.to)).collect();
-                let told = super::fix::nudge(masters, &wanted).await;
+                let told = super::slot_owner::nudge(masters, &wanted).await;
                 if told > 0 {
                     tracing::info!("slot map not agreed yet: {told} SETSLOT NODE sent again");
                 }

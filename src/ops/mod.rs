@@ -14,6 +14,7 @@ pub mod migrate;
 pub mod migrate_atomic;
 pub mod reform;
 pub mod scan;
+mod slot_owner;
 pub mod wait;
 
 /// Where operations report what they do and what they wait for.
