@@ -204,19 +204,6 @@ struct Address {
     aux: Vec<(String, String)>,
 }
 
-/// The fields of a line, in order; `tail` is the slot tokens (the rest of the line).
-struct Fields<'a> {
-    id: &'a str,
-    addr: &'a str,
-    flags: &'a str,
-    master: &'a str,
-    ping: &'a str,
-    pong: &'a str,
-    epoch: &'a str,
-    link: &'a str,
-    tail: &'a str,
-}
-
 /// One line, without collecting its fields: a 60-node cluster's `check` parses 3600.
 /// `key` is scratch space for the line without its ping times, which finds the entry
 /// when another view already gave the same line.
@@ -228,7 +215,7 @@ fn parse_line(raw: &str, key: &mut String) -> Result<NodeEntry, String> {
             .next()
             .ok_or_else(|| format!("expected at least 8 fields, got {i}"))?;
     }
-    let [id, addr, flags, master, ping, pong, epoch, link] = head;
+    let [_, _, _, _, ping, pong, epoch, _] = head;
     let offset = |token: &str| token.as_ptr() as usize - raw.as_ptr() as usize;
     // The slot tokens: the rest of the line, which also keys the shared slot sets.
     let tail = match tokens.next() {
@@ -238,18 +225,7 @@ fn parse_line(raw: &str, key: &mut String) -> Result<NodeEntry, String> {
     key.clear();
     key.push_str(&raw[..offset(ping)]);
     key.push_str(raw[offset(epoch)..].trim_end());
-    let fields = Fields {
-        id,
-        addr,
-        flags,
-        master,
-        ping,
-        pong,
-        epoch,
-        link,
-        tail,
-    };
-    let data = ENTRIES.get_or_try_insert(key, || parse_data(&fields))?;
+    let data = ENTRIES.get_or_try_insert(key, || parse_data(head, tail))?;
     Ok(NodeEntry {
         data,
         ping_sent: parse_u64("ping-sent", ping)?,
@@ -257,20 +233,11 @@ fn parse_line(raw: &str, key: &mut String) -> Result<NodeEntry, String> {
     })
 }
 
-/// Everything but the ping times, checked field by field in line order (the ping times
-/// too, so the first bad field is the one reported).
-fn parse_data(f: &Fields) -> Result<EntryData, String> {
-    let Fields {
-        id,
-        addr,
-        flags,
-        master,
-        ping,
-        pong,
-        epoch,
-        link,
-        tail,
-    } = *f;
+/// Everything but the ping times from a line's first eight fields and its slot tokens,
+/// checked field by field in line order (the ping times too, so the first bad field is
+/// the one reported).
+fn parse_data(head: [&str; 8], tail: &str) -> Result<EntryData, String> {
+    let [id, addr, flags, master, ping, pong, epoch, link] = head;
     let id = NodeId::parse(id).ok_or_else(|| format!("bad node id \"{}\"", clip(id)))?;
     let Address {
         ip,
