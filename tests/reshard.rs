@@ -66,6 +66,13 @@ fn check_ok(nodes: &[RedisNode]) {
     assert_eq!(out.code, 0, "trib check after reshard\n{}", show(&out));
 }
 
+/// After a move: the views agree, every key is on its slot's owner, and `check` passes.
+fn settled_and_intact(nodes: &[RedisNode], kvs: &[(String, String)]) {
+    settle(nodes);
+    verify(nodes, kvs);
+    check_ok(nodes);
+}
+
 /// Owner address of every slot, from `node`'s CLUSTER NODES (migrating/importing ignored).
 fn slot_map(node: &RedisNode) -> Vec<Option<String>> {
     let mut map = vec![None; 16384];
@@ -287,9 +294,7 @@ fn reshard_moves_keys_and_slots() {
     ]);
     assert_eq!(out.code, 0, "{}", show(&out));
     assert!(!counts(&nodes[0]).contains_key(&ms[0].addr()));
-    settle(&nodes);
-    verify(&nodes, &kvs);
-    check_ok(&nodes);
+    settled_and_intact(&nodes, &kvs);
 }
 
 /// Empty slots: thousands in a handful of round trips.
@@ -705,9 +710,7 @@ fn reshard_under_load() {
             assert_eq!(out.code, 0, "{}", show(&out));
         }
     });
-    settle(&nodes);
-    verify(&nodes, &kvs);
-    check_ok(&nodes);
+    settled_and_intact(&nodes, &kvs);
 }
 
 /// Rebalances under a client's load: a master drained (weight 0; Redis may turn it into a
@@ -732,9 +735,7 @@ fn rebalance_under_load() {
             assert_eq!(out.code, 0, "{}", show(&out));
         }
     });
-    settle(&nodes);
-    verify(&nodes, &kvs);
-    check_ok(&nodes);
+    settled_and_intact(&nodes, &kvs);
     let owned = counts(&nodes[0]);
     let owners = |m: &RedisNode| owned.get(&m.addr()).copied().unwrap_or(0);
     assert_eq!(owners(ms[2]), 0, "drained: {owned:?}");
