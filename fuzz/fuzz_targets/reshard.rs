@@ -96,7 +96,7 @@ pub fn build(layout: &Layout) -> (ClusterView, usize) {
             migrating: vec![],
             importing: vec![],
         };
-        NodeEntry::new(data, 0, 0)
+        NodeEntry::new(data)
     };
     let nodes = (0..n)
         .map(|me| {

@@ -4,7 +4,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::Context;
-use crate::cluster::load::{InfoDetail, Loaded, load_cluster_with};
+use crate::cluster::load::{Conns, InfoDetail, Loaded, load_cluster_with};
 use crate::error::{Exit, TribError};
 use crate::ops::scan::deep_scan;
 use crate::plan::check::{Severity, check};
@@ -25,17 +25,19 @@ pub struct CheckArgs {
 
 /// Resolves ENTRY arguments and loads the cluster; no entry answering is bad input.
 pub async fn load(ctx: &Context, entries: &[String]) -> Result<Loaded, TribError> {
-    load_with(ctx, entries, InfoDetail::Basic).await
+    load_with(ctx, entries, InfoDetail::Basic, Conns::Keep).await
 }
 
-/// [`load`], asking every node for `detail` of `INFO`.
+/// [`load`], asking every node for `detail` of `INFO` and keeping or closing the
+/// connections as `conns` says.
 pub async fn load_with(
     ctx: &Context,
     entries: &[String],
     detail: InfoDetail,
+    conns: Conns,
 ) -> Result<Loaded, TribError> {
     let targets = ctx.resolve(entries).await?;
-    let mut loaded = load_cluster_with(&targets, &ctx.connect, detail)
+    let mut loaded = load_cluster_with(&targets, &ctx.connect, detail, conns)
         .await
         .map_err(|e| TribError::BadInput(format!("no entry node answered: {e}")))?;
     ctx.assign_domains(loaded.view.nodes.iter_mut(), &targets)
@@ -44,7 +46,10 @@ pub async fn load_with(
 }
 
 pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
-    let loaded = load(ctx, &args.entries).await?;
+    // Only --deep talks to the nodes again; otherwise each connection is closed as soon
+    // as its node has answered.
+    let conns = if args.deep { Conns::Keep } else { Conns::Close };
+    let loaded = load_with(ctx, &args.entries, InfoDetail::Basic, conns).await?;
     let deep = if args.deep {
         Some(deep_scan(&loaded).await?)
     } else {

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::Context;
 use super::check::load_with;
-use crate::cluster::load::InfoDetail;
+use crate::cluster::load::{Conns, InfoDetail};
 use crate::error::Exit;
 use crate::plan::resilience::analyze;
 use crate::ui::render;
@@ -18,7 +18,7 @@ pub struct InfoArgs {
 }
 
 pub async fn run(ctx: &Context, args: InfoArgs) -> anyhow::Result<Exit> {
-    let loaded = load_with(ctx, &args.entries, InfoDetail::WithMemory).await?;
+    let loaded = load_with(ctx, &args.entries, InfoDetail::WithMemory, Conns::Close).await?;
     let view = &loaded.view;
     let masters = render::masters_json(view);
     let resilience = analyze(view);

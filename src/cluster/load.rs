@@ -1,9 +1,13 @@
 //! Connecting to many nodes at once and loading a [`ClusterView`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 
+use std::pin::pin;
+use std::time::Duration;
+
 use futures::future::join_all;
+use tokio::sync::Semaphore;
 
 use super::conn::{ConnectOptions, Node};
 use super::error::{NodeError, NodeErrorKind};
@@ -124,10 +128,52 @@ pub fn entry_addr(e: &NodeEntry) -> Option<SocketAddr> {
 #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
 pub struct NoEntry(pub Vec<NodeError>);
 
-/// A loaded cluster: the view plus one open connection per reachable node.
+/// A loaded cluster: the view plus, with [`Conns::Keep`], one open connection per
+/// reachable node.
 pub struct Loaded {
     pub view: ClusterView,
+    /// Empty after a load with [`Conns::Close`].
     pub conns: BTreeMap<NodeId, Node>,
+}
+
+/// How many members are connected and probed at once. Each probe holds a connection and
+/// its buffers, which take a whole `CLUSTER NODES` reply (about 150 bytes per node of
+/// the cluster): without a bound, a 1000-node cluster's probes would hold 1000 such
+/// replies at once. On 2 cores and loopback, 8 to 128 at once made no difference to
+/// the time of a 60- or 120-node `check` (docs/benchmarks.md); 32 keeps many round trips
+/// in flight where the network, not the nodes, is the slow part.
+pub const PROBES_AT_ONCE: usize = 32;
+
+/// How long a probe may hold its place in [`PROBES_AT_ONCE`]. A node that has not
+/// answered by then (frozen, overloaded, or its address dropping packets) goes on
+/// waiting for its own deadlines without its place, so frozen nodes never delay the
+/// others: the load still ends within the connect and command timeouts.
+const PROBE_PLACE_HELD: Duration = Duration::from_millis(250);
+
+/// Runs `probe` in one of `gate`'s places, given back after [`PROBE_PLACE_HELD`].
+async fn gated<T>(gate: &Semaphore, probe: impl Future<Output = T>) -> T {
+    // The gate is never closed, so a place always comes; without one, run anyway.
+    let place = gate.acquire().await.ok();
+    let mut probe = pin!(probe);
+    tokio::select! {
+        out = &mut probe => out,
+        () = tokio::time::sleep(PROBE_PLACE_HELD) => {
+            drop(place);
+            probe.await
+        }
+    }
+}
+
+/// Whether loading a cluster keeps its connections for what comes next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conns {
+    /// Every reachable node's connection stays open in [`Loaded::conns`]: for commands
+    /// that go on to talk to the nodes.
+    Keep,
+    /// Each connection is closed as soon as its node's replies are parsed. A read-only
+    /// command (`check`, `info`) then holds open only the connections still waiting for
+    /// replies, and their buffers, not one per node until the end.
+    Close,
 }
 
 /// Loads a whole cluster from ENTRY targets: the first entry (in order) that answers
@@ -140,15 +186,18 @@ pub struct Loaded {
 /// When no entry answers, every entry's error is returned, those of entries that replied
 /// but cannot be used (not a cluster node, wrong password) first.
 pub async fn load_cluster(entries: &[Target], opts: &ConnectOptions) -> Result<Loaded, NoEntry> {
-    load_cluster_with(entries, opts, InfoDetail::Basic).await
+    load_cluster_with(entries, opts, InfoDetail::Basic, Conns::Keep).await
 }
 
-/// [`load_cluster`], asking every node for `detail` of `INFO`.
+/// [`load_cluster`], asking every node for `detail` of `INFO`, keeping or closing the
+/// connections as `conns` says.
 pub async fn load_cluster_with(
     entries: &[Target],
     opts: &ConnectOptions,
     detail: InfoDetail,
+    conns: Conns,
 ) -> Result<Loaded, NoEntry> {
+    let keep = conns == Conns::Keep;
     let connected = connect_all(entries, opts).await;
     let mut connect_err = Vec::new();
     let mut candidates: Vec<(Node, &Target)> = Vec::new();
@@ -212,13 +261,15 @@ pub async fn load_cluster_with(
     }
 
     let probed = &probed;
+    let gate = Semaphore::new(PROBES_AT_ONCE);
+    let gate = &gate;
     let futures = members.iter().map(|(id, label, addr)| {
         let reuse = addr.and_then(|a| by_addr.get(&a).cloned());
         let label = reuse
             .as_ref()
             .map(|(n, _)| n.label.clone())
             .unwrap_or_else(|| label.clone());
-        async move {
+        gated(gate, async move {
             let Some(addr) = *addr else {
                 return Err(Unreachable {
                     label,
@@ -245,28 +296,37 @@ pub async fn load_cluster_with(
                 None => probe(&node, default_domain(&addr, domain.as_deref()), detail).await,
             };
             match result {
-                Ok(v) => Ok((v, node)),
+                // With `Conns::Close`, the node (and, for a non-entry, its connection)
+                // is dropped here, as soon as its replies are parsed.
+                Ok(v) => Ok((v, keep.then_some(node))),
                 Err(e) => Err(Unreachable {
                     label,
                     id: id.clone(),
                     error: e.reason(),
                 }),
             }
-        }
+        })
     });
     let results = join_all(futures).await;
+    drop(by_addr);
 
     let mut view = ClusterView::default();
     let mut conns = BTreeMap::new();
-    conns.insert(seed_view.id.clone(), seed);
+    let mut seen = HashSet::new();
+    seen.insert(seed_view.id.clone());
+    if keep {
+        conns.insert(seed_view.id.clone(), seed);
+    }
     view.nodes.push(seed_view);
     for r in results {
         match r {
             Ok((v, node)) => {
-                if conns.contains_key(&v.id) {
+                if !seen.insert(v.id.clone()) {
                     continue;
                 }
-                conns.insert(v.id.clone(), node);
+                if let Some(node) = node {
+                    conns.insert(v.id.clone(), node);
+                }
                 view.nodes.push(v);
             }
             Err(u) => view.unreachable.push(u),
@@ -274,4 +334,56 @@ pub async fn load_cluster_with(
     }
     view.nodes.sort_by_key(|v| v.addr);
     Ok(Loaded { view, conns })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime")
+    }
+
+    /// At most the gate's places run at once.
+    #[test]
+    fn the_gate_bounds_probes_in_flight() {
+        let (now, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
+        let gate = Semaphore::new(3);
+        let probes = (0..20).map(|_| {
+            gated(&gate, async {
+                let n = now.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(n, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                now.fetch_sub(1, Ordering::SeqCst);
+            })
+        });
+        runtime().block_on(join_all(probes));
+        assert_eq!(most.load(Ordering::SeqCst), 3);
+    }
+
+    /// Probes that never answer (frozen nodes) give their place back: the others are not
+    /// held up until the frozen ones' deadlines.
+    #[test]
+    fn frozen_probes_do_not_hold_the_gate() {
+        let gate = Semaphore::new(2);
+        let done = runtime().block_on(async {
+            // Four frozen probes take the two places first.
+            let frozen = (0..4).map(|_| gated(&gate, std::future::pending::<()>()));
+            let frozen = join_all(frozen);
+            let answering = join_all((0..4).map(|i| gated(&gate, async move { i })));
+            // Without giving places back, the answering ones would wait for ever.
+            let answering = tokio::time::timeout(Duration::from_secs(10), answering);
+            tokio::select! {
+                biased; // the frozen ones are polled first, so they have the places
+                () = async { frozen.await; } => None,
+                out = answering => out.ok(),
+            }
+        });
+        assert_eq!(done, Some(vec![0, 1, 2, 3]));
+    }
 }
