@@ -227,9 +227,9 @@ pub fn main_exit() -> i32 {
 }
 
 /// The commands that change a cluster hold one connection per node (`check` and `info`
-/// hold at most `PROBES_AT_ONCE` at a time): a 1000-node cluster needs more descriptors
-/// than the usual soft limit of 1024, and running out would show healthy nodes as
-/// unreachable.
+/// about `PROBES_AT_ONCE` while nodes answer, more when slow nodes give their places
+/// back): a 1000-node cluster needs more descriptors than the usual soft limit of 1024,
+/// and running out would show healthy nodes as unreachable.
 /// The soft limit is raised to the hard one (what `ulimit -n` may raise it to anyway).
 fn raise_open_file_limit() {
     match rlimit::increase_nofile_limit(u64::MAX) {
