@@ -10,7 +10,7 @@ cargo build --release --quiet
 TRIB=${TRIB:-target/release/trib}
 DIR=$(mktemp -d /tmp/trib-bench-check.XXXXXX)
 pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$DIR"' EXIT
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done; rm -rf "$DIR"' EXIT
 nodes=()
 for i in $(seq 0 $((N - 1))); do
   port=$((BASE + i)); d=$DIR/$i; mkdir -p "$d"

@@ -22,6 +22,8 @@ pids=()
 cleanup() {
   if [ "${KEEP:-0}" != 1 ]; then
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    # A node writes nodes.conf and its log as it shuts down: wait, or rm races it.
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     rm -rf "$DIR"
   else
     echo ">>> nodes left running in $DIR (pids ${pids[*]})"
