@@ -15,4 +15,5 @@ fi
 chmod +x "$bin"
 echo ">>> $("$bin" --version)"
 TRIB_TEST_REDIS_SERVER="$(realpath "$bin")" cargo test "$@" \
-  --test create --test check --test failover --test add_node --test del_node --test backup --test atomic_migration
+  --test create --test check --test failover --test add_node --test del_node --test backup --test atomic_migration \
+  --test reshard --test rebalance --test fix
