@@ -397,3 +397,38 @@ fn dry_run_changes_nothing() {
     assert_eq!(fixes[0]["slot"], slot);
     assert_eq!(snapshots(&nodes), before);
 }
+
+/// A master that just restarted reports cluster_state:fail for a while (Redis's rejoin
+/// delay) although nothing is broken: `fix` has nothing to repair, waits for it to turn
+/// ok and exits 0, instead of reporting a passing state as an error.
+#[test]
+fn nothing_to_repair_right_after_a_restart_waits_for_cluster_state_ok() {
+    let mut nodes = cluster3();
+    wait_until("the cluster is ok", Duration::from_secs(30), || {
+        nodes
+            .iter()
+            .all(|n| n.cmd(&["CLUSTER", "INFO"]).contains("cluster_state:ok"))
+    });
+    nodes[1].restart();
+    let restarted_fail = nodes[1]
+        .cmd(&["CLUSTER", "INFO"])
+        .contains("cluster_state:fail");
+    let out = fix(&nodes, &[]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    assert!(
+        out.stdout.contains("nothing to re-introduce"),
+        "{}",
+        show(&out)
+    );
+    if restarted_fail {
+        // The state was fail when fix started: it waited.
+        assert!(
+            show(&out).contains("cluster_state:ok after"),
+            "{}",
+            show(&out)
+        );
+    }
+    for n in &nodes {
+        assert!(n.cmd(&["CLUSTER", "INFO"]).contains("cluster_state:ok"));
+    }
+}

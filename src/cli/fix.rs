@@ -125,6 +125,19 @@ pub async fn run(ctx: &Context, args: FixArgs) -> anyhow::Result<Exit> {
     }
 
     if plan.is_empty() && slots.plan.is_empty() {
+        if !ctx.dry_run && settling(&view, &unreached, &slots) {
+            // Nothing to repair, but a node still reports cluster_state:fail: a master
+            // that just restarted waits out Redis's rejoin delay, and the others clear
+            // its FAIL flag only after a while. With every member reached and every slot
+            // owned that passes by itself: wait for it (the check below tells the rest).
+            let reporter = ctx.reporter();
+            if let Ok(waited) = wait_reformed(&nodes, &conns, true, args.timeout, &reporter).await {
+                reporter.finish(&format!(
+                    "every node reports cluster_state:ok after {:.2}s",
+                    waited.as_secs_f64()
+                ));
+            }
+        }
         return finish(ctx, &args, &targets, plan_json, false, started).await;
     }
     if ctx.dry_run {
@@ -200,6 +213,19 @@ pub async fn run(ctx: &Context, args: FixArgs) -> anyhow::Result<Exit> {
         ));
     }
     finish(ctx, &args, &targets, plan_json, true, started).await
+}
+
+/// Whether a cluster with nothing to repair is only settling: some node reports a
+/// cluster_state other than ok, while every member was reached and every slot has a
+/// reachable owner.
+fn settling(view: &ClusterView, unreached: &BTreeMap<NodeId, String>, slots: &SlotPlan) -> bool {
+    unreached.is_empty()
+        && slots.unreachable_masters.is_empty()
+        && slots.plan.skipped.is_empty()
+        && view
+            .nodes
+            .iter()
+            .any(|v| v.cluster_info.get("cluster_state") != Some("ok"))
 }
 
 /// The slot-repair plan and what it was computed from.
