@@ -22,6 +22,8 @@ use crate::model::NodeId;
 
 /// Pause between two polls of `CLUSTER GETSLOTMIGRATIONS`.
 const POLL: Duration = Duration::from_millis(30);
+/// How often the targets of running jobs are asked `PING`.
+const TARGET_PING_EVERY: Duration = Duration::from_secs(1);
 /// A job not listed by the source this long after it was started counts as done when
 /// the source's slot map says so (the log of finished jobs is bounded).
 const UNLISTED_GRACE: Duration = Duration::from_secs(2);
@@ -327,6 +329,7 @@ async fn run_source(
     let mut finished: BTreeMap<&NodeId, bool> = targets.iter().map(|(t, _)| (*t, false)).collect();
     let mut last_seen: Vec<Job> = Vec::new();
     let mut last_change = Instant::now();
+    let mut last_ping = Instant::now();
     let mut failures: Vec<String> = Vec::new();
     loop {
         let jobs: Vec<Job> = list_jobs(source)
@@ -409,6 +412,21 @@ async fn run_source(
         if finished.values().all(|f| *f) {
             break;
         }
+        // The source waits on a frozen target for its own long timeouts, and its job
+        // list shows nothing wrong meanwhile: ask the pending targets directly.
+        if last_ping.elapsed() >= TARGET_PING_EVERY {
+            last_ping = Instant::now();
+            if let Some(why) = silent_target(&finished, masters).await {
+                let _ = source
+                    .ok(redis::cmd("CLUSTER").arg("CANCELSLOTMIGRATIONS"))
+                    .await;
+                failures.push(format!(
+                    "{why}; cancelled the atomic slot migration from {} (CLUSTER CANCELSLOTMIGRATIONS); the slots not yet handed over stay on {}",
+                    source.label, source.label
+                ));
+                break;
+            }
+        }
         if last_change.elapsed() >= opts.migrate_timeout {
             let _ = source
                 .ok(redis::cmd("CLUSTER").arg("CANCELSLOTMIGRATIONS"))
@@ -434,6 +452,26 @@ async fn run_source(
     } else {
         Err(MigrateError::Other(failures.join("\n")))
     }
+}
+
+/// The first pending target that does not answer `PING` within the command timeout,
+/// with the reason.
+async fn silent_target(
+    finished: &BTreeMap<&NodeId, bool>,
+    masters: &BTreeMap<NodeId, Node>,
+) -> Option<String> {
+    let pending = finished
+        .iter()
+        .filter(|(_, f)| !**f)
+        .filter_map(|(t, _)| masters.get(*t));
+    let pings = join_all(pending.map(|t| async move {
+        t.query::<String>(&redis::cmd("PING"))
+            .await
+            .err()
+            .map(|e| format!("{}: the target does not answer ({})", t.label, e.reason()))
+    }))
+    .await;
+    pings.into_iter().flatten().next()
 }
 
 fn label_of(masters: &BTreeMap<NodeId, Node>, id: &str) -> String {
