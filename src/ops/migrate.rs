@@ -54,7 +54,7 @@ const MIGRATES_IN_FLIGHT: usize = 4;
 /// While keys move, the target is pinged this often (when a round lasts that long): a
 /// frozen or dead target stops the move within about the command timeout instead of
 /// leaving the sources blocked in `MIGRATE` round after round.
-const WATCH_EVERY: Duration = Duration::from_secs(1);
+pub(super) const WATCH_EVERY: Duration = Duration::from_secs(1);
 /// How much longer than its I/O timeout trib waits for a `MIGRATE` reply before it calls
 /// the source unresponsive (frozen or down): a live source answers within the I/O
 /// timeout, with `IOERR` if the target stalled.

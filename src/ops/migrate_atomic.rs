@@ -16,14 +16,12 @@ use futures::future::join_all;
 use redis::Value;
 
 use super::Reporter;
-use super::migrate::{MigrateError, MigrateOptions};
+use super::migrate::{MigrateError, MigrateOptions, WATCH_EVERY};
 use crate::cluster::Node;
 use crate::model::NodeId;
 
 /// Pause between two polls of `CLUSTER GETSLOTMIGRATIONS`.
 const POLL: Duration = Duration::from_millis(30);
-/// How often the targets of running jobs are asked `PING`.
-const TARGET_PING_EVERY: Duration = Duration::from_secs(1);
 /// A job not listed by the source this long after it was started counts as done when
 /// the source's slot map says so (the log of finished jobs is bounded).
 const UNLISTED_GRACE: Duration = Duration::from_secs(2);
@@ -414,7 +412,7 @@ async fn run_source(
         }
         // The source waits on a frozen target for its own long timeouts, and its job
         // list shows nothing wrong meanwhile: ask the pending targets directly.
-        if last_ping.elapsed() >= TARGET_PING_EVERY {
+        if last_ping.elapsed() >= WATCH_EVERY {
             last_ping = Instant::now();
             if let Some(why) = silent_target(&finished, masters).await {
                 let _ = source
@@ -454,7 +452,8 @@ async fn run_source(
     }
 }
 
-/// The first pending target that does not answer `PING` within the command timeout,
+/// The first pending target that does not answer `PING` within the command timeout
+/// (unreachable, as the classic path's watch judges it; a busy reply is an answer),
 /// with the reason.
 async fn silent_target(
     finished: &BTreeMap<&NodeId, bool>,
@@ -465,10 +464,14 @@ async fn silent_target(
         .filter(|(_, f)| !**f)
         .filter_map(|(t, _)| masters.get(*t));
     let pings = join_all(pending.map(|t| async move {
-        t.query::<String>(&redis::cmd("PING"))
-            .await
-            .err()
-            .map(|e| format!("{}: the target does not answer ({})", t.label, e.reason()))
+        match t.query::<Value>(&redis::cmd("PING")).await {
+            Err(e) if e.is_unreachable() => Some(format!(
+                "{}: the target does not answer ({})",
+                t.label,
+                e.reason()
+            )),
+            _ => None,
+        }
     }))
     .await;
     pings.into_iter().flatten().next()
