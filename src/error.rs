@@ -6,6 +6,7 @@
 //! | 1 | the operation failed, or `check` found problems |
 //! | 2 | bad usage or bad input; nothing was changed |
 //! | 3 | aborted at the prompt, or no terminal and no `--yes` |
+//! | 130 / 143 | stopped by SIGINT / SIGTERM (temporary changes undone) |
 
 use thiserror::Error;
 
@@ -16,6 +17,10 @@ pub enum Exit {
     Failed = 1,
     BadInput = 2,
     Aborted = 3,
+    /// Stopped by SIGINT.
+    Interrupted = 130,
+    /// Stopped by SIGTERM.
+    Terminated = 143,
 }
 
 /// Errors raised at the edges of an operation, carrying their exit code.
@@ -30,6 +35,12 @@ pub enum TribError {
     /// The operation failed (exit 1).
     #[error("{0}")]
     Failed(String),
+    /// Stopped by a signal at a safe point (exit 130 / 143).
+    #[error("{message}")]
+    Interrupted {
+        signal: crate::ops::interrupt::Signal,
+        message: String,
+    },
 }
 
 impl TribError {
@@ -38,6 +49,10 @@ impl TribError {
             TribError::BadInput(_) => Exit::BadInput,
             TribError::Aborted(_) => Exit::Aborted,
             TribError::Failed(_) => Exit::Failed,
+            TribError::Interrupted { signal, .. } => match signal {
+                crate::ops::interrupt::Signal::Interrupt => Exit::Interrupted,
+                crate::ops::interrupt::Signal::Terminate => Exit::Terminated,
+            },
         }
     }
 }

@@ -4,10 +4,11 @@ use clap::Args;
 use serde_json::json;
 
 use super::Context;
-use crate::cluster::load::{Conns, InfoDetail, Loaded, load_cluster_with};
+use crate::addr::Target;
+use crate::cluster::load::{Conns, InfoDetail, Loaded, load_cluster, load_cluster_with};
 use crate::error::{Exit, TribError};
 use crate::ops::scan::deep_scan;
-use crate::plan::check::{Severity, check};
+use crate::plan::check::{Problem, Severity, check};
 use crate::ui::render;
 
 #[derive(Debug, Args)]
@@ -43,6 +44,17 @@ pub async fn load_with(
     ctx.assign_domains(loaded.view.nodes.iter_mut(), &targets)
         .await?;
     Ok(loaded)
+}
+
+/// After a change: loads the cluster from `entries` and runs `trib check`'s checks.
+pub async fn verify(ctx: &Context, entries: &[Target]) -> Result<Vec<Problem>, TribError> {
+    let mut loaded = load_cluster(entries, &ctx.connect)
+        .await
+        .map_err(|e| TribError::Failed(format!("cannot verify the result: {e}")))?;
+    ctx.assign_domains(loaded.view.nodes.iter_mut(), entries)
+        .await
+        .map_err(|e| TribError::Failed(format!("cannot verify the result: {e}")))?;
+    Ok(check(&loaded.view, None))
 }
 
 pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {

@@ -1,16 +1,20 @@
 //! Applying a create plan: slots, config epochs, MEET, replicas, then waiting until
 //! every node agrees and reports `cluster_state:ok`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use futures::future::{join_all, try_join_all};
 use thiserror::Error;
 
 use super::Reporter;
+use super::gather::Gathered;
+use super::undo::{TempChange, UndoLog};
 use super::wait::{Converged, WaitTimeout, wait_converged, wait_replica_synced};
 use crate::cluster::{Node, NodeError};
+use crate::error::TribError;
 use crate::model::{NodeId, SlotRange};
+use crate::plan::create::CreateNodeState;
 use crate::plan::create::{CreatePlan, CreateStep, FAST_JOIN_TIMEOUT_MS, fast_join_fits};
 
 #[derive(Debug, Error)]
@@ -67,6 +71,61 @@ pub struct CreateTimings {
     pub sync_ms: u128,
 }
 
+/// Several addresses of one headless name answering with the same ID are one node; the
+/// same node named twice by the user is an error (redis-cli builds a broken cluster).
+pub fn dedupe(gathered: Vec<Gathered>) -> Result<Vec<Gathered>, TribError> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out: Vec<Gathered> = Vec::new();
+    let mut errors = Vec::new();
+    for g in gathered {
+        match seen.get(g.view.id.as_str()) {
+            // One headless name, several addresses answering as one node.
+            Some(&i)
+                if out[i].target.text == g.target.text && out[i].target.addr != g.target.addr => {}
+            Some(&i) => errors.push(format!(
+                "{}: names the same node as {} (ID {}); name each node once",
+                g.target.label(),
+                out[i].target.label(),
+                g.view.id.short()
+            )),
+            None => {
+                seen.insert(g.view.id.as_str().to_string(), out.len());
+                out.push(g);
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(TribError::BadInput(errors.join("\n")))
+    }
+}
+
+pub fn state_of(g: &Gathered, node_timeout: Option<u64>) -> CreateNodeState {
+    let me = g.view.myself();
+    CreateNodeState {
+        label: g.view.label.clone(),
+        addr: g.node.addr,
+        bus_port: me
+            .map(|m| m.cport)
+            .filter(|p| *p != 0)
+            .unwrap_or_else(|| g.node.addr.port().wrapping_add(10000)),
+        id: g.view.id.clone(),
+        domain: g.view.domain.clone(),
+        own_slots: me.map(|m| m.slots.clone()).unwrap_or_default(),
+        known: g
+            .view
+            .others()
+            .filter(|e| !e.flags.handshake)
+            .map(|e| e.id.clone())
+            .collect::<BTreeSet<_>>(),
+        master_id: me.and_then(|m| m.master_id.clone()),
+        config_epoch: me.map(|m| m.config_epoch).unwrap_or(0),
+        keys: g.view.keys(),
+        node_timeout,
+    }
+}
+
 /// Reads `cluster-node-timeout` (ms); `None` when CONFIG is not allowed or unparsable.
 pub async fn node_timeout(node: &Node) -> Option<u64> {
     let reply: Vec<String> = node
@@ -76,7 +135,8 @@ pub async fn node_timeout(node: &Node) -> Option<u64> {
     reply.get(1)?.parse().ok()
 }
 
-async fn set_node_timeout(node: &Node, ms: u64) -> Result<(), NodeError> {
+/// `CONFIG SET cluster-node-timeout ms`.
+pub async fn set_node_timeout(node: &Node, ms: u64) -> Result<(), NodeError> {
     node.ok(redis::cmd("CONFIG")
         .arg("SET")
         .arg("cluster-node-timeout")
@@ -95,6 +155,7 @@ pub async fn apply(
     fast_join: bool,
     wait_sync: bool,
     reporter: &dyn Reporter,
+    undo: &UndoLog,
 ) -> Result<CreateTimings, CreateError> {
     let mut timings = CreateTimings::default();
     let t0 = Instant::now();
@@ -110,8 +171,9 @@ pub async fn apply(
         }
     }
 
-    // Lower the node timeout of new masters for the join (restored below, on every path).
-    let mut lowered: Vec<(&CreateTarget, u64)> = Vec::new();
+    // Lower the node timeout of new masters for the join. Each is registered in `undo`
+    // before it is lowered: restored below on every path, and by the driver on SIGINT or
+    // SIGTERM.
     let masters = plan
         .steps
         .iter()
@@ -133,15 +195,25 @@ pub async fn apply(
             })
             .collect();
         let current = join_all(new_masters.iter().map(|t| node_timeout(&t.node))).await;
-        for (t, cur) in new_masters.into_iter().zip(current) {
-            if let Some(ms) = cur.filter(|ms| *ms > FAST_JOIN_TIMEOUT_MS + 1)
-                && set_node_timeout(&t.node, FAST_JOIN_TIMEOUT_MS)
-                    .await
-                    .is_ok()
-            {
-                lowered.push((t, ms));
-            }
+        let mut lower: Vec<(&CreateTarget, u64)> = new_masters
+            .into_iter()
+            .zip(current)
+            .filter_map(|(t, cur)| Some((t, cur.filter(|ms| *ms > FAST_JOIN_TIMEOUT_MS + 1)?)))
+            .collect();
+        // One node keeps its own value, so that a re-run after SIGKILL reads it back
+        // from there (a create of masters only: every node would be lowered).
+        if lower.len() == targets.len() {
+            lower.pop();
         }
+        for (t, ms) in &lower {
+            undo.register(&t.node, TempChange::NodeTimeout { restore: *ms });
+        }
+        join_all(
+            lower
+                .iter()
+                .map(|(t, _)| set_node_timeout(&t.node, FAST_JOIN_TIMEOUT_MS)),
+        )
+        .await;
     }
     let result = apply_steps(
         plan,
@@ -153,15 +225,8 @@ pub async fn apply(
         t0,
     )
     .await;
-    let restored = join_all(lowered.iter().map(|(t, ms)| set_node_timeout(&t.node, *ms))).await;
-    for ((t, ms), r) in lowered.iter().zip(restored) {
-        if let Err(e) = r {
-            reporter.warn(&format!(
-                "{}: could not restore cluster-node-timeout {ms} ms ({}); re-run create to restore it",
-                t.node.label,
-                e.reason()
-            ));
-        }
+    for failed in undo.undo_all().await {
+        reporter.warn(&format!("{failed}; re-run create to restore it"));
     }
     result.map(|()| timings)
 }

@@ -9,12 +9,14 @@ pub mod failover;
 pub mod fix;
 pub mod gather;
 pub mod import;
+pub mod interrupt;
 pub mod membership;
 pub mod migrate;
 pub mod migrate_atomic;
 pub mod reform;
 pub mod scan;
 mod slot_owner;
+pub mod undo;
 pub mod wait;
 
 /// Where operations report what they do and what they wait for.

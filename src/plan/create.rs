@@ -114,8 +114,12 @@ pub fn fast_join_fits(masters: usize, nodes: usize) -> bool {
     masters.saturating_mul(nodes.saturating_sub(1)) <= FAST_JOIN_MAX_LINKS
 }
 
+/// Redis's own default `cluster-node-timeout`.
+pub const REDIS_DEFAULT_NODE_TIMEOUT_MS: u64 = 15_000;
+
 /// Restores of a fast-join timeout that an interrupted create left behind: back to the
-/// value most other nodes have.
+/// value most other nodes have, or Redis's default when every node has trib's value
+/// (a create of masters only, killed before it restored them).
 fn timeout_restores(nodes: &[CreateNodeState]) -> Vec<CreateStep> {
     let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
     for t in nodes.iter().filter_map(|n| n.node_timeout) {
@@ -123,9 +127,10 @@ fn timeout_restores(nodes: &[CreateNodeState]) -> Vec<CreateStep> {
             *counts.entry(t).or_default() += 1;
         }
     }
-    let Some((&usual, _)) = counts.iter().max_by_key(|(t, c)| (**c, **t)) else {
-        return Vec::new();
-    };
+    let usual = counts
+        .iter()
+        .max_by_key(|(t, c)| (**c, **t))
+        .map_or(REDIS_DEFAULT_NODE_TIMEOUT_MS, |(t, _)| *t);
     nodes
         .iter()
         .enumerate()
@@ -521,6 +526,44 @@ mod tests {
         assert_eq!(
             plan_create(&nodes, 1).unwrap().status,
             CreateStatus::AlreadyCreated
+        );
+    }
+
+    #[test]
+    fn restores_to_the_usual_value_or_redis_default_when_every_node_was_lowered() {
+        // Masters only: every node had its timeout lowered, so no node keeps its own.
+        let mut nodes = empty(3);
+        let plan = plan_create(&nodes, 0).unwrap();
+        apply(&mut nodes, &plan);
+        for n in &mut nodes {
+            n.node_timeout = Some(FAST_JOIN_TIMEOUT_MS);
+        }
+        let again = plan_create(&nodes, 0).unwrap();
+        assert_eq!(again.status, CreateStatus::Resume);
+        assert_eq!(
+            again.steps,
+            (0..3)
+                .map(|node| CreateStep::RestoreNodeTimeout {
+                    node,
+                    ms: REDIS_DEFAULT_NODE_TIMEOUT_MS
+                })
+                .collect::<Vec<_>>()
+        );
+        // With replicas that kept theirs, their value wins over the default.
+        let mut nodes = empty(6);
+        let plan = plan_create(&nodes, 1).unwrap();
+        apply(&mut nodes, &plan);
+        for (i, n) in nodes.iter_mut().enumerate() {
+            n.node_timeout = Some(if i < 3 { FAST_JOIN_TIMEOUT_MS } else { 2000 });
+        }
+        let again = plan_create(&nodes, 1).unwrap();
+        assert!(
+            again
+                .steps
+                .iter()
+                .all(|s| matches!(s, CreateStep::RestoreNodeTimeout { ms: 2000, .. })),
+            "{:?}",
+            again.steps
         );
     }
 

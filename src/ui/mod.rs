@@ -1,5 +1,6 @@
 //! Terminal output: the printer (human/JSON, quiet/verbose), tables, progress, errors.
 
+pub mod plan;
 mod printer;
 mod progress;
 pub mod render;

@@ -1,0 +1,155 @@
+//! `create`: the plan as a table and as JSON (node indexes resolved to labels).
+
+use std::collections::BTreeSet;
+
+use serde_json::json;
+
+use crate::plan::create::Refusal;
+use crate::plan::create::{CreateNodeState, CreatePlan, CreateStatus, CreateStep};
+use crate::plan::placement::{Conflict, PlacementError};
+use crate::ui::render;
+
+pub fn render_plan(plan: &CreatePlan, states: &[CreateNodeState]) -> String {
+    let mut rows = Vec::new();
+    for g in &plan.placement.masters {
+        let m = &states[g.master];
+        rows.push(vec![
+            "master".into(),
+            m.label.clone(),
+            m.id.short().into(),
+            m.domain.clone(),
+            format!("{} ({})", g.slots, g.slots.len()),
+        ]);
+        for &r in &g.replicas {
+            let s = &states[r];
+            rows.push(vec![
+                format!("  replica"),
+                s.label.clone(),
+                s.id.short().into(),
+                s.domain.clone(),
+                format!("of {}", m.label),
+            ]);
+        }
+    }
+    let domains: BTreeSet<&str> = states.iter().map(|s| s.domain.as_str()).collect();
+    let mut out = format!(
+        "{} a cluster of {} masters and {} replicas on {} nodes in {} failure domain(s):\n\n",
+        if plan.status == CreateStatus::Resume {
+            "Completing an interrupted create:"
+        } else {
+            "Plan: create"
+        },
+        plan.placement.masters.len(),
+        states.len() - plan.placement.masters.len(),
+        states.len(),
+        domains.len()
+    );
+    out.push_str(&render::table(
+        &["ROLE", "NODE", "ID", "DOMAIN", "SLOTS"],
+        rows,
+    ));
+    out.push('\n');
+    for c in &plan.placement.conflicts {
+        out.push_str(&match c {
+            Conflict::ReplicaWithMaster { master, replica, domain } => format!(
+                "\nwarning: replica {} shares failure domain {domain} with its master {} (not enough domains to avoid it)",
+                states[*replica].label, states[*master].label
+            ),
+            Conflict::ReplicasTogether { master, a, b, domain } => format!(
+                "\nwarning: replicas {} and {} of {} share failure domain {domain}",
+                states[*a].label, states[*b].label, states[*master].label
+            ),
+        });
+    }
+    let count = |f: fn(&CreateStep) -> bool| plan.steps.iter().filter(|s| f(s)).count();
+    out.push_str(&format!(
+        "\nSteps: assign slots on {} master(s), set {} config epoch(s), {} CLUSTER MEET(s), attach {} replica(s); then wait until every node agrees.",
+        count(|s| matches!(s, CreateStep::AddSlots { .. })),
+        count(|s| matches!(s, CreateStep::SetConfigEpoch { .. })),
+        count(|s| matches!(s, CreateStep::Meet { .. })),
+        count(|s| matches!(s, CreateStep::Replicate { .. })),
+    ));
+    out
+}
+
+pub fn plan_json(plan: &CreatePlan, states: &[CreateNodeState]) -> serde_json::Value {
+    let node = |i: usize| {
+        let s = &states[i];
+        json!({"node": s.label, "addr": s.addr.to_string(), "id": s.id, "domain": s.domain})
+    };
+    let masters: Vec<_> = plan
+        .placement
+        .masters
+        .iter()
+        .map(|g| {
+            let mut m = node(g.master);
+            m["slots"] = json!([g.slots]);
+            m["slot_count"] = json!(g.slots.len());
+            m["replicas"] = json!(g.replicas.iter().map(|r| node(*r)).collect::<Vec<_>>());
+            m
+        })
+        .collect();
+    let conflicts: Vec<_> = plan
+        .placement
+        .conflicts
+        .iter()
+        .map(|c| match c {
+            Conflict::ReplicaWithMaster {
+                master,
+                replica,
+                domain,
+            } => json!({
+                "kind": "replica_with_master", "domain": domain,
+                "master": states[*master].label, "replica": states[*replica].label}),
+            Conflict::ReplicasTogether {
+                master,
+                a,
+                b,
+                domain,
+            } => json!({
+                "kind": "replicas_together", "domain": domain, "master": states[*master].label,
+                "replicas": [states[*a].label, states[*b].label]}),
+        })
+        .collect();
+    let steps: Vec<_> = plan
+        .steps
+        .iter()
+        .map(|s| match s {
+            CreateStep::AddSlots { node, slots } => {
+                json!({"step": "add_slots", "node": states[*node].label, "slots": slots})
+            }
+            CreateStep::SetConfigEpoch { node, epoch } => {
+                json!({"step": "set_config_epoch", "node": states[*node].label, "epoch": epoch})
+            }
+            CreateStep::Meet { node, peer } => json!({
+                "step": "meet", "node": states[*node].label, "peer": states[*peer].label,
+                "peer_addr": states[*peer].addr.to_string(), "peer_bus_port": states[*peer].bus_port}),
+            CreateStep::Replicate { replica, master } => json!({
+                "step": "replicate", "replica": states[*replica].label, "master": states[*master].label}),
+            CreateStep::RestoreNodeTimeout { node, ms } => json!({
+                "step": "restore_node_timeout", "node": states[*node].label, "ms": ms}),
+        })
+        .collect();
+    json!({"status": plan.status, "masters": masters, "conflicts": conflicts, "steps": steps})
+}
+
+/// Why create refuses, one line per node (and the placement's reason).
+pub fn refusals(refusals: &[Refusal], states: &[CreateNodeState], replicas: usize) -> String {
+    refusals
+        .iter()
+        .map(|r| match r {
+            Refusal::Placement(e) => placement_message(e, replicas),
+            Refusal::Node { node, reason } => format!("{}: {reason}", states[*node].label),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn placement_message(e: &PlacementError, replicas: usize) -> String {
+    match e {
+        PlacementError::TooFewMasters { nodes, masters, .. } => format!(
+            "{nodes} node(s) with --replicas {replicas} give only {masters} master(s); Redis Cluster needs at least 3"
+        ),
+        other => other.to_string(),
+    }
+}
