@@ -100,6 +100,20 @@ impl Background {
         }
     }
 
+    /// Sends `signal` (a `kill -s` name: TERM, INT, STOP, CONT, KILL) to the process.
+    pub fn signal(&self, signal: &str) {
+        let ok = Command::new("kill")
+            .args(["-s", signal, &self.pid.to_string()])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(
+            ok || self.done.is_some(),
+            "kill -s {signal} {} failed",
+            self.pid
+        );
+    }
+
     /// Whether the process has exited.
     pub fn exited(&mut self) -> bool {
         if self.done.is_none()
