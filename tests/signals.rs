@@ -121,7 +121,7 @@ fn create_stopped_by_sigterm_at_any_moment_leaves_no_temporary_setting() {
     for i in 0..points {
         let delay = Duration::from_millis(40 + 120 * i as u64);
         let nodes = start_nodes(6, &opts());
-        let mut create = spawn(trib().args(create_args(&nodes, 1)));
+        let create = spawn(trib().args(create_args(&nodes, 1)));
         std::thread::sleep(delay);
         create.signal("TERM");
         let (out, _) = create.finish(DEADLINE);

@@ -1,21 +1,19 @@
 //! `trib backup ENTRY DIR`: every master's RDB plus `cluster.json`, written atomically.
+//! `--dry-run` shows which masters would be fetched and writes nothing.
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use futures::StreamExt;
-use serde_json::json;
 
 use super::Context;
 use super::check::load;
+use super::pipeline::{Applied, Operation, Prepared};
+use crate::cluster::load::Loaded;
 use crate::error::{Exit, TribError};
-use crate::ops::Reporter;
-use crate::ops::backup::{BackupFile, RdbSource, fetch_rdb, rdb_file_name, write_atomically};
-use crate::ui::render;
-
-/// Snapshots fetched at once (each makes its master fork a BGSAVE).
-const PARALLEL: usize = 4;
+use crate::ops::backup::{BackupPlan, run_backup};
+use crate::ops::undo::UndoLog;
+use crate::ui::plan::backup as show;
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
@@ -29,114 +27,80 @@ pub struct BackupArgs {
 }
 
 pub async fn run(ctx: &Context, args: BackupArgs) -> anyhow::Result<Exit> {
-    let started = Instant::now();
-    let loaded = load(ctx, std::slice::from_ref(&args.entry)).await?;
-    let view = &loaded.view;
-    tokio::fs::create_dir_all(&args.dir)
-        .await
-        .map_err(|e| TribError::BadInput(format!("{}: {e}", args.dir.display())))?;
-    let masters: Vec<_> = view
-        .masters()
-        .into_iter()
-        .filter(|m| m.myself().is_some_and(|e| !e.slots.is_empty()))
-        .collect();
-    if masters.is_empty() {
-        return Err(TribError::BadInput("no master owns slots: nothing to back up".into()).into());
-    }
-    let reporter = ctx.reporter();
-    reporter.step(&format!(
-        "Fetching {} snapshot(s) into {}",
-        masters.len(),
-        args.dir.display()
-    ));
-    let fetches = futures::stream::iter(masters.iter().map(|m| {
-        let dest = args.dir.join(rdb_file_name(m.id.as_str()));
-        let reporter = &reporter;
-        async move {
-            let source = RdbSource {
-                addr: m.addr,
-                label: &m.label,
-                host_name: None,
-                version: m.info.version(),
-            };
-            let progress = |bytes: u64, total: Option<u64>| {
-                reporter.progress(
-                    &format!("snapshot of {}", m.label),
-                    bytes as usize,
-                    total.unwrap_or(bytes) as usize,
-                    "",
-                );
-            };
-            let res = fetch_rdb(&source, &ctx.connect, &dest, args.idle_timeout, &progress).await;
-            (m, res)
-        }
-    }))
-    .buffer_unordered(PARALLEL)
-    .collect::<Vec<_>>()
-    .await;
-    reporter.finish("");
+    let op = Backup {
+        args,
+        dry_run: ctx.dry_run,
+        started: Instant::now(),
+        loaded: None,
+    };
+    super::pipeline::run(ctx, op).await
+}
 
-    let mut files = Vec::new();
-    let mut failed = Vec::new();
-    for (m, res) in fetches {
-        match res {
-            Ok(bytes) => files.push(BackupFile {
-                master: m.label.clone(),
-                id: m.id.to_string(),
-                file: rdb_file_name(m.id.as_str()),
-                bytes,
-            }),
-            Err(e) => failed.push(format!("{}: {e}", m.label)),
+struct Backup {
+    args: BackupArgs,
+    dry_run: bool,
+    started: Instant,
+    loaded: Option<Loaded>,
+}
+
+impl Operation for Backup {
+    type Plan = BackupPlan;
+
+    async fn prepare(&mut self, ctx: &Context) -> anyhow::Result<Prepared<BackupPlan>> {
+        let loaded = load(ctx, std::slice::from_ref(&self.args.entry)).await?;
+        let plan = BackupPlan::new(&loaded.view, &self.args.dir);
+        if plan.masters.is_empty() {
+            return Err(
+                TribError::BadInput("no master owns slots: nothing to back up".into()).into(),
+            );
+        }
+        self.loaded = Some(loaded);
+        Ok(Prepared::Plan(plan))
+    }
+
+    fn render(&self, plan: &BackupPlan) -> String {
+        if self.dry_run {
+            show::plan(plan)
+        } else {
+            String::new()
         }
     }
-    files.sort_by(|a, b| a.master.cmp(&b.master));
-    for u in &view.unreachable {
-        failed.push(format!("{}: {} (not backed up)", u.label, u.error));
+
+    /// Reads the cluster and writes local files only: nothing to confirm.
+    fn question(&self, _: &BackupPlan) -> Option<String> {
+        None
     }
 
-    let layout = json!({
-        "format": 1,
-        "taken_at_unix": std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-        "masters": render::masters_json(view).into_iter().map(|mut m| {
-            let id = m["id"].as_str().unwrap_or("").to_string();
-            m["rdb"] = json!(files.iter().find(|f| f.id == id).map(|f| f.file.clone()));
-            m
-        }).collect::<Vec<_>>(),
-        "nodes": render::nodes_json(view),
-    });
-    let layout_path = args.dir.join("cluster.json");
-    let text = serde_json::to_vec_pretty(&layout)?;
-    write_atomically(&layout_path, &text).await?;
-
-    let rows = files
-        .iter()
-        .map(|f| vec![f.master.clone(), f.file.clone(), render::bytes(f.bytes)])
-        .collect();
-    ctx.printer
-        .out(&render::table(&["MASTER", "FILE", "SIZE"], rows));
-    ctx.printer.out(&format!(
-        "\n{} snapshot(s) and cluster.json in {} ({:.2}s)",
-        files.len(),
-        args.dir.display(),
-        started.elapsed().as_secs_f64()
-    ));
-    for f in &failed {
-        ctx.printer.warn(f);
+    async fn apply(
+        &mut self,
+        ctx: &Context,
+        plan: &BackupPlan,
+        _: &UndoLog,
+    ) -> anyhow::Result<Applied> {
+        let Some(loaded) = &self.loaded else {
+            return Err(TribError::Failed("backup: the cluster was not loaded".into()).into());
+        };
+        let reporter = ctx.reporter();
+        let layout = |files: &[_]| show::layout_json(&loaded.view, files);
+        let done = run_backup(
+            plan,
+            &loaded.view,
+            &ctx.connect,
+            self.args.idle_timeout,
+            &layout,
+            &reporter,
+        )
+        .await?;
+        ctx.printer
+            .out(&show::result(plan, &done, self.started.elapsed()));
+        for f in &done.failed {
+            ctx.printer.warn(f);
+        }
+        let mut applied = Applied::done(show::result_json(plan, &done));
+        applied.changed = false;
+        if !done.failed.is_empty() {
+            applied.exit = Exit::Failed;
+        }
+        Ok(applied)
     }
-    ctx.printer.json_doc(&json!({
-        "dir": args.dir.display().to_string(),
-        "files": files,
-        "layout": "cluster.json",
-        "layout_bytes": text.len(),
-        "failed": failed,
-        "changed": false,
-    }));
-    Ok(if failed.is_empty() {
-        Exit::Ok
-    } else {
-        Exit::Failed
-    })
 }

@@ -68,7 +68,7 @@ pub trait Operation {
     /// failure to read the cluster.
     async fn prepare(&mut self, ctx: &Context) -> anyhow::Result<Prepared<Self::Plan>>;
 
-    /// The plan for a person (a table and a few lines).
+    /// The plan for a person (a table and a few lines); empty: nothing worth showing.
     fn render(&self, plan: &Self::Plan) -> String;
 
     /// The confirmation question; `None` when the plan changes nothing that needs one.
@@ -122,7 +122,10 @@ pub async fn run<O: Operation>(ctx: &Context, mut op: O) -> anyhow::Result<Exit>
         ctx.printer.out(&message);
         return Ok(finish(ctx, doc, false, Map::new(), Exit::Ok));
     }
-    ctx.printer.out(&op.render(&plan));
+    let rendered = op.render(&plan);
+    if !rendered.is_empty() {
+        ctx.printer.out(&rendered);
+    }
     if ctx.dry_run {
         ctx.printer.status("Dry run: nothing was changed.");
         return Ok(finish(ctx, doc, false, Map::new(), Exit::Ok));

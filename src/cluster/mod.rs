@@ -1,6 +1,7 @@
 //! The I/O boundary: one connection per node, typed calls with timeouts, and the
 //! concurrent loading of a [`crate::model::view::ClusterView`].
 
+pub mod command_info;
 pub mod conn;
 pub mod error;
 pub mod load;

@@ -9,7 +9,11 @@ use thiserror::Error;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::cluster::conn::open_stream;
+use futures::StreamExt;
+
+use super::Reporter;
 use crate::cluster::{ConnectOptions, NodeError, NodeErrorKind};
+use crate::model::view::ClusterView;
 
 #[derive(Debug, Error)]
 pub enum BackupError {
@@ -246,6 +250,133 @@ pub struct BackupFile {
     pub id: String,
     pub file: String,
     pub bytes: u64,
+}
+
+/// What a backup will fetch: the masters that own slots, and where it writes.
+#[derive(Clone, Debug, Serialize)]
+pub struct BackupPlan {
+    pub dir: PathBuf,
+    pub masters: Vec<BackupSource>,
+}
+
+/// One master to fetch.
+#[derive(Clone, Debug, Serialize)]
+pub struct BackupSource {
+    pub master: String,
+    pub id: String,
+    pub addr: std::net::SocketAddr,
+    pub file: String,
+    #[serde(skip)]
+    pub version: Option<(u32, u32, u32)>,
+}
+
+impl BackupPlan {
+    /// Every reachable master that owns slots, in the view's order.
+    pub fn new(view: &ClusterView, dir: &Path) -> BackupPlan {
+        BackupPlan {
+            dir: dir.to_path_buf(),
+            masters: view
+                .masters()
+                .into_iter()
+                .filter(|m| m.myself().is_some_and(|e| !e.slots.is_empty()))
+                .map(|m| BackupSource {
+                    master: m.label.clone(),
+                    id: m.id.to_string(),
+                    addr: m.addr,
+                    file: rdb_file_name(m.id.as_str()),
+                    version: m.info.version(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What a backup wrote.
+#[derive(Clone, Debug)]
+pub struct BackupDone {
+    pub files: Vec<BackupFile>,
+    /// Masters not backed up, with the reason (unreachable nodes included).
+    pub failed: Vec<String>,
+    /// `cluster.json`'s size.
+    pub layout_bytes: usize,
+}
+
+/// Snapshots fetched at once (each makes its master fork a BGSAVE).
+const PARALLEL: usize = 4;
+
+/// Fetches every planned master's RDB into the plan's directory (created if missing),
+/// then writes `cluster.json` (`layout` of the files written) atomically.
+pub async fn run_backup(
+    plan: &BackupPlan,
+    view: &ClusterView,
+    connect: &ConnectOptions,
+    idle_timeout: Duration,
+    layout: &dyn Fn(&[BackupFile]) -> serde_json::Value,
+    reporter: &dyn Reporter,
+) -> Result<BackupDone, BackupError> {
+    tokio::fs::create_dir_all(&plan.dir)
+        .await
+        .map_err(io_err(&plan.dir))?;
+    reporter.step(&format!(
+        "Fetching {} snapshot(s) into {}",
+        plan.masters.len(),
+        plan.dir.display()
+    ));
+    let fetches = futures::stream::iter(plan.masters.iter().map(|m| async move {
+        let dest = plan.dir.join(&m.file);
+        let source = RdbSource {
+            addr: m.addr,
+            label: &m.master,
+            host_name: None,
+            version: m.version,
+        };
+        let progress = |bytes: u64, total: Option<u64>| {
+            reporter.progress(
+                &format!("snapshot of {}", m.master),
+                bytes as usize,
+                total.unwrap_or(bytes) as usize,
+                "",
+            );
+        };
+        (
+            m,
+            fetch_rdb(&source, connect, &dest, idle_timeout, &progress).await,
+        )
+    }))
+    .buffer_unordered(PARALLEL)
+    .collect::<Vec<_>>()
+    .await;
+    reporter.finish("");
+
+    let mut files = Vec::new();
+    let mut failed = Vec::new();
+    for (m, res) in fetches {
+        match res {
+            Ok(bytes) => files.push(BackupFile {
+                master: m.master.clone(),
+                id: m.id.clone(),
+                file: m.file.clone(),
+                bytes,
+            }),
+            Err(e) => failed.push(format!("{}: {e}", m.master)),
+        }
+    }
+    files.sort_by(|a, b| a.master.cmp(&b.master));
+    for u in &view.unreachable {
+        failed.push(format!("{}: {} (not backed up)", u.label, u.error));
+    }
+    let layout = layout(&files);
+    let path = plan.dir.join("cluster.json");
+    let text = serde_json::to_vec_pretty(&layout).map_err(|e| BackupError::Io {
+        path: path.display().to_string(),
+        source: std::io::Error::other(e),
+    })?;
+    write_atomically(&path, &text).await?;
+    Ok(BackupDone {
+        files,
+        failed,
+        layout_bytes: text.len(),
+    })
 }
 
 #[cfg(test)]
