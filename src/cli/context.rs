@@ -9,7 +9,9 @@ use crate::cluster::tls::{TlsOptions, client_config};
 use crate::cluster::{ConnectOptions, Secret};
 use crate::error::TribError;
 use crate::k8s::{self, K8sError, Level, Timeouts};
-use crate::model::view::NodeView;
+use crate::model::NodeId;
+use crate::model::view::{ClusterView, NodeView};
+use crate::plan::select::{MIN_PREFIX, find_member};
 use crate::ui::{Printer, TermReporter};
 
 use super::{DomainsArg, GlobalArgs};
@@ -142,6 +144,22 @@ impl Context {
         k8s::assign(views, &explicit, level, timeouts)
             .await
             .map_err(|e| TribError::BadInput(e.join("\n")))
+    }
+
+    /// A NODE argument that names a member of `view`: a node ID or an unambiguous ID
+    /// prefix first, else an address (resolved like every node argument). Bad input when
+    /// it names no member, or several.
+    pub async fn member(&self, view: &ClusterView, arg: &str) -> Result<NodeId, TribError> {
+        let looks_like_id = arg.len() >= MIN_PREFIX && arg.bytes().all(|b| b.is_ascii_hexdigit());
+        if looks_like_id && let Ok(id) = find_member(view, arg, &[]) {
+            return Ok(id);
+        }
+        let addrs: Vec<_> = match self.resolve(&[arg.to_string()]).await {
+            Ok(t) => t.into_iter().map(|t| t.addr).collect(),
+            Err(_) if looks_like_id => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        find_member(view, arg, &addrs).map_err(|e| TribError::BadInput(e.to_string()))
     }
 
     pub fn reporter(&self) -> TermReporter {

@@ -5,22 +5,23 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use clap::Args;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::Context;
 use super::check::load;
-use crate::cluster::Node;
+use super::pipeline::{Applied, Operation, Prepared};
+use crate::cluster::load::Loaded;
 use crate::error::{Exit, TribError};
-use crate::model::view::ClusterView;
 use crate::model::{NodeId, SlotSet};
 use crate::ops::Reporter;
-use crate::ops::migrate::{MigrateOptions, migrate};
+use crate::ops::migrate::MigrateOptions;
+use crate::ops::slot_moves::{master_conns, move_slots};
+use crate::ops::undo::UndoLog;
 use crate::plan::check::{Severity, check};
 use crate::plan::rebalance::{
     DEFAULT_THRESHOLD, RebalanceMaster, RebalancePlan, parse_weight, plan_rebalance,
 };
-use crate::plan::select::{MIN_PREFIX, find_member};
-use crate::ui::render;
+use crate::ui::plan::rebalance as show;
 
 #[derive(Debug, Args)]
 pub struct RebalanceArgs {
@@ -40,239 +41,185 @@ pub struct RebalanceArgs {
 }
 
 pub async fn run(ctx: &Context, args: RebalanceArgs) -> anyhow::Result<Exit> {
-    let started = Instant::now();
-    let loaded = load(ctx, std::slice::from_ref(&args.entry)).await?;
-    let view = &loaded.view;
+    let op = Rebalance {
+        args,
+        started: Instant::now(),
+        loaded: None,
+    };
+    super::pipeline::run(ctx, op).await
+}
 
-    let errors: Vec<String> = check(view, None)
-        .into_iter()
-        .filter(|p| p.severity == Severity::Error)
-        .map(|p| p.message)
-        .collect();
-    if !errors.is_empty() {
-        return Err(TribError::BadInput(format!(
-            "{}\nthe cluster is not healthy: repair it first with `trib fix {}`; nothing was changed",
-            errors.join("\n"),
-            args.entry
-        ))
-        .into());
+struct Rebalance {
+    args: RebalanceArgs,
+    started: Instant,
+    loaded: Option<Loaded>,
+}
+
+impl Rebalance {
+    fn loaded(&self) -> Result<&Loaded, TribError> {
+        self.loaded
+            .as_ref()
+            .ok_or_else(|| TribError::Failed("rebalance: the cluster was not loaded".into()))
     }
 
-    // Weights, checked before anything else.
-    let mut weights: BTreeMap<NodeId, f64> = BTreeMap::new();
-    let mut bad = Vec::new();
-    for w in &args.weight {
-        let (node, weight) = match parse_weight(w) {
-            Ok(x) => x,
-            Err(e) => {
-                bad.push(e);
-                continue;
-            }
-        };
-        match resolve_node(ctx, view, &node).await {
-            Ok(id) => {
-                let is_master = view.node(&id).is_some_and(|n| n.is_master());
-                if is_master {
+    /// `--weight NODE=W` of masters, checked before anything else (a replica's is ignored).
+    async fn weights(
+        &self,
+        ctx: &Context,
+        loaded: &Loaded,
+    ) -> Result<BTreeMap<NodeId, f64>, TribError> {
+        let mut weights = BTreeMap::new();
+        let mut bad = Vec::new();
+        for w in &self.args.weight {
+            let (node, weight) = match parse_weight(w) {
+                Ok(x) => x,
+                Err(e) => {
+                    bad.push(e);
+                    continue;
+                }
+            };
+            match ctx
+                .member(&loaded.view, &node)
+                .await
+                .map(|id| (node, id, weight))
+            {
+                Ok((_, id, weight)) if loaded.view.node(&id).is_some_and(|n| n.is_master()) => {
                     weights.insert(id, weight);
-                } else {
-                    ctx.printer.warn(&format!(
-                        "--weight {w}: {node} is not a master; its weight is ignored"
-                    ));
                 }
+                Ok((node, ..)) => ctx.printer.warn(&format!(
+                    "--weight {w}: {node} is not a master; its weight is ignored"
+                )),
+                Err(e) => bad.push(format!("--weight {w}: {e}")),
             }
-            Err(e) => bad.push(format!("--weight {w}: {e}")),
         }
+        if !bad.is_empty() {
+            return Err(TribError::BadInput(format!(
+                "{}\nnothing was changed",
+                bad.join("\n")
+            )));
+        }
+        Ok(weights)
     }
-    if !bad.is_empty() {
-        return Err(TribError::BadInput(format!("{}\nnothing was changed", bad.join("\n"))).into());
-    }
+}
 
-    let masters: Vec<RebalanceMaster> = view
-        .masters()
-        .into_iter()
-        .filter_map(|v| {
-            let slots: SlotSet = v.myself()?.slots.clone();
-            let explicit = weights.get(&v.id).copied();
-            (!slots.is_empty() || args.use_empty_masters || explicit.is_some()).then(|| {
-                RebalanceMaster {
-                    id: v.id.clone(),
-                    label: v.label.clone(),
-                    slots,
-                    weight: explicit.unwrap_or(1.0),
-                }
+impl Operation for Rebalance {
+    type Plan = RebalancePlan;
+
+    async fn prepare(&mut self, ctx: &Context) -> anyhow::Result<Prepared<RebalancePlan>> {
+        let loaded = load(ctx, std::slice::from_ref(&self.args.entry)).await?;
+        let errors: Vec<String> = check(&loaded.view, None)
+            .into_iter()
+            .filter(|p| p.severity == Severity::Error)
+            .map(|p| p.message)
+            .collect();
+        if !errors.is_empty() {
+            return Err(TribError::BadInput(format!(
+                "{}\nthe cluster is not healthy: repair it first with `trib fix {}`; nothing was changed",
+                errors.join("\n"),
+                self.args.entry
+            ))
+            .into());
+        }
+        let weights = self.weights(ctx, &loaded).await?;
+        let masters: Vec<RebalanceMaster> = loaded
+            .view
+            .masters()
+            .into_iter()
+            .filter_map(|v| {
+                let slots: SlotSet = v.myself()?.slots.clone();
+                let explicit = weights.get(&v.id).copied();
+                (!slots.is_empty() || self.args.use_empty_masters || explicit.is_some()).then(
+                    || RebalanceMaster {
+                        id: v.id.clone(),
+                        label: v.label.clone(),
+                        slots,
+                        weight: explicit.unwrap_or(1.0),
+                    },
+                )
             })
+            .collect();
+        let threshold = self.args.threshold.unwrap_or(DEFAULT_THRESHOLD);
+        let plan = plan_rebalance(&masters, threshold).map_err(TribError::BadInput)?;
+        self.loaded = Some(loaded);
+        Ok(if plan.balanced {
+            let message = format!(
+                "{}\n\nEvery master is within {threshold}% of its target: nothing to move.",
+                show::plan(&plan, &self.loaded()?.view)
+            );
+            Prepared::Nothing { plan, message }
+        } else {
+            Prepared::Plan(plan)
         })
-        .collect();
-    let threshold = args.threshold.unwrap_or(DEFAULT_THRESHOLD);
-    let plan = plan_rebalance(&masters, threshold).map_err(TribError::BadInput)?;
-    let plan_json = plan_json(&plan, view);
-    ctx.printer.out(&render_plan(&plan, view));
-
-    if plan.balanced {
-        ctx.printer.out(&format!(
-            "\nEvery master is within {threshold}% of its target: nothing to move."
-        ));
-        ctx.printer
-            .json_doc(&json!({"plan": plan_json, "changed": false}));
-        return Ok(Exit::Ok);
     }
-    for d in plan.drained() {
-        ctx.printer.status(&format!(
-            "{} will own no slot: with cluster-allow-replica-migration on, Redis may turn it into a replica on its own",
-            d.node
-        ));
-    }
-    if ctx.dry_run {
-        ctx.printer.status("Dry run: nothing was changed.");
-        ctx.printer
-            .json_doc(&json!({"plan": plan_json, "changed": false}));
-        return Ok(Exit::Ok);
-    }
-    ctx.confirm(&format!(
-        "Move {} slot(s) between {} master(s)?",
-        plan.moves.moves.len(),
-        plan.masters.len()
-    ))?;
 
-    let reporter = ctx.reporter();
-    let by_id: BTreeMap<NodeId, Node> = view
-        .masters()
-        .into_iter()
-        .filter_map(|v| loaded.conns.get(&v.id).map(|c| (v.id.clone(), c.clone())))
-        .collect();
-    let all: Vec<Node> = loaded.conns.values().cloned().collect();
-    let report = migrate(
-        &by_id,
-        &all,
-        &plan.moves,
-        &MigrateOptions {
-            atomic: !args.no_atomic,
-            ..MigrateOptions::default()
-        }
-        .with_credentials(&ctx.connect),
-        &reporter,
-    )
-    .await
-    .map_err(|e| TribError::Failed(format!("rebalance did not finish: {e}")))?;
-
-    // Drained masters may have become replicas (cluster-allow-replica-migration).
-    let mut became_replicas = Vec::new();
-    for d in plan.drained() {
-        if let Some(conn) = by_id.get(&d.id)
-            && let Ok(entries) = conn.cluster_nodes().await
-            && entries.iter().any(|e| e.flags.myself && e.flags.replica)
-        {
-            became_replicas.push(d.node.clone());
-            reporter.finish(&format!(
-                "{} owns no slot any more and turned into a replica on its own (cluster-allow-replica-migration)",
+    fn render(&self, plan: &RebalancePlan) -> String {
+        let Ok(loaded) = self.loaded() else {
+            return String::new();
+        };
+        let mut out = show::plan(plan, &loaded.view);
+        for d in plan.drained() {
+            out.push_str(&format!(
+                "\n{} will own no slot: with cluster-allow-replica-migration on, Redis may turn it into a replica on its own",
                 d.node
             ));
         }
+        out
     }
-    reporter.finish(&format!(
-        "{} slot(s), {} key(s) moved in {:.2}s",
-        report.slots_moved,
-        report.keys_moved,
-        started.elapsed().as_secs_f64()
-    ));
-    ctx.printer.json_doc(&json!({
-        "plan": plan_json,
-        "changed": true,
-        "report": report,
-        "became_replicas": became_replicas,
-        "elapsed_ms": started.elapsed().as_millis(),
-    }));
-    Ok(Exit::Ok)
-}
 
-/// NODE as an ID, ID prefix or address (resolved).
-async fn resolve_node(ctx: &Context, view: &ClusterView, node: &str) -> Result<NodeId, String> {
-    let looks_like_id = node.len() >= MIN_PREFIX && node.bytes().all(|b| b.is_ascii_hexdigit());
-    if looks_like_id && let Ok(id) = find_member(view, node, &[]) {
-        return Ok(id);
-    }
-    let addrs: Vec<_> = match ctx.resolve(&[node.to_string()]).await {
-        Ok(t) => t.into_iter().map(|t| t.addr).collect(),
-        Err(_) if looks_like_id => Vec::new(),
-        Err(e) => return Err(e.to_string()),
-    };
-    find_member(view, node, &addrs).map_err(|e| e.to_string())
-}
-
-fn name(view: &ClusterView, id: &NodeId) -> String {
-    view.node(id)
-        .map(|n| n.label.clone())
-        .unwrap_or_else(|| id.short().to_string())
-}
-
-/// Moves grouped by (from, to), as slot ranges.
-fn grouped(plan: &RebalancePlan) -> Vec<(NodeId, NodeId, SlotSet)> {
-    let mut groups: BTreeMap<(NodeId, NodeId), SlotSet> = BTreeMap::new();
-    for m in &plan.moves.moves {
-        groups
-            .entry((m.from.clone(), m.to.clone()))
-            .or_default()
-            .insert(m.slot);
-    }
-    groups.into_iter().map(|((f, t), s)| (f, t, s)).collect()
-}
-
-fn render_plan(plan: &RebalancePlan, view: &ClusterView) -> String {
-    let rows: Vec<Vec<String>> = plan
-        .masters
-        .iter()
-        .map(|s| {
-            vec![
-                s.node.clone(),
-                s.id.short().to_string(),
-                s.weight.to_string(),
-                format!("{} → {}", s.current, s.target),
-                if s.gives > 0 {
-                    format!("-{}", s.gives)
-                } else if s.gets > 0 {
-                    format!("+{}", s.gets)
-                } else {
-                    "0".into()
-                },
-            ]
-        })
-        .collect();
-    let mut out = format!(
-        "Rebalance: {} master(s), threshold {}%.\n\n{}",
-        plan.masters.len(),
-        plan.threshold,
-        render::table(&["MASTER", "ID", "WEIGHT", "SLOTS", "CHANGE"], rows)
-    );
-    if !plan.balanced {
-        let rows: Vec<Vec<String>> = grouped(plan)
-            .into_iter()
-            .map(|(f, t, s)| {
-                vec![
-                    name(view, &f),
-                    name(view, &t),
-                    s.len().to_string(),
-                    s.to_string(),
-                ]
-            })
-            .collect();
-        out.push_str(&format!(
-            "\n\nPlan: {} slot move(s) (the fewest possible: each master above its target gives exactly its surplus, each slot moves once).\n\n{}",
+    fn question(&self, plan: &RebalancePlan) -> Option<String> {
+        Some(format!(
+            "Move {} slot(s) between {} master(s)?",
             plan.moves.moves.len(),
-            render::table(&["FROM", "TO", "COUNT", "SLOTS"], rows)
-        ));
+            plan.masters.len()
+        ))
     }
-    out
-}
 
-fn plan_json(plan: &RebalancePlan, view: &ClusterView) -> serde_json::Value {
-    json!({
-        "threshold": plan.threshold,
-        "balanced": plan.balanced,
-        "masters": plan.masters,
-        "moves": grouped(plan).into_iter().map(|(f, t, s)| json!({
-            "from": f, "from_node": name(view, &f), "to": t, "to_node": name(view, &t),
-            "count": s.len(), "slots": s.to_string(),
-        })).collect::<Vec<_>>(),
-        "slot_moves": plan.moves.moves.len(),
-    })
+    fn plan_json(&self, plan: &RebalancePlan) -> Value {
+        self.loaded()
+            .map_or(Value::Null, |l| show::plan_json(plan, &l.view))
+    }
+
+    async fn apply(
+        &mut self,
+        ctx: &Context,
+        plan: &RebalancePlan,
+        _: &UndoLog,
+    ) -> anyhow::Result<Applied> {
+        let loaded = self.loaded()?;
+        let opts = MigrateOptions {
+            atomic: !self.args.no_atomic,
+            ..MigrateOptions::default()
+        }
+        .with_credentials(&ctx.connect);
+        let reporter = ctx.reporter();
+        let report = move_slots(loaded, &plan.moves, &opts, &reporter)
+            .await
+            .map_err(|e| TribError::Failed(format!("rebalance did not finish: {e}")))?;
+        // Drained masters may have become replicas (cluster-allow-replica-migration).
+        let masters = master_conns(loaded);
+        let mut became_replicas = Vec::new();
+        for d in plan.drained() {
+            if let Some(conn) = masters.get(&d.id)
+                && let Ok(entries) = conn.cluster_nodes().await
+                && entries.iter().any(|e| e.flags.myself && e.flags.replica)
+            {
+                became_replicas.push(d.node.clone());
+                reporter.finish(&format!(
+                    "{} owns no slot any more and turned into a replica on its own (cluster-allow-replica-migration)",
+                    d.node
+                ));
+            }
+        }
+        reporter.finish(&format!(
+            "{} slot(s), {} key(s) moved in {:.2}s",
+            report.slots_moved,
+            report.keys_moved,
+            self.started.elapsed().as_secs_f64()
+        ));
+        Ok(Applied::done(json!({
+            "report": report,
+            "became_replicas": became_replicas,
+            "elapsed_ms": self.started.elapsed().as_millis(),
+        })))
+    }
 }

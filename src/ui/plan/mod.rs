@@ -4,3 +4,5 @@
 pub mod backup;
 pub mod call;
 pub mod create;
+pub mod rebalance;
+pub mod reshard;

@@ -1,0 +1,34 @@
+//! Moving a planned set of slots on a loaded cluster: the connections the migration
+//! engine needs (every master that may send or receive, every node to tell), taken from
+//! what `load` opened. `reshard` and `rebalance` share it.
+
+use std::collections::BTreeMap;
+
+use super::Reporter;
+use super::migrate::{MigrateError, MigrateOptions, MigrationReport, migrate};
+use crate::cluster::Node;
+use crate::cluster::load::Loaded;
+use crate::model::NodeId;
+use crate::plan::migration::MigrationPlan;
+
+/// Moves `plan`'s slots and keys between the loaded cluster's masters.
+pub async fn move_slots(
+    loaded: &Loaded,
+    plan: &MigrationPlan,
+    opts: &MigrateOptions,
+    reporter: &dyn Reporter,
+) -> Result<MigrationReport, MigrateError> {
+    let masters = master_conns(loaded);
+    let all: Vec<Node> = loaded.conns.values().cloned().collect();
+    migrate(&masters, &all, plan, opts, reporter).await
+}
+
+/// The connection of every loaded master, by ID.
+pub fn master_conns(loaded: &Loaded) -> BTreeMap<NodeId, Node> {
+    loaded
+        .conns
+        .iter()
+        .filter(|(id, _)| loaded.view.node(id).is_some_and(|n| n.is_master()))
+        .map(|(id, n)| (id.clone(), n.clone()))
+        .collect()
+}

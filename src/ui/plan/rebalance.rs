@@ -1,0 +1,89 @@
+//! `rebalance`: the plan as tables (per master, and the moves grouped by pair) and as
+//! JSON.
+
+use std::collections::BTreeMap;
+
+use serde_json::json;
+
+use crate::model::view::ClusterView;
+use crate::model::{NodeId, SlotSet};
+use crate::plan::rebalance::RebalancePlan;
+use crate::ui::render;
+
+fn name(view: &ClusterView, id: &NodeId) -> String {
+    view.node(id)
+        .map(|n| n.label.clone())
+        .unwrap_or_else(|| id.short().to_string())
+}
+
+/// Moves grouped by (from, to), as slot ranges.
+fn grouped(plan: &RebalancePlan) -> Vec<(NodeId, NodeId, SlotSet)> {
+    let mut groups: BTreeMap<(NodeId, NodeId), SlotSet> = BTreeMap::new();
+    for m in &plan.moves.moves {
+        groups
+            .entry((m.from.clone(), m.to.clone()))
+            .or_default()
+            .insert(m.slot);
+    }
+    groups.into_iter().map(|((f, t), s)| (f, t, s)).collect()
+}
+
+pub fn plan(plan: &RebalancePlan, view: &ClusterView) -> String {
+    let rows: Vec<Vec<String>> = plan
+        .masters
+        .iter()
+        .map(|s| {
+            vec![
+                s.node.clone(),
+                s.id.short().to_string(),
+                s.weight.to_string(),
+                format!("{} → {}", s.current, s.target),
+                if s.gives > 0 {
+                    format!("-{}", s.gives)
+                } else if s.gets > 0 {
+                    format!("+{}", s.gets)
+                } else {
+                    "0".into()
+                },
+            ]
+        })
+        .collect();
+    let mut out = format!(
+        "Rebalance: {} master(s), threshold {}%.\n\n{}",
+        plan.masters.len(),
+        plan.threshold,
+        render::table(&["MASTER", "ID", "WEIGHT", "SLOTS", "CHANGE"], rows)
+    );
+    if !plan.balanced {
+        let rows: Vec<Vec<String>> = grouped(plan)
+            .into_iter()
+            .map(|(f, t, s)| {
+                vec![
+                    name(view, &f),
+                    name(view, &t),
+                    s.len().to_string(),
+                    s.to_string(),
+                ]
+            })
+            .collect();
+        out.push_str(&format!(
+            "\n\nPlan: {} slot move(s) (the fewest possible: each master above its target gives exactly its surplus, each slot moves once).\n\n{}",
+            plan.moves.moves.len(),
+            render::table(&["FROM", "TO", "COUNT", "SLOTS"], rows)
+        ));
+    }
+    out
+}
+
+pub fn plan_json(plan: &RebalancePlan, view: &ClusterView) -> serde_json::Value {
+    json!({
+        "threshold": plan.threshold,
+        "balanced": plan.balanced,
+        "masters": plan.masters,
+        "moves": grouped(plan).into_iter().map(|(f, t, s)| json!({
+            "from": f, "from_node": name(view, &f), "to": t, "to_node": name(view, &t),
+            "count": s.len(), "slots": s.to_string(),
+        })).collect::<Vec<_>>(),
+        "slot_moves": plan.moves.moves.len(),
+    })
+}
