@@ -15,6 +15,7 @@ pub mod migrate;
 pub mod migrate_atomic;
 pub mod reform;
 pub mod scan;
+pub mod set_timeout;
 pub mod slot_moves;
 mod slot_owner;
 pub mod undo;

@@ -14,3 +14,4 @@ pub mod reform;
 pub mod reshard;
 pub mod resilience;
 pub mod select;
+pub mod set_timeout;

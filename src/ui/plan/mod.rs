@@ -6,3 +6,4 @@ pub mod call;
 pub mod create;
 pub mod rebalance;
 pub mod reshard;
+pub mod set_timeout;
