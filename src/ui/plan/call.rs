@@ -108,3 +108,35 @@ pub fn replies_json(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The plan `call` shows before a changing command: a reviewed diff when it changes.
+    #[test]
+    fn call_plan_snapshot() {
+        let target = |node: &str, role| CallTarget {
+            node: node.into(),
+            id: "a".repeat(40),
+            role,
+        };
+        let p = CallPlan {
+            command: vec!["CONFIG".into(), "SET".into(), "save".into(), "".into()],
+            nodes: vec![
+                target("10.0.0.1:6379", "master"),
+                target("10.0.0.2:6379", "replica"),
+            ],
+            effect: Effect::Changes("the server flags config|set `admin`".into()),
+            unreachable: vec![],
+        };
+        assert_eq!(
+            plan(&p),
+            "Plan: run `CONFIG SET save \"\"` on 2 node(s). It may change them: the server flags config|set `admin`.
+
+NODE           ROLE
+10.0.0.1:6379  master
+10.0.0.2:6379  replica"
+        );
+    }
+}

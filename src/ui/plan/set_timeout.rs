@@ -55,3 +55,35 @@ pub fn results_json(results: &[TimeoutSet]) -> Vec<Value> {
         .map(|r| json!({"node": r.node, "set": state(Some(&r.set)), "rewrite": state(r.rewrite.as_ref())}))
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::set_timeout::NodeTimeout;
+
+    /// The set-timeout plan's look: a reviewed diff when it changes.
+    #[test]
+    fn set_timeout_plan_snapshot() {
+        let p = SetTimeoutPlan {
+            timeout_ms: 5000,
+            nodes: vec![
+                NodeTimeout {
+                    node: "10.0.0.1:6379".into(),
+                    current_ms: "15000".into(),
+                },
+                NodeTimeout {
+                    node: "redis-app-1.redis:6379".into(),
+                    current_ms: "?".into(),
+                },
+            ],
+        };
+        assert_eq!(
+            plan(&p),
+            "Plan: set cluster-node-timeout to 5000 ms on 2 node(s) and persist it (CONFIG REWRITE):
+
+NODE                    CURRENT (ms)  NEW (ms)
+10.0.0.1:6379           15000         5000
+redis-app-1.redis:6379  ?             5000"
+        );
+    }
+}
