@@ -11,7 +11,7 @@ use super::pipeline::{Applied, Operation, Prepared};
 use crate::addr::parse_node_args;
 use crate::error::{Exit, TribError};
 use crate::ops::Reporter;
-use crate::ops::create::{CreateTarget, apply, dedupe, has_addslotsrange, node_timeout, state_of};
+use crate::ops::create::{CreateTarget, apply, dedupe, node_timeout, state_of};
 use crate::ops::gather::{Gathered, gather};
 use crate::ops::undo::UndoLog;
 use crate::plan::check::Severity;
@@ -129,12 +129,7 @@ impl Operation for Create {
             .gathered
             .iter()
             .zip(&self.states)
-            .map(|(g, s)| CreateTarget {
-                node: g.node.clone(),
-                id: s.id.clone(),
-                bus_port: s.bus_port,
-                has_addslotsrange: has_addslotsrange(g.view.info.version()),
-            })
+            .map(|(g, s)| CreateTarget::new(g, s))
             .collect();
         let reporter = ctx.reporter();
         let a = &self.args;

@@ -12,15 +12,15 @@ use super::check::load;
 use super::pipeline::{Applied, Operation, Prepared};
 use crate::cluster::load::Loaded;
 use crate::error::{Exit, TribError};
-use crate::model::{NodeId, SlotSet};
+use crate::model::NodeId;
 use crate::ops::Reporter;
 use crate::ops::migrate::MigrateOptions;
-use crate::ops::slot_moves::{master_conns, move_slots};
+use crate::ops::slot_moves::{master_conns, move_slots, now_replicas};
 use crate::ops::undo::UndoLog;
-use crate::plan::check::{Severity, check};
 use crate::plan::rebalance::{
-    DEFAULT_THRESHOLD, RebalanceMaster, RebalancePlan, parse_weight, plan_rebalance,
+    DEFAULT_THRESHOLD, RebalancePlan, masters_taking_part, parse_weight, plan_rebalance,
 };
+use crate::plan::reshard::health_problems;
 use crate::ui::plan::rebalance as show;
 
 #[derive(Debug, Args)]
@@ -107,11 +107,7 @@ impl Operation for Rebalance {
 
     async fn prepare(&mut self, ctx: &Context) -> anyhow::Result<Prepared<RebalancePlan>> {
         let loaded = load(ctx, std::slice::from_ref(&self.args.entry)).await?;
-        let errors: Vec<String> = check(&loaded.view, None)
-            .into_iter()
-            .filter(|p| p.severity == Severity::Error)
-            .map(|p| p.message)
-            .collect();
+        let errors = health_problems(&loaded.view);
         if !errors.is_empty() {
             return Err(TribError::BadInput(format!(
                 "{}\nthe cluster is not healthy: repair it first with `trib fix {}`; nothing was changed",
@@ -121,23 +117,7 @@ impl Operation for Rebalance {
             .into());
         }
         let weights = self.weights(ctx, &loaded).await?;
-        let masters: Vec<RebalanceMaster> = loaded
-            .view
-            .masters()
-            .into_iter()
-            .filter_map(|v| {
-                let slots: SlotSet = v.myself()?.slots.clone();
-                let explicit = weights.get(&v.id).copied();
-                (!slots.is_empty() || self.args.use_empty_masters || explicit.is_some()).then(
-                    || RebalanceMaster {
-                        id: v.id.clone(),
-                        label: v.label.clone(),
-                        slots,
-                        weight: explicit.unwrap_or(1.0),
-                    },
-                )
-            })
-            .collect();
+        let masters = masters_taking_part(&loaded.view, &weights, self.args.use_empty_masters);
         let threshold = self.args.threshold.unwrap_or(DEFAULT_THRESHOLD);
         let plan = plan_rebalance(&masters, threshold).map_err(TribError::BadInput)?;
         self.loaded = Some(loaded);
@@ -196,19 +176,16 @@ impl Operation for Rebalance {
             .await
             .map_err(|e| TribError::Failed(format!("rebalance did not finish: {e}")))?;
         // Drained masters may have become replicas (cluster-allow-replica-migration).
-        let masters = master_conns(loaded);
-        let mut became_replicas = Vec::new();
-        for d in plan.drained() {
-            if let Some(conn) = masters.get(&d.id)
-                && let Ok(entries) = conn.cluster_nodes().await
-                && entries.iter().any(|e| e.flags.myself && e.flags.replica)
-            {
-                became_replicas.push(d.node.clone());
-                reporter.finish(&format!(
-                    "{} owns no slot any more and turned into a replica on its own (cluster-allow-replica-migration)",
-                    d.node
-                ));
-            }
+        let drained: Vec<_> = plan
+            .drained()
+            .into_iter()
+            .map(|d| (d.id.clone(), d.node.clone()))
+            .collect();
+        let became_replicas = now_replicas(&master_conns(loaded), &drained).await;
+        for node in &became_replicas {
+            reporter.finish(&format!(
+                "{node} owns no slot any more and turned into a replica on its own (cluster-allow-replica-migration)"
+            ));
         }
         reporter.finish(&format!(
             "{} slot(s), {} key(s) moved in {:.2}s",

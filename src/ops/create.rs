@@ -35,6 +35,18 @@ pub struct CreateTarget {
     pub has_addslotsrange: bool,
 }
 
+impl CreateTarget {
+    /// A gathered node and what was read of it.
+    pub fn new(g: &Gathered, state: &CreateNodeState) -> CreateTarget {
+        CreateTarget {
+            node: g.node.clone(),
+            id: state.id.clone(),
+            bus_port: state.bus_port,
+            has_addslotsrange: has_addslotsrange(g.view.info.version()),
+        }
+    }
+}
+
 /// Whether a server of this version has `CLUSTER ADDSLOTSRANGE` (Redis 7.0; Valkey reports
 /// its own version, 7.2 and later). Unknown: no.
 pub fn has_addslotsrange(version: Option<(u32, u32, u32)>) -> bool {

@@ -32,3 +32,21 @@ pub fn master_conns(loaded: &Loaded) -> BTreeMap<NodeId, Node> {
         .map(|(id, n)| (id.clone(), n.clone()))
         .collect()
 }
+
+/// Which of `nodes` (ID, label) now report themselves as replicas: a master drained of
+/// every slot turns into one on its own where `cluster-allow-replica-migration` is on.
+pub async fn now_replicas(
+    masters: &BTreeMap<NodeId, Node>,
+    nodes: &[(NodeId, String)],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    for (id, label) in nodes {
+        if let Some(conn) = masters.get(id)
+            && let Ok(entries) = conn.cluster_nodes().await
+            && entries.iter().any(|e| e.flags.myself && e.flags.replica)
+        {
+            out.push(label.clone());
+        }
+    }
+    out
+}

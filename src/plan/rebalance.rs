@@ -10,8 +10,11 @@
 //!   `PCT` % of its target (`|current − target| ≤ target × PCT / 100`); a master whose
 //!   target is 0 but still owns slots is always outside.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
+use crate::model::view::ClusterView;
 use crate::model::{NodeId, SlotSet};
 use crate::plan::migration::{MigrationPlan, SlotMove};
 
@@ -103,6 +106,28 @@ pub fn targets(weights: &[f64], total: usize) -> Result<Vec<usize>, String> {
         out[order[k % order.len()]] += 1;
     }
     Ok(out)
+}
+
+/// The masters taking part: those owning slots, empty ones with `use_empty`, and every
+/// master given a weight (1 unless given).
+pub fn masters_taking_part(
+    view: &ClusterView,
+    weights: &BTreeMap<NodeId, f64>,
+    use_empty: bool,
+) -> Vec<RebalanceMaster> {
+    view.masters()
+        .into_iter()
+        .filter_map(|v| {
+            let slots: SlotSet = v.myself()?.slots.clone();
+            let explicit = weights.get(&v.id).copied();
+            (!slots.is_empty() || use_empty || explicit.is_some()).then(|| RebalanceMaster {
+                id: v.id.clone(),
+                label: v.label.clone(),
+                slots,
+                weight: explicit.unwrap_or(1.0),
+            })
+        })
+        .collect()
 }
 
 /// Plans the rebalance of `masters` (every master taking part, in a stable order).
