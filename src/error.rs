@@ -35,6 +35,14 @@ pub enum TribError {
     /// The operation failed (exit 1).
     #[error("{0}")]
     Failed(String),
+    /// The operation failed because of `source` (exit 1). Printed as
+    /// "`context`: `source`", the source kept for whoever inspects the chain.
+    #[error("{context}")]
+    FailedBecause {
+        context: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
+    },
     /// Stopped by a signal at a safe point (exit 130 / 143).
     #[error("{message}")]
     Interrupted {
@@ -44,11 +52,22 @@ pub enum TribError {
 }
 
 impl TribError {
+    /// A failure (exit 1) caused by `source`, with what was being done.
+    pub fn failed(
+        context: impl Into<String>,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> TribError {
+        TribError::FailedBecause {
+            context: context.into(),
+            source: Box::new(source),
+        }
+    }
+
     pub fn exit(&self) -> Exit {
         match self {
             TribError::BadInput(_) => Exit::BadInput,
             TribError::Aborted(_) => Exit::Aborted,
-            TribError::Failed(_) => Exit::Failed,
+            TribError::Failed(_) | TribError::FailedBecause { .. } => Exit::Failed,
             TribError::Interrupted { signal, .. } => match signal {
                 crate::ops::interrupt::Signal::Interrupt => Exit::Interrupted,
                 crate::ops::interrupt::Signal::Terminate => Exit::Terminated,

@@ -50,10 +50,10 @@ pub async fn load_with(
 pub async fn verify(ctx: &Context, entries: &[Target]) -> Result<Vec<Problem>, TribError> {
     let mut loaded = load_cluster(entries, &ctx.connect)
         .await
-        .map_err(|e| TribError::Failed(format!("cannot verify the result: {e}")))?;
+        .map_err(|e| TribError::failed("cannot verify the result", e))?;
     ctx.assign_domains(loaded.view.nodes.iter_mut(), entries)
         .await
-        .map_err(|e| TribError::Failed(format!("cannot verify the result: {e}")))?;
+        .map_err(|e| TribError::failed("cannot verify the result", e))?;
     Ok(check(&loaded.view, None))
 }
 

@@ -174,7 +174,7 @@ impl Operation for Rebalance {
         let reporter = ctx.reporter();
         let report = move_slots(loaded, &plan.moves, &opts, &reporter)
             .await
-            .map_err(|e| TribError::Failed(format!("rebalance did not finish: {e}")))?;
+            .map_err(|e| TribError::failed("rebalance did not finish", e))?;
         // Drained masters may have become replicas (cluster-allow-replica-migration).
         let drained: Vec<_> = plan
             .drained()

@@ -152,7 +152,7 @@ impl Operation for Reshard {
         let started = Instant::now();
         let report = move_slots(loaded, &plan.migration, &opts, &reporter)
             .await
-            .map_err(|e| TribError::Failed(format!("reshard did not finish: {e}")))?;
+            .map_err(|e| TribError::failed("reshard did not finish", e))?;
         let secs = started.elapsed().as_secs_f64();
         reporter.finish(&format!(
             "moved {} slot(s) and {} key(s) to {} in {secs:.2}s ({:.0} keys/s); every node agrees on the new slot map",
