@@ -373,15 +373,16 @@ pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreateP
     })
 }
 
+/// Node states for tests: `n` empty nodes `10.0.0.i:6379`, each its own domain.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
 
-    fn id(i: usize) -> NodeId {
+    pub fn id(i: usize) -> NodeId {
         NodeId::parse(&format!("{:040x}", i + 1)).unwrap()
     }
 
-    fn empty(n: usize) -> Vec<CreateNodeState> {
+    pub fn empty(n: usize) -> Vec<CreateNodeState> {
         (0..n)
             .map(|i| CreateNodeState {
                 label: format!("10.0.0.{i}:6379"),
@@ -398,6 +399,12 @@ mod tests {
             })
             .collect()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{empty, id};
+    use super::*;
 
     /// Applies a plan's steps to the modelled state, as the servers would.
     fn apply(nodes: &mut [CreateNodeState], plan: &CreatePlan) {

@@ -101,17 +101,14 @@ impl Background {
     }
 
     /// Sends `signal` (a `kill -s` name: TERM, INT, STOP, CONT, KILL) to the process.
-    pub fn signal(&self, signal: &str) {
+    /// Returns whether it was delivered (false: the process had already exited).
+    pub fn signal(&mut self, signal: &str) -> bool {
         let ok = Command::new("kill")
             .args(["-s", signal, &self.pid.to_string()])
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
-        assert!(
-            ok || self.done.is_some(),
-            "kill -s {signal} {} failed",
-            self.pid
-        );
+        ok && !self.exited()
     }
 
     /// Whether the process has exited.

@@ -157,25 +157,16 @@ fn placement_message(e: &PlacementError, replicas: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{NodeId, SlotSet};
+    use crate::plan::create::fixtures::empty;
     use crate::plan::create::plan_create;
 
+    /// Empty nodes in three zones.
     fn states(n: usize) -> Vec<CreateNodeState> {
-        (0..n)
-            .map(|i| CreateNodeState {
-                label: format!("10.0.0.{i}:6379"),
-                addr: format!("10.0.0.{i}:6379").parse().unwrap(),
-                bus_port: 16379,
-                id: NodeId::parse(&format!("{i:x}").repeat(40)).unwrap(),
-                domain: format!("zone-{}", i % 3),
-                own_slots: SlotSet::new(),
-                known: BTreeSet::new(),
-                master_id: None,
-                config_epoch: 0,
-                keys: 0,
-                node_timeout: Some(15000),
-            })
-            .collect()
+        let mut s = empty(n);
+        for (i, n) in s.iter_mut().enumerate() {
+            n.domain = format!("zone-{}", i % 3);
+        }
+        s
     }
 
     /// The create plan's look: a reviewed diff when it changes.
@@ -188,11 +179,11 @@ mod tests {
 
 ROLE       NODE           ID        DOMAIN  SLOTS
 master     10.0.0.0:6379  00000000  zone-0  0-5460 (5461)
-  replica  10.0.0.5:6379  55555555  zone-2  of 10.0.0.0:6379
-master     10.0.0.1:6379  11111111  zone-1  5461-10922 (5462)
-  replica  10.0.0.3:6379  33333333  zone-0  of 10.0.0.1:6379
-master     10.0.0.2:6379  22222222  zone-2  10923-16383 (5461)
-  replica  10.0.0.4:6379  44444444  zone-1  of 10.0.0.2:6379
+  replica  10.0.0.5:6379  00000000  zone-2  of 10.0.0.0:6379
+master     10.0.0.1:6379  00000000  zone-1  5461-10922 (5462)
+  replica  10.0.0.3:6379  00000000  zone-0  of 10.0.0.1:6379
+master     10.0.0.2:6379  00000000  zone-2  10923-16383 (5461)
+  replica  10.0.0.4:6379  00000000  zone-1  of 10.0.0.2:6379
 
 Steps: assign slots on 3 master(s), set 6 config epoch(s), 15 CLUSTER MEET(s), attach 3 replica(s); then wait until every node agrees.";
         assert_eq!(text, expected, "\n{text}");
