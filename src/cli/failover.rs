@@ -1,19 +1,20 @@
-//! `trib failover`: load → plan → show → confirm → `CLUSTER FAILOVER` → wait until the
-//! roles have switched everywhere → report how long it took.
+//! `trib failover`, through the driver: load → plan → show → confirm → `CLUSTER FAILOVER`
+//! per master → wait until the roles have switched everywhere → report how long it took.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use clap::Args;
-use serde_json::json;
+use serde_json::{Map, Value, json};
 
 use super::Context;
-use crate::cluster::load::load_cluster;
+use super::pipeline::{Applied, Operation, Prepared, into_map};
+use crate::cluster::load::{Loaded, load_cluster};
 use crate::error::{Exit, TribError};
-use crate::ops::Reporter;
-use crate::ops::failover::apply_step;
-use crate::plan::failover::{Mode, Step, plan_domain, plan_failover};
-use crate::plan::select::{MIN_PREFIX, find_member};
-use crate::ui::render;
+use crate::ops::failover::{StepsError, apply_steps};
+use crate::ops::undo::UndoLog;
+use crate::plan::failover::{FailoverPlan, Mode, plan_domain, plan_failover};
+use crate::plan::select::MIN_PREFIX;
+use crate::ui::plan::failover as show;
 
 /// `trib failover` arguments. How NODE is read is in `after_long_help` (shown by --help).
 #[derive(Debug, Args)]
@@ -58,186 +59,124 @@ trib waits until the promoted node reports role:master, the old master role:slav
 down) and every reachable node's CLUSTER NODES shows the new master owning the slots, and
 reports how long the switch took (took_ms with --json).";
 
-fn looks_like_id(s: &str) -> bool {
-    s.len() >= MIN_PREFIX && s.bytes().all(|b| b.is_ascii_hexdigit())
+pub async fn run(ctx: &Context, args: FailoverArgs) -> anyhow::Result<Exit> {
+    super::pipeline::run(ctx, Failover { args, loaded: None }).await
 }
 
-pub async fn run(ctx: &Context, args: FailoverArgs) -> anyhow::Result<Exit> {
-    let mode = if args.force {
-        Mode::Force
-    } else if args.takeover {
-        Mode::Takeover
-    } else {
-        Mode::Default
-    };
+struct Failover {
+    args: FailoverArgs,
+    loaded: Option<Loaded>,
+}
 
-    // Where the cluster is loaded from, and which addresses NODE stands for.
-    let by_id = args.domain.is_none() && looks_like_id(&args.node);
-    if by_id && args.entries.is_empty() {
-        return Err(TribError::BadInput(format!(
-            "{}: looks like a node ID; say where the cluster is with --entry ENTRY (or give NODE as an address)",
-            args.node
-        ))
-        .into());
-    }
-    let node_targets = if by_id {
-        Vec::new()
-    } else {
-        ctx.resolve(std::slice::from_ref(&args.node)).await?
-    };
-    let entry_targets = if args.entries.is_empty() {
-        node_targets.clone()
-    } else {
-        ctx.resolve(&args.entries).await?
-    };
-    let mut loaded = load_cluster(&entry_targets, &ctx.connect)
-        .await
-        .map_err(|e| {
-            TribError::BadInput(if args.entries.is_empty() {
-                format!(
-                    "{e}; if this node is down, name any other node of the cluster with --entry ENTRY"
-                )
+impl Failover {
+    /// The cluster, from `--entry` or else from NODE (an address then).
+    async fn load(&self, ctx: &Context) -> Result<Loaded, TribError> {
+        let a = &self.args;
+        let by_id = a.domain.is_none()
+            && a.node.len() >= MIN_PREFIX
+            && a.node.bytes().all(|b| b.is_ascii_hexdigit());
+        if by_id && a.entries.is_empty() {
+            return Err(TribError::BadInput(format!(
+                "{}: looks like a node ID; say where the cluster is with --entry ENTRY (or give NODE as an address)",
+                a.node
+            )));
+        }
+        let node = if by_id {
+            Vec::new()
+        } else {
+            ctx.resolve(std::slice::from_ref(&a.node)).await?
+        };
+        let entries = if a.entries.is_empty() {
+            node
+        } else {
+            ctx.resolve(&a.entries).await?
+        };
+        let mut loaded = load_cluster(&entries, &ctx.connect).await.map_err(|e| {
+            TribError::BadInput(if a.entries.is_empty() {
+                format!("{e}; if this node is down, name any other node of the cluster with --entry ENTRY")
             } else {
                 format!("no entry node answered: {e}")
             })
         })?;
-    ctx.assign_domains(loaded.view.nodes.iter_mut(), &entry_targets)
-        .await?;
-    let view = &loaded.view;
-
-    let steps: Vec<Step> = match &args.domain {
-        Some(d) => plan_domain(view, d, mode).map_err(|e| TribError::BadInput(e.join("\n")))?,
-        None => {
-            let addrs: Vec<_> = node_targets.iter().map(|t| t.addr).collect();
-            let id = find_member(view, &args.node, &addrs)
-                .map_err(|e| TribError::BadInput(e.to_string()))?;
-            vec![plan_failover(view, &id, mode).map_err(TribError::BadInput)?]
-        }
-    };
-    let plan_json = json!({
-        "mode": mode,
-        "domain": args.domain,
-        "steps": steps,
-    });
-    if steps.is_empty() {
-        ctx.printer.out(&format!(
-            "No master owning slots is in failure domain {}; nothing to do.",
-            args.domain.as_deref().unwrap_or("")
-        ));
-        ctx.printer
-            .json_doc(&json!({"plan": plan_json, "changed": false, "took_ms": 0}));
-        return Ok(Exit::Ok);
+        ctx.assign_domains(loaded.view.nodes.iter_mut(), &entries)
+            .await?;
+        Ok(loaded)
     }
-
-    ctx.printer
-        .out(&render_plan(&steps, mode, args.domain.as_deref()));
-    if ctx.dry_run {
-        ctx.printer.status("Dry run: nothing was changed.");
-        ctx.printer
-            .json_doc(&json!({"plan": plan_json, "changed": false}));
-        return Ok(Exit::Ok);
-    }
-    ctx.confirm(if steps.len() == 1 {
-        "Fail over?"
-    } else {
-        "Fail over these masters, one at a time?"
-    })?;
-
-    let reporter = ctx.reporter();
-    let started = Instant::now();
-    let mut results = Vec::new();
-    for (i, step) in steps.iter().enumerate() {
-        let took = apply_step(&loaded.conns, step, args.timeout, &reporter)
-            .await
-            .map_err(|e| {
-                let done = if i == 0 {
-                    String::new()
-                } else {
-                    format!(" ({i} of {} failover(s) done before it)", steps.len())
-                };
-                let unchanged = if i == 0 && e.nothing_changed() {
-                    "; nothing was changed"
-                } else {
-                    ""
-                };
-                TribError::Failed(format!(
-                    "failover of {} to {} did not complete: {e}{done}{unchanged}",
-                    step.master.node, step.promote.node
-                ))
-            })?;
-        reporter.finish(&format!(
-            "{} is master of {} slot(s) in place of {}: switched in {} ms",
-            step.promote.node,
-            step.slots.len(),
-            step.master.node,
-            took.as_millis()
-        ));
-        results.push(json!({
-            "master": step.master.node,
-            "promoted": step.promote.node,
-            "took_ms": took.as_millis() as u64,
-        }));
-    }
-    let total = started.elapsed();
-    let took_ms = if steps.len() == 1 {
-        results[0]["took_ms"].as_u64().unwrap_or(0)
-    } else {
-        total.as_millis() as u64
-    };
-    ctx.printer.out(&format!(
-        "Failover done: {} master(s) switched in {took_ms} ms.",
-        steps.len()
-    ));
-    ctx.printer.json_doc(&json!({
-        "plan": plan_json,
-        "changed": true,
-        "took_ms": took_ms,
-        "results": results,
-    }));
-    Ok(Exit::Ok)
 }
 
-fn render_plan(steps: &[Step], mode: Mode, domain: Option<&str>) -> String {
-    let mut out = match domain {
-        Some(d) => format!(
-            "Plan: move {} master(s) out of failure domain {d}, one at a time, each verified before the next ({}):\n\n",
-            steps.len(),
-            mode.command()
-        ),
-        None => format!("Plan: {}\n\n", mode.command()),
-    };
-    let rows = steps
-        .iter()
-        .map(|s| {
-            vec![
-                s.master.node.clone(),
-                s.master.domain.clone(),
-                s.promote.node.clone(),
-                s.promote.domain.clone(),
-                format!("{} ({})", s.slots, s.slots.len()),
-            ]
+impl Operation for Failover {
+    type Plan = FailoverPlan;
+    /// Between two masters of `--domain`: a stop there leaves every switch complete.
+    const SAFE_POINTS: bool = true;
+
+    async fn prepare(&mut self, ctx: &Context) -> anyhow::Result<Prepared<FailoverPlan>> {
+        let a = &self.args;
+        let mode = match (a.force, a.takeover) {
+            (true, _) => Mode::Force,
+            (_, true) => Mode::Takeover,
+            _ => Mode::Default,
+        };
+        let loaded = self.load(ctx).await?;
+        let view = &loaded.view;
+        let steps = match &a.domain {
+            Some(d) => plan_domain(view, d, mode).map_err(|e| TribError::BadInput(e.join("\n")))?,
+            None => {
+                let id = ctx.member(view, &a.node).await?;
+                vec![plan_failover(view, &id, mode).map_err(TribError::BadInput)?]
+            }
+        };
+        let plan = FailoverPlan {
+            mode,
+            domain: a.domain.clone(),
+            steps,
+        };
+        self.loaded = Some(loaded);
+        Ok(if plan.steps.is_empty() {
+            let message = show::nothing(&plan);
+            Prepared::Nothing { plan, message }
+        } else {
+            Prepared::Plan(plan)
         })
-        .collect();
-    out.push_str(&render::table(
-        &["MASTER", "DOMAIN", "PROMOTE", "DOMAIN", "SLOTS"],
-        rows,
-    ));
-    for s in steps {
-        out.push_str(&format!(
-            "\n\n{} in place of {}: {}",
-            s.promote.node, s.master.node, s.reason
-        ));
-        if let Some(why) = &s.master_down {
-            out.push_str(&format!("\n  the master is down: {why}"));
-        }
-        for n in &s.not_chosen {
-            out.push_str(&format!("\n  not chosen: {}: {}", n.node, n.why));
-        }
     }
-    out.push_str(match mode {
-        Mode::Default => "\n\nThe master pauses its clients until the replica has caught up: no acknowledged write is lost.",
-        Mode::Force => "\n\nFORCE: the master is not asked; writes the replica has not received are lost. The masters still elect it.",
-        Mode::Takeover => "\n\nTAKEOVER: no master is asked and no election is held; writes the replica has not received are lost.",
-    });
-    out
+
+    fn render(&self, plan: &FailoverPlan) -> String {
+        show::render_plan(plan)
+    }
+
+    fn question(&self, plan: &FailoverPlan) -> Option<String> {
+        Some(show::question(plan).into())
+    }
+
+    /// Nothing to do took no time.
+    fn summary_json(&self, plan: &FailoverPlan) -> Map<String, Value> {
+        into_map(if plan.steps.is_empty() {
+            json!({"took_ms": 0})
+        } else {
+            Value::Null
+        })
+    }
+
+    async fn apply(
+        &mut self,
+        ctx: &Context,
+        plan: &FailoverPlan,
+        _: &UndoLog,
+    ) -> anyhow::Result<Applied> {
+        let Some(loaded) = &self.loaded else {
+            return Err(TribError::Failed("failover: the cluster was not loaded".into()).into());
+        };
+        let reporter = ctx.reporter();
+        let done = apply_steps(&loaded.conns, &plan.steps, self.args.timeout, &reporter)
+            .await
+            .map_err(|e| match e {
+                StepsError::Interrupted(i) => anyhow::Error::from(i),
+                StepsError::Step { index, error } => {
+                    TribError::Failed(show::failure(plan, index, &error)).into()
+                }
+            })?;
+        ctx.printer.out(&show::done(plan, done.took_ms));
+        Ok(Applied::done(
+            json!({"took_ms": done.took_ms, "results": done.results}),
+        ))
+    }
 }

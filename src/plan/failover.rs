@@ -87,6 +87,16 @@ pub struct Step {
     pub not_chosen: Vec<NotChosen>,
 }
 
+/// `trib failover`'s plan: one failover, or (`--domain`) one per master in the domain,
+/// applied in order; no steps means nothing to do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FailoverPlan {
+    pub mode: Mode,
+    /// `--domain`, if given.
+    pub domain: Option<String>,
+    pub steps: Vec<Step>,
+}
+
 /// How the plan names a node: label when reached, else its announced address and short ID.
 fn node_ref(view: &ClusterView, id: &NodeId, entry: &NodeEntry) -> NodeRef {
     let (node, domain) = match view.node(id) {

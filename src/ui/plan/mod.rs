@@ -6,3 +6,4 @@ pub mod backup;
 pub mod call;
 pub mod create;
 pub mod del_node;
+pub mod failover;
