@@ -7,6 +7,7 @@ use clap::Args;
 use serde_json::{Map, Value, json};
 
 use super::Context;
+use super::check::load;
 use super::pipeline::{Applied, Operation, Prepared, into_map};
 use crate::cluster::load::{Loaded, load_cluster};
 use crate::error::{Exit, TribError};
@@ -69,36 +70,26 @@ struct Failover {
 }
 
 impl Failover {
-    /// The cluster, from `--entry` or else from NODE (an address then).
+    /// The cluster, from `--entry`, or else from NODE (then an address, not an ID).
     async fn load(&self, ctx: &Context) -> Result<Loaded, TribError> {
         let a = &self.args;
-        let by_id = a.domain.is_none()
-            && a.node.len() >= MIN_PREFIX
-            && a.node.bytes().all(|b| b.is_ascii_hexdigit());
-        if by_id && a.entries.is_empty() {
+        if !a.entries.is_empty() {
+            return load(ctx, &a.entries).await;
+        }
+        let hex = a.node.len() >= MIN_PREFIX && a.node.bytes().all(|b| b.is_ascii_hexdigit());
+        if hex && a.domain.is_none() {
             return Err(TribError::BadInput(format!(
                 "{}: looks like a node ID; say where the cluster is with --entry ENTRY (or give NODE as an address)",
                 a.node
             )));
         }
-        let node = if by_id {
-            Vec::new()
-        } else {
-            ctx.resolve(std::slice::from_ref(&a.node)).await?
-        };
-        let entries = if a.entries.is_empty() {
-            node
-        } else {
-            ctx.resolve(&a.entries).await?
-        };
-        let mut loaded = load_cluster(&entries, &ctx.connect).await.map_err(|e| {
-            TribError::BadInput(if a.entries.is_empty() {
-                format!("{e}; if this node is down, name any other node of the cluster with --entry ENTRY")
-            } else {
-                format!("no entry node answered: {e}")
-            })
+        let node = ctx.resolve(std::slice::from_ref(&a.node)).await?;
+        let mut loaded = load_cluster(&node, &ctx.connect).await.map_err(|e| {
+            TribError::BadInput(format!(
+                "{e}; if this node is down, name any other node of the cluster with --entry ENTRY"
+            ))
         })?;
-        ctx.assign_domains(loaded.view.nodes.iter_mut(), &entries)
+        ctx.assign_domains(loaded.view.nodes.iter_mut(), &node)
             .await?;
         Ok(loaded)
     }
@@ -111,11 +102,7 @@ impl Operation for Failover {
 
     async fn prepare(&mut self, ctx: &Context) -> anyhow::Result<Prepared<FailoverPlan>> {
         let a = &self.args;
-        let mode = match (a.force, a.takeover) {
-            (true, _) => Mode::Force,
-            (_, true) => Mode::Takeover,
-            _ => Mode::Default,
-        };
+        let mode = Mode::from_flags(a.force, a.takeover);
         let loaded = self.load(ctx).await?;
         let view = &loaded.view;
         let steps = match &a.domain {
@@ -149,11 +136,8 @@ impl Operation for Failover {
 
     /// Nothing to do took no time.
     fn summary_json(&self, plan: &FailoverPlan) -> Map<String, Value> {
-        into_map(if plan.steps.is_empty() {
-            json!({"took_ms": 0})
-        } else {
-            Value::Null
-        })
+        let zero = plan.steps.is_empty().then(|| json!({"took_ms": 0}));
+        into_map(zero.unwrap_or_default())
     }
 
     async fn apply(

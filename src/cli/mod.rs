@@ -11,6 +11,7 @@ mod failover;
 mod fix;
 mod import;
 mod info;
+mod join;
 mod pipeline;
 mod rebalance;
 mod replicate;

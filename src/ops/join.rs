@@ -29,16 +29,30 @@ pub struct ClusterFunctions {
     pub differing: Vec<(String, Vec<Library>)>,
 }
 
-/// NEW's libraries, sorted; `None` when it has no FUNCTION command (Redis < 7).
-pub async fn new_functions(
-    node: &Node,
-    view: &NodeView,
-) -> Result<Option<Vec<Library>>, NodeError> {
-    if has_functions(view.info.version()) {
-        function_libraries(node).await.map(Some)
+/// The function libraries the join planner needs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Functions {
+    /// NEW's libraries, sorted; `None` when it has no FUNCTION command (Redis < 7).
+    pub new: Option<Vec<Library>>,
+    /// What a new master must get; `None` when no reachable master has FUNCTION.
+    pub cluster: Option<ClusterFunctions>,
+}
+
+/// Reads NEW's libraries, then the cluster's ([`cluster_functions`]).
+pub async fn functions(
+    new: &Node,
+    new_view: &NodeView,
+    loaded: &Loaded,
+) -> Result<Functions, NodeError> {
+    let new = if has_functions(new_view.info.version()) {
+        Some(function_libraries(new).await?)
     } else {
-        Ok(None)
-    }
+        None
+    };
+    Ok(Functions {
+        new,
+        cluster: cluster_functions(loaded).await?,
+    })
 }
 
 /// The libraries of the reachable master (owning slots) with most libraries; `None` when

@@ -33,6 +33,15 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// The mode `--force` / `--takeover` ask for (`--force` wins; clap forbids both).
+    pub fn from_flags(force: bool, takeover: bool) -> Mode {
+        match (force, takeover) {
+            (true, _) => Mode::Force,
+            (_, true) => Mode::Takeover,
+            _ => Mode::Default,
+        }
+    }
+
     /// The arguments after `CLUSTER FAILOVER`.
     pub fn option(self) -> Option<&'static str> {
         match self {
