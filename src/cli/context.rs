@@ -11,7 +11,9 @@ use crate::error::TribError;
 use crate::k8s::{self, K8sError, Level, Timeouts};
 use crate::model::NodeId;
 use crate::model::view::{ClusterView, NodeView};
-use crate::plan::select::{MIN_PREFIX, find_member};
+use crate::ops::Reporter;
+use crate::ops::gather::{Gathered, gather};
+use crate::plan::select::{MIN_PREFIX, SelectError, find_member};
 use crate::ui::{Printer, TermReporter};
 
 use super::{DomainsArg, GlobalArgs};
@@ -146,20 +148,57 @@ impl Context {
             .map_err(|e| TribError::BadInput(e.join("\n")))
     }
 
-    /// A NODE argument that names a member of `view`: a node ID or an unambiguous ID
-    /// prefix first, else an address (resolved like every node argument). Bad input when
-    /// it names no member, or several.
+    /// The member of `view` that a NODE argument names: a node ID or an unambiguous ID
+    /// prefix (at least [`MIN_PREFIX`] hex digits) first, else an address (`host:port`,
+    /// resolved like any node argument; a member matches by its announced address, the
+    /// address trib reached it at, or its label).
+    ///
+    /// Every error is [`TribError::BadInput`] with a message that starts with `arg`
+    /// (no match, an ambiguous prefix, or a name that does not resolve); prefix it with
+    /// the option it came from where that helps (`--replica-of ...`).
     pub async fn member(&self, view: &ClusterView, arg: &str) -> Result<NodeId, TribError> {
         let looks_like_id = arg.len() >= MIN_PREFIX && arg.bytes().all(|b| b.is_ascii_hexdigit());
-        if looks_like_id && let Ok(id) = find_member(view, arg, &[]) {
-            return Ok(id);
+        let bad = |e: SelectError| TribError::BadInput(e.to_string());
+        if looks_like_id {
+            match find_member(view, arg, &[]) {
+                Ok(id) => return Ok(id),
+                Err(e @ SelectError::Ambiguous { .. }) => return Err(bad(e)),
+                Err(SelectError::NotFound(_)) => {}
+            }
         }
         let addrs: Vec<_> = match self.resolve(&[arg.to_string()]).await {
             Ok(t) => t.into_iter().map(|t| t.addr).collect(),
+            // A hex word that is no member's ID and no host name either: not found.
             Err(_) if looks_like_id => Vec::new(),
             Err(e) => return Err(e),
         };
-        find_member(view, arg, &addrs).map_err(|e| TribError::BadInput(e.to_string()))
+        find_member(view, arg, &addrs).map_err(bad)
+    }
+
+    /// Resolves, connects to and probes the one node `arg` names (`NODE` or
+    /// `NODE=DOMAIN`), with its failure domain assigned. An argument that names several
+    /// nodes is bad input; `what` says what one node at a time means ("add one node at a
+    /// time").
+    pub async fn gather_one(
+        &self,
+        arg: &str,
+        what: &str,
+        reporter: &dyn Reporter,
+    ) -> Result<Gathered, TribError> {
+        let specs =
+            parse_node_args(&[arg.to_string()]).map_err(|e| TribError::BadInput(e.to_string()))?;
+        let mut g = gather(&self.resolver, &specs, &self.connect, None, reporter)
+            .await
+            .map_err(|e| TribError::BadInput(e.to_string()))?;
+        let targets: Vec<_> = g.iter().map(|g| g.target.clone()).collect();
+        self.assign_domains(g.iter_mut().map(|g| &mut g.view), &targets)
+            .await?;
+        match g.len() {
+            1 => Ok(g.remove(0)),
+            n => Err(TribError::BadInput(format!(
+                "{arg}: names {n} nodes; {what}"
+            ))),
+        }
     }
 
     pub fn reporter(&self) -> TermReporter {

@@ -12,6 +12,7 @@ mod failover;
 mod fix;
 mod import;
 mod info;
+mod join;
 mod pipeline;
 mod rebalance;
 mod replicate;

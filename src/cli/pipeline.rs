@@ -71,6 +71,12 @@ pub trait Operation {
     /// The plan for a person (a table and a few lines); empty: nothing worth showing.
     fn render(&self, plan: &Self::Plan) -> String;
 
+    /// Things worth knowing about the plan that do not stop it: printed as warnings
+    /// (stderr) right after the rendered plan, also with `--dry-run`.
+    fn warnings(&self, _plan: &Self::Plan) -> Vec<String> {
+        Vec::new()
+    }
+
     /// The confirmation question; `None` when the plan changes nothing that needs one.
     fn question(&self, plan: &Self::Plan) -> Option<String>;
 
@@ -125,6 +131,9 @@ pub async fn run<O: Operation>(ctx: &Context, mut op: O) -> anyhow::Result<Exit>
     let rendered = op.render(&plan);
     if !rendered.is_empty() {
         ctx.printer.out(&rendered);
+    }
+    for w in op.warnings(&plan) {
+        ctx.printer.warn(&w);
     }
     if ctx.dry_run {
         ctx.printer.status("Dry run: nothing was changed.");

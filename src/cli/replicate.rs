@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 
 use super::Context;
-use super::add_node::{JoinRequest, WantArg, join};
+use super::join::{JoinRequest, WantArg, join};
 use crate::error::Exit;
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ use futures::future::join_all;
 use thiserror::Error;
 
 use super::Reporter;
+use super::interrupt::{self, Interrupted};
 use super::wait::{Progress, WaitTimeout, poll_until};
 use crate::cluster::Node;
 use crate::cluster::error::NodeError;
@@ -86,6 +87,68 @@ impl FailoverError {
                 | FailoverError::Aborted { .. }
         )
     }
+}
+
+/// One failover done, for the report.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Switched {
+    pub master: String,
+    pub promoted: String,
+    pub took_ms: u64,
+}
+
+/// What [`apply_steps`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailoversDone {
+    pub results: Vec<Switched>,
+    /// The switch time of the one failover, or the total of several.
+    pub took_ms: u64,
+}
+
+/// Why [`apply_steps`] stopped before the end.
+#[derive(Debug, Error)]
+pub enum StepsError {
+    /// Step `index` (from 0) failed; the steps before it were done.
+    #[error("{error}")]
+    Step { index: usize, error: FailoverError },
+    /// A stop was requested (SIGINT/SIGTERM) before a step started.
+    #[error(transparent)]
+    Interrupted(#[from] Interrupted),
+}
+
+/// Applies the steps one at a time, each verified ([`apply_step`]) before the next; a
+/// stop request is honoured between steps, never inside one.
+pub async fn apply_steps(
+    conns: &BTreeMap<NodeId, Node>,
+    steps: &[Step],
+    timeout: Duration,
+    reporter: &dyn Reporter,
+) -> Result<FailoversDone, StepsError> {
+    let started = Instant::now();
+    let mut results = Vec::new();
+    for (index, step) in steps.iter().enumerate() {
+        interrupt::check()?;
+        let took = apply_step(conns, step, timeout, reporter)
+            .await
+            .map_err(|error| StepsError::Step { index, error })?;
+        reporter.finish(&format!(
+            "{} is master of {} slot(s) in place of {}: switched in {} ms",
+            step.promote.node,
+            step.slots.len(),
+            step.master.node,
+            took.as_millis()
+        ));
+        results.push(Switched {
+            master: step.master.node.clone(),
+            promoted: step.promote.node.clone(),
+            took_ms: took.as_millis() as u64,
+        });
+    }
+    let took_ms = match results.as_slice() {
+        [one] => one.took_ms,
+        _ => started.elapsed().as_millis() as u64,
+    };
+    Ok(FailoversDone { results, took_ms })
 }
 
 /// Sends the step's command to the replica and waits (under `timeout`) until:

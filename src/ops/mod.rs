@@ -10,6 +10,7 @@ pub mod fix;
 pub mod gather;
 pub mod import;
 pub mod interrupt;
+pub mod join;
 pub mod membership;
 pub mod migrate;
 pub mod migrate_atomic;

@@ -103,6 +103,20 @@ pub fn members(view: &ClusterView) -> BTreeMap<NodeId, NodeEntry> {
     out
 }
 
+/// How many errors of `after` (the check after a change) `before` (the cluster as it
+/// was planned on) did not have, matched by message: the errors the change introduced.
+pub fn new_errors(before: &ClusterView, after: &[Problem]) -> usize {
+    let known: BTreeSet<String> = check(before, None)
+        .into_iter()
+        .filter(|p| p.severity == Severity::Error)
+        .map(|p| p.message)
+        .collect();
+    after
+        .iter()
+        .filter(|p| p.severity == Severity::Error && !known.contains(&p.message))
+        .count()
+}
+
 /// Everything `check` reports.
 pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
     let mut p = Vec::new();

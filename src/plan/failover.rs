@@ -33,6 +33,15 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// The mode `--force` / `--takeover` ask for (`--force` wins; clap forbids both).
+    pub fn from_flags(force: bool, takeover: bool) -> Mode {
+        match (force, takeover) {
+            (true, _) => Mode::Force,
+            (_, true) => Mode::Takeover,
+            _ => Mode::Default,
+        }
+    }
+
     /// The arguments after `CLUSTER FAILOVER`.
     pub fn option(self) -> Option<&'static str> {
         match self {
@@ -85,6 +94,16 @@ pub struct Step {
     pub slots: SlotSet,
     /// The master's other replicas.
     pub not_chosen: Vec<NotChosen>,
+}
+
+/// `trib failover`'s plan: one failover, or (`--domain`) one per master in the domain,
+/// applied in order; no steps means nothing to do.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FailoverPlan {
+    pub mode: Mode,
+    /// `--domain`, if given.
+    pub domain: Option<String>,
+    pub steps: Vec<Step>,
 }
 
 /// How the plan names a node: label when reached, else its announced address and short ID.

@@ -145,6 +145,16 @@ pub fn choose_master(candidates: &[MasterCandidate], new_domain: &str) -> Option
         .map(|(i, _)| i)
 }
 
+/// Which of the masters' library sets (in the cluster's order) a new master gets: the
+/// largest, the first of equals. `0` for an empty list.
+pub fn richest_library_set(sets: &[&[Library]]) -> usize {
+    sets.iter()
+        .enumerate()
+        .max_by_key(|(i, s)| (s.len(), std::cmp::Reverse(*i)))
+        .map(|(i, _)| i)
+        .unwrap_or(0)
+}
+
 /// The failure domain of a member: its reached view's domain, else its announced IP.
 fn domain_of(view: &ClusterView, e: &NodeEntry) -> String {
     view.domain_of(&e.id)
@@ -513,6 +523,22 @@ mod tests {
     use crate::model::info::Info;
     use crate::model::nodes::parse_cluster_nodes;
     use crate::model::view::Unreachable;
+
+    #[test]
+    fn richest_library_set_is_the_largest_then_the_first() {
+        let lib = |n: &str| Library {
+            name: n.into(),
+            code: String::new(),
+        };
+        let (a, b, c) = (
+            vec![lib("a")],
+            vec![lib("a"), lib("b")],
+            vec![lib("c"), lib("d")],
+        );
+        assert_eq!(richest_library_set(&[&a, &b, &c]), 1);
+        assert_eq!(richest_library_set(&[&c, &b]), 0);
+        assert_eq!(richest_library_set(&[]), 0);
+    }
 
     const M1: &str = "1111111111111111111111111111111111111111";
     const M2: &str = "2222222222222222222222222222222222222222";

@@ -1,9 +1,12 @@
 //! Plans for a person and as JSON, one file per command. Snapshot tests of the tables
-//! live in `tests/plan_render.rs`-style unit tests beside each renderer.
+//! (golden strings from small hand-made plans) are unit tests beside each renderer.
 
+pub mod add_node;
 pub mod backup;
 pub mod call;
 pub mod create;
+pub mod del_node;
+pub mod failover;
 pub mod rebalance;
 pub mod reshard;
 pub mod set_timeout;
