@@ -4,3 +4,13 @@
 pub mod backup;
 pub mod call;
 pub mod create;
+pub mod fix;
+
+/// One piece of a plan as printed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Shown {
+    /// The plan itself: stdout (stderr under `--json`).
+    Out(String),
+    /// A warning about it: stderr, `warning: ` first.
+    Warn(String),
+}
