@@ -5,6 +5,7 @@ pub mod backup;
 pub mod call;
 pub mod create;
 pub mod fix;
+pub mod import;
 
 /// One piece of a plan as printed.
 #[derive(Clone, Debug, PartialEq, Eq)]
