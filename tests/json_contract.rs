@@ -222,6 +222,7 @@ fn the_doc_has_a_table_per_command() {
         "del-node",
         "failover",
         "fix",
+        "import",
     ] {
         assert!(c.contains_key(name), "docs/json.md has no `{name}` table");
     }
@@ -250,6 +251,7 @@ fn the_doc_has_a_table_per_command() {
         "del-node",
         "failover",
         "fix",
+        "import",
     ] {
         assert!(always(name, "plan") && always(name, "changed"), "{name}");
     }
@@ -396,6 +398,45 @@ fn real_outputs_match_the_doc() {
     validate("fix", &fix);
     assert_eq!(fix["changed"], false);
     assert_eq!(fix["healthy"], true);
+    let fix_dry = ok(&run(trib().args(["--json", "--dry-run", "fix", &entry])));
+    validate("fix", &fix_dry);
+    assert_eq!(fix_dry["healthy"], true);
+
+    // import from a standalone source: plan, copy, nothing left to move, and a conflict.
+    let src = RedisNode::start(&NodeOptions {
+        ip: ip(5),
+        cluster_enabled: false,
+        ..Default::default()
+    });
+    for i in 0..20 {
+        src.cmd(&["SET", &format!("k{i}"), "v"]);
+    }
+    let import = |extra: &[&str]| {
+        run(trib()
+            .args(["--json", "import", &entry, "--from", &src.addr()])
+            .args(extra))
+    };
+    let plan = ok(&import(&["--dry-run"]));
+    validate("import", &plan);
+    assert_eq!(plan["changed"], false);
+    assert_eq!(plan["plan"]["source_keys"], 20);
+    assert!(plan.get("report").is_none(), "dry run: not applied");
+    let copied = ok(&import(&["--yes", "--copy"]));
+    validate("import", &copied);
+    assert_eq!(copied["changed"], true);
+    assert_eq!(copied["report"]["keys_moved"], 20);
+    src.cmd(&["SET", "k3", "other"]);
+    let out = import(&["--yes", "--copy"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    let stopped = json(&out);
+    validate("import", &stopped);
+    assert_eq!(stopped["exit_code"], 1);
+    assert!(stopped["error"].as_str().unwrap().contains("k3"));
+    src.cmd(&["FLUSHALL"]);
+    let empty = ok(&import(&["--yes"]));
+    validate("import", &empty);
+    assert_eq!(empty["changed"], false);
+    assert_eq!(empty["report"]["keys_moved"], 0);
 
     // check with an unreachable member: its entry has `error` instead of the details.
     let i = nodes.iter().position(|n| n.addr() == replica_addr).unwrap();

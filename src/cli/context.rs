@@ -246,9 +246,17 @@ fn password_on_command_line(args: &[String]) -> bool {
     })
 }
 
+/// True when `--from-password` appears among the options (before any `--`).
+pub(super) fn from_password_on_command_line(args: &[String]) -> bool {
+    args.iter()
+        .skip(1)
+        .take_while(|a| *a != "--")
+        .any(|a| a == "--from-password" || a.starts_with("--from-password="))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::password_on_command_line;
+    use super::{from_password_on_command_line, password_on_command_line};
 
     fn args(a: &[&str]) -> Vec<String> {
         a.iter().map(|s| s.to_string()).collect()
@@ -271,6 +279,27 @@ mod tests {
         assert!(!password_on_command_line(&args(&["trib", "check", "h"])));
         assert!(!password_on_command_line(&args(&[
             "trib", "call", "h", "--", "-a"
+        ])));
+    }
+
+    #[test]
+    fn detects_from_password_flag() {
+        assert!(from_password_on_command_line(&args(&[
+            "trib",
+            "import",
+            "h",
+            "--from",
+            "s",
+            "--from-password",
+            "x"
+        ])));
+        assert!(from_password_on_command_line(&args(&[
+            "trib",
+            "import",
+            "--from-password=x"
+        ])));
+        assert!(!from_password_on_command_line(&args(&[
+            "trib", "import", "h", "--from", "s"
         ])));
     }
 }

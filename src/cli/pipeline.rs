@@ -2,6 +2,8 @@
 //!
 //! prepare (load, pre-flight, plan) → render → `--dry-run` stop or confirm → apply →
 //! verify → report (the human lines and one JSON document with `plan` and `changed`).
+//! A command whose result is the cluster's state (`fix`) may find nothing to change and
+//! still show its plan and verify ([`Prepared::Check`]), `--dry-run` or not.
 //!
 //! A subcommand supplies an [`Operation`]: its planner and its applier. `--dry-run`,
 //! confirmation (`--yes`, exit 3 without a terminal), SIGINT/SIGTERM and the undoing of
@@ -13,6 +15,7 @@
 //! default), or, for those with safe points of their own ([`Operation::SAFE_POINTS`]),
 //! when they reach one (at most [`GRACE`], or a second signal). Then every temporary
 //! change still registered in the [`UndoLog`] is undone and trib exits 130 / 143.
+//! `verify` only reads: a signal stops it at once.
 
 use std::time::Duration;
 
@@ -23,6 +26,7 @@ use super::Context;
 use crate::error::{Exit, TribError};
 use crate::ops::interrupt::{self, Signal};
 use crate::ops::undo::UndoLog;
+pub use crate::ui::plan::Shown;
 
 /// How long an operation with safe points may take to reach one after a signal.
 pub const GRACE: Duration = Duration::from_secs(10);
@@ -33,6 +37,10 @@ pub enum Prepared<P> {
     Nothing { plan: P, message: String },
     /// A plan to show, confirm and apply.
     Plan(P),
+    /// Nothing to change, but the plan is shown and `verify` runs (with `--dry-run`
+    /// too, which then prints no "Dry run" line) and decides the exit code;
+    /// `changed: false`. For commands whose result is the cluster's state.
+    Check(P),
 }
 
 /// What `apply` did.
@@ -77,6 +85,14 @@ pub trait Operation {
         Vec::new()
     }
 
+    /// The plan as printed: [`Self::render`]'s text, then [`Self::warnings`]. Override
+    /// to print warnings between parts of the plan.
+    fn show(&self, plan: &Self::Plan) -> Vec<Shown> {
+        let mut shown = vec![Shown::Out(self.render(plan))];
+        shown.extend(self.warnings(plan).into_iter().map(Shown::Warn));
+        shown
+    }
+
     /// The confirmation question; `None` when the plan changes nothing that needs one.
     fn question(&self, plan: &Self::Plan) -> Option<String>;
 
@@ -117,9 +133,10 @@ pub async fn run<O: Operation>(ctx: &Context, mut op: O) -> anyhow::Result<Exit>
         sig = interrupt::wait() => return Err(stopped(sig, "nothing was changed").into()),
         r = op.prepare(ctx) => r?,
     };
-    let (plan, nothing) = match prepared {
-        Prepared::Nothing { plan, message } => (plan, Some(message)),
-        Prepared::Plan(plan) => (plan, None),
+    let (plan, nothing, check) = match prepared {
+        Prepared::Nothing { plan, message } => (plan, Some(message), false),
+        Prepared::Plan(plan) => (plan, None, false),
+        Prepared::Check(plan) => (plan, None, true),
     };
     let mut doc = Map::new();
     doc.insert("plan".into(), op.plan_json(&plan));
@@ -128,12 +145,21 @@ pub async fn run<O: Operation>(ctx: &Context, mut op: O) -> anyhow::Result<Exit>
         ctx.printer.out(&message);
         return Ok(finish(ctx, doc, false, Map::new(), Exit::Ok));
     }
-    let rendered = op.render(&plan);
-    if !rendered.is_empty() {
-        ctx.printer.out(&rendered);
+    for shown in op.show(&plan) {
+        match shown {
+            Shown::Out(text) if text.is_empty() => {}
+            Shown::Out(text) => ctx.printer.out(&text),
+            Shown::Warn(text) => ctx.printer.warn(&text),
+        }
     }
-    for w in op.warnings(&plan) {
-        ctx.printer.warn(&w);
+    if check {
+        let mut applied = Applied {
+            exit: Exit::Ok,
+            changed: false,
+            json: Map::new(),
+        };
+        verify(ctx, &mut op, &plan, &mut applied, "nothing was changed").await?;
+        return Ok(finish(ctx, doc, false, applied.json, applied.exit));
     }
     if ctx.dry_run {
         ctx.printer.status("Dry run: nothing was changed.");
@@ -192,13 +218,30 @@ pub async fn run<O: Operation>(ctx: &Context, mut op: O) -> anyhow::Result<Exit>
         }
         Ok(r) => r?,
     };
-    op.verify(ctx, &plan, &mut applied).await?;
+    let after =
+        "the changes were applied; stopped while checking the result (`trib check` shows it)";
+    verify(ctx, &mut op, &plan, &mut applied, after).await?;
     let Applied {
         exit,
         changed,
         json,
     } = applied;
     Ok(finish(ctx, doc, changed, json, exit))
+}
+
+/// [`Operation::verify`], stopped at once by a signal (it only reads).
+async fn verify<O: Operation>(
+    ctx: &Context,
+    op: &mut O,
+    plan: &O::Plan,
+    applied: &mut Applied,
+    what: &str,
+) -> anyhow::Result<()> {
+    tokio::select! {
+        biased;
+        sig = interrupt::wait() => Err(stopped(sig, what).into()),
+        r = op.verify(ctx, plan, applied) => r,
+    }
 }
 
 fn stopped(sig: Signal, what: &str) -> TribError {

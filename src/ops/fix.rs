@@ -14,6 +14,10 @@
 //!    claims: see [`assign`]), then `SETSLOT s STABLE` where a marker is left; owners
 //!    bump their config epoch;
 //! 6. wait until every node agrees on the slot map and reports `cluster_state:ok`.
+//!
+//! Around it, `trib fix`'s other phases: [`prepare`] (reach every ENTRY, plan the
+//! re-forming and the slot repairs), [`repair`] (re-form, then repair slots planned
+//! again on the re-formed cluster), [`settle`] and [`check_again`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -25,11 +29,21 @@ use thiserror::Error;
 
 use super::Reporter;
 use super::migrate::{MigrateError, MigrateOptions, move_slot_keys};
+use super::reform::{send_meets, wait_reformed};
+use super::scan::deep_scan;
 use super::slot_owner::{Batches, Refused, assign, bump_epochs, nudge, run_batches, setslot_node};
 use super::wait::{Converged, Progress, WaitTimeout, poll_until, wait_converged};
-use crate::cluster::{Node, NodeError};
+use crate::addr::Target;
+use crate::cluster::load::{InfoDetail, Loaded, connect_all, default_domain, load_cluster, probe};
+use crate::cluster::{ConnectOptions, Node, NodeError};
+use crate::error::TribError;
+use crate::model::view::{ClusterView, NodeView};
 use crate::model::{NodeId, SLOT_COUNT, SlotSet};
-use crate::plan::fix::{FixPlan, KeyCounts, SetSlot};
+use crate::plan::check::{Problem, check};
+use crate::plan::fix::{
+    FixJob, FixPlan, KeyCounts, SetSlot, SlotRepairs, broken_slots, input_from_views, plan_fix,
+};
+use crate::plan::reform::{ReformNode, plan_reform, unreached};
 
 /// Slots moved concurrently.
 const PARALLEL_MOVES: usize = 4;
@@ -371,3 +385,253 @@ pub async fn apply(
 
 /// How long convergence may lag before [`nudge`] tells the laggards again.
 const NUDGE_AFTER: Duration = Duration::from_secs(3);
+
+/// Reaches every target (each must answer: it is re-introduced at that address) and the
+/// members they know that answer where the cluster thinks they are, then plans the
+/// re-forming and, on the views as they are now, the slot repairs. Changes nothing.
+/// Returns the job and a connection to each of `job.nodes`, in order.
+pub async fn prepare(
+    targets: &[Target],
+    connect: &ConnectOptions,
+    deep: bool,
+) -> Result<(FixJob, Vec<Node>), TribError> {
+    let (nodes, conns, views) = reach(targets, connect).await?;
+    let reform = plan_reform(&nodes);
+    let unreached = unreached(&nodes);
+    let view = ClusterView {
+        nodes: views,
+        unreachable: vec![],
+    };
+    let slots = plan_slots(&view, &by_id(&nodes, &conns), deep).await?;
+    let state_not_ok = view
+        .nodes
+        .iter()
+        .any(|v| v.cluster_info.get("cluster_state") != Some("ok"));
+    let job = FixJob {
+        nodes,
+        reform,
+        unreached,
+        slots,
+        state_not_ok,
+    };
+    Ok((job, conns))
+}
+
+fn by_id(nodes: &[ReformNode], conns: &[Node]) -> BTreeMap<NodeId, Node> {
+    nodes
+        .iter()
+        .zip(conns)
+        .map(|(n, c)| (n.id.clone(), c.clone()))
+        .collect()
+}
+
+/// Applies `job`: the MEETs and the wait until the cluster re-formed, then the slot
+/// repairs (planned again on the re-formed cluster). `conns` is indexed like
+/// `job.nodes`; `targets` are the ENTRY arguments (to load the re-formed cluster).
+pub async fn repair(
+    job: &FixJob,
+    conns: &[Node],
+    targets: &[Target],
+    connect: &ConnectOptions,
+    deep: bool,
+    timeout: Duration,
+    reporter: &dyn Reporter,
+) -> Result<(), TribError> {
+    let nodes = &job.nodes;
+    if !job.reform.is_empty() {
+        send_meets(&job.reform.meets, nodes, conns, reporter)
+            .await
+            .map_err(|e| TribError::Failed(format!("CLUSTER MEET failed: {e}")))?;
+        let state_ok = job.state_ok_after_reform();
+        let waited = wait_reformed(nodes, conns, state_ok, timeout, reporter)
+            .await
+            .map_err(|e| TribError::Failed(format!("the cluster did not re-form: {e}")))?;
+        reporter.finish(&format!(
+            "{} node(s) see each other at their current addresses{} after {:.2}s",
+            nodes.len(),
+            if state_ok { ", cluster_state:ok" } else { "" },
+            waited.as_secs_f64()
+        ));
+    }
+    if job.slots.plan.is_empty() {
+        return Ok(());
+    }
+    let replanned;
+    let (slots, all, by_id) = if job.reform.is_empty() {
+        (&job.slots, conns.to_vec(), by_id(nodes, conns))
+    } else {
+        // Re-formed: load again and plan on the views as they are now.
+        let loaded = load_cluster(targets, connect)
+            .await
+            .map_err(|e| TribError::Failed(format!("cannot load the re-formed cluster: {e}")))?;
+        replanned = plan_slots(&loaded.view, &loaded.conns, deep).await?;
+        let all: Vec<Node> = loaded.conns.values().cloned().collect();
+        (&replanned, all, loaded.conns)
+    };
+    let masters: BTreeMap<NodeId, Node> = by_id
+        .into_iter()
+        .filter(|(id, _)| slots.masters.contains(id))
+        .collect();
+    let opts = MigrateOptions {
+        converge_timeout: timeout,
+        ..MigrateOptions::default()
+    }
+    .with_credentials(connect);
+    let report = apply(
+        &slots.plan,
+        &masters,
+        &all,
+        &opts,
+        timeout,
+        slots.unreachable_masters.is_empty(),
+        reporter,
+    )
+    .await
+    .map_err(|e| TribError::Failed(format!("slot repair did not finish: {e}")))?;
+    reporter.finish(&format!(
+        "{} slot(s) repaired ({} assigned), {} key(s) moved in {:.2}s",
+        report.slots_fixed,
+        report.slots_assigned,
+        report.keys_moved,
+        report.elapsed_ms as f64 / 1000.0
+    ));
+    Ok(())
+}
+
+/// Nothing to repair while the cluster is settling ([`FixJob::settling`]): waits until
+/// every node reports `cluster_state:ok`. Running out of time is no error: the check
+/// afterwards tells.
+pub async fn settle(job: &FixJob, conns: &[Node], timeout: Duration, reporter: &dyn Reporter) {
+    if let Ok(waited) = wait_reformed(&job.nodes, conns, true, timeout, reporter).await {
+        reporter.finish(&format!(
+            "every node reports cluster_state:ok after {:.2}s",
+            waited.as_secs_f64()
+        ));
+    }
+}
+
+/// Loads the cluster again and checks it (with `deep`, also for keys in slots their node
+/// does not own).
+pub async fn check_again(
+    targets: &[Target],
+    connect: &ConnectOptions,
+    deep: bool,
+) -> Result<Vec<Problem>, TribError> {
+    let loaded = load_cluster(targets, connect)
+        .await
+        .map_err(|e| TribError::Failed(format!("cannot load the cluster to verify it: {e}")))?;
+    let deep = if deep {
+        Some(
+            deep_scan(&loaded)
+                .await
+                .map_err(|e| TribError::Failed(e.to_string()))?,
+        )
+    } else {
+        None
+    };
+    Ok(check(&loaded.view, deep.as_ref()))
+}
+
+/// Builds the planner's input from the views (and, with `--deep` or broken slots, key
+/// counts read from the masters) and plans the slot repairs.
+async fn plan_slots(
+    view: &ClusterView,
+    conns: &BTreeMap<NodeId, Node>,
+    deep: bool,
+) -> Result<SlotRepairs, TribError> {
+    let reached: BTreeSet<NodeId> = conns.keys().cloned().collect();
+    let (mut input, mut out) = input_from_views(view, &reached);
+    let masters: BTreeMap<NodeId, Node> = conns
+        .iter()
+        .filter(|(id, _)| out.masters.contains(*id))
+        .map(|(id, n)| (id.clone(), n.clone()))
+        .collect();
+    if deep {
+        let loaded = Loaded {
+            view: view.clone(),
+            conns: masters.clone(),
+        };
+        input.deep = Some(
+            deep_scan(&loaded)
+                .await
+                .map_err(|e| TribError::Failed(format!("deep scan failed: {e}")))?,
+        );
+    }
+    let broken = broken_slots(&input);
+    let counts = if broken.is_empty() {
+        KeyCounts::new()
+    } else {
+        count_keys(&masters, &broken)
+            .await
+            .map_err(|e| TribError::Failed(format!("counting keys in broken slots: {e}")))?
+    };
+    out.plan = plan_fix(&input, &counts);
+    Ok(out)
+}
+
+/// Connects to and probes every target; every one must answer. Adds the members the
+/// targets know that answer at the address the cluster has for them.
+async fn reach(
+    targets: &[Target],
+    connect: &ConnectOptions,
+) -> Result<(Vec<ReformNode>, Vec<Node>, Vec<NodeView>), TribError> {
+    let connected = connect_all(targets, connect).await;
+    let probed = join_all(connected.into_iter().zip(targets).map(|(c, t)| async move {
+        let node = c?;
+        let view = probe(
+            &node,
+            default_domain(&t.addr, t.domain.as_deref()),
+            InfoDetail::Basic,
+        )
+        .await?;
+        Ok::<_, NodeError>((node, view))
+    }))
+    .await;
+    let mut errors = Vec::new();
+    let mut found: Vec<(Node, NodeView)> = Vec::new();
+    for r in probed {
+        match r {
+            Ok((node, view)) => {
+                // Several addresses of one name answering as one node, or one node named twice.
+                if !found.iter().any(|(_, v)| v.id == view.id) {
+                    found.push((node, view));
+                }
+            }
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(TribError::BadInput(format!(
+            "{}\nevery ENTRY must answer (it is re-introduced at that address); nothing was changed",
+            errors.join("\n")
+        )));
+    }
+    // Members reachable where the cluster thinks they are (not named, but fine).
+    if let Ok(loaded) = load_cluster(targets, connect).await {
+        for v in loaded.view.nodes {
+            if found.iter().any(|(_, f)| f.id == v.id) {
+                continue;
+            }
+            if let Some(conn) = loaded.conns.get(&v.id) {
+                found.push((conn.clone(), v));
+            }
+        }
+    }
+    let nodes = found
+        .iter()
+        .map(|(node, v)| ReformNode {
+            id: v.id.clone(),
+            label: v.label.clone(),
+            addr: node.addr,
+            bus_port: v
+                .myself()
+                .map(|m| m.cport)
+                .filter(|p| *p != 0)
+                .unwrap_or_else(|| node.addr.port().wrapping_add(10000)),
+            entries: v.nodes.clone(),
+        })
+        .collect();
+    let conns = found.iter().map(|(n, _)| n.clone()).collect();
+    let views = found.into_iter().map(|(_, v)| v).collect();
+    Ok((nodes, conns, views))
+}

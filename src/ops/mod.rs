@@ -9,6 +9,7 @@ pub mod failover;
 pub mod fix;
 pub mod gather;
 pub mod import;
+pub mod import_source;
 pub mod interrupt;
 pub mod join;
 pub mod membership;

@@ -41,8 +41,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use crate::model::view::ClusterView;
 use crate::model::{NodeId, SLOT_COUNT, SlotSet};
-use crate::plan::check::DeepScan;
+use crate::plan::check::{DeepScan, members};
+use crate::plan::reform::{ReformNode, ReformPlan};
 
 /// A reachable master, as it describes itself.
 #[derive(Clone, Debug)]
@@ -297,6 +299,111 @@ pub fn plan_fix(input: &FixInput, keys: &KeyCounts) -> FixPlan {
     }
     debug_assert!(slots.iter().all(|f| f.slot < SLOT_COUNT));
     FixPlan { slots, skipped }
+}
+
+/// The slot repairs and what they were planned from.
+#[derive(Clone, Debug, Default)]
+pub struct SlotRepairs {
+    pub plan: FixPlan,
+    /// Reachable masters.
+    pub masters: BTreeSet<NodeId>,
+    /// Masters nobody reached: one line each.
+    pub unreachable_masters: Vec<String>,
+    /// Every node's label (an unreached master's: its address).
+    pub labels: BTreeMap<NodeId, String>,
+}
+
+/// The planner's input as the views show it (without key counts or a deep scan): every
+/// master among `reached` as it describes itself, and the slots of masters nobody
+/// reached. The repairs come back with an empty plan.
+pub fn input_from_views(view: &ClusterView, reached: &BTreeSet<NodeId>) -> (FixInput, SlotRepairs) {
+    let mut input = FixInput::default();
+    let mut out = SlotRepairs::default();
+    for v in &view.nodes {
+        out.labels.insert(v.id.clone(), v.label.clone());
+        let Some(me) = v.myself().filter(|m| m.flags.master) else {
+            continue;
+        };
+        if !reached.contains(&v.id) {
+            continue;
+        }
+        out.masters.insert(v.id.clone());
+        input.masters.push(FixMaster {
+            id: v.id.clone(),
+            label: v.label.clone(),
+            slots: me.slots.clone(),
+            migrating: me.migrating.clone(),
+            importing: me.importing.clone(),
+        });
+    }
+    input.masters.sort_by(|a, b| a.id.cmp(&b.id));
+    for (id, e) in &members(view) {
+        if e.flags.master && !reached.contains(id) {
+            input.unreachable_owned.union_with(&e.slots);
+            out.labels
+                .entry(id.clone())
+                .or_insert_with(|| e.addr_string());
+            out.unreachable_masters
+                .push(format!("{} ({})", e.addr_string(), id.short()));
+        }
+    }
+    (input, out)
+}
+
+/// Everything `fix` does: re-introduce the reached nodes to each other at their current
+/// addresses, then repair the slots.
+#[derive(Clone, Debug)]
+pub struct FixJob {
+    /// Every node reached, at its current address.
+    pub nodes: Vec<ReformNode>,
+    pub reform: ReformPlan,
+    /// Members nobody reached, with the address a view has for them.
+    pub unreached: BTreeMap<NodeId, String>,
+    /// Planned on the views as they are now (re-planned after re-forming).
+    pub slots: SlotRepairs,
+    /// Some reached node reports a `cluster_state` other than ok.
+    pub state_not_ok: bool,
+}
+
+impl FixJob {
+    /// Nothing to re-introduce and no slot to repair.
+    pub fn is_empty(&self) -> bool {
+        self.reform.is_empty() && self.slots.plan.is_empty()
+    }
+
+    /// Why the slot repairs cannot run: they need every master, unless
+    /// `--with-unreachable-masters` (`anyway`).
+    pub fn refusal(&self, anyway: bool) -> Option<String> {
+        let s = &self.slots;
+        if s.plan.is_empty() || s.unreachable_masters.is_empty() || anyway {
+            return None;
+        }
+        Some(format!(
+            "{}\nslot repairs need every master: bring it back (name it at its current address), remove it with `trib del-node`, or pass --with-unreachable-masters to repair the other slots; nothing was changed",
+            s.unreachable_masters
+                .iter()
+                .map(|m| format!("master {m} is not reachable"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ))
+    }
+
+    /// Whether a cluster with nothing to repair is only settling: some node reports a
+    /// cluster_state other than ok, while every member was reached and every slot has a
+    /// reachable owner. (A master that just restarted waits out Redis's rejoin delay, and
+    /// the others clear its FAIL flag only after a while: that passes by itself.)
+    pub fn settling(&self) -> bool {
+        self.unreached.is_empty()
+            && self.slots.unreachable_masters.is_empty()
+            && self.slots.plan.skipped.is_empty()
+            && self.state_not_ok
+    }
+
+    /// Whether `cluster_state:ok` can be expected once re-formed: only when every member
+    /// was reached and no slot needs repairing.
+    pub fn state_ok_after_reform(&self) -> bool {
+        self.unreached.is_empty() && self.slots.plan.is_empty()
+    }
 }
 
 #[cfg(test)]

@@ -22,6 +22,7 @@
 //! introduces nodes that do not already know each other's IDs (that is `add-node`'s
 //! job, and joining two clusters by mistake would be a disaster).
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 
 use serde::Serialize;
@@ -151,6 +152,21 @@ pub fn plan_reform(nodes: &[ReformNode]) -> ReformPlan {
         plan.strangers = (0..n).filter(|i| !related[*i]).collect();
     }
     plan
+}
+
+/// Members some reached node knows that nobody reached (their current address is
+/// unknown), with the address the first such view has for them.
+pub fn unreached(nodes: &[ReformNode]) -> BTreeMap<NodeId, String> {
+    let reached: BTreeSet<&NodeId> = nodes.iter().map(|n| &n.id).collect();
+    let mut out: BTreeMap<NodeId, String> = BTreeMap::new();
+    for n in nodes {
+        for e in &n.entries {
+            if !reached.contains(&e.id) && !e.flags.handshake && !e.flags.myself {
+                out.entry(e.id.clone()).or_insert_with(|| e.addr_string());
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
