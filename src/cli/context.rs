@@ -1,7 +1,6 @@
 //! Global options resolved once into what every subcommand uses.
 
 use std::collections::BTreeSet;
-use std::io::IsTerminal;
 use std::net::SocketAddr;
 
 use crate::addr::{Resolver, ResolverOptions, Target, parse_dns_server, parse_node_args};
@@ -16,6 +15,7 @@ use crate::ops::gather::{Gathered, gather};
 use crate::plan::select::{MIN_PREFIX, SelectError, find_member};
 use crate::ui::{Printer, TermReporter};
 
+use super::argv::password_on_command_line;
 use super::{DomainsArg, GlobalArgs};
 
 /// Everything a subcommand needs besides its own arguments.
@@ -204,28 +204,6 @@ impl Context {
     pub fn reporter(&self) -> TermReporter {
         TermReporter::new(&self.printer)
     }
-
-    /// Asks before changing anything. `--yes` skips; without a terminal it refuses (exit 3).
-    pub fn confirm(&self, question: &str) -> Result<(), TribError> {
-        if self.yes {
-            return Ok(());
-        }
-        if !std::io::stdin().is_terminal() || !std::io::stderr().is_terminal() {
-            return Err(TribError::Aborted(
-                "no terminal to confirm on: pass --yes (or set TRIB_YES=1) to apply, or --dry-run to only see the plan; nothing was changed".into(),
-            ));
-        }
-        let ok = dialoguer::Confirm::new()
-            .with_prompt(question)
-            .default(false)
-            .interact()
-            .map_err(|e| TribError::Aborted(format!("cannot read the answer: {e}")))?;
-        if ok {
-            Ok(())
-        } else {
-            Err(TribError::Aborted("declined; nothing was changed".into()))
-        }
-    }
 }
 
 fn domains_level(d: DomainsArg) -> Option<Level> {
@@ -233,73 +211,5 @@ fn domains_level(d: DomainsArg) -> Option<Level> {
         DomainsArg::Ip => None,
         DomainsArg::KubernetesNode => Some(Level::Node),
         DomainsArg::KubernetesZone => Some(Level::Zone),
-    }
-}
-
-/// True when `-a`/`--password` appears among the options (before any `--`).
-fn password_on_command_line(args: &[String]) -> bool {
-    args.iter().skip(1).take_while(|a| *a != "--").any(|a| {
-        a == "-a"
-            || a == "--password"
-            || a.starts_with("--password=")
-            || (a.starts_with("-a") && !a.starts_with("--") && a.len() > 2)
-    })
-}
-
-/// True when `--from-password` appears among the options (before any `--`).
-pub(super) fn from_password_on_command_line(args: &[String]) -> bool {
-    args.iter()
-        .skip(1)
-        .take_while(|a| *a != "--")
-        .any(|a| a == "--from-password" || a.starts_with("--from-password="))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::{from_password_on_command_line, password_on_command_line};
-
-    fn args(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn detects_password_flags() {
-        assert!(password_on_command_line(&args(&[
-            "trib", "-a", "x", "check", "h"
-        ])));
-        assert!(password_on_command_line(&args(&[
-            "trib",
-            "--password=x",
-            "info",
-            "h"
-        ])));
-        assert!(password_on_command_line(&args(&[
-            "trib", "-asecret", "info", "h"
-        ])));
-        assert!(!password_on_command_line(&args(&["trib", "check", "h"])));
-        assert!(!password_on_command_line(&args(&[
-            "trib", "call", "h", "--", "-a"
-        ])));
-    }
-
-    #[test]
-    fn detects_from_password_flag() {
-        assert!(from_password_on_command_line(&args(&[
-            "trib",
-            "import",
-            "h",
-            "--from",
-            "s",
-            "--from-password",
-            "x"
-        ])));
-        assert!(from_password_on_command_line(&args(&[
-            "trib",
-            "import",
-            "--from-password=x"
-        ])));
-        assert!(!from_password_on_command_line(&args(&[
-            "trib", "import", "h", "--from", "s"
-        ])));
     }
 }

@@ -53,7 +53,7 @@ pub struct ImportArgs {
 
 pub async fn run(ctx: &Context, args: ImportArgs) -> anyhow::Result<Exit> {
     let argv: Vec<String> = std::env::args().collect();
-    if args.from_password.is_some() && super::context::from_password_on_command_line(&argv) {
+    if args.from_password.is_some() && super::argv::from_password_on_command_line(&argv) {
         ctx.printer.warn(
             "a password given with --from-password is visible in the process list; prefer TRIB_FROM_PASSWORD",
         );

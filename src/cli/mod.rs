@@ -2,6 +2,7 @@
 
 mod add_node;
 mod args;
+mod argv;
 mod backup;
 mod call;
 mod check;

@@ -166,7 +166,7 @@ pub async fn run<O: Operation>(ctx: &Context, mut op: O) -> anyhow::Result<Exit>
         return Ok(finish(ctx, doc, false, Map::new(), Exit::Ok));
     }
     if let Some(question) = op.question(&plan) {
-        ctx.confirm(&question)?;
+        crate::ui::confirm(ctx.yes, &question)?;
     }
     if let Some(sig) = interrupt::requested() {
         return Err(stopped(sig, "nothing was changed").into());

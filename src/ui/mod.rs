@@ -1,10 +1,12 @@
 //! Terminal output: the printer (human/JSON, quiet/verbose), tables, progress, errors.
 
+mod confirm;
 pub mod plan;
 mod printer;
 mod progress;
 pub mod render;
 
+pub use confirm::confirm;
 pub use printer::Printer;
 pub use progress::TermReporter;
 
