@@ -7,4 +7,4 @@ pub mod load;
 pub mod tls;
 
 pub use conn::{ConnectOptions, Node, Secret};
-pub use error::{NodeError, NodeErrorKind};
+pub use error::{NodeError, NodeErrorKind, ServerError};

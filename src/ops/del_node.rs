@@ -9,7 +9,7 @@ use thiserror::Error;
 
 use super::Reporter;
 use super::wait::{Progress, WaitTimeout, poll_until, wait_replica_synced};
-use crate::cluster::{Node, NodeError};
+use crate::cluster::{Node, NodeError, ServerError};
 use crate::model::NodeId;
 use crate::plan::membership_del::DelPlan;
 
@@ -88,7 +88,7 @@ pub async fn apply(
         .into_iter()
         .filter_map(Result::err)
         // Already forgotten (a retry, or gossip was slower than us): fine.
-        .filter(|e| !e.reason().contains("Unknown node"))
+        .filter(|e| e.server() != Some(&ServerError::UnknownNode))
         .map(|e| e.to_string())
         .collect();
     t.forget_ms = t1.elapsed().as_millis();

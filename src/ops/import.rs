@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 
 use super::Reporter;
 use super::compare::same_contents;
-use crate::cluster::{Node, NodeError, Secret};
+use crate::cluster::{Node, NodeError, Secret, ServerError};
 use crate::model::info::Info;
 use crate::plan::import::{Batcher, ImportPlan, ImportTarget, Mode, rate_and_eta};
 
@@ -387,14 +387,10 @@ fn migrate_cmd(s: &Shared, target: &ImportTarget, keys: &[Vec<u8>]) -> redis::Cm
     cmd
 }
 
-/// The error code the target gave, from `ERR Target instance replied with error: CODE …`.
-fn target_code(e: &NodeError) -> Option<&str> {
-    match &e.kind {
-        crate::cluster::NodeErrorKind::Server { detail, .. } => detail
-            .strip_prefix("Target instance replied with error: ")
-            .and_then(|rest| rest.split_whitespace().next()),
-        _ => None,
-    }
+/// `BUSYKEY` from the target (`MIGRATE` wraps it: `ERR Target instance replied with
+/// error: BUSYKEY …`): some keys of the batch already exist there.
+fn busy_key(e: &NodeError) -> bool {
+    e.server() == Some(&ServerError::BusyKey)
 }
 
 async fn migrate_batch(
@@ -413,7 +409,7 @@ async fn migrate_batch(
             moved: keys.len() as u64,
             ..Default::default()
         }),
-        Err(e) if target_code(&e) == Some("BUSYKEY") => resolve_busy(s, t, keys).await,
+        Err(e) if busy_key(&e) => resolve_busy(s, t, keys).await,
         Err(e) => Err(migrate_failed(target, &e)),
     }
 }
@@ -509,7 +505,7 @@ async fn resolve_busy(
         {
             Ok(Value::SimpleString(ref n)) if n == "NOKEY" => {}
             Ok(_) => result.moved += 1,
-            Err(e) if target_code(&e) == Some("BUSYKEY") => result.conflicts.push(Conflict {
+            Err(e) if busy_key(&e) => result.conflicts.push(Conflict {
                 key: String::from_utf8_lossy(&k).into_owned(),
                 target: target.label.clone(),
             }),
@@ -528,22 +524,17 @@ mod tests {
     fn reads_the_target_code() {
         let e = NodeError::new(
             "src",
-            NodeErrorKind::Server {
-                code: "ERR".into(),
-                detail:
-                    "Target instance replied with error: BUSYKEY Target key name already exists."
-                        .into(),
-            },
+            NodeErrorKind::from_reply(
+                "ERR",
+                "Target instance replied with error: BUSYKEY Target key name already exists.",
+            ),
         );
-        assert_eq!(target_code(&e), Some("BUSYKEY"));
+        assert!(busy_key(&e));
         let io = NodeError::new(
             "src",
-            NodeErrorKind::Server {
-                code: "IOERR".into(),
-                detail: "error or timeout connecting to the client".into(),
-            },
+            NodeErrorKind::from_reply("IOERR", "error or timeout connecting to the client"),
         );
-        assert_eq!(target_code(&io), None);
+        assert!(!busy_key(&io));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use thiserror::Error;
 
 use super::Reporter;
 use super::wait::{Converged, Progress, WaitTimeout, poll_until, wait_converged};
-use crate::cluster::{Node, NodeError, NodeErrorKind};
+use crate::cluster::{Node, NodeError, NodeErrorKind, ServerError};
 use crate::model::NodeId;
 use crate::plan::membership::{JoinPlan, JoinStep, Library};
 
@@ -248,9 +248,7 @@ async fn replicate(new: &Node, master: &NodeId, timeout: Duration) -> Result<(),
         match new.ok(&cmd).await {
             Ok(()) => return Ok(()),
             Err(e)
-                if matches!(&e.kind, NodeErrorKind::Server { code, detail }
-                    if code == "ERR" && detail.contains("Unknown node"))
-                    && start.elapsed() < timeout =>
+                if e.server() == Some(&ServerError::UnknownNode) && start.elapsed() < timeout =>
             {
                 tokio::time::sleep(super::wait::POLL).await;
             }

@@ -29,7 +29,7 @@ use super::Reporter;
 use super::compare::same_contents;
 use super::wait::{Converged, WaitTimeout, slot_owners, wait_converged, wait_epochs_settled};
 use crate::cluster::load::entry_addr;
-use crate::cluster::{ConnectOptions, Node, NodeError, NodeErrorKind, Secret};
+use crate::cluster::{ConnectOptions, Node, NodeError, NodeErrorKind, Secret, ServerError};
 use crate::model::{NodeId, SlotSet};
 use crate::plan::migration::MigrationPlan;
 
@@ -1020,15 +1020,14 @@ fn slot_set(slots: impl Iterator<Item = u16>) -> SlotSet {
     set
 }
 
+/// `IOERR` (also wrapped) or no reply in time: the batch may be retried smaller.
 fn is_io_error(e: &NodeError) -> bool {
-    matches!(e.kind, NodeErrorKind::Timeout(_))
-        || e.server_code() == Some("IOERR")
-        || matches!(&e.kind, NodeErrorKind::Server { detail, .. } if detail.contains("IOERR"))
+    e.is_timeout() || e.server() == Some(&ServerError::IoErr)
 }
 
+/// `BUSYKEY` (as `MIGRATE` wraps the target's reply): some keys exist on the target.
 fn is_busy(e: &NodeError) -> bool {
-    e.server_code() == Some("BUSYKEY")
-        || matches!(&e.kind, NodeErrorKind::Server { detail, .. } if detail.contains("BUSYKEY"))
+    e.server() == Some(&ServerError::BusyKey)
 }
 
 /// One `MIGRATE host port "" 0 timeout [AUTH…] [REPLACE] KEYS k…`, waiting for its reply
@@ -1088,7 +1087,7 @@ async fn resolve_busy(route: &Route<'_>, slot: u16, keys: &[Vec<u8>]) -> Result<
         match (ours, theirs) {
             // Gone from the source: a MIGRATING source answers ASK for a missing key.
             (Some(Ok(Value::Nil)), _) | (None, _) => {}
-            (Some(Err(e)), _) if e.server_code() == Some("ASK") => {}
+            (Some(Err(e)), _) if matches!(e.server(), Some(ServerError::Ask { .. })) => {}
             (Some(Ok(x)), Some(Ok(y))) if x == y => same.push(k.clone()),
             (Some(Ok(_)), Some(Ok(Value::Nil))) => {} // not busy; moved on the next round
             // DUMP payloads of equal hashes and sets can differ (per-server order):
@@ -1277,7 +1276,7 @@ async fn move_empty_slots(
 /// "ERR Can't assign hashslot … to a different node while I still hold keys for this
 /// hash slot."
 fn still_holds_keys(e: &NodeError) -> bool {
-    matches!(&e.kind, NodeErrorKind::Server { detail, .. } if detail.contains("still hold keys"))
+    e.server() == Some(&ServerError::SlotHasKeys)
 }
 
 /// The master `node` replicates, in its own view.
@@ -1291,7 +1290,7 @@ async fn source_master(node: &Node) -> Option<NodeId> {
 
 /// "ERR Please use SETSLOT only with masters."
 fn only_masters(e: &NodeError) -> bool {
-    matches!(&e.kind, NodeErrorKind::Server { detail, .. } if detail.contains("only with masters"))
+    e.server() == Some(&ServerError::NotMaster)
 }
 
 /// Moves every key of `slot` from `source` to `target` (batches of MIGRATE … KEYS),
