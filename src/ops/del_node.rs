@@ -58,8 +58,7 @@ pub async fn apply(
             r.to_label
         ));
         let node = conn(&r.replica)?;
-        node.ok(redis::cmd("CLUSTER").arg("REPLICATE").arg(r.to.as_str()))
-            .await?;
+        node.replicate(&r.to).await?;
     }
     for r in &plan.repoint {
         wait_replica_synced(conn(&r.replica)?, timeout, reporter).await?;
@@ -79,11 +78,7 @@ pub async fn apply(
         .iter()
         .map(|f| conn(&f.id))
         .collect::<Result<_, _>>()?;
-    let cmd = redis::cmd("CLUSTER")
-        .arg("FORGET")
-        .arg(plan.id.as_str())
-        .clone();
-    let results = join_all(targets.iter().map(|n| n.ok(&cmd))).await;
+    let results = join_all(targets.iter().map(|n| n.forget(&plan.id))).await;
     let failures: Vec<String> = results
         .into_iter()
         .filter_map(Result::err)

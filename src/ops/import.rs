@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 
 use super::Reporter;
 use super::compare::same_contents;
-use crate::cluster::{Node, NodeError, Secret, ServerError};
+use crate::cluster::{Migrate, MigrateAuth, MigrateReply, Node, NodeError, Secret, ServerError};
 use crate::model::info::Info;
 use crate::plan::import::{Batcher, ImportPlan, ImportTarget, Mode, rate_and_eta};
 
@@ -357,34 +357,22 @@ fn progress(
     reporter.progress(what, done as usize, *total as usize, &note);
 }
 
-/// `MIGRATE host port "" 0 timeout [COPY] [REPLACE] [AUTH…] KEYS k…` on the source.
-fn migrate_cmd(s: &Shared, target: &ImportTarget, keys: &[Vec<u8>]) -> redis::Cmd {
-    let mut cmd = redis::cmd("MIGRATE");
-    cmd.arg(&target.host)
-        .arg(target.port)
-        .arg("")
-        .arg(0)
-        .arg(s.opts.migrate_timeout.as_millis() as u64);
-    if s.mode == Mode::Copy {
-        cmd.arg("COPY");
+/// How the source `MIGRATE`s to `target`: `host port "" 0 timeout [COPY] [REPLACE]
+/// [AUTH…] KEYS k…`.
+fn migrate_args<'a>(s: &'a Shared, target: &'a ImportTarget) -> Migrate<'a> {
+    let auth = match (&s.opts.cluster_user, &s.opts.cluster_password) {
+        (Some(user), Some(pw)) => Some(MigrateAuth::User(user, pw)),
+        (None, Some(pw)) => Some(MigrateAuth::Password(pw)),
+        _ => None,
+    };
+    Migrate {
+        host: &target.host,
+        port: target.port,
+        timeout: s.opts.migrate_timeout,
+        copy: s.mode == Mode::Copy,
+        replace: s.replace,
+        auth,
     }
-    if s.replace {
-        cmd.arg("REPLACE");
-    }
-    match (&s.opts.cluster_user, &s.opts.cluster_password) {
-        (Some(user), Some(pw)) => {
-            cmd.arg("AUTH2").arg(user).arg(pw.expose());
-        }
-        (None, Some(pw)) => {
-            cmd.arg("AUTH").arg(pw.expose());
-        }
-        _ => {}
-    }
-    cmd.arg("KEYS");
-    for k in keys {
-        cmd.arg(k.as_slice());
-    }
-    cmd
 }
 
 /// `BUSYKEY` from the target (`MIGRATE` wraps it: `ERR Target instance replied with
@@ -399,10 +387,9 @@ async fn migrate_batch(
     keys: Vec<Vec<u8>>,
 ) -> Result<BatchResult, ImportError> {
     let (target, _) = &s.targets[t];
-    let cmd = migrate_cmd(s, target, &keys);
     match s
         .source
-        .query_within::<Value>(&cmd, s.opts.reply_timeout)
+        .migrate(&migrate_args(s, target), &keys, s.opts.reply_timeout)
         .await
     {
         Ok(_) => Ok(BatchResult {
@@ -497,14 +484,14 @@ async fn resolve_busy(
         }
     }
     for k in retry {
-        let cmd = migrate_cmd(s, target, std::slice::from_ref(&k));
+        let one = std::slice::from_ref(&k);
         match s
             .source
-            .query_within::<Value>(&cmd, s.opts.reply_timeout)
+            .migrate(&migrate_args(s, target), one, s.opts.reply_timeout)
             .await
         {
-            Ok(Value::SimpleString(ref n)) if n == "NOKEY" => {}
-            Ok(_) => result.moved += 1,
+            Ok(MigrateReply::NoKey) => {}
+            Ok(MigrateReply::Ok) => result.moved += 1,
             Err(e) if busy_key(&e) => result.conflicts.push(Conflict {
                 key: String::from_utf8_lossy(&k).into_owned(),
                 target: target.label.clone(),

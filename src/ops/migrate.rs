@@ -28,8 +28,12 @@ use thiserror::Error;
 use super::Reporter;
 use super::compare::same_contents;
 use super::wait::{Converged, WaitTimeout, slot_owners, wait_converged, wait_epochs_settled};
+use crate::cluster::commands::{cmd, count_of, keys_of};
 use crate::cluster::load::entry_addr;
-use crate::cluster::{ConnectOptions, Node, NodeError, NodeErrorKind, Secret, ServerError};
+use crate::cluster::{
+    ConnectOptions, Migrate, MigrateAuth, Node, NodeError, NodeErrorKind, Secret, ServerError,
+    SetSlot,
+};
 use crate::model::{NodeId, SlotSet};
 use crate::plan::migration::MigrationPlan;
 
@@ -517,16 +521,13 @@ async fn move_pair(
     // and go until the slot is MIGRATING; the real keys are listed after that).
     let mut pipe = redis::pipe();
     for s in slots {
-        pipe.cmd("CLUSTER").arg("COUNTKEYSINSLOT").arg(*s);
+        pipe.add_command(cmd::countkeysinslot(*s));
     }
     let counts: Vec<u64> = source
         .pipeline(&pipe)
         .await?
         .into_iter()
-        .map(|r| match r {
-            Ok(Value::Int(n)) => n.max(0) as u64,
-            _ => 0,
-        })
+        .map(|r| r.map_or(0, |v| count_of(&v)))
         .collect();
     // Slots without keys change owner directly; a key written meanwhile makes the source
     // refuse, and that slot takes the full path below.
@@ -680,11 +681,7 @@ async fn open_window(
 ) -> Result<Listed, MigrateError> {
     let mut pipe = redis::pipe();
     for s in slots {
-        pipe.cmd("CLUSTER")
-            .arg("SETSLOT")
-            .arg(*s)
-            .arg("IMPORTING")
-            .arg(source_id.as_str());
+        pipe.add_command(cmd::setslot(*s, SetSlot::Importing(source_id)));
     }
     if let Some(e) = route
         .target
@@ -698,12 +695,8 @@ async fn open_window(
     }
     let mut pipe = redis::pipe();
     for s in slots {
-        pipe.cmd("CLUSTER")
-            .arg("SETSLOT")
-            .arg(*s)
-            .arg("MIGRATING")
-            .arg(target_id.as_str());
-        pipe.cmd("CLUSTER").arg("GETKEYSINSLOT").arg(*s).arg(batch);
+        pipe.add_command(cmd::setslot(*s, SetSlot::Migrating(target_id)));
+        pipe.add_command(cmd::getkeysinslot(*s, batch));
     }
     let replies = match route.source.pipeline(&pipe).await {
         Ok(r) => r,
@@ -741,24 +734,10 @@ async fn open_window(
 async fn rollback_window(route: &Route<'_>, slots: &[u16]) {
     let mut pipe = redis::pipe();
     for s in slots {
-        pipe.cmd("CLUSTER").arg("SETSLOT").arg(*s).arg("STABLE");
+        pipe.add_command(cmd::setslot(*s, SetSlot::Stable));
     }
     let _ = route.source.pipeline(&pipe).await;
     let _ = route.target.pipeline(&pipe).await;
-}
-
-fn keys_of(v: Value) -> Result<Vec<Vec<u8>>, String> {
-    match v {
-        Value::Array(items) => items
-            .into_iter()
-            .map(|k| match k {
-                Value::BulkString(b) => Ok(b),
-                Value::SimpleString(s) => Ok(s.into_bytes()),
-                other => Err(format!("GETKEYSINSLOT returned {other:?}")),
-            })
-            .collect(),
-        other => Err(format!("GETKEYSINSLOT returned {other:?}")),
-    }
 }
 
 /// Adaptive (or fixed) batch size, and the adaptive I/O timeout of `MIGRATE`.
@@ -924,7 +903,7 @@ async fn move_window(
         if io_error {
             // IOERR: the target stalled or refused the source. If it does not answer trib
             // either, stop here instead of retrying against a frozen or dead node.
-            if let Err(e) = route.target.query::<Value>(&redis::cmd("PING")).await
+            if let Err(e) = route.target.ping().await
                 && e.is_unreachable()
             {
                 let open = slot_set(
@@ -956,10 +935,7 @@ async fn move_window(
         // List the next keys of every slot still in play, in one pipeline.
         let mut pipe = redis::pipe();
         for s in &again {
-            pipe.cmd("CLUSTER")
-                .arg("GETKEYSINSLOT")
-                .arg(*s)
-                .arg(batch.size);
+            pipe.add_command(cmd::getkeysinslot(*s, batch.size));
         }
         match route.source.pipeline(&pipe).await {
             Ok(replies) => {
@@ -997,7 +973,7 @@ async fn move_window(
 async fn unresponsive(node: &Node) -> NodeError {
     loop {
         tokio::time::sleep(WATCH_EVERY).await;
-        match node.query::<Value>(&redis::cmd("PING")).await {
+        match node.ping().await {
             Err(e) if e.is_unreachable() => return e,
             _ => {}
         }
@@ -1038,31 +1014,22 @@ async fn migrate_keys(
     timeout: Duration,
 ) -> Result<(), NodeError> {
     let opts = route.opts;
-    let mut cmd = redis::cmd("MIGRATE");
-    cmd.arg(&route.host)
-        .arg(route.port)
-        .arg("")
-        .arg(0)
-        .arg(timeout.as_millis() as u64);
-    match (&opts.user, &opts.password) {
-        (Some(user), Some(pw)) if route.auth2 => {
-            cmd.arg("AUTH2").arg(user).arg(pw.expose());
-        }
-        (_, Some(pw)) => {
-            cmd.arg("AUTH").arg(pw.expose());
-        }
-        _ => {}
-    }
-    if opts.replace {
-        cmd.arg("REPLACE");
-    }
-    cmd.arg("KEYS");
-    for k in keys {
-        cmd.arg(k.as_slice());
-    }
-    let _: Value = route
+    let auth = match (&opts.user, &opts.password) {
+        (Some(user), Some(pw)) if route.auth2 => Some(MigrateAuth::User(user, pw)),
+        (_, Some(pw)) => Some(MigrateAuth::Password(pw)),
+        _ => None,
+    };
+    let m = Migrate {
+        host: &route.host,
+        port: route.port,
+        timeout,
+        copy: false,
+        replace: opts.replace,
+        auth,
+    };
+    route
         .source
-        .query_within(&cmd, timeout + REPLY_GRACE)
+        .migrate(&m, keys, timeout + REPLY_GRACE)
         .await?;
     Ok(())
 }
@@ -1131,11 +1098,7 @@ async fn finish_slots(
     }
     let mut pipe = redis::pipe();
     for s in slots {
-        pipe.cmd("CLUSTER")
-            .arg("SETSLOT")
-            .arg(*s)
-            .arg("NODE")
-            .arg(target_id.as_str());
+        pipe.add_command(cmd::setslot(*s, SetSlot::Node(target_id)));
     }
     // The source first, then the target. The other order (Redis's documented one) has a
     // window, found by killing trib at random points: once the target owns the slots the
@@ -1210,11 +1173,7 @@ async fn move_empty_slots(
     for chunk in slots.chunks(EMPTY_CHUNK) {
         let mut pipe = redis::pipe();
         for s in chunk {
-            pipe.cmd("CLUSTER")
-                .arg("SETSLOT")
-                .arg(*s)
-                .arg("NODE")
-                .arg(target_id.as_str());
+            pipe.add_command(cmd::setslot(*s, SetSlot::Node(target_id)));
         }
         let mut released = Vec::with_capacity(chunk.len());
         let mut demoted = false;
@@ -1247,19 +1206,12 @@ async fn move_empty_slots(
         }
         let mut pipe = redis::pipe();
         for s in &released {
-            pipe.cmd("CLUSTER")
-                .arg("SETSLOT")
-                .arg(*s)
-                .arg("NODE")
-                .arg(target_id.as_str());
+            pipe.add_command(cmd::setslot(*s, SetSlot::Node(target_id)));
         }
         // The other masters learn the new owner first, as in `finish_slots`.
         join_all(others.iter().map(|n| n.pipeline(&pipe))).await;
         // "STILL" (already the newest epoch) is as good as a bump.
-        let _ = route
-            .target
-            .query::<Value>(redis::cmd("CLUSTER").arg("BUMPEPOCH"))
-            .await;
+        let _ = route.target.bump_epoch().await;
         if let Some(e) = route
             .target
             .pipeline(&pipe)
@@ -1315,15 +1267,7 @@ pub async fn move_slot_keys(
         abort: AtomicBool::new(false),
         last: Mutex::new(None),
     };
-    let keys: Value = source
-        .query(
-            redis::cmd("CLUSTER")
-                .arg("GETKEYSINSLOT")
-                .arg(slot)
-                .arg(batch.size),
-        )
-        .await?;
-    let keys = keys_of(keys).map_err(|e| MigrateError::Other(format!("{}: {e}", source.label)))?;
+    let keys = source.keys_in_slot(slot, batch.size).await?;
     let (_, failed) = move_window(&route, &[slot], vec![(slot, keys)], &mut batch, &progress).await;
     match failed {
         Some(e) => Err(e),
