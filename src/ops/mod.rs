@@ -11,7 +11,6 @@ pub mod gather;
 pub mod import;
 pub mod membership;
 pub mod migrate;
-pub mod migrate_atomic;
 pub mod reform;
 pub mod scan;
 mod slot_owner;

@@ -1,7 +1,7 @@
 //! Atomic slot migration (Valkey 9 `CLUSTER MIGRATESLOTS`): the source streams whole slot
 //! ranges to the target and hands them over in one step, so no slot is ever half moved.
 //!
-//! Used by [`super::migrate::migrate`] when every master the plan involves has the
+//! Used by [`super::migrate`] when every master the plan involves has the
 //! command. Per source, one `CLUSTER MIGRATESLOTS SLOTSRANGE a b [c d …] NODE <target>
 //! [SLOTSRANGE … NODE …]` starts one job per target; `CLUSTER GETSLOTMIGRATIONS` on the
 //! source is polled until every job of ours is `success` (or `failed`/`cancelled`).
@@ -15,11 +15,11 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use redis::Value;
 
-use super::Reporter;
-use super::migrate::{MigrateError, MigrateOptions, WATCH_EVERY};
+use super::{MigrateError, MigrateOptions, WATCH_EVERY};
 use crate::cluster::Node;
 use crate::cluster::commands::{cmd, count_of};
 use crate::model::NodeId;
+use crate::ops::Reporter;
 
 /// Pause between two polls of `CLUSTER GETSLOTMIGRATIONS`.
 const POLL: Duration = Duration::from_millis(30);
