@@ -143,21 +143,9 @@ pub async fn migrate(
     let start = Instant::now();
     // Group by pair, keeping the plan's order within each pair.
     let mut pairs: BTreeMap<(NodeId, NodeId), Vec<u16>> = BTreeMap::new();
-    let mut seen = BTreeSet::new();
+    plan.validate()
+        .map_err(|e| MigrateError::Other(e.to_string()))?;
     for m in &plan.moves {
-        if m.from == m.to {
-            return Err(MigrateError::Other(format!(
-                "slot {}: source and target are the same node {}",
-                m.slot,
-                m.from.short()
-            )));
-        }
-        if !seen.insert(m.slot) {
-            return Err(MigrateError::Other(format!(
-                "slot {} appears twice in the plan",
-                m.slot
-            )));
-        }
         for id in [&m.from, &m.to] {
             if !masters.contains_key(id) {
                 return Err(MigrateError::Other(format!(
