@@ -285,29 +285,18 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
-/// Maps a redis-rs error to a typed node error. Server error codes are kept as codes so
-/// callers decide on `code`, never by matching message text.
+/// Maps a redis-rs error to a typed node error. Error replies are classified here, once
+/// ([`NodeErrorKind::from_reply`]); callers match on the [`super::error::ServerError`].
 pub fn map_redis_error(label: &str, e: &redis::RedisError) -> NodeError {
-    let kind = if e.kind() == ErrorKind::AuthenticationFailed
-        || matches!(e.code(), Some("WRONGPASS") | Some("NOAUTH"))
-        || (e.code() == Some("ERR")
-            && e.detail().is_some_and(|d| {
-                d.contains("invalid password") || d.contains("AUTH <password> called without")
-            })) {
-        let detail = match e.code() {
-            Some("NOAUTH") => {
-                "the node requires a password (use -a, REDISCLI_AUTH or --askpass)".to_string()
-            }
-            _ => "wrong password or user".to_string(),
-        };
-        NodeErrorKind::Auth(detail)
+    let reply = e
+        .code()
+        .map(|code| NodeErrorKind::from_reply(code, e.detail().unwrap_or("")));
+    let kind = if e.kind() == ErrorKind::AuthenticationFailed {
+        NodeErrorKind::auth_failed(reply)
+    } else if let Some(kind) = reply {
+        kind
     } else if e.is_timeout() {
         NodeErrorKind::Timeout("command")
-    } else if let Some(code) = e.code() {
-        NodeErrorKind::Server {
-            code: code.to_string(),
-            detail: e.detail().unwrap_or("").to_string(),
-        }
     } else if let Some(why) = super::tls::explain(e) {
         // A TLS alert on the first read: the node refused our client certificate.
         NodeErrorKind::Tls(why)

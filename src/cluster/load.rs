@@ -10,7 +10,7 @@ use futures::future::join_all;
 use tokio::sync::Semaphore;
 
 use super::conn::{ConnectOptions, Node};
-use super::error::{NodeError, NodeErrorKind};
+use super::error::{NodeError, NodeErrorKind, ServerError};
 use crate::addr::Target;
 use crate::model::NodeId;
 use crate::model::info::Info;
@@ -53,10 +53,7 @@ impl InfoDetail {
 /// and answers a list with a syntax error: it is then asked for the default sections.
 async fn info_of(node: &Node, detail: InfoDetail) -> Result<Info, NodeError> {
     match node.info(detail.sections()).await {
-        Err(NodeError {
-            kind: NodeErrorKind::Server { code, .. },
-            ..
-        }) if code == "ERR" => node.info(&[]).await,
+        Err(e) if e.server().is_some_and(ServerError::is_err) => node.info(&[]).await,
         other => other,
     }
 }

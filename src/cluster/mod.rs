@@ -2,10 +2,12 @@
 //! concurrent loading of a [`crate::model::view::ClusterView`].
 
 pub mod command_info;
+pub mod commands;
 pub mod conn;
 pub mod error;
 pub mod load;
 pub mod tls;
 
+pub use commands::{Migrate, MigrateAuth, MigrateReply, SetSlot};
 pub use conn::{ConnectOptions, Node, Secret};
-pub use error::{NodeError, NodeErrorKind};
+pub use error::{NodeError, NodeErrorKind, ServerError};

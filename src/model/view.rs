@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use super::info::Info;
 use super::node_id::NodeId;
 use super::nodes::NodeEntry;
+use super::slots::SlotSet;
 
 /// A node that answered.
 #[derive(Clone, Debug)]
@@ -142,5 +143,52 @@ impl ClusterView {
     /// The failure domain of a node ID, when that node was reached.
     pub fn domain_of(&self, id: &NodeId) -> Option<&str> {
         self.node(id).map(|n| n.domain.as_str())
+    }
+
+    /// How a node is named in messages: its label when reached, else its announced
+    /// address (with the short ID), else the short ID.
+    pub fn name_of(&self, id: &NodeId) -> String {
+        if let Some(n) = self.node(id) {
+            return n.label.clone();
+        }
+        self.nodes
+            .iter()
+            .flat_map(|v| v.nodes.iter())
+            .find(|e| &e.id == id)
+            .map(|e| format!("{} ({})", e.addr_string(), id.short()))
+            .unwrap_or_else(|| id.short().to_string())
+    }
+
+    /// The slots each master claims for itself, by ID (from the masters' own entries).
+    pub fn claimed_slots(&self) -> BTreeMap<NodeId, SlotSet> {
+        self.nodes
+            .iter()
+            .filter_map(|v| {
+                v.myself()
+                    .filter(|m| m.flags.master)
+                    .map(|m| (v.id.clone(), m.slots.clone()))
+            })
+            .filter(|(_, s)| !s.is_empty())
+            .collect()
+    }
+
+    /// The cluster's membership by consensus: every entry, taken from the node's own view
+    /// when reached, else from the first view that lists it.
+    pub fn members(&self) -> BTreeMap<NodeId, NodeEntry> {
+        let mut out = BTreeMap::new();
+        for v in &self.nodes {
+            if let Some(m) = v.myself() {
+                out.insert(v.id.clone(), m.clone());
+            }
+        }
+        for v in &self.nodes {
+            for e in &v.nodes {
+                // Looked up before the ID is cloned: most entries are known already.
+                if !e.flags.handshake && !out.contains_key(&e.id) {
+                    out.insert(e.id.clone(), e.clone());
+                }
+            }
+        }
+        out
     }
 }

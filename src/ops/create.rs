@@ -384,7 +384,10 @@ async fn attach(
         match replica.node.ok(&cmd).await {
             Ok(()) => return Ok(()),
             // "ERR Unknown node": gossip has not reached it yet.
-            Err(e) if e.server_code() == Some("ERR") && start.elapsed() < timeout => {
+            Err(e)
+                if e.server().is_some_and(crate::cluster::ServerError::is_err)
+                    && start.elapsed() < timeout =>
+            {
                 tokio::time::sleep(super::wait::POLL).await;
             }
             Err(e) => return Err(e.into()),

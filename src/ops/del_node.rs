@@ -9,7 +9,7 @@ use thiserror::Error;
 
 use super::Reporter;
 use super::wait::{Progress, WaitTimeout, poll_until, wait_replica_synced};
-use crate::cluster::{Node, NodeError};
+use crate::cluster::{Node, NodeError, ServerError};
 use crate::model::NodeId;
 use crate::plan::membership_del::DelPlan;
 
@@ -58,8 +58,7 @@ pub async fn apply(
             r.to_label
         ));
         let node = conn(&r.replica)?;
-        node.ok(redis::cmd("CLUSTER").arg("REPLICATE").arg(r.to.as_str()))
-            .await?;
+        node.replicate(&r.to).await?;
     }
     for r in &plan.repoint {
         wait_replica_synced(conn(&r.replica)?, timeout, reporter).await?;
@@ -79,16 +78,12 @@ pub async fn apply(
         .iter()
         .map(|f| conn(&f.id))
         .collect::<Result<_, _>>()?;
-    let cmd = redis::cmd("CLUSTER")
-        .arg("FORGET")
-        .arg(plan.id.as_str())
-        .clone();
-    let results = join_all(targets.iter().map(|n| n.ok(&cmd))).await;
+    let results = join_all(targets.iter().map(|n| n.forget(&plan.id))).await;
     let failures: Vec<String> = results
         .into_iter()
         .filter_map(Result::err)
         // Already forgotten (a retry, or gossip was slower than us): fine.
-        .filter(|e| !e.reason().contains("Unknown node"))
+        .filter(|e| e.server() != Some(&ServerError::UnknownNode))
         .map(|e| e.to_string())
         .collect();
     t.forget_ms = t1.elapsed().as_millis();

@@ -34,6 +34,7 @@ use super::scan::deep_scan;
 use super::slot_owner::{Batches, Refused, assign, bump_epochs, nudge, run_batches, setslot_node};
 use super::wait::{Converged, Progress, WaitTimeout, poll_until, wait_converged};
 use crate::addr::Target;
+use crate::cluster::commands::{self, cmd};
 use crate::cluster::load::{InfoDetail, Loaded, connect_all, default_domain, load_cluster, probe};
 use crate::cluster::{ConnectOptions, Node, NodeError};
 use crate::error::TribError;
@@ -96,7 +97,7 @@ pub async fn count_keys(
             for chunk in list.chunks(COUNT_CHUNK) {
                 let mut pipe = redis::pipe();
                 for s in chunk {
-                    pipe.cmd("CLUSTER").arg("COUNTKEYSINSLOT").arg(*s);
+                    pipe.add_command(cmd::countkeysinslot(*s));
                 }
                 let replies = node.pipeline(&pipe).await?;
                 for (s, r) in chunk.iter().zip(replies) {
@@ -122,14 +123,14 @@ pub async fn count_keys(
 }
 
 fn setslot(slot: u16, action: &SetSlot) -> redis::Cmd {
-    let mut c = redis::cmd("CLUSTER");
-    c.arg("SETSLOT").arg(slot);
-    match action {
-        SetSlot::Stable => c.arg("STABLE"),
-        SetSlot::Migrating(to) => c.arg("MIGRATING").arg(to.as_str()),
-        SetSlot::Importing(from) => c.arg("IMPORTING").arg(from.as_str()),
-    };
-    c
+    cmd::setslot(
+        slot,
+        match action {
+            SetSlot::Stable => commands::SetSlot::Stable,
+            SetSlot::Migrating(to) => commands::SetSlot::Migrating(to),
+            SetSlot::Importing(from) => commands::SetSlot::Importing(from),
+        },
+    )
 }
 
 /// On every master whose view names no owner, or another one, for a slot that exactly one

@@ -8,7 +8,7 @@ use futures::future::join_all;
 use super::Reporter;
 use crate::addr::{NodeSpec, Resolver, Target};
 use crate::cluster::load::{InfoDetail, default_domain, probe};
-use crate::cluster::{ConnectOptions, Node, NodeError, NodeErrorKind};
+use crate::cluster::{ConnectOptions, Node, NodeError, NodeErrorKind, ServerError};
 use crate::model::view::NodeView;
 
 /// A node that answered, with what it said about itself.
@@ -25,11 +25,15 @@ pub struct Gathered {
 pub struct GatherError(pub Vec<String>);
 
 fn transient(e: &NodeError) -> bool {
-    match &e.kind {
-        NodeErrorKind::Connect(_) | NodeErrorKind::Timeout(_) => true,
-        NodeErrorKind::Server { code, .. } => code == "LOADING",
-        _ => false,
-    }
+    matches!(
+        &e.kind,
+        NodeErrorKind::Connect(_)
+            | NodeErrorKind::Timeout(_)
+            | NodeErrorKind::Server {
+                error: ServerError::Loading,
+                ..
+            }
+    )
 }
 
 /// Resolves every spec, connects to and probes every address. With `wait`, names that do

@@ -20,7 +20,7 @@ use tokio::task::JoinSet;
 
 use super::Reporter;
 use super::compare::same_contents;
-use crate::cluster::{Node, NodeError, Secret};
+use crate::cluster::{Migrate, MigrateAuth, MigrateReply, Node, NodeError, Secret, ServerError};
 use crate::model::info::Info;
 use crate::plan::import::{Batcher, ImportPlan, ImportTarget, Mode, rate_and_eta};
 
@@ -357,44 +357,28 @@ fn progress(
     reporter.progress(what, done as usize, *total as usize, &note);
 }
 
-/// `MIGRATE host port "" 0 timeout [COPY] [REPLACE] [AUTH…] KEYS k…` on the source.
-fn migrate_cmd(s: &Shared, target: &ImportTarget, keys: &[Vec<u8>]) -> redis::Cmd {
-    let mut cmd = redis::cmd("MIGRATE");
-    cmd.arg(&target.host)
-        .arg(target.port)
-        .arg("")
-        .arg(0)
-        .arg(s.opts.migrate_timeout.as_millis() as u64);
-    if s.mode == Mode::Copy {
-        cmd.arg("COPY");
+/// How the source `MIGRATE`s to `target`: `host port "" 0 timeout [COPY] [REPLACE]
+/// [AUTH…] KEYS k…`.
+fn migrate_args<'a>(s: &'a Shared, target: &'a ImportTarget) -> Migrate<'a> {
+    let auth = match (&s.opts.cluster_user, &s.opts.cluster_password) {
+        (Some(user), Some(pw)) => Some(MigrateAuth::User(user, pw)),
+        (None, Some(pw)) => Some(MigrateAuth::Password(pw)),
+        _ => None,
+    };
+    Migrate {
+        host: &target.host,
+        port: target.port,
+        timeout: s.opts.migrate_timeout,
+        copy: s.mode == Mode::Copy,
+        replace: s.replace,
+        auth,
     }
-    if s.replace {
-        cmd.arg("REPLACE");
-    }
-    match (&s.opts.cluster_user, &s.opts.cluster_password) {
-        (Some(user), Some(pw)) => {
-            cmd.arg("AUTH2").arg(user).arg(pw.expose());
-        }
-        (None, Some(pw)) => {
-            cmd.arg("AUTH").arg(pw.expose());
-        }
-        _ => {}
-    }
-    cmd.arg("KEYS");
-    for k in keys {
-        cmd.arg(k.as_slice());
-    }
-    cmd
 }
 
-/// The error code the target gave, from `ERR Target instance replied with error: CODE …`.
-fn target_code(e: &NodeError) -> Option<&str> {
-    match &e.kind {
-        crate::cluster::NodeErrorKind::Server { detail, .. } => detail
-            .strip_prefix("Target instance replied with error: ")
-            .and_then(|rest| rest.split_whitespace().next()),
-        _ => None,
-    }
+/// `BUSYKEY` from the target (`MIGRATE` wraps it: `ERR Target instance replied with
+/// error: BUSYKEY …`): some keys of the batch already exist there.
+fn busy_key(e: &NodeError) -> bool {
+    e.server() == Some(&ServerError::BusyKey)
 }
 
 async fn migrate_batch(
@@ -403,17 +387,16 @@ async fn migrate_batch(
     keys: Vec<Vec<u8>>,
 ) -> Result<BatchResult, ImportError> {
     let (target, _) = &s.targets[t];
-    let cmd = migrate_cmd(s, target, &keys);
     match s
         .source
-        .query_within::<Value>(&cmd, s.opts.reply_timeout)
+        .migrate(&migrate_args(s, target), &keys, s.opts.reply_timeout)
         .await
     {
         Ok(_) => Ok(BatchResult {
             moved: keys.len() as u64,
             ..Default::default()
         }),
-        Err(e) if target_code(&e) == Some("BUSYKEY") => resolve_busy(s, t, keys).await,
+        Err(e) if busy_key(&e) => resolve_busy(s, t, keys).await,
         Err(e) => Err(migrate_failed(target, &e)),
     }
 }
@@ -501,15 +484,15 @@ async fn resolve_busy(
         }
     }
     for k in retry {
-        let cmd = migrate_cmd(s, target, std::slice::from_ref(&k));
+        let one = std::slice::from_ref(&k);
         match s
             .source
-            .query_within::<Value>(&cmd, s.opts.reply_timeout)
+            .migrate(&migrate_args(s, target), one, s.opts.reply_timeout)
             .await
         {
-            Ok(Value::SimpleString(ref n)) if n == "NOKEY" => {}
-            Ok(_) => result.moved += 1,
-            Err(e) if target_code(&e) == Some("BUSYKEY") => result.conflicts.push(Conflict {
+            Ok(MigrateReply::NoKey) => {}
+            Ok(MigrateReply::Ok) => result.moved += 1,
+            Err(e) if busy_key(&e) => result.conflicts.push(Conflict {
                 key: String::from_utf8_lossy(&k).into_owned(),
                 target: target.label.clone(),
             }),
@@ -528,22 +511,17 @@ mod tests {
     fn reads_the_target_code() {
         let e = NodeError::new(
             "src",
-            NodeErrorKind::Server {
-                code: "ERR".into(),
-                detail:
-                    "Target instance replied with error: BUSYKEY Target key name already exists."
-                        .into(),
-            },
+            NodeErrorKind::from_reply(
+                "ERR",
+                "Target instance replied with error: BUSYKEY Target key name already exists.",
+            ),
         );
-        assert_eq!(target_code(&e), Some("BUSYKEY"));
+        assert!(busy_key(&e));
         let io = NodeError::new(
             "src",
-            NodeErrorKind::Server {
-                code: "IOERR".into(),
-                detail: "error or timeout connecting to the client".into(),
-            },
+            NodeErrorKind::from_reply("IOERR", "error or timeout connecting to the client"),
         );
-        assert_eq!(target_code(&io), None);
+        assert!(!busy_key(&io));
     }
 
     #[test]

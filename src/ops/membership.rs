@@ -10,7 +10,8 @@ use thiserror::Error;
 
 use super::Reporter;
 use super::wait::{Converged, Progress, WaitTimeout, poll_until, wait_converged};
-use crate::cluster::{Node, NodeError, NodeErrorKind};
+use crate::cluster::commands::cmd;
+use crate::cluster::{Node, NodeError, NodeErrorKind, ServerError};
 use crate::model::NodeId;
 use crate::plan::membership::{JoinPlan, JoinStep, Library};
 
@@ -119,9 +120,8 @@ pub async fn apply_join(
                     new.label
                 ));
                 let src = member(members, &from.id, &from.node)?;
-                let dump: Vec<u8> = src.query(redis::cmd("FUNCTION").arg("DUMP")).await?;
-                new.ok(redis::cmd("FUNCTION").arg("RESTORE").arg(dump))
-                    .await?;
+                let dump = src.function_dump().await?;
+                new.function_restore(&dump).await?;
                 t.functions_ms = started.elapsed().as_millis();
             }
             JoinStep::Meet {
@@ -135,8 +135,7 @@ pub async fn apply_join(
                     new.label,
                     via.len()
                 ));
-                let mut cmd = redis::cmd("CLUSTER");
-                cmd.arg("MEET").arg(ip).arg(*port).arg(*bus_port);
+                let cmd = cmd::meet(ip, *port, *bus_port);
                 let senders: Vec<&Node> = via
                     .iter()
                     .map(|r| member(members, &r.id, &r.node))
@@ -241,16 +240,12 @@ async fn wait_known(
 
 /// `CLUSTER REPLICATE`, retried while NEW does not know the master yet ("Unknown node").
 async fn replicate(new: &Node, master: &NodeId, timeout: Duration) -> Result<(), NodeError> {
-    let mut cmd = redis::cmd("CLUSTER");
-    cmd.arg("REPLICATE").arg(master.as_str());
     let start = Instant::now();
     loop {
-        match new.ok(&cmd).await {
+        match new.replicate(master).await {
             Ok(()) => return Ok(()),
             Err(e)
-                if matches!(&e.kind, NodeErrorKind::Server { code, detail }
-                    if code == "ERR" && detail.contains("Unknown node"))
-                    && start.elapsed() < timeout =>
+                if e.server() == Some(&ServerError::UnknownNode) && start.elapsed() < timeout =>
             {
                 tokio::time::sleep(super::wait::POLL).await;
             }

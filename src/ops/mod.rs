@@ -14,7 +14,6 @@ pub mod interrupt;
 pub mod join;
 pub mod membership;
 pub mod migrate;
-pub mod migrate_atomic;
 pub mod reform;
 pub mod scan;
 pub mod set_timeout;

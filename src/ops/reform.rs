@@ -24,11 +24,11 @@ pub async fn send_meets(
     reporter.step(&format!("Sending {} CLUSTER MEET(s)", meets.len()));
     try_join_all(meets.iter().map(|m| {
         let peer = &nodes[m.peer];
-        let mut cmd = redis::cmd("CLUSTER");
-        cmd.arg("MEET")
-            .arg(peer.addr.ip().to_string())
-            .arg(peer.addr.port())
-            .arg(peer.bus_port);
+        let cmd = crate::cluster::commands::cmd::meet(
+            &peer.addr.ip().to_string(),
+            peer.addr.port(),
+            peer.bus_port,
+        );
         let node = &conns[m.node];
         async move { node.ok(&cmd).await }
     }))

@@ -33,7 +33,7 @@ async fn slots_with_keys(node: &Node) -> Result<SlotSet, NodeError> {
         let end = (start + CHUNK).min(SLOT_COUNT);
         let mut pipe = redis::pipe();
         for s in start..end {
-            pipe.cmd("CLUSTER").arg("COUNTKEYSINSLOT").arg(s);
+            pipe.add_command(crate::cluster::commands::cmd::countkeysinslot(s));
         }
         let replies = node.pipeline(&pipe).await?;
         for (s, r) in (start..end).zip(replies) {

@@ -7,7 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use futures::future::join_all;
 use thiserror::Error;
 
-use crate::cluster::Node;
+use crate::cluster::commands::cmd;
+use crate::cluster::{Node, SetSlot};
 use crate::model::NodeId;
 
 /// Commands per node, each with how to name it in an error.
@@ -21,9 +22,7 @@ pub struct Refused(pub String);
 
 /// `CLUSTER SETSLOT slot NODE owner`.
 pub(super) fn setslot_node(slot: u16, owner: &NodeId) -> redis::Cmd {
-    let mut c = redis::cmd("CLUSTER");
-    c.arg("SETSLOT").arg(slot).arg("NODE").arg(owner.as_str());
-    c
+    cmd::setslot(slot, SetSlot::Node(owner))
 }
 
 /// Runs each node's commands as one pipeline (nodes concurrently); every refused
@@ -156,9 +155,7 @@ pub(super) async fn bump_epochs<'a>(
         set.into_iter()
             .filter_map(|id| masters.get(id))
             .map(|n| async move {
-                let _ = n
-                    .query::<redis::Value>(redis::cmd("CLUSTER").arg("BUMPEPOCH"))
-                    .await;
+                let _ = n.bump_epoch().await;
             }),
     )
     .await;

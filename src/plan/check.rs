@@ -57,50 +57,16 @@ impl Problem {
 /// Keys found per master by a deep scan: the slots in which each master holds keys.
 pub type DeepScan = BTreeMap<NodeId, SlotSet>;
 
-/// How a node is named in messages: its label when reached, else its announced address.
-fn name_of(view: &ClusterView, id: &NodeId) -> String {
-    if let Some(n) = view.node(id) {
-        return n.label.clone();
-    }
-    view.nodes
-        .iter()
-        .flat_map(|v| v.nodes.iter())
-        .find(|e| &e.id == id)
-        .map(|e| format!("{} ({})", e.addr_string(), id.short()))
-        .unwrap_or_else(|| id.short().to_string())
-}
-
-/// The slots each master claims for itself, by ID (from the masters' own entries).
+/// The slots each master claims for itself: [`ClusterView::claimed_slots`] (kept for
+/// callers of this path).
 pub fn claimed_slots(view: &ClusterView) -> BTreeMap<NodeId, SlotSet> {
-    view.nodes
-        .iter()
-        .filter_map(|v| {
-            v.myself()
-                .filter(|m| m.flags.master)
-                .map(|m| (v.id.clone(), m.slots.clone()))
-        })
-        .filter(|(_, s)| !s.is_empty())
-        .collect()
+    view.claimed_slots()
 }
 
-/// The cluster's membership by consensus: every entry, taken from the node's own view
-/// when reached, else from the first view that lists it.
+/// The cluster's membership by consensus: [`ClusterView::members`] (kept for callers of
+/// this path).
 pub fn members(view: &ClusterView) -> BTreeMap<NodeId, NodeEntry> {
-    let mut out = BTreeMap::new();
-    for v in &view.nodes {
-        if let Some(m) = v.myself() {
-            out.insert(v.id.clone(), m.clone());
-        }
-    }
-    for v in &view.nodes {
-        for e in &v.nodes {
-            // Looked up before the ID is cloned: most entries are known already.
-            if !e.flags.handshake && !out.contains_key(&e.id) {
-                out.insert(e.id.clone(), e.clone());
-            }
-        }
-    }
-    out
+    view.members()
 }
 
 /// How many errors of `after` (the check after a change) `before` (the cluster as it
@@ -157,7 +123,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             "handshake" => "is still in handshake",
             _ => "has no address (noaddr)",
         };
-        let name = name_of(view, id);
+        let name = view.name_of(id);
         p.push(Problem::error(
             kind,
             format!("{name} {what} in the view of {} node(s)", seen_by.len()),
@@ -187,7 +153,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
                     format!(
                         "{}: slot {slot} is migrating to {}",
                         v.label,
-                        name_of(view, to)
+                        view.name_of(to)
                     ),
                     vec![v.label.clone()],
                 ));
@@ -198,7 +164,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
                     format!(
                         "{}: slot {slot} is importing from {}",
                         v.label,
-                        name_of(view, from)
+                        view.name_of(from)
                     ),
                     vec![v.label.clone()],
                 ));
@@ -238,7 +204,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             odd,
         ));
     }
-    let members = members(view);
+    let members = view.members();
     for v in &view.nodes {
         let known: BTreeSet<&NodeId> = v
             .nodes
@@ -249,7 +215,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
         let missing: Vec<String> = members
             .keys()
             .filter(|id| !known.contains(id))
-            .map(|id| name_of(view, id))
+            .map(|id| view.name_of(id))
             .collect();
         if !missing.is_empty() {
             p.push(Problem::error(
@@ -261,7 +227,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
     }
 
     // Coverage and double claims.
-    let claims = claimed_slots(view);
+    let claims = view.claimed_slots();
     let mut covered = SlotSet::new();
     let mut doubled = SlotSet::new();
     for slots in claims.values() {
@@ -292,7 +258,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
         let owners: Vec<String> = claims
             .iter()
             .filter(|(_, s)| !s.intersection(&doubled).is_empty())
-            .map(|(id, _)| name_of(view, id))
+            .map(|(id, _)| view.name_of(id))
             .collect();
         p.push(
             Problem::error(
@@ -313,7 +279,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             let own = claims.get(id).cloned().unwrap_or_default();
             let stray = with_keys.difference(&own);
             if !stray.is_empty() {
-                let name = name_of(view, id);
+                let name = view.name_of(id);
                 p.push(
                     Problem::error(
                         "keys_in_unowned_slots",
@@ -364,7 +330,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
     for (id, _) in &masters {
         let n = replica_count(id);
         if n < most {
-            let name = name_of(view, id);
+            let name = view.name_of(id);
             p.push(Problem::warning(
                 "replicas_uneven",
                 format!("{name} has {n} replica(s), others have {most}"),
@@ -384,10 +350,10 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
                 format!(
                     "{} is a replica of {} in the same failure domain {}",
                     v.label,
-                    name_of(view, master),
+                    view.name_of(master),
                     v.domain
                 ),
-                vec![v.label.clone(), name_of(view, master)],
+                vec![v.label.clone(), view.name_of(master)],
             ));
         }
     }

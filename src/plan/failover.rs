@@ -18,7 +18,6 @@ use serde::Serialize;
 
 use crate::model::view::ClusterView;
 use crate::model::{NodeEntry, NodeId, SlotSet};
-use crate::plan::check::members;
 
 /// Which `CLUSTER FAILOVER` variant to send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -326,7 +325,7 @@ fn choose(
 /// Plans the failover of `target`: a replica is promoted, a master's best replica is.
 /// Errors (one line each) mean nothing may be changed.
 pub fn plan_failover(view: &ClusterView, target: &NodeId, mode: Mode) -> Result<Step, String> {
-    let all = members(view);
+    let all = view.members();
     let entry = all
         .get(target)
         .ok_or_else(|| format!("{target}: not a member of this cluster"))?;
@@ -407,7 +406,7 @@ pub fn plan_failover(view: &ClusterView, target: &NodeId, mode: Mode) -> Result<
 
 /// Every failure domain of the cluster's members.
 pub fn domains(view: &ClusterView) -> BTreeSet<String> {
-    members(view)
+    view.members()
         .iter()
         .map(|(id, e)| node_ref(view, id, e).domain)
         .collect()
@@ -424,7 +423,7 @@ pub fn plan_domain(view: &ClusterView, domain: &str, mode: Mode) -> Result<Vec<S
             known.into_iter().collect::<Vec<_>>().join(", ")
         )]);
     }
-    let all = members(view);
+    let all = view.members();
     let mut masters: Vec<(NodeRef, &NodeEntry)> = all
         .iter()
         .filter(|(_, e)| e.flags.master && !e.slots.is_empty())

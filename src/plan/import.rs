@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::model::view::ClusterView;
 use crate::model::{NodeId, SLOT_COUNT, key_slot};
-use crate::plan::check::{Severity, check, claimed_slots, members};
+use crate::plan::check::{Severity, check};
 
 /// Move (delete from the source) or copy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -73,8 +73,8 @@ pub fn plan_import(
         out.extend(errors.into_iter().map(|e| format!("  {e}")));
         return Err(out);
     }
-    let claimed = claimed_slots(view);
-    let all = members(view);
+    let claimed = view.claimed_slots();
+    let all = view.members();
     let mut masters = Vec::new();
     let mut owner = vec![u16::MAX; SLOT_COUNT as usize];
     for (id, slots) in &claimed {

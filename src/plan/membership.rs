@@ -10,7 +10,6 @@ use serde::Serialize;
 
 use crate::model::view::{ClusterView, NodeView};
 use crate::model::{NodeEntry, NodeId};
-use crate::plan::check::{claimed_slots, members};
 
 /// A function library as `FUNCTION LIST WITHCODE` reports it.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -217,7 +216,7 @@ fn names(libs: &[Library]) -> String {
 pub fn plan_join(input: &JoinInput) -> Result<JoinPlan, Vec<String>> {
     let view = input.cluster;
     let new = input.new;
-    let all = members(view);
+    let all = view.members();
     let mut refusals = Vec::new();
     let mut warnings = Vec::new();
     let label = &new.label;
@@ -227,7 +226,7 @@ pub fn plan_join(input: &JoinInput) -> Result<JoinPlan, Vec<String>> {
             "{label}: the entry node is this node itself; name a member of the cluster as ENTRY"
         )]);
     }
-    if claimed_slots(view).is_empty() {
+    if view.claimed_slots().is_empty() {
         refusals.push(
             "the entry node's cluster has no slot assigned: create it first (trib create)"
                 .to_string(),

@@ -7,7 +7,6 @@ use serde::Serialize;
 
 use crate::model::view::ClusterView;
 use crate::model::{NodeId, SlotSet};
-use crate::plan::check::{claimed_slots, members};
 
 /// Whether the node answers (forget + reset) or not (forget only).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -57,7 +56,7 @@ fn name(view: &ClusterView, id: &NodeId) -> String {
     if let Some(n) = view.node(id) {
         return n.label.clone();
     }
-    members(view)
+    view.members()
         .get(id)
         .map(|e| format!("{} ({})", e.addr_string(), id.short()))
         .unwrap_or_else(|| id.short().to_string())
@@ -76,7 +75,7 @@ fn slots_seen_for(view: &ClusterView, id: &NodeId) -> SlotSet {
 
 /// Plans removing `target`. Refusals (one line each) mean nothing may be changed.
 pub fn plan_del(view: &ClusterView, target: &NodeId) -> Result<DelPlan, Vec<String>> {
-    let all = members(view);
+    let all = view.members();
     let label = name(view, target);
     let mut refusals = Vec::new();
     let mut warnings = Vec::new();
@@ -112,7 +111,7 @@ pub fn plan_del(view: &ClusterView, target: &NodeId) -> Result<DelPlan, Vec<Stri
     } else {
         // Slots it owned that no live master claims now.
         let mut live = SlotSet::new();
-        for (id, s) in claimed_slots(view) {
+        for (id, s) in view.claimed_slots() {
             let failing = view
                 .nodes
                 .iter()

@@ -185,11 +185,12 @@ pub fn plan_rebalance(
             }
         }
     }
+    let moves = MigrationPlan::new(moves).map_err(|e| e.to_string())?;
     Ok(RebalancePlan {
         masters: shares,
         threshold,
         balanced,
-        moves: MigrationPlan { moves },
+        moves,
     })
 }
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::model::view::ClusterView;
 use crate::model::{NodeId, SlotRange, SlotSet};
-use crate::plan::check::{Severity, check, claimed_slots};
+use crate::plan::check::{Severity, check};
 use crate::plan::migration::{MigrationPlan, SlotMove};
 
 /// Where slots come from.
@@ -69,7 +69,7 @@ fn label(view: &ClusterView, id: &NodeId) -> String {
 
 /// Plans a reshard. Errors (one line each) mean nothing may be done.
 pub fn plan_reshard(view: &ClusterView, req: &ReshardRequest) -> Result<ReshardPlan, Vec<String>> {
-    let owned = claimed_slots(view);
+    let owned = view.claimed_slots();
     let mut errors = Vec::new();
     match view.node(&req.to) {
         Some(n) if n.is_master() => {}
@@ -201,12 +201,14 @@ pub fn plan_reshard(view: &ClusterView, req: &ReshardRequest) -> Result<ReshardP
             to: req.to.clone(),
         }));
     }
+    let slots = moves.len();
+    let migration = MigrationPlan::new(moves).map_err(|e| vec![e.to_string()])?;
     Ok(ReshardPlan {
         to: req.to.clone(),
         to_node: label(view, &req.to),
-        slots: moves.len(),
+        slots,
         shares,
-        migration: MigrationPlan { moves },
+        migration,
     })
 }
 

@@ -11,7 +11,6 @@ use serde::Serialize;
 
 use crate::model::view::ClusterView;
 use crate::model::{NodeId, SlotSet};
-use crate::plan::check::members;
 
 /// One shard: a master with slots and its live replicas, each with its failure domain.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,7 +44,7 @@ pub struct Resilience {
 
 /// Shards from the consensus membership; domains known for reached nodes only.
 pub fn shards(view: &ClusterView) -> Vec<Shard> {
-    let members = members(view);
+    let members = view.members();
     let domain = |id: &NodeId| view.domain_of(id).map(str::to_string);
     let name = |id: &NodeId| {
         view.node(id)

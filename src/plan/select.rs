@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 
 use crate::model::NodeId;
 use crate::model::view::ClusterView;
-use crate::plan::check::members;
 
 /// Shortest ID prefix accepted (shorter ones are too easily ambiguous).
 pub const MIN_PREFIX: usize = 4;
@@ -26,7 +25,7 @@ pub fn find_member(
     arg: &str,
     addrs: &[SocketAddr],
 ) -> Result<NodeId, SelectError> {
-    let all = members(view);
+    let all = view.members();
     let looks_like_id = arg.len() >= MIN_PREFIX && arg.bytes().all(|b| b.is_ascii_hexdigit());
     if looks_like_id {
         let matching: Vec<&NodeId> = all.keys().filter(|id| id.has_prefix(arg)).collect();

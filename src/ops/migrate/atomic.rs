@@ -1,7 +1,7 @@
 //! Atomic slot migration (Valkey 9 `CLUSTER MIGRATESLOTS`): the source streams whole slot
 //! ranges to the target and hands them over in one step, so no slot is ever half moved.
 //!
-//! Used by [`super::migrate::migrate`] when every master the plan involves has the
+//! Used by [`super::migrate`] when every master the plan involves has the
 //! command. Per source, one `CLUSTER MIGRATESLOTS SLOTSRANGE a b [c d …] NODE <target>
 //! [SLOTSRANGE … NODE …]` starts one job per target; `CLUSTER GETSLOTMIGRATIONS` on the
 //! source is polled until every job of ours is `success` (or `failed`/`cancelled`).
@@ -15,10 +15,11 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use redis::Value;
 
-use super::Reporter;
-use super::migrate::{MigrateError, MigrateOptions, WATCH_EVERY};
+use super::{MigrateError, MigrateOptions, WATCH_EVERY};
 use crate::cluster::Node;
+use crate::cluster::commands::{cmd, count_of};
 use crate::model::NodeId;
+use crate::ops::Reporter;
 
 /// Pause between two polls of `CLUSTER GETSLOTMIGRATIONS`.
 const POLL: Duration = Duration::from_millis(30);
@@ -37,23 +38,16 @@ pub async fn supported(
         let Some(node) = masters.get(id) else {
             return false;
         };
-        let has: Result<Value, _> = node
-            .query(
-                redis::cmd("COMMAND")
-                    .arg("INFO")
-                    .arg("CLUSTER|MIGRATESLOTS"),
-            )
-            .await;
-        let has = has.is_ok_and(|v| command_listed(&v));
+        // Servers without it (Redis 5–8, Valkey < 9) answer `COMMAND INFO` with `[nil]`.
+        let has = node
+            .has_command("CLUSTER|MIGRATESLOTS")
+            .await
+            .unwrap_or(false);
         if !has || opts.password.is_none() {
             return has;
         }
-        let auth: Result<Value, _> = node
-            .query(redis::cmd("CONFIG").arg("GET").arg("primaryauth"))
-            .await;
-        let set = match auth {
-            Ok(Value::Array(v)) => v.get(1).is_some_and(|x| !is_empty_string(x)),
-            Ok(Value::Map(m)) => m.first().is_some_and(|(_, x)| !is_empty_string(x)),
+        let set = match node.config_get("primaryauth").await {
+            Ok(Some(v)) => !is_empty_string(&v),
             _ => false,
         };
         if !set {
@@ -65,12 +59,6 @@ pub async fn supported(
         set
     });
     !ids.is_empty() && join_all(checks).await.into_iter().all(|ok| ok)
-}
-
-/// Whether a `COMMAND INFO name` reply describes the command: servers without it (Redis
-/// 5–8, Valkey < 9 for `CLUSTER|MIGRATESLOTS`) answer `[nil]`.
-fn command_listed(reply: &Value) -> bool {
-    matches!(reply, Value::Array(v) if v.first().is_some_and(|x| *x != Value::Nil))
 }
 
 fn is_empty_string(v: &Value) -> bool {
@@ -99,7 +87,7 @@ pub async fn targets_clean(
         };
         let mut pipe = redis::pipe();
         for s in &slots {
-            pipe.cmd("CLUSTER").arg("COUNTKEYSINSLOT").arg(*s);
+            pipe.add_command(cmd::countkeysinslot(*s));
         }
         match node.pipeline(&pipe).await {
             Ok(replies) => {
@@ -182,9 +170,7 @@ fn parse_jobs(v: &Value) -> Vec<Job> {
 }
 
 async fn list_jobs(node: &Node) -> Result<Vec<Job>, MigrateError> {
-    let v: Value = node
-        .query(redis::cmd("CLUSTER").arg("GETSLOTMIGRATIONS"))
-        .await?;
+    let v = node.slot_migrations().await?;
     Ok(parse_jobs(&v))
 }
 
@@ -287,17 +273,14 @@ async fn run_source(
     let mut pipe = redis::pipe();
     for (_, slots) in targets {
         for s in *slots {
-            pipe.cmd("CLUSTER").arg("COUNTKEYSINSLOT").arg(*s);
+            pipe.add_command(cmd::countkeysinslot(*s));
         }
     }
     let keys: u64 = source
         .pipeline(&pipe)
         .await?
         .into_iter()
-        .map(|r| match r {
-            Ok(Value::Int(n)) => n.max(0) as u64,
-            _ => 0,
-        })
+        .map(|r| r.map_or(0, |v| count_of(&v)))
         .sum();
     let before: BTreeSet<String> = list_jobs(source)
         .await?
@@ -305,16 +288,11 @@ async fn run_source(
         .map(|j| j.name)
         .collect();
 
-    let mut cmd = redis::cmd("CLUSTER");
-    cmd.arg("MIGRATESLOTS");
-    for (to, slots) in targets {
-        cmd.arg("SLOTSRANGE");
-        for (a, b) in ranges(slots) {
-            cmd.arg(a).arg(b);
-        }
-        cmd.arg("NODE").arg(to.as_str());
-    }
-    source.ok(&cmd).await.map_err(|e| {
+    let jobs: Vec<(&NodeId, Vec<(u16, u16)>)> = targets
+        .iter()
+        .map(|(to, slots)| (*to, ranges(slots)))
+        .collect();
+    source.migrate_slots(&jobs).await.map_err(|e| {
         MigrateError::Other(format!(
             "{}: CLUSTER MIGRATESLOTS was refused: {}; nothing was moved from it",
             source.label,
@@ -415,9 +393,7 @@ async fn run_source(
         if last_ping.elapsed() >= WATCH_EVERY {
             last_ping = Instant::now();
             if let Some(why) = silent_target(&finished, masters).await {
-                let _ = source
-                    .ok(redis::cmd("CLUSTER").arg("CANCELSLOTMIGRATIONS"))
-                    .await;
+                let _ = source.cancel_slot_migrations().await;
                 failures.push(format!(
                     "{why}; cancelled the atomic slot migration from {} (CLUSTER CANCELSLOTMIGRATIONS); the slots not yet handed over stay on {}",
                     source.label, source.label
@@ -426,9 +402,7 @@ async fn run_source(
             }
         }
         if last_change.elapsed() >= opts.migrate_timeout {
-            let _ = source
-                .ok(redis::cmd("CLUSTER").arg("CANCELSLOTMIGRATIONS"))
-                .await;
+            let _ = source.cancel_slot_migrations().await;
             let pending: Vec<String> = finished
                 .iter()
                 .filter(|(_, f)| !**f)
@@ -464,7 +438,7 @@ async fn silent_target(
         .filter(|(_, f)| !**f)
         .filter_map(|(t, _)| masters.get(*t));
     let pings = join_all(pending.map(|t| async move {
-        match t.query::<Value>(&redis::cmd("PING")).await {
+        match t.ping().await {
             Err(e) if e.is_unreachable() => Some(format!(
                 "{}: the target does not answer ({})",
                 t.label,
@@ -491,25 +465,6 @@ mod tests {
 
     fn bulk(s: &str) -> Value {
         Value::BulkString(s.as_bytes().to_vec())
-    }
-
-    #[test]
-    fn migrateslots_is_detected_by_command_info() {
-        // `COMMAND INFO CLUSTER|MIGRATESLOTS` as recorded (RESP2): Redis 5.0.6, 6.2.14 and
-        // 7.0.15 answer `[nil]`; Valkey 9.1.2 describes the command.
-        let old = Value::Array(vec![Value::Nil]);
-        assert!(!command_listed(&old));
-        let valkey9 = Value::Array(vec![Value::Array(vec![
-            bulk("cluster|migrateslots"),
-            Value::Int(-4),
-            Value::Array(vec![Value::SimpleString("admin".into())]),
-            Value::Int(0),
-            Value::Int(0),
-            Value::Int(0),
-        ])]);
-        assert!(command_listed(&valkey9));
-        assert!(!command_listed(&Value::Array(vec![])));
-        assert!(!command_listed(&Value::Okay));
     }
 
     #[test]

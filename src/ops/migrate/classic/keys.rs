@@ -1,0 +1,394 @@
+//! Moving the keys of open slots: `MIGRATE … KEYS` batches (several in flight, sized
+//! adaptively, with an adaptive I/O timeout), `BUSYKEY` resolution by comparing copies,
+//! and stopping when the source or the target stops answering.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use redis::Value;
+
+use super::route::Route;
+use super::slot_set;
+use crate::cluster::commands::{cmd, keys_of};
+use crate::cluster::{NodeError, NodeErrorKind, ServerError};
+use crate::model::SlotSet;
+use crate::ops::compare::same_contents;
+use crate::ops::migrate::progress::{Progress, unresponsive};
+use crate::ops::migrate::{MigrateError, MigrateOptions};
+
+/// First batch size when sizing adaptively.
+pub(super) const BATCH_START: usize = 100;
+/// Largest adaptive batch.
+pub(super) const BATCH_MAX: usize = 4000;
+/// A batch round faster than this lets the batch grow.
+pub(super) const GROW_BELOW: Duration = Duration::from_millis(300);
+/// Consecutive IOERR/timeouts tolerated per slot before giving up.
+pub(super) const MAX_IO_RETRIES: u32 = 6;
+/// `MIGRATE` commands in flight per (source, target) pair. The source runs them one after
+/// the other anyway (a few queued keep it busy between round trips); few, because every
+/// one sent to a frozen target blocks the source for the whole I/O timeout, also after
+/// trib gave up.
+pub(super) const MIGRATES_IN_FLIGHT: usize = 4;
+/// How much longer than its I/O timeout trib waits for a `MIGRATE` reply before it calls
+/// the source unresponsive (frozen or down): a live source answers within the I/O
+/// timeout, with `IOERR` if the target stalled.
+pub(super) const REPLY_GRACE: Duration = Duration::from_secs(5);
+/// First I/O timeout given to `MIGRATE`; it doubles on every `IOERR` (up to
+/// [`MigrateOptions::io_timeout`]) and shrinks back after rounds without one. A batch of
+/// small keys needs milliseconds; the source is blocked while it waits, so a frozen
+/// target stalls it only this long per `MIGRATE` sent.
+pub(super) const IO_TIMEOUT_START: Duration = Duration::from_secs(2);
+
+/// Keys listed per slot right after the slot was opened.
+pub(super) type Listed = Vec<(u16, Vec<Vec<u8>>)>;
+
+/// Adaptive (or fixed) batch size, and the adaptive I/O timeout of `MIGRATE`.
+pub(super) struct Batch {
+    pub(super) size: usize,
+    pub(super) fixed: bool,
+    pub(super) max_used: usize,
+    pub(super) timeout: Duration,
+    pub(super) max_timeout: Duration,
+}
+
+impl Batch {
+    pub(super) fn new(opts: &MigrateOptions) -> Batch {
+        let size = opts.batch.unwrap_or(BATCH_START).max(1);
+        Batch {
+            size,
+            fixed: opts.batch.is_some(),
+            max_used: 0,
+            timeout: IO_TIMEOUT_START.min(opts.io_timeout),
+            max_timeout: opts.io_timeout,
+        }
+    }
+
+    /// A round without `IOERR`: bigger batches, and the timeout back towards its start.
+    fn grow(&mut self) {
+        if !self.fixed {
+            self.size = (self.size * 2).min(BATCH_MAX);
+        }
+    }
+
+    /// A round without `IOERR`, whether the batch grows or not.
+    fn relax(&mut self) {
+        self.timeout = (self.timeout / 2).max(IO_TIMEOUT_START.min(self.max_timeout));
+    }
+
+    /// An `IOERR`: smaller batches, more time for each.
+    fn shrink(&mut self) {
+        self.size = (self.size / 4).max(1);
+        self.timeout = (self.timeout * 2).min(self.max_timeout);
+    }
+
+    /// How long trib waits for one `MIGRATE` reply.
+    fn reply_deadline(&self) -> Duration {
+        self.timeout + REPLY_GRACE
+    }
+}
+
+/// Moves every key of the window's slots. Returns the slots now empty and, if one
+/// failed, the error (the failed slot stays open: its keys are on both sides).
+pub(super) async fn move_window(
+    route: &Route<'_>,
+    slots: &[u16],
+    listed: Listed,
+    batch: &mut Batch,
+    progress: &Progress<'_>,
+) -> (Vec<u16>, Option<MigrateError>) {
+    let mut failed: Option<MigrateError> = None;
+    let mut failed_slots = BTreeSet::new();
+    let mut retries: BTreeMap<u16, u32> = BTreeMap::new();
+    let mut pending: Listed = listed.into_iter().filter(|(_, k)| !k.is_empty()).collect();
+    // Slots whose last listing was empty are done; a slot listed non-empty is listed
+    // again after its MIGRATE until it is empty.
+    while !pending.is_empty() {
+        let round = Instant::now();
+        let deadline = batch.reply_deadline();
+        // Set when a MIGRATE gets no reply at all: the source is frozen or down, and the
+        // rest of the round is not sent (it would only queue behind).
+        let stalled = AtomicBool::new(false);
+        let work = futures::stream::iter(pending.iter().map(|(_, keys)| {
+            let (stalled, timeout) = (&stalled, batch.timeout);
+            async move {
+                if stalled.load(Ordering::Relaxed) {
+                    return None;
+                }
+                let r = migrate_keys(route, keys, timeout).await;
+                if matches!(&r, Err(e) if matches!(e.kind, NodeErrorKind::Timeout(_))) {
+                    stalled.store(true, Ordering::Relaxed);
+                }
+                Some(r)
+            }
+        }))
+        .buffered(MIGRATES_IN_FLIGHT)
+        .collect::<Vec<_>>();
+        let results = tokio::select! {
+            r = work => r,
+            e = unresponsive(route.target) => {
+                // Slots emptied earlier in this window stay open too: their keys are on a
+                // target that cannot be told it owns them now.
+                let open = slot_set(slots.iter().copied());
+                return (Vec::new(), Some(target_gone(route, &e, &open)));
+            }
+        };
+        if stalled.load(Ordering::Relaxed) {
+            let moved: u64 = pending
+                .iter()
+                .zip(&results)
+                .filter(|(_, r)| matches!(r, Some(Ok(()))))
+                .map(|((_, k), _)| k.len() as u64)
+                .sum();
+            progress.keys.fetch_add(moved, Ordering::Relaxed);
+            let open = slot_set(pending.iter().map(|(s, _)| *s));
+            failed_slots.extend(open.iter());
+            failed.get_or_insert(MigrateError::Other(format!(
+                "{}: no answer to MIGRATE within {:.0}s (is it frozen or down?); stopped moving keys from it to {}; slot(s) {open} are left open, run `trib fix` once it answers",
+                route.source.label,
+                deadline.as_secs_f64(),
+                route.target.label
+            )));
+            break;
+        }
+        let mut io_error = false;
+        let mut again = Vec::new();
+        for ((slot, keys), r) in pending.iter().zip(results.into_iter().flatten()) {
+            batch.max_used = batch.max_used.max(keys.len());
+            if let Err(e) = &r {
+                tracing::debug!("slot {slot}: MIGRATE of {} key(s): {e}", keys.len());
+            }
+            match r {
+                Ok(()) => {
+                    progress
+                        .keys
+                        .fetch_add(keys.len() as u64, Ordering::Relaxed);
+                    retries.remove(slot);
+                    again.push(*slot);
+                }
+                Err(e) if is_io_error(&e) => {
+                    io_error = true;
+                    let n = retries.entry(*slot).or_insert(0);
+                    *n += 1;
+                    if *n > MAX_IO_RETRIES {
+                        failed_slots.insert(*slot);
+                        failed.get_or_insert(MigrateError::Other(format!(
+                            "slot {slot}: MIGRATE from {} to {} kept failing ({}); the slot is left open, run `trib fix`",
+                            route.source.label,
+                            route.target.label,
+                            e.reason()
+                        )));
+                    } else {
+                        again.push(*slot);
+                    }
+                }
+                Err(e) if is_busy(&e) => match resolve_busy(route, *slot, keys).await {
+                    Ok(same) => {
+                        progress.identical.fetch_add(same, Ordering::Relaxed);
+                        again.push(*slot);
+                    }
+                    Err(err) => {
+                        failed_slots.insert(*slot);
+                        failed.get_or_insert(err);
+                    }
+                },
+                Err(e) => {
+                    failed_slots.insert(*slot);
+                    failed.get_or_insert(MigrateError::Other(format!(
+                        "slot {slot}: MIGRATE from {} to {} failed: {}; the slot is left open, run `trib fix`",
+                        route.source.label,
+                        route.target.label,
+                        e.reason()
+                    )));
+                }
+            }
+        }
+        if io_error {
+            // IOERR: the target stalled or refused the source. If it does not answer trib
+            // either, stop here instead of retrying against a frozen or dead node.
+            if let Err(e) = route.target.ping().await
+                && e.is_unreachable()
+            {
+                let open = slot_set(
+                    slots
+                        .iter()
+                        .copied()
+                        .filter(|s| again.contains(s) || failed_slots.contains(s)),
+                );
+                failed_slots.extend(open.iter());
+                let done = slots
+                    .iter()
+                    .copied()
+                    .filter(|s| !failed_slots.contains(s))
+                    .collect();
+                return (done, Some(target_gone(route, &e, &open)));
+            }
+            batch.shrink();
+        } else {
+            batch.relax();
+            if round.elapsed() < GROW_BELOW && pending.iter().any(|(_, k)| k.len() >= batch.size) {
+                batch.grow();
+            }
+        }
+        progress.report(false);
+        pending.clear();
+        if again.is_empty() {
+            break;
+        }
+        // List the next keys of every slot still in play, in one pipeline.
+        let mut pipe = redis::pipe();
+        for s in &again {
+            pipe.add_command(cmd::getkeysinslot(*s, batch.size));
+        }
+        match route.source.pipeline(&pipe).await {
+            Ok(replies) => {
+                for (s, r) in again.iter().zip(replies) {
+                    match r.map_err(MigrateError::from).and_then(|v| {
+                        keys_of(v).map_err(|e| {
+                            MigrateError::Other(format!("{}: {e}", route.source.label))
+                        })
+                    }) {
+                        Ok(k) if k.is_empty() => {}
+                        Ok(k) => pending.push((*s, k)),
+                        Err(e) => {
+                            failed_slots.insert(*s);
+                            failed.get_or_insert(e);
+                        }
+                    }
+                }
+            }
+            Err(e) => {
+                failed_slots.extend(again.iter().copied());
+                failed.get_or_insert(e.into());
+            }
+        }
+    }
+    let done = slots
+        .iter()
+        .copied()
+        .filter(|s| !failed_slots.contains(s))
+        .collect();
+    (done, failed)
+}
+
+/// The error when the target stopped answering while keys moved to it.
+pub(super) fn target_gone(route: &Route<'_>, e: &NodeError, open: &SlotSet) -> MigrateError {
+    MigrateError::Other(format!(
+        "{e}: stopped moving keys from {} to it (is it frozen or down? if it is only busy, e.g. with big keys, raise --command-timeout); slot(s) {open} are left open, run `trib fix` once it answers",
+        route.source.label
+    ))
+}
+
+/// `IOERR` (also wrapped) or no reply in time: the batch may be retried smaller.
+pub(super) fn is_io_error(e: &NodeError) -> bool {
+    e.is_timeout() || e.server() == Some(&ServerError::IoErr)
+}
+
+/// `BUSYKEY` (as `MIGRATE` wraps the target's reply): some keys exist on the target.
+pub(super) fn is_busy(e: &NodeError) -> bool {
+    e.server() == Some(&ServerError::BusyKey)
+}
+
+/// One `MIGRATE host port "" 0 timeout [REPLACE] [AUTH…] KEYS k…`, waiting for its reply
+/// up to `timeout` plus [`REPLY_GRACE`].
+pub(super) async fn migrate_keys(
+    route: &Route<'_>,
+    keys: &[Vec<u8>],
+    timeout: Duration,
+) -> Result<(), NodeError> {
+    route
+        .source
+        .migrate(&route.migrate_args(timeout), keys, timeout + REPLY_GRACE)
+        .await?;
+    Ok(())
+}
+
+/// After a BUSYKEY: compares the `DUMP` of every key of the batch still on the source
+/// with the target's copy. Identical copies: the source copy is deleted. Returns how
+/// many were identical, or the keys that differ.
+pub(super) async fn resolve_busy(
+    route: &Route<'_>,
+    slot: u16,
+    keys: &[Vec<u8>],
+) -> Result<u64, MigrateError> {
+    let mut src = redis::pipe();
+    let mut dst = redis::pipe();
+    for k in keys {
+        src.cmd("DUMP").arg(k.as_slice());
+        dst.cmd("ASKING").cmd("DUMP").arg(k.as_slice());
+    }
+    let (a, b) = futures::join!(route.source.pipeline(&src), route.target.pipeline(&dst));
+    let (a, b) = (a?, b?);
+    let mut same = Vec::new();
+    let mut differ = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        let ours = a.get(i);
+        let theirs = b.get(2 * i + 1);
+        match (ours, theirs) {
+            // Gone from the source: a MIGRATING source answers ASK for a missing key.
+            (Some(Ok(Value::Nil)), _) | (None, _) => {}
+            (Some(Err(e)), _) if matches!(e.server(), Some(ServerError::Ask { .. })) => {}
+            (Some(Ok(x)), Some(Ok(y))) if x == y => same.push(k.clone()),
+            (Some(Ok(_)), Some(Ok(Value::Nil))) => {} // not busy; moved on the next round
+            // DUMP payloads of equal hashes and sets can differ (per-server order):
+            // compare contents before calling it a conflict.
+            (Some(Ok(_)), Some(Ok(_)))
+                if same_contents(route.source, route.target, k, true).await? =>
+            {
+                same.push(k.clone())
+            }
+            _ => differ.push(String::from_utf8_lossy(k).into_owned()),
+        }
+    }
+    if !differ.is_empty() {
+        return Err(MigrateError::BusyKeys {
+            slot,
+            target: route.target.label.clone(),
+            keys: differ,
+        });
+    }
+    if !same.is_empty() {
+        let mut del = redis::cmd("DEL");
+        for k in &same {
+            del.arg(k.as_slice());
+        }
+        let _: Value = route.source.query(&del).await?;
+    }
+    Ok(same.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batch_adapts() {
+        let opts = MigrateOptions::default();
+        let mut b = Batch::new(&opts);
+        assert_eq!(b.size, BATCH_START);
+        assert_eq!(b.timeout, IO_TIMEOUT_START);
+        for _ in 0..20 {
+            b.grow();
+        }
+        assert_eq!(b.size, BATCH_MAX);
+        b.shrink();
+        assert_eq!(b.size, BATCH_MAX / 4);
+        assert_eq!(b.timeout, IO_TIMEOUT_START * 2);
+        for _ in 0..20 {
+            b.shrink();
+        }
+        assert_eq!(b.size, 1);
+        assert_eq!(b.timeout, opts.io_timeout);
+        for _ in 0..20 {
+            b.relax();
+        }
+        assert_eq!(b.timeout, IO_TIMEOUT_START);
+        let mut f = Batch::new(&MigrateOptions {
+            batch: Some(7),
+            ..MigrateOptions::default()
+        });
+        f.grow();
+        assert_eq!(f.size, 7);
+    }
+}

@@ -1,0 +1,128 @@
+//! The classic path: `CLUSTER SETSLOT` + `MIGRATE`, slot by slot.
+//!
+//! Per slot the protocol is the one Redis Cluster defines (`CLUSTER SETSLOT s IMPORTING`
+//! on the target, `SETSLOT s MIGRATING` on the source, `GETKEYSINSLOT` + `MIGRATE … KEYS`
+//! until the slot is empty, then `SETSLOT s NODE` on the target, the source and every
+//! other master). What makes it fast:
+//!
+//! * slots are handled in windows ([`windows`]): the state changes of a whole window are
+//!   one pipeline per node ([`slots`]), so thousands of empty slots take a handful of
+//!   round trips, and the next window is opened while the keys of the current one move;
+//! * the `MIGRATE` commands of every slot of a window are in flight at once ([`keys`]),
+//!   each with as many keys as the batch size, which grows while batches succeed and
+//!   shrinks on `IOERR`/timeouts (big keys);
+//! * different (source, target) pairs run concurrently ([`run`]).
+
+pub(super) mod keys;
+pub(super) mod route;
+pub(super) mod slots;
+pub(super) mod windows;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use futures::future::join_all;
+
+use super::progress::Progress;
+use super::{MigrateError, MigrateOptions};
+use crate::cluster::Node;
+use crate::model::{NodeId, SlotSet};
+use crate::ops::Reporter;
+
+/// What the classic path did.
+pub(super) struct ClassicOutcome {
+    pub(super) slots: usize,
+    pub(super) keys: u64,
+    pub(super) max_batch: usize,
+    pub(super) identical: u64,
+}
+
+/// Moves every (source, target) group of `pairs` (`total` slots in all), the pairs
+/// concurrently. `start` is when the whole migration started (for the rate shown).
+pub(super) async fn run(
+    masters: &BTreeMap<NodeId, Node>,
+    pairs: &BTreeMap<(NodeId, NodeId), Vec<u16>>,
+    total: usize,
+    opts: &MigrateOptions,
+    reporter: &dyn Reporter,
+    start: Instant,
+) -> Result<ClassicOutcome, MigrateError> {
+    let progress = Progress::new(reporter, total, start);
+    if total > 0 {
+        reporter.step(&format!(
+            "Moving {} slot(s) between {} pair(s) of masters",
+            total,
+            pairs.len()
+        ));
+        progress.report(true);
+    }
+
+    let results = join_all(pairs.iter().map(|((from, to), slots)| {
+        let progress = &progress;
+        async move {
+            let (Some(source), Some(target)) = (masters.get(from), masters.get(to)) else {
+                return Err(MigrateError::Other("no connection".into()));
+            };
+            let others: Vec<&Node> = masters
+                .iter()
+                .filter(|(id, _)| *id != from && *id != to)
+                .map(|(_, n)| n)
+                .collect();
+            let r =
+                windows::move_pair(source, from, target, to, &others, slots, opts, progress).await;
+            if r.is_err() {
+                progress.abort.store(true, Ordering::Relaxed);
+            }
+            r
+        }
+    }))
+    .await;
+    progress.report(true);
+    reporter.finish("");
+    let errors: Vec<String> = results
+        .iter()
+        .filter_map(|r| r.as_ref().err().map(|e| e.to_string()))
+        .collect();
+    if let Some(first) = results.into_iter().find_map(Result::err) {
+        if errors.len() == 1 {
+            return Err(first);
+        }
+        return Err(MigrateError::Other(errors.join("\n")));
+    }
+    Ok(ClassicOutcome {
+        slots: progress.slots.load(Ordering::Relaxed),
+        keys: progress.keys.load(Ordering::Relaxed),
+        max_batch: progress.max_batch.load(Ordering::Relaxed),
+        identical: progress.identical.load(Ordering::Relaxed),
+    })
+}
+
+fn slot_set(slots: impl Iterator<Item = u16>) -> SlotSet {
+    let mut set = SlotSet::new();
+    for s in slots {
+        set.insert(s);
+    }
+    set
+}
+
+/// Moves every key of `slot` from `source` to `target` (batches of MIGRATE … KEYS),
+/// without changing slot ownership. The building block `fix` uses to close open slots.
+pub async fn move_slot_keys(
+    source: &Node,
+    target: &Node,
+    slot: u16,
+    opts: &MigrateOptions,
+) -> Result<u64, MigrateError> {
+    let route = route::route(source, target, None, opts).await?;
+    let mut batch = keys::Batch::new(opts);
+    let silent = crate::ops::Silent;
+    let progress = Progress::new(&silent, 1, Instant::now());
+    let keys = source.keys_in_slot(slot, batch.size).await?;
+    let (_, failed) =
+        keys::move_window(&route, &[slot], vec![(slot, keys)], &mut batch, &progress).await;
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(progress.keys.load(Ordering::Relaxed)),
+    }
+}

@@ -1,0 +1,241 @@
+//! Per-slot state changes of the classic path: opening a window (IMPORTING, MIGRATING),
+//! rolling it back (STABLE), and giving slots their new owner (`SETSLOT … NODE`, in the
+//! order that never lets a stale claim win).
+
+use futures::future::join_all;
+
+use super::keys::Listed;
+use super::route::Route;
+use super::slot_set;
+use crate::cluster::commands::{cmd, keys_of};
+use crate::cluster::{Node, NodeError, NodeErrorKind, ServerError, SetSlot};
+use crate::model::NodeId;
+use crate::ops::migrate::MigrateError;
+
+/// Slots per pipeline when empty slots change owner.
+const EMPTY_CHUNK: usize = 4096;
+
+/// Opens a window: IMPORTING on the target, then MIGRATING on the source together with
+/// the first `GETKEYSINSLOT` of every slot. One pipeline per node.
+pub(super) async fn open_window(
+    route: &Route<'_>,
+    source_id: &NodeId,
+    target_id: &NodeId,
+    slots: &[u16],
+    batch: usize,
+) -> Result<Listed, MigrateError> {
+    let mut pipe = redis::pipe();
+    for s in slots {
+        pipe.add_command(cmd::setslot(*s, SetSlot::Importing(source_id)));
+    }
+    if let Some(e) = route
+        .target
+        .pipeline(&pipe)
+        .await?
+        .into_iter()
+        .find_map(Result::err)
+    {
+        rollback_window(route, slots).await;
+        return Err(e.into());
+    }
+    let mut pipe = redis::pipe();
+    for s in slots {
+        pipe.add_command(cmd::setslot(*s, SetSlot::Migrating(target_id)));
+        pipe.add_command(cmd::getkeysinslot(*s, batch));
+    }
+    let replies = match route.source.pipeline(&pipe).await {
+        Ok(r) => r,
+        Err(e) => {
+            rollback_window(route, slots).await;
+            return Err(e.into());
+        }
+    };
+    let mut listed = Vec::with_capacity(slots.len());
+    let mut replies = replies.into_iter();
+    for s in slots {
+        let (set, keys) = (replies.next(), replies.next());
+        let err = match (set, keys) {
+            (Some(Ok(_)), Some(Ok(v))) => match keys_of(v) {
+                Ok(k) => {
+                    listed.push((*s, k));
+                    continue;
+                }
+                Err(e) => NodeError::new(&route.source.label, NodeErrorKind::Protocol(e)),
+            },
+            (Some(Err(e)), _) | (_, Some(Err(e))) => e,
+            _ => NodeError::new(
+                &route.source.label,
+                NodeErrorKind::Protocol("missing replies".into()),
+            ),
+        };
+        rollback_window(route, slots).await;
+        return Err(err.into());
+    }
+    Ok(listed)
+}
+
+/// Puts the slots of a window that no key has left yet back to stable (source first, so
+/// it stops redirecting to the target). Best effort.
+pub(super) async fn rollback_window(route: &Route<'_>, slots: &[u16]) {
+    let mut pipe = redis::pipe();
+    for s in slots {
+        pipe.add_command(cmd::setslot(*s, SetSlot::Stable));
+    }
+    let _ = route.source.pipeline(&pipe).await;
+    let _ = route.target.pipeline(&pipe).await;
+}
+
+/// Gives emptied slots their new owner: the source first (which may become a replica of
+/// the target when it loses its last slot), then every other master (best effort: they
+/// also learn it from the cluster bus), then the target.
+pub(super) async fn finish_slots(
+    route: &Route<'_>,
+    target_id: &NodeId,
+    others: &[&Node],
+    slots: &[u16],
+) -> Result<(), MigrateError> {
+    if slots.is_empty() {
+        return Ok(());
+    }
+    let mut pipe = redis::pipe();
+    for s in slots {
+        pipe.add_command(cmd::setslot(*s, SetSlot::Node(target_id)));
+    }
+    // The source first, then the target. The other order (Redis's documented one) has a
+    // window, found by killing trib at random points: once the target owns the slots the
+    // source, still migrating, keeps claiming them, and if its config epoch is higher in
+    // the target's view the target gives them back and deletes their keys. Source first,
+    // nobody with keys ever loses a claim: at worst a client is redirected back and forth
+    // for one round trip, and an interrupted finish leaves the target importing with the
+    // keys, which `fix` completes. The target bumps its epoch when it takes the slots.
+    let replies = route.source.pipeline(&pipe).await?;
+    if let Some(e) = replies.into_iter().find_map(Result::err) {
+        if !only_masters(&e) {
+            return Err(e.into());
+        }
+        // The source is a replica now. Fine when it follows the target: it gave the
+        // target its last slot and Redis made it the target's replica. Not when it was
+        // failed over: its new master still claims these slots, a claim by the target
+        // could lose to it (higher epoch), and the target would delete the keys it
+        // received (found by tests/faults.rs, a source failing over mid-reshard).
+        let follows = source_master(route.source).await;
+        if follows.as_ref() != Some(target_id) {
+            return Err(MigrateError::Other(format!(
+                "{} is no longer a master ({}): slot(s) {} were not given to {}; they are left open with their keys, run `trib fix`",
+                route.source.label,
+                match follows {
+                    Some(m) => format!("it replicates {}", m.short()),
+                    None => "its role could not be read".to_string(),
+                },
+                slot_set(slots.iter().copied()),
+                route.target.label
+            )));
+        }
+    }
+    // Then every other master, before the target claims: a node that still names the
+    // source when the target's claim reaches it answers with an UPDATE for the source, and
+    // the target would hand the slots back (deleting their keys) if the source's epoch
+    // were higher in that node's view.
+    join_all(others.iter().map(|n| n.pipeline(&pipe))).await;
+    if let Some(e) = route
+        .target
+        .pipeline(&pipe)
+        .await?
+        .into_iter()
+        .find_map(Result::err)
+    {
+        return Err(e.into());
+    }
+    Ok(())
+}
+
+/// Gives empty slots to the target without opening them: `SETSLOT s NODE target` on the
+/// source (which refuses a slot it holds keys in: "still hold keys"), then every other
+/// master is told, then the target bumps its config epoch and claims the released
+/// slots. Opening an empty slot (IMPORTING, MIGRATING, GETKEYSINSLOT) would only triple
+/// the commands, and every pipeline costs each node a `nodes.conf` save (with fsync)
+/// per event-loop turn. Same order as [`finish_slots`]: the source lets go first, so no
+/// stale claim can win the slots back; the bump makes the target's claim the newest, so
+/// nodes that only hear of it through gossip (replicas) take it at once. Returns the
+/// slots the source refused because keys arrived meanwhile.
+pub(super) async fn move_empty_slots(
+    route: &Route<'_>,
+    target_id: &NodeId,
+    others: &[&Node],
+    slots: &[u16],
+) -> Result<Vec<u16>, MigrateError> {
+    let mut refused = Vec::new();
+    for chunk in slots.chunks(EMPTY_CHUNK) {
+        let mut pipe = redis::pipe();
+        for s in chunk {
+            pipe.add_command(cmd::setslot(*s, SetSlot::Node(target_id)));
+        }
+        let mut released = Vec::with_capacity(chunk.len());
+        let mut demoted = false;
+        for (s, r) in chunk.iter().zip(route.source.pipeline(&pipe).await?) {
+            match r {
+                Ok(_) => released.push(*s),
+                Err(e) if still_holds_keys(&e) => refused.push(*s),
+                Err(e) if only_masters(&e) => {
+                    demoted = true;
+                    released.push(*s);
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        // A source that is a replica now: as in `finish_slots`, the target claims only when
+        // the source follows it; a failed-over source's new master still claims the slots.
+        if demoted {
+            let follows = source_master(route.source).await;
+            if follows.as_ref() != Some(target_id) {
+                return Err(MigrateError::Other(format!(
+                    "{} is no longer a master: empty slot(s) {} were not given to {}; run `trib fix`",
+                    route.source.label,
+                    slot_set(released.iter().copied()),
+                    route.target.label
+                )));
+            }
+        }
+        if released.is_empty() {
+            continue;
+        }
+        let mut pipe = redis::pipe();
+        for s in &released {
+            pipe.add_command(cmd::setslot(*s, SetSlot::Node(target_id)));
+        }
+        // The other masters learn the new owner first, as in `finish_slots`.
+        join_all(others.iter().map(|n| n.pipeline(&pipe))).await;
+        // "STILL" (already the newest epoch) is as good as a bump.
+        let _ = route.target.bump_epoch().await;
+        if let Some(e) = route
+            .target
+            .pipeline(&pipe)
+            .await?
+            .into_iter()
+            .find_map(Result::err)
+        {
+            return Err(e.into());
+        }
+    }
+    Ok(refused)
+}
+
+/// "ERR Can't assign hashslot … to a different node while I still hold keys for this
+/// hash slot."
+pub(super) fn still_holds_keys(e: &NodeError) -> bool {
+    e.server() == Some(&ServerError::SlotHasKeys)
+}
+
+/// The master `node` replicates, in its own view.
+pub(super) async fn source_master(node: &Node) -> Option<NodeId> {
+    let entries = node.cluster_nodes().await.ok()?;
+    entries
+        .into_iter()
+        .find(|e| e.flags.myself)
+        .and_then(|e| e.master_id.clone())
+}
+
+/// "ERR Please use SETSLOT only with masters."
+pub(super) fn only_masters(e: &NodeError) -> bool {
+    e.server() == Some(&ServerError::NotMaster)
+}
