@@ -1,18 +1,37 @@
 //! Shared integration-test harness. Each test binary includes it with `mod common;`.
 //!
 //! * [`redis`]: real `redis-server` processes on loopback IPs (127.0.0.x stand in for hosts).
+//! * [`cluster`]: [`TestCluster`], nodes made a cluster with `trib create`.
+//! * [`view`]: a node's state read directly (CLUSTER NODES, INFO, ...), for assertions.
+//! * [`data`]: keys written to and read from their slots' owners.
 //! * [`trib`] / [`run`]: run the `trib` binary under test.
 //! * [`wait_until`]: polling helper (tests must not use fixed sleeps).
+//! * [`show`], [`json`], [`assert_ok`]: a trib output in assertions.
+//!
+//! `common/client.rs` (a cluster-aware client) and `common/intact.rs` (what must hold after
+//! a fault) are separate modules, included with `#[path]` where needed.
 #![allow(dead_code)]
 
+pub mod cluster;
+pub mod data;
 pub mod dns;
 pub mod pki;
 pub mod redis;
+pub mod view;
 
+#[allow(unused_imports)]
+pub use self::cluster::{TestCluster, quick_opts, quick_sync_opts};
+#[allow(unused_imports)]
+pub use self::data::{fill, verify_on_owners};
 #[allow(unused_imports)]
 pub use self::redis::{
     NodeOptions, NodeSnapshot, RedisNode, free_port_on_every_ip, snapshots, start_nodes,
     start_on_hosts, views_agree,
+};
+#[allow(unused_imports)]
+pub use self::view::{
+    Line, by_addr, by_id, cluster_nodes, config_get, info_field, role, slot_map, state_ok,
+    synced, wait_synced, wait_views_agree,
 };
 
 use std::os::unix::process::ExitStatusExt;
@@ -200,4 +219,25 @@ pub fn show(out: &Output) -> String {
 /// Exit 0, or a failure showing everything the command printed.
 pub fn assert_ok(out: &Output) {
     assert_eq!(out.code, 0, "{}", show(out));
+}
+
+/// stdout as one JSON document (serde_json rejects anything after it); panics showing the
+/// whole output otherwise.
+pub fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}", show(out)))
+}
+
+/// True if a `check --json` problem names `addr` in its `nodes` list or its message.
+pub fn names(problem: &serde_json::Value, addr: &str) -> bool {
+    problem["message"].as_str().is_some_and(|m| m.contains(addr))
+        || problem["nodes"].as_array().is_some_and(|ns| {
+            ns.iter()
+                .any(|n| n.as_str().is_some_and(|s| s.contains(addr)))
+        })
+}
+
+/// Every node's "ip:port".
+pub fn addrs(nodes: &[RedisNode]) -> Vec<String> {
+    nodes.iter().map(RedisNode::addr).collect()
 }
