@@ -218,6 +218,11 @@ impl TestCluster {
         assert_ok(&self.trib("check", &[]));
     }
 
+    /// Waits (30 s at most) until every node reports the same CLUSTER NODES table.
+    pub fn settle(&self) {
+        wait_views_agree(&self.nodes);
+    }
+
     /// The nodes, to keep them beyond the `TestCluster`.
     pub fn into_nodes(self) -> Vec<RedisNode> {
         self.nodes

@@ -237,6 +237,11 @@ pub fn names(problem: &serde_json::Value, addr: &str) -> bool {
         })
 }
 
+/// `trib check ENTRY` exits 0.
+pub fn assert_check_ok(entry: &RedisNode) {
+    assert_ok(&run(trib().arg("check").arg(entry.addr())));
+}
+
 /// Every node's "ip:port".
 pub fn addrs(nodes: &[RedisNode]) -> Vec<String> {
     nodes.iter().map(RedisNode::addr).collect()
