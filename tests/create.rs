@@ -871,7 +871,12 @@ fn fast_join_restores_every_node_timeout() {
     let out = create(&addrs(&nodes), 1, &["--yes", "--wait-sync"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     for n in &nodes {
-        assert_eq!(config_get(n, "cluster-node-timeout"), "15000", "{}", n.addr());
+        assert_eq!(
+            config_get(n, "cluster-node-timeout"),
+            "15000",
+            "{}",
+            n.addr()
+        );
         assert!(n.cmd(&["CLUSTER", "INFO"]).contains("cluster_state:ok"));
         if n.cmd(&["ROLE"]).starts_with("slave") {
             let info = n.cmd(&["INFO", "replication"]);
@@ -897,7 +902,12 @@ fn rerun_restores_a_timeout_an_interrupted_fast_join_left() {
     let out = create(&addrs(&nodes), 1, &["--yes"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     for n in &nodes {
-        assert_eq!(config_get(n, "cluster-node-timeout"), "1000", "{}", n.addr());
+        assert_eq!(
+            config_get(n, "cluster-node-timeout"),
+            "1000",
+            "{}",
+            n.addr()
+        );
     }
     let again = create(&addrs(&nodes), 1, &["--yes"]);
     assert!(again.stdout.contains("already"), "{}", again.stdout);

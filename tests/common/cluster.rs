@@ -6,7 +6,7 @@
 //!     .masters(3)
 //!     .replicas(1)
 //!     .options(quick_opts())
-//!     .hosts(&[ip(2), ip(3), ip(4)])
+//!     .hosts(&THREE_HOSTS)
 //!     .synced()
 //!     .start();
 //! let out = nodes.trib("check", &[]);
@@ -22,6 +22,13 @@ use std::process::Command;
 use super::redis::{NodeOptions, RedisNode, start_on_hosts};
 use super::view::{wait_synced, wait_views_agree};
 use super::{Output, assert_ok, run, trib};
+
+/// Three fake hosts, 127.0.0.2-4 (three failure domains).
+pub const THREE_HOSTS: [Ipv4Addr; 3] = [
+    Ipv4Addr::new(127, 0, 0, 2),
+    Ipv4Addr::new(127, 0, 0, 3),
+    Ipv4Addr::new(127, 0, 0, 4),
+];
 
 /// `cluster-node-timeout 1000`: failures are detected, and stray flags clear, within seconds
 /// (the harness default is 2000).

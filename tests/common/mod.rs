@@ -20,7 +20,7 @@ pub mod redis;
 pub mod view;
 
 #[allow(unused_imports)]
-pub use self::cluster::{TestCluster, quick_opts, quick_sync_opts};
+pub use self::cluster::{THREE_HOSTS, TestCluster, quick_opts, quick_sync_opts};
 #[allow(unused_imports)]
 pub use self::data::{fill, verify_on_owners};
 #[allow(unused_imports)]
@@ -30,8 +30,8 @@ pub use self::redis::{
 };
 #[allow(unused_imports)]
 pub use self::view::{
-    Line, by_addr, by_id, cluster_nodes, config_get, info_field, role, slot_map, state_ok,
-    synced, wait_synced, wait_views_agree,
+    Line, by_addr, by_id, cluster_nodes, config_get, info_field, role, slot_map, state_ok, synced,
+    wait_synced, wait_views_agree,
 };
 
 use std::os::unix::process::ExitStatusExt;
@@ -230,16 +230,23 @@ pub fn json(out: &Output) -> serde_json::Value {
 
 /// True if a `check --json` problem names `addr` in its `nodes` list or its message.
 pub fn names(problem: &serde_json::Value, addr: &str) -> bool {
-    problem["message"].as_str().is_some_and(|m| m.contains(addr))
+    problem["message"]
+        .as_str()
+        .is_some_and(|m| m.contains(addr))
         || problem["nodes"].as_array().is_some_and(|ns| {
             ns.iter()
                 .any(|n| n.as_str().is_some_and(|s| s.contains(addr)))
         })
 }
 
+/// `trib check ENTRY`.
+pub fn trib_check(entry: &RedisNode) -> Output {
+    run(trib().arg("check").arg(entry.addr()))
+}
+
 /// `trib check ENTRY` exits 0.
 pub fn assert_check_ok(entry: &RedisNode) {
-    assert_ok(&run(trib().arg("check").arg(entry.addr())));
+    assert_ok(&trib_check(entry));
 }
 
 /// Every node's "ip:port".

@@ -158,7 +158,10 @@ pub fn info_field(node: &RedisNode, section: &str, field: &str) -> String {
 
 /// `field` of CLUSTER INFO (`""` if absent or the node does not answer).
 pub fn cluster_info_field(node: &RedisNode, field: &str) -> String {
-    field_of(&node.try_cmd(&["CLUSTER", "INFO"]).unwrap_or_default(), field)
+    field_of(
+        &node.try_cmd(&["CLUSTER", "INFO"]).unwrap_or_default(),
+        field,
+    )
 }
 
 /// The value of `field:value` in INFO-style text, trimmed (`""` if absent).
