@@ -249,6 +249,11 @@ pub fn assert_check_ok(entry: &RedisNode) {
     assert_ok(&trib_check(entry));
 }
 
+/// `["a", "b"]` as owned strings (argument lists).
+pub fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
 /// Every node's "ip:port".
 pub fn addrs(nodes: &[RedisNode]) -> Vec<String> {
     nodes.iter().map(RedisNode::addr).collect()
