@@ -30,8 +30,8 @@ pub use self::redis::{
 };
 #[allow(unused_imports)]
 pub use self::view::{
-    Line, by_addr, by_id, cluster_nodes, config_get, info_field, role, slot_map, state_ok, synced,
-    wait_synced, wait_views_agree,
+    Line, by_addr, by_id, cluster_info_field, cluster_nodes, config_get, info_field, role,
+    slot_map, state_ok, synced, wait_synced, wait_views_agree,
 };
 
 use std::os::unix::process::ExitStatusExt;
