@@ -84,13 +84,7 @@ fn backup_restores_into_fresh_nodes_with_every_key() {
         n.cmd(&["CLUSTER", "SET-CONFIG-EPOCH", &(i + 1).to_string()]);
     }
     for n in &fresh[1..] {
-        fresh[0].cmd(&[
-            "CLUSTER",
-            "MEET",
-            "127.0.0.1",
-            &n.port.to_string(),
-            &n.bus_port.to_string(),
-        ]);
+        fresh[0].meet(n);
     }
     wait_until("restored cluster ok", Duration::from_secs(30), || {
         fresh

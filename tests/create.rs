@@ -6,9 +6,7 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::net::Ipv4Addr;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::dns::{DnsRecord, DnsServer};
@@ -336,13 +334,7 @@ fn create_again_changes_nothing() {
 
 fn meet_all(nodes: &[RedisNode]) {
     for n in &nodes[1..] {
-        nodes[0].cmd(&[
-            "CLUSTER",
-            "MEET",
-            &n.ip.to_string(),
-            &n.port.to_string(),
-            &n.bus_port.to_string(),
-        ]);
+        nodes[0].meet(n);
     }
     wait_until("all nodes know each other", Duration::from_secs(20), || {
         nodes.iter().all(|n| {
@@ -420,28 +412,15 @@ fn completes_after_meet_without_replicas() {
 /// Starts `create --yes`, kills it (SIGKILL) as soon as it prints a line containing `marker`,
 /// and returns what it printed on stderr up to there.
 fn create_killed_at(args: &[String], marker: &str) -> String {
-    let mut child = trib()
-        .arg("create")
-        .args(args)
-        .args(["--replicas", "1", "--yes"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut seen = String::new();
-    for line in BufReader::new(stderr).lines() {
-        let line = line.unwrap();
-        seen.push_str(&line);
-        seen.push('\n');
-        if line.contains(marker) {
-            break;
-        }
-    }
-    child.kill().unwrap();
-    let status = child.wait().unwrap();
+    let (seen, matched, status) = kill_at_line(
+        trib()
+            .arg("create")
+            .args(args)
+            .args(["--replicas", "1", "--yes"]),
+        |line| line.contains(marker),
+    );
     assert!(
-        seen.contains(marker),
+        matched,
         "trib never printed {marker:?} ({status:?}):\n{seen}"
     );
     assert!(!status.success(), "killed before finishing: {status:?}");

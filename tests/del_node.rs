@@ -229,13 +229,7 @@ fn removes_a_killed_master_after_failover() {
 /// every node knows it.
 fn add_by_hand(nodes: &[&RedisNode], via: &RedisNode, host: Ipv4Addr) -> RedisNode {
     let n = RedisNode::start(&quick_opts().on(host));
-    via.cmd(&[
-        "CLUSTER",
-        "MEET",
-        &n.ip.to_string(),
-        &n.port.to_string(),
-        &n.bus_port.to_string(),
-    ]);
+    via.meet(&n);
     let id = n.node_id();
     wait_until(
         "the new node is known everywhere",

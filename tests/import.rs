@@ -8,8 +8,6 @@ mod client;
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use ::redis::Value;
@@ -355,17 +353,7 @@ fn copy_rerun_identical_keys_and_conflicts() {
 
 /// Spawns an import, kills it (SIGKILL) 200 ms after its first progress line.
 fn kill_midway(entry: &RedisNode, src: &RedisNode, args: &[&str]) {
-    let mut cmd = import_cmd(entry, src, args);
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut seen = Vec::new();
-    for line in BufReader::new(stderr).lines() {
-        let line = line.unwrap();
-        seen.push(line.clone());
+    let (seen, _, status) = kill_at_line(&mut import_cmd(entry, src, args), |line| {
         // "... moving keys: 1234/200000 (…)"
         let done = line
             .split_once(" keys: ")
@@ -375,12 +363,10 @@ fn kill_midway(entry: &RedisNode, src: &RedisNode, args: &[&str]) {
         // printed every 2 s): kill a moment later, in the middle of the run.
         if done.is_some() {
             std::thread::sleep(std::time::Duration::from_millis(200));
-            break;
         }
-    }
-    child.kill().unwrap();
-    let status = child.wait().unwrap();
-    assert!(!status.success(), "finished before the kill: {seen:?}");
+        done.is_some()
+    });
+    assert!(!status.success(), "finished before the kill: {seen}");
     // MIGRATEs already queued on the source still run; wait until it dropped the
     // killed trib's connections (only the checking redis-cli is left).
     wait_until(

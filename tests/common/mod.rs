@@ -183,6 +183,36 @@ impl Drop for Background {
     }
 }
 
+/// Starts `cmd` (stdout discarded), reads its stderr line by line until `stop` returns
+/// true for one (or the output ends), then SIGKILLs it. Returns its stderr up to there
+/// (a line each), whether `stop` matched a line, and the exit status.
+pub fn kill_at_line(
+    cmd: &mut Command,
+    mut stop: impl FnMut(&str) -> bool,
+) -> (String, bool, std::process::ExitStatus) {
+    use std::io::{BufRead, BufReader};
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("failed to start {cmd:?}: {e}"));
+    let stderr = child.stderr.take().expect("piped stderr");
+    let mut seen = String::new();
+    let mut matched = false;
+    for line in BufReader::new(stderr).lines() {
+        let line = line.expect("read stderr");
+        seen.push_str(&line);
+        seen.push('\n');
+        if stop(&line) {
+            matched = true;
+            break;
+        }
+    }
+    let _ = child.kill();
+    let status = child.wait().expect("wait for the killed process");
+    (seen, matched, status)
+}
+
 /// Runs `cmd` with a hard deadline, so a hanging command fails the test instead of
 /// blocking it. Returns the output and the wall time.
 pub fn run_within(cmd: &mut Command, deadline: Duration) -> (Output, Duration) {

@@ -430,6 +430,17 @@ impl RedisNode {
         run_with_timeout(&mut c, timeout)
     }
 
+    /// `CLUSTER MEET` `other` (its IP, client port and bus port); returns the reply.
+    pub fn meet(&self, other: &RedisNode) -> String {
+        self.cmd(&[
+            "CLUSTER",
+            "MEET",
+            &other.ip.to_string(),
+            &other.port.to_string(),
+            &other.bus_port.to_string(),
+        ])
+    }
+
     /// Runs many commands through one `redis-cli` (one command a line on its stdin, without
     /// `-e`: every command runs whatever the replies); returns its stdout, a line a reply.
     pub fn pipe(&self, commands: &[String]) -> Vec<String> {
