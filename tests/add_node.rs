@@ -347,7 +347,7 @@ fn bad_inputs_change_nothing() {
     // Distinct epochs, so no collision handling changes them while the test runs.
     other_a.cmd(&["CLUSTER", "SET-CONFIG-EPOCH", "1"]);
     other_b.cmd(&["CLUSTER", "SET-CONFIG-EPOCH", "2"]);
-    other_a.meet(&other_b);
+    other_a.meet(other_b);
     wait_until("the other cluster forms", Duration::from_secs(10), || {
         views_agree(&extra[1..3]) && cluster_nodes(other_a).len() == 2
     });
