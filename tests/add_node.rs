@@ -8,29 +8,17 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use serde_json::Value;
 
 const FUNCTION: &str = "#!lua name=mylib\nredis.register_function('f', function() return 1 end)";
 
-/// Fast failure detection, and no 5 s wait before a diskless first sync.
-fn opts() -> NodeOptions {
-    NodeOptions {
-        extra: vec![
-            ("cluster-node-timeout".into(), "1000".into()),
-            ("repl-diskless-sync-delay".into(), "0".into()),
-        ],
-        ..Default::default()
-    }
-}
-
-/// A 3-master, 3-replica cluster made by trib itself.
-fn cluster(nodes: &[RedisNode]) {
-    let addrs: Vec<String> = nodes.iter().map(RedisNode::addr).collect();
-    let out = run(trib()
-        .arg("create")
-        .args(&addrs)
-        .args(["--replicas", "1", "--yes"]));
-    assert_ok(&out);
+/// Three masters with a replica each, made by trib itself (on `hosts`, or 127.0.0.1).
+fn cluster(hosts: &[std::net::Ipv4Addr]) -> TestCluster {
+    TestCluster::new()
+        .masters(3)
+        .replicas(1)
+        .options(quick_sync_opts())
+        .hosts(hosts)
+        .start()
 }
 
 fn trib_run(args: &[&str]) -> Output {
@@ -43,53 +31,6 @@ fn trib_run(args: &[&str]) -> Output {
         t.elapsed().as_secs_f64()
     );
     out
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_str(&out.stdout)
-        .unwrap_or_else(|e| panic!("not one JSON document ({e}):\n{}", show(out)))
-}
-
-/// One line of CLUSTER NODES.
-#[derive(Debug, Clone)]
-struct Line {
-    id: String,
-    addr: String,
-    flags: Vec<String>,
-    master: Option<String>,
-    slots: Vec<String>,
-}
-
-impl Line {
-    fn is_master(&self) -> bool {
-        self.flags.iter().any(|f| f == "master")
-    }
-}
-
-fn cluster_nodes(node: &RedisNode) -> Vec<Line> {
-    node.cmd(&["CLUSTER", "NODES"])
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            Line {
-                id: f[0].into(),
-                addr: f[1].split(['@', ',']).next().unwrap().to_string(),
-                flags: f[2].split(',').map(str::to_string).collect(),
-                master: (f[3] != "-").then(|| f[3].to_string()),
-                slots: f[8..].iter().map(|s| s.to_string()).collect(),
-            }
-        })
-        .collect()
-}
-
-fn info_field(node: &RedisNode, section: &str, field: &str) -> String {
-    node.cmd(&["INFO", section])
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .unwrap_or("")
-        .trim()
-        .to_string()
 }
 
 /// Masters (with slots) and their replicas, as `node` sees them: (master line, replica IDs).
@@ -106,13 +47,6 @@ fn masters(node: &RedisNode) -> Vec<(Line, Vec<String>)> {
             (m.clone(), reps)
         })
         .collect()
-}
-
-fn by_id<'a>(nodes: &'a [RedisNode], id: &str) -> &'a RedisNode {
-    nodes
-        .iter()
-        .find(|n| n.node_id() == id)
-        .unwrap_or_else(|| panic!("no node with ID {id}"))
 }
 
 /// Every node in `nodes` lists `new` without handshake, with `master` as its master (or none).
@@ -158,17 +92,12 @@ fn assert_replica_of(new: &RedisNode, master: &str) {
     );
 }
 
-fn check_exit(entry: &RedisNode) -> Output {
-    run(trib().args(["check", &entry.addr()]))
-}
-
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn add_master_with_functions_then_replicas() {
-    let nodes = start_nodes(6, &opts());
-    let fresh = start_nodes(4, &opts());
-    cluster(&nodes);
+    let nodes = cluster(&[]);
+    let fresh = start_nodes(4, &quick_sync_opts());
     let entry = nodes[0].addr();
     // A function library on every master (replicas get it by replication).
     for (m, _) in masters(&nodes[0]) {
@@ -196,7 +125,7 @@ fn add_master_with_functions_then_replicas() {
         n7.cmd(&["FUNCTION", "LIST"])
     );
     assert_eq!(n7.cmd(&["FCALL", "f", "0"]), "1");
-    let chk = check_exit(&nodes[0]);
+    let chk = nodes.trib("check", &[]);
     assert_ok(&chk);
     let mut members: Vec<&RedisNode> = nodes.iter().collect();
     members.push(n7);
@@ -272,7 +201,7 @@ fn add_master_with_functions_then_replicas() {
     // Replicas got the functions by replication.
     assert!(n10.cmd(&["FUNCTION", "LIST"]).contains("mylib"));
 
-    let chk = check_exit(&nodes[0]);
+    let chk = nodes.trib("check", &[]);
     assert_ok(&chk);
     assert!(chk.stdout.contains("10 node(s)"), "{}", show(&chk));
 }
@@ -280,10 +209,8 @@ fn add_master_with_functions_then_replicas() {
 #[test]
 fn replica_goes_to_a_master_in_another_domain() {
     // Two nodes on each of three "hosts"; create puts one master on each.
-    let hosts = [(ip(2), 2), (ip(3), 2), (ip(4), 2)];
-    let nodes = start_on_hosts(&hosts, &opts());
-    let fresh = RedisNode::start(&opts().on(ip(5)));
-    cluster(&nodes);
+    let nodes = cluster(&[ip(2), ip(3), ip(4)]);
+    let fresh = RedisNode::start(&quick_sync_opts().on(ip(5)));
     let entry = nodes[0].addr();
     // Every master has one replica: the domain decides.
     for h in [ip(2), ip(3), ip(4)] {
@@ -323,9 +250,8 @@ fn replica_goes_to_a_master_in_another_domain() {
 
 #[test]
 fn replicate_a_fresh_node_then_repoint_it_with_alias_flags() {
-    let nodes = start_nodes(6, &opts());
-    let fresh = RedisNode::start(&opts());
-    cluster(&nodes);
+    let nodes = cluster(&[]);
+    let fresh = RedisNode::start(&quick_sync_opts());
     let ms = masters(&nodes[0]);
     let (m1, m2) = (&ms[0].0, &ms[1].0);
     let mut members: Vec<&RedisNode> = nodes.iter().collect();
@@ -378,7 +304,7 @@ fn replicate_a_fresh_node_then_repoint_it_with_alias_flags() {
     assert_eq!(json(&out)["changed"], false);
     assert_eq!(snapshots(&nodes), before);
     members.push(&fresh);
-    assert_ok(&check_exit(&nodes[0]));
+    assert_ok(&nodes.trib("check", &[]));
 }
 
 /// Runs trib, expects exit 2 with one `error:` line containing `needle`, and every node unchanged.
@@ -405,16 +331,15 @@ fn refused(all: &[&RedisNode], args: &[&str], needle: &str) {
 
 #[test]
 fn bad_inputs_change_nothing() {
-    let nodes = start_nodes(6, &opts());
-    let extra = start_nodes(6, &opts());
+    let nodes = cluster(&[]);
+    let extra = start_nodes(6, &quick_sync_opts());
     let plain = RedisNode::start(&NodeOptions {
         cluster_enabled: false,
-        ..opts()
+        ..quick_sync_opts()
     });
-    let mut gone = RedisNode::start(&opts());
+    let mut gone = RedisNode::start(&quick_sync_opts());
     let gone_addr = gone.addr();
     gone.stop();
-    cluster(&nodes);
     let entry = nodes[0].addr();
     let (with_key, other_a, other_b, with_fn, good) =
         (&extra[0], &extra[1], &extra[2], &extra[3], &extra[4]);
@@ -422,13 +347,7 @@ fn bad_inputs_change_nothing() {
     // Distinct epochs, so no collision handling changes them while the test runs.
     other_a.cmd(&["CLUSTER", "SET-CONFIG-EPOCH", "1"]);
     other_b.cmd(&["CLUSTER", "SET-CONFIG-EPOCH", "2"]);
-    other_a.cmd(&[
-        "CLUSTER",
-        "MEET",
-        &other_b.ip.to_string(),
-        &other_b.port.to_string(),
-        &other_b.bus_port.to_string(),
-    ]);
+    other_a.meet(other_b);
     wait_until("the other cluster forms", Duration::from_secs(10), || {
         views_agree(&extra[1..3]) && cluster_nodes(other_a).len() == 2
     });

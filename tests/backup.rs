@@ -4,26 +4,15 @@
 mod client;
 mod common;
 
-use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use client::ClusterClient;
-use common::{NodeOptions, RedisNode, run, start_nodes, start_on_hosts, trib, wait_until};
+use common::{NodeOptions, THREE_HOSTS, TestCluster, run, start_nodes, trib, wait_until};
 use serde_json::Value;
 
-fn cluster() -> Vec<RedisNode> {
-    let ip = |n| Ipv4Addr::new(127, 0, 0, n);
-    let nodes = start_on_hosts(
-        &[(ip(2), 2), (ip(3), 2), (ip(4), 2)],
-        &NodeOptions::default(),
-    );
-    let addrs: Vec<String> = nodes.iter().map(|n| n.addr()).collect();
-    let out = run(trib()
-        .arg("create")
-        .args(&addrs)
-        .args(["--replicas", "1", "--yes"]));
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    nodes
+/// Six nodes on three hosts, `trib create --replicas 1`.
+fn cluster() -> TestCluster {
+    TestCluster::new().replicas(1).hosts(&THREE_HOSTS).start()
 }
 
 #[test]
@@ -95,13 +84,7 @@ fn backup_restores_into_fresh_nodes_with_every_key() {
         n.cmd(&["CLUSTER", "SET-CONFIG-EPOCH", &(i + 1).to_string()]);
     }
     for n in &fresh[1..] {
-        fresh[0].cmd(&[
-            "CLUSTER",
-            "MEET",
-            "127.0.0.1",
-            &n.port.to_string(),
-            &n.bus_port.to_string(),
-        ]);
+        fresh[0].meet(n);
     }
     wait_until("restored cluster ok", Duration::from_secs(30), || {
         fresh
@@ -125,18 +108,8 @@ fn backup_restores_into_fresh_nodes_with_every_key() {
 
 #[test]
 fn backup_with_password_and_unreachable_entry() {
-    let opts = NodeOptions {
-        password: Some("s3cret-pw".into()),
-        ..NodeOptions::default()
-    };
-    let nodes = start_nodes(3, &opts);
-    let addrs: Vec<String> = nodes.iter().map(|n| n.addr()).collect();
-    let out = run(trib()
-        .env("REDISCLI_AUTH", "s3cret-pw")
-        .arg("create")
-        .args(&addrs)
-        .arg("--yes"));
-    assert_eq!(out.code, 0, "{}", out.stderr);
+    let nodes = TestCluster::new().password("s3cret-pw").start();
+    let addrs = nodes.addrs();
     let dir = tempfile::tempdir().unwrap();
     let out = run(trib()
         .env("REDISCLI_AUTH", "s3cret-pw")

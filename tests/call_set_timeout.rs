@@ -2,32 +2,12 @@
 
 mod common;
 
-use std::net::Ipv4Addr;
-
-use common::{NodeOptions, RedisNode, run, snapshots, start_on_hosts, trib};
+use common::{THREE_HOSTS, TestCluster, config_get, run, snapshots, trib};
 use serde_json::Value;
 
-fn cluster() -> Vec<RedisNode> {
-    let ip = |n| Ipv4Addr::new(127, 0, 0, n);
-    let nodes = start_on_hosts(
-        &[(ip(2), 2), (ip(3), 2), (ip(4), 2)],
-        &NodeOptions::default(),
-    );
-    let addrs: Vec<String> = nodes.iter().map(|n| n.addr()).collect();
-    let out = run(trib()
-        .arg("create")
-        .args(&addrs)
-        .args(["--replicas", "1", "--yes"]));
-    assert_eq!(out.code, 0, "{}", out.stderr);
-    nodes
-}
-
-fn timeout_of(n: &RedisNode) -> String {
-    n.cmd(&["CONFIG", "GET", "cluster-node-timeout"])
-        .lines()
-        .nth(1)
-        .unwrap_or("")
-        .to_string()
+/// Six nodes on three hosts, `trib create --replicas 1`.
+fn cluster() -> TestCluster {
+    TestCluster::new().replicas(1).hosts(&THREE_HOSTS).start()
 }
 
 #[test]
@@ -83,11 +63,19 @@ fn set_timeout_everywhere_and_refusals() {
     let out = run(trib().args(["set-timeout", &entry, "50", "--yes"]));
     assert_eq!(out.code, 2);
     assert!(out.stderr.contains("too low"), "{}", out.stderr);
-    assert!(nodes.iter().all(|n| timeout_of(n) == "2000"));
+    assert!(
+        nodes
+            .iter()
+            .all(|n| config_get(n, "cluster-node-timeout") == "2000")
+    );
     // No terminal, no --yes: exit 3, nothing changed.
     let out = run(trib().args(["set-timeout", &entry, "3000"]));
     assert_eq!(out.code, 3, "{}", out.stderr);
-    assert!(nodes.iter().all(|n| timeout_of(n) == "2000"));
+    assert!(
+        nodes
+            .iter()
+            .all(|n| config_get(n, "cluster-node-timeout") == "2000")
+    );
     assert_eq!(before, snapshots(&nodes));
 
     // Applied and persisted on every node (the harness starts nodes from a config file).
@@ -96,7 +84,12 @@ fn set_timeout_everywhere_and_refusals() {
     let doc: Value = serde_json::from_str(&out.stdout).unwrap();
     assert_eq!(doc["changed"], true);
     for n in &nodes {
-        assert_eq!(timeout_of(n), "3000", "{}", n.addr());
+        assert_eq!(
+            config_get(n, "cluster-node-timeout"),
+            "3000",
+            "{}",
+            n.addr()
+        );
         let conf = std::fs::read_to_string(n.dir().join("redis.conf")).unwrap();
         assert!(
             conf.contains("cluster-node-timeout 3000"),

@@ -6,8 +6,8 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::{Ipv4Addr, TcpListener};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use common::dns::{DnsRecord, DnsServer};
 use common::*;
@@ -16,13 +16,6 @@ use serde_json::Value;
 /// Two nodes on each of three fake hosts.
 fn three_hosts() -> [(Ipv4Addr, usize); 3] {
     [(ip(2), 2), (ip(3), 2), (ip(4), 2)]
-}
-
-fn opts_with_node_timeout(ms: u32) -> NodeOptions {
-    NodeOptions {
-        extra: vec![("cluster-node-timeout".into(), ms.to_string())],
-        ..NodeOptions::default()
-    }
 }
 
 /// Starts nodes on `hosts` and makes a cluster of them with `trib create --replicas 1`.
@@ -47,7 +40,7 @@ fn create_cluster(nodes: &[RedisNode]) {
     wait_until(
         "the new cluster is settled (views agree, cluster_state:ok, replication links up)",
         Duration::from_secs(30),
-        || views_agree(nodes) && nodes.iter().all(|n| state_ok(n) && link_up(n)),
+        || views_agree(nodes) && nodes.iter().all(|n| state_ok(n) && synced(n)),
     );
 }
 
@@ -72,30 +65,6 @@ fn create_order(nodes: &[RedisNode]) -> Vec<String> {
         }
     }
     out
-}
-
-fn state_ok(n: &RedisNode) -> bool {
-    n.try_cmd(&["CLUSTER", "INFO"])
-        .is_ok_and(|i| i.lines().any(|l| l.trim() == "cluster_state:ok"))
-}
-
-/// A master, or a replica whose replication link is up (so it has data and may fail over).
-fn link_up(n: &RedisNode) -> bool {
-    n.try_cmd(&["INFO", "replication"]).is_ok_and(|i| {
-        i.lines().any(|l| l.trim() == "role:master")
-            || i.lines().any(|l| l.trim() == "master_link_status:up")
-    })
-}
-
-fn role(n: &RedisNode) -> String {
-    n.try_cmd(&["INFO", "replication"])
-        .ok()
-        .and_then(|r| {
-            r.lines()
-                .find_map(|l| l.strip_prefix("role:"))
-                .map(|s| s.trim().to_string())
-        })
-        .unwrap_or_default()
 }
 
 /// The node `replica` replicates from (by `master_host` / `master_port`).
@@ -162,53 +131,15 @@ fn closed_addr() -> String {
     addr.to_string()
 }
 
-/// Runs trib with a hard deadline, so a hanging trib fails the test instead of blocking it.
-/// Returns the output and the wall time.
-fn run_trib(args: &[String], deadline: Duration) -> (Output, Duration) {
-    let mut cmd = trib();
-    cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let started = Instant::now();
-    let child = cmd.spawn().expect("spawn trib");
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    let waiter = std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    let out = match rx.recv_timeout(deadline) {
-        Ok(out) => out.expect("wait for trib"),
-        Err(_) => {
-            let _ = Command::new("kill")
-                .args(["-KILL", &pid.to_string()])
-                .status();
-            let _ = waiter.join();
-            panic!("trib {args:?} did not return within {deadline:?}");
-        }
-    };
-    let _ = waiter.join();
-    let elapsed = started.elapsed();
-    use std::os::unix::process::ExitStatusExt;
-    let code = out
-        .status
-        .code()
-        .or_else(|| out.status.signal().map(|s| 128 + s))
-        .unwrap_or(-1);
-    (
-        Output {
-            code,
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        },
-        elapsed,
-    )
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| s.to_string()).collect()
-}
-
 /// `trib <args>` (60 s deadline).
 fn trib_out(args: &[String]) -> Output {
     run_trib(args, Duration::from_secs(60)).0
+}
+
+/// `trib ARGS...` under a hard deadline (a hanging trib fails the test); the output and
+/// the wall time.
+fn run_trib(args: &[String], deadline: Duration) -> (Output, Duration) {
+    run_within(trib().args(args), deadline)
 }
 
 /// `trib --json <args>`: the output and the parsed document.
@@ -251,15 +182,6 @@ fn kinds(doc: &Value) -> BTreeSet<String> {
         .iter()
         .map(|p| p["kind"].as_str().unwrap().to_string())
         .collect()
-}
-
-/// True if a problem names `addr` in its `nodes` list or its message.
-fn names(p: &Value, addr: &str) -> bool {
-    p["message"].as_str().is_some_and(|m| m.contains(addr))
-        || p["nodes"].as_array().is_some_and(|ns| {
-            ns.iter()
-                .any(|n| n.as_str().is_some_and(|s| s.contains(addr)))
-        })
 }
 
 fn entries(nodes: &[&RedisNode]) -> Vec<String> {
@@ -425,7 +347,7 @@ fn dead_first_entry_falls_through_to_the_next() {
 
 #[test]
 fn failed_over_master_is_an_error_even_with_all_slots_covered() {
-    let mut nodes = make_cluster_with(&three_hosts(), &opts_with_node_timeout(1000));
+    let mut nodes = make_cluster_with(&three_hosts(), &quick_opts());
     let (m, r) = pairs(&nodes)[0];
     let dead_addr = nodes[m].addr();
     let dead_id = nodes[m].node_id();

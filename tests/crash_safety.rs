@@ -47,15 +47,9 @@ const FRACTIONS: [f64; 24] = [
     0.6, 0.65, 0.7, 0.75, 0.8, 0.9, 0.97,
 ];
 
+/// A drained master stays an empty master (for the next rebalance onto it).
 fn opts() -> NodeOptions {
-    NodeOptions {
-        extra: vec![
-            ("cluster-node-timeout".into(), "1000".into()),
-            // A drained master stays an empty master (for the next rebalance onto it).
-            ("cluster-allow-replica-migration".into(), "no".into()),
-        ],
-        ..Default::default()
-    }
+    quick_opts().with("cluster-allow-replica-migration", "no")
 }
 
 fn points() -> Vec<f64> {
@@ -83,24 +77,13 @@ fn keys() -> Keys {
 
 /// `masters` masters created by trib, plus `extra` empty masters joined with add-node, then
 /// `KEYS` keys written through their owners.
-fn cluster(masters: usize, extra: usize) -> Vec<RedisNode> {
-    let nodes = start_nodes(masters + extra, &opts());
-    let out = run(trib()
-        .arg("create")
-        .args(nodes[..masters].iter().map(RedisNode::addr))
-        .args(["--replicas", "0", "--yes"]));
-    assert_eq!(out.code, 0, "{}", show(&out));
-    for n in &nodes[masters..] {
-        let out = run(trib()
-            .arg("add-node")
-            .arg(n.addr())
-            .arg(nodes[0].addr())
-            .arg("--yes"));
-        assert_eq!(out.code, 0, "{}", show(&out));
-    }
-    wait_until("views agree", Duration::from_secs(30), || {
-        views_agree(&nodes)
-    });
+fn cluster(masters: usize, extra: usize) -> TestCluster {
+    let nodes = TestCluster::new()
+        .masters(masters)
+        .spares(extra)
+        .options(opts())
+        .settled()
+        .start();
     keys().write(&[nodes[0].addr()]);
     nodes
 }
@@ -164,17 +147,51 @@ fn fix(nodes: &[RedisNode], what: &str) -> String {
         DEADLINE,
     );
     if out.code != 0 {
-        let views: Vec<String> = nodes
-            .iter()
-            .map(|n| format!("--- {} says:\n{}", n.addr(), n.cmd(&["CLUSTER", "NODES"])))
-            .collect();
-        panic!("{what}: trib fix\n{}\n{}", show(&out), views.join("\n"));
+        panic!("{what}: trib fix\n{}\n{}", show(&out), views(nodes));
     }
     show(&out)
 }
 
-fn strings(v: &[&str]) -> Vec<String> {
-    v.iter().map(|s| s.to_string()).collect()
+/// After a kill: `trib fix` repairs the cluster and every key of `keys` is intact.
+fn fix_and_assert_intact(nodes: &[RedisNode], keys: &Keys, what: &str, check: &str) {
+    let fixed = fix(nodes, what);
+    assert_intact(
+        nodes,
+        keys,
+        &format!("{what}\n--- check before fix:\n{check}\n--- fix:\n{fixed}\n"),
+    );
+}
+
+/// Over the kill points: the runs really interrupted, and those that left something
+/// `check` found broken.
+#[derive(Default)]
+struct Tally {
+    interrupted: usize,
+    left_broken: usize,
+}
+
+impl Tally {
+    /// Starts `args` and kills it after `delay` (see [`kill_after`]), then asks `check`
+    /// (see [`broken`]); returns the check's output.
+    fn kill(&mut self, nodes: &[RedisNode], args: &[String], delay: Duration) -> String {
+        if kill_after(args, delay) {
+            self.interrupted += 1;
+        }
+        let (was_broken, check) = broken(nodes);
+        if was_broken {
+            self.left_broken += 1;
+        }
+        check
+    }
+
+    /// Prints the counts; fails if no run was interrupted.
+    fn finish(self, command: &str, full: Duration, broken_means: &str) {
+        eprintln!(
+            "{command}: uninterrupted run {full:?}; {} runs interrupted, {} left {broken_means}",
+            self.interrupted, self.left_broken
+        );
+        assert!(self.interrupted > 0, "no run was interrupted");
+    }
 }
 
 #[test]
@@ -200,29 +217,14 @@ fn reshard_killed_at_any_point_is_completed_by_fix() {
     };
     let full = timed(&args(0));
     assert_intact(&nodes, &keys(), "uninterrupted reshard");
-    let (mut interrupted, mut left_broken) = (0, 0);
+    let mut tally = Tally::default();
     for (i, f) in points().into_iter().enumerate() {
         let delay = full.mul_f64(f);
         let what = format!("reshard killed after {delay:?} ({f} of {full:?})");
-        if kill_after(&args(i + 1), delay) {
-            interrupted += 1;
-        }
-        let (was_broken, check) = broken(&nodes);
-        if was_broken {
-            left_broken += 1;
-        }
-        let fixed = fix(&nodes, &what);
-        assert_intact(
-            &nodes,
-            &keys(),
-            &format!("{what}\n--- check before fix:\n{check}\n--- fix:\n{fixed}\n"),
-        );
+        let check = tally.kill(&nodes, &args(i + 1), delay);
+        fix_and_assert_intact(&nodes, &keys(), &what, &check);
     }
-    eprintln!(
-        "reshard: uninterrupted run {full:?}; {interrupted} runs interrupted, \
-         {left_broken} left something for fix to repair"
-    );
-    assert!(interrupted > 0, "no run was interrupted");
+    tally.finish("reshard", full, "something for fix to repair");
 }
 
 #[test]
@@ -245,7 +247,7 @@ fn rebalance_onto_an_empty_master_killed_at_any_point_is_completed_by_fix() {
     timed(&drain);
     let full = first.min(timed(&onto));
     assert_intact(&nodes, &keys(), "second uninterrupted rebalance");
-    let (mut interrupted, mut left_broken) = (0, 0);
+    let mut tally = Tally::default();
     for f in points() {
         timed(&drain);
         assert_intact(&nodes, &keys(), &format!("drain before the kill point {f}"));
@@ -254,35 +256,17 @@ fn rebalance_onto_an_empty_master_killed_at_any_point_is_completed_by_fix() {
         assert_eq!(nodes[3].cmd(&["DBSIZE"]).trim(), "0", "drained");
         let delay = full.mul_f64(f);
         let what = format!("rebalance killed after {delay:?} ({f} of {full:?})");
-        if kill_after(&onto, delay) {
-            interrupted += 1;
-        }
-        let (was_broken, check) = broken(&nodes);
-        if was_broken {
-            left_broken += 1;
-        }
-        let fixed = fix(&nodes, &what);
-        assert_intact(
-            &nodes,
-            &keys(),
-            &format!("{what}\n--- check before fix:\n{check}\n--- fix:\n{fixed}\n"),
-        );
+        let check = tally.kill(&nodes, &onto, delay);
+        fix_and_assert_intact(&nodes, &keys(), &what, &check);
     }
-    eprintln!(
-        "rebalance: uninterrupted run {full:?}; {interrupted} runs interrupted, \
-         {left_broken} left something for fix to repair"
-    );
-    assert!(interrupted > 0, "no run was interrupted");
+    tally.finish("rebalance", full, "something for fix to repair");
 }
 
 // ---------------------------------------------------------------------------------------------
 // create
 
 fn create_opts() -> NodeOptions {
-    let mut o = opts();
-    o.extra
-        .push(("repl-diskless-sync-delay".into(), "0".into()));
-    o
+    opts().with("repl-diskless-sync-delay", "0")
 }
 
 fn create_args(nodes: &[RedisNode]) -> Vec<String> {
@@ -302,19 +286,13 @@ fn create_killed_at_any_point_is_completed_by_running_it_again() {
     // Fresh nodes for every run: a created cluster has nothing left to create.
     let calibrate = || timed(&create_args(&start_nodes(6, &create_opts())));
     let full = calibrate().min(calibrate());
-    let (mut interrupted, mut left_broken) = (0, 0);
+    let mut tally = Tally::default();
     for f in points() {
         let nodes = start_nodes(6, &create_opts());
         let args = create_args(&nodes);
         let delay = full.mul_f64(f);
         let what = format!("create killed after {delay:?} ({f} of {full:?})");
-        if kill_after(&args, delay) {
-            interrupted += 1;
-        }
-        let (was_broken, check) = broken(&nodes);
-        if was_broken {
-            left_broken += 1;
-        }
+        let check = tally.kill(&nodes, &args, delay);
         let (out, took) = run_within(trib().args(&args), DEADLINE);
         assert_eq!(
             out.code,
@@ -340,11 +318,7 @@ fn create_killed_at_any_point_is_completed_by_running_it_again() {
         keys.write(&addrs(&nodes));
         assert_intact(&nodes, &keys, &what);
     }
-    eprintln!(
-        "create: uninterrupted run {full:?}; {interrupted} runs interrupted, \
-         {left_broken} left a cluster check found broken"
-    );
-    assert!(interrupted > 0, "no run was interrupted");
+    tally.finish("create", full, "a cluster check found broken");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -374,15 +348,11 @@ fn break_cluster(nodes: &[RedisNode], round: usize) {
 /// is where it belongs.
 #[test]
 fn fix_killed_at_any_point_is_completed_by_running_it_again() {
-    let nodes = start_nodes(3, &opts());
-    let out = run(trib()
-        .arg("create")
-        .args(addrs(&nodes))
-        .args(["--replicas", "0", "--yes"]));
-    assert_eq!(out.code, 0, "{}", show(&out));
-    wait_until("views agree", Duration::from_secs(30), || {
-        views_agree(&nodes)
-    });
+    let nodes = TestCluster::new()
+        .masters(3)
+        .options(opts())
+        .settled()
+        .start();
     let keys = fix_keys();
     keys.write(&addrs(&nodes));
     let args = strings(&["fix", &nodes[0].addr(), "--yes"]);
@@ -390,30 +360,15 @@ fn fix_killed_at_any_point_is_completed_by_running_it_again() {
     assert_check_fails(&addrs(&nodes), "broken on purpose");
     let full = timed(&args);
     assert_intact(&nodes, &keys, "uninterrupted fix");
-    let (mut interrupted, mut left_broken) = (0, 0);
+    let mut tally = Tally::default();
     for (i, f) in points().into_iter().enumerate() {
         break_cluster(&nodes, i + 1);
         let delay = full.mul_f64(f);
         let what = format!("fix killed after {delay:?} ({f} of {full:?})");
-        if kill_after(&args, delay) {
-            interrupted += 1;
-        }
-        let (was_broken, check) = broken(&nodes);
-        if was_broken {
-            left_broken += 1;
-        }
-        let fixed = fix(&nodes, &what);
-        assert_intact(
-            &nodes,
-            &keys,
-            &format!("{what}\n--- check before fix:\n{check}\n--- fix:\n{fixed}\n"),
-        );
+        let check = tally.kill(&nodes, &args, delay);
+        fix_and_assert_intact(&nodes, &keys, &what, &check);
     }
-    eprintln!(
-        "fix: uninterrupted run {full:?}; {interrupted} runs interrupted, \
-         {left_broken} left something for the next fix"
-    );
-    assert!(interrupted > 0, "no run was interrupted");
+    tally.finish("fix", full, "something for the next fix");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -443,15 +398,12 @@ fn wait_replicas_synced(nodes: &[RedisNode]) {
 /// every key is present.
 #[test]
 fn failover_killed_at_any_point_leaves_one_master_per_shard() {
-    let nodes = start_nodes(6, &create_opts());
-    let out = run(trib()
-        .arg("create")
-        .args(addrs(&nodes))
-        .args(["--replicas", "1", "--yes"]));
-    assert_eq!(out.code, 0, "{}", show(&out));
-    wait_until("views agree", Duration::from_secs(30), || {
-        views_agree(&nodes)
-    });
+    let nodes = TestCluster::new()
+        .masters(3)
+        .replicas(1)
+        .options(create_opts())
+        .settled()
+        .start();
     let keys = Keys::new("crash-failover", 3000);
     keys.write(&addrs(&nodes));
     let master = |i: usize| -> String {
@@ -468,19 +420,13 @@ fn failover_killed_at_any_point_leaves_one_master_per_shard() {
     let first = timed(&args(0));
     wait_replicas_synced(&nodes);
     let full = first.min(timed(&args(1)));
-    let (mut interrupted, mut left_broken) = (0, 0);
+    let mut tally = Tally::default();
     for (i, f) in points().into_iter().enumerate() {
         settle(&nodes);
         wait_replicas_synced(&nodes);
         let delay = full.mul_f64(f);
         let what = format!("failover killed after {delay:?} ({f} of {full:?})");
-        if kill_after(&args(i + 2), delay) {
-            interrupted += 1;
-        }
-        let (was_broken, check) = broken(&nodes);
-        if was_broken {
-            left_broken += 1;
-        }
+        let check = tally.kill(&nodes, &args(i + 2), delay);
         // A manual failover Redis started ends (done or abandoned) within 5 s.
         let clean = (0..75).any(|_| {
             std::thread::sleep(Duration::from_millis(200));
@@ -510,9 +456,5 @@ fn failover_killed_at_any_point_leaves_one_master_per_shard() {
             &format!("{what}\n--- check before:\n{check}\n--- fix:\n{fixed}\n"),
         );
     }
-    eprintln!(
-        "failover: uninterrupted run {full:?}; {interrupted} runs interrupted, \
-         {left_broken} left a cluster check found broken"
-    );
-    assert!(interrupted > 0, "no run was interrupted");
+    tally.finish("failover", full, "a cluster check found broken");
 }

@@ -6,29 +6,15 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
 use std::net::Ipv4Addr;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::dns::{DnsRecord, DnsServer};
+use common::view::slot_count;
 use common::*;
 use serde_json::Value;
 
 const SLOTS: usize = 16384;
-
-/// Short node timeout: nothing in these tests waits for failure detection, and a short
-/// timeout makes a stray handshake or pfail clear quickly.
-fn opts() -> NodeOptions {
-    NodeOptions {
-        extra: vec![("cluster-node-timeout".into(), "1000".into())],
-        ..Default::default()
-    }
-}
-
-fn addrs(nodes: &[RedisNode]) -> Vec<String> {
-    nodes.iter().map(RedisNode::addr).collect()
-}
 
 /// `trib [global...] create NODES... --replicas R [extra...]`.
 fn create(nodes: &[String], replicas: usize, extra: &[&str]) -> Output {
@@ -41,64 +27,6 @@ fn create(nodes: &[String], replicas: usize, extra: &[&str]) -> Output {
 
 // ---------------------------------------------------------------------------------------------
 // Reading a cluster directly
-
-/// One line of CLUSTER NODES.
-#[derive(Debug, Clone)]
-struct Line {
-    id: String,
-    /// "ip:port" (bus port and hostname stripped).
-    addr: String,
-    flags: Vec<String>,
-    /// The master's ID, for a replica.
-    master: Option<String>,
-    /// Slot ranges as printed ("0-5460", "5461"); no migrating/importing entries.
-    slots: Vec<String>,
-}
-
-impl Line {
-    fn is_master(&self) -> bool {
-        self.flags.iter().any(|f| f == "master")
-    }
-    fn ip(&self) -> &str {
-        self.addr.rsplit_once(':').unwrap().0
-    }
-    fn slot_count(&self) -> usize {
-        slot_count(&self.slots)
-    }
-}
-
-/// Number of slots in ranges like "0-5460", "5461".
-fn slot_count(ranges: &[String]) -> usize {
-    ranges
-        .iter()
-        .map(|r| match r.split_once('-') {
-            Some((a, b)) => b.parse::<usize>().unwrap() - a.parse::<usize>().unwrap() + 1,
-            None => 1,
-        })
-        .sum()
-}
-
-fn cluster_nodes(node: &RedisNode) -> Vec<Line> {
-    node.cmd(&["CLUSTER", "NODES"])
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let addr = f[1].split(['@', ',']).next().unwrap().to_string();
-            Line {
-                id: f[0].into(),
-                addr,
-                flags: f[2].split(',').map(str::to_string).collect(),
-                master: (f[3] != "-").then(|| f[3].to_string()),
-                slots: f[8..]
-                    .iter()
-                    .filter(|s| !s.starts_with('['))
-                    .map(|s| s.to_string())
-                    .collect(),
-            }
-        })
-        .collect()
-}
 
 fn cluster_info(node: &RedisNode, field: &str) -> String {
     node.cmd(&["CLUSTER", "INFO"])
@@ -289,7 +217,7 @@ fn assert_layout_as_planned(layout: &Layout, plan: &[PlannedMaster]) {
 }
 
 fn six_on_three_hosts() -> Vec<RedisNode> {
-    start_on_hosts(&[(ip(2), 2), (ip(3), 2), (ip(4), 2)], &opts())
+    start_on_hosts(&[(ip(2), 2), (ip(3), 2), (ip(4), 2)], &quick_opts())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -332,8 +260,8 @@ fn six_nodes_three_hosts_masters_spread() {
 /// three Kubernetes nodes would be: replicas must still avoid their master's host.
 #[test]
 fn anti_affinity_whatever_the_order() {
-    let nodes = start_on_hosts(&[(ip(2), 1), (ip(3), 1), (ip(4), 1)], &opts());
-    let more = start_on_hosts(&[(ip(2), 1), (ip(3), 1), (ip(4), 1)], &opts());
+    let nodes = start_on_hosts(&[(ip(2), 1), (ip(3), 1), (ip(4), 1)], &quick_opts());
+    let more = start_on_hosts(&[(ip(2), 1), (ip(3), 1), (ip(4), 1)], &quick_opts());
     let mut all: Vec<RedisNode> = nodes;
     all.extend(more);
     assert_ok(&create(&addrs(&all), 1, &["--yes"]));
@@ -342,7 +270,7 @@ fn anti_affinity_whatever_the_order() {
 
 #[test]
 fn nine_nodes_three_hosts_two_replicas() {
-    let nodes = start_on_hosts(&[(ip(2), 3), (ip(3), 3), (ip(4), 3)], &opts());
+    let nodes = start_on_hosts(&[(ip(2), 3), (ip(3), 3), (ip(4), 3)], &quick_opts());
     let out = create(&addrs(&nodes), 2, &["--yes"]);
     assert_ok(&out);
     let lay = assert_cluster(&nodes, 3, 2, true);
@@ -360,7 +288,7 @@ fn nine_nodes_three_hosts_two_replicas() {
 #[test]
 fn sixty_nodes_one_replica() {
     let hosts: Vec<(Ipv4Addr, usize)> = (2..8).map(|i| (ip(i), 10)).collect();
-    let nodes = start_on_hosts(&hosts, &opts());
+    let nodes = start_on_hosts(&hosts, &quick_opts());
     let t = Instant::now();
     let out = create(&addrs(&nodes), 1, &["--yes", "--timeout", "120s"]);
     eprintln!("60-node create took {:?}", t.elapsed());
@@ -406,13 +334,7 @@ fn create_again_changes_nothing() {
 
 fn meet_all(nodes: &[RedisNode]) {
     for n in &nodes[1..] {
-        nodes[0].cmd(&[
-            "CLUSTER",
-            "MEET",
-            &n.ip.to_string(),
-            &n.port.to_string(),
-            &n.bus_port.to_string(),
-        ]);
+        nodes[0].meet(n);
     }
     wait_until("all nodes know each other", Duration::from_secs(20), || {
         nodes.iter().all(|n| {
@@ -490,28 +412,15 @@ fn completes_after_meet_without_replicas() {
 /// Starts `create --yes`, kills it (SIGKILL) as soon as it prints a line containing `marker`,
 /// and returns what it printed on stderr up to there.
 fn create_killed_at(args: &[String], marker: &str) -> String {
-    let mut child = trib()
-        .arg("create")
-        .args(args)
-        .args(["--replicas", "1", "--yes"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut seen = String::new();
-    for line in BufReader::new(stderr).lines() {
-        let line = line.unwrap();
-        seen.push_str(&line);
-        seen.push('\n');
-        if line.contains(marker) {
-            break;
-        }
-    }
-    child.kill().unwrap();
-    let status = child.wait().unwrap();
+    let (seen, matched, status) = kill_at_line(
+        trib()
+            .arg("create")
+            .args(args)
+            .args(["--replicas", "1", "--yes"]),
+        |line| line.contains(marker),
+    );
     assert!(
-        seen.contains(marker),
+        matched,
         "trib never printed {marker:?} ({status:?}):\n{seen}"
     );
     assert!(!status.success(), "killed before finishing: {status:?}");
@@ -592,7 +501,7 @@ fn refuses_node_holding_a_key() {
 
 #[test]
 fn refuses_node_in_another_cluster() {
-    let nodes = start_nodes(7, &opts());
+    let nodes = start_nodes(7, &quick_opts());
     // nodes[6] is not named; nodes[5] already has it as a peer.
     meet_all(&nodes[5..]);
     settle(&nodes[5..]);
@@ -607,10 +516,10 @@ fn refuses_node_in_another_cluster() {
 
 #[test]
 fn refuses_node_without_cluster_mode() {
-    let mut nodes = start_nodes(5, &opts());
+    let mut nodes = start_nodes(5, &quick_opts());
     nodes.push(RedisNode::start(&NodeOptions {
         cluster_enabled: false,
-        ..opts()
+        ..quick_opts()
     }));
     assert_refused(
         &nodes,
@@ -622,7 +531,7 @@ fn refuses_node_without_cluster_mode() {
 
 #[test]
 fn refuses_unreachable_address() {
-    let nodes = start_nodes(6, &opts());
+    let nodes = start_nodes(6, &quick_opts());
     let closed = {
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
@@ -639,7 +548,7 @@ fn refuses_unreachable_address() {
 fn refuses_wrong_or_missing_password() {
     let pw = |p: &str| NodeOptions {
         password: Some(p.into()),
-        ..opts()
+        ..quick_opts()
     };
     let mut nodes = start_nodes(5, &pw("right-pw"));
     nodes.push(RedisNode::start(&pw("other-pw")));
@@ -685,13 +594,13 @@ fn refuses_wrong_or_missing_password() {
 
 #[test]
 fn refuses_too_few_masters() {
-    let nodes = start_nodes(4, &opts());
+    let nodes = start_nodes(4, &quick_opts());
     assert_refused(&nodes, &addrs(&nodes), 1, &["at least 3"]);
 }
 
 #[test]
 fn refuses_same_node_twice() {
-    let nodes = start_nodes(6, &opts());
+    let nodes = start_nodes(6, &quick_opts());
     let mut args = addrs(&nodes);
     args.push(format!("localhost:{}", nodes[2].port));
     assert_refused(
@@ -708,7 +617,7 @@ fn refuses_same_node_twice() {
 
 #[test]
 fn refuses_same_address_twice() {
-    let nodes = start_nodes(6, &opts());
+    let nodes = start_nodes(6, &quick_opts());
     let mut args = addrs(&nodes);
     args.push(nodes[3].addr());
     assert_refused(&nodes, &args, 1, &[&nodes[3].addr(), "same node"]);
@@ -716,7 +625,7 @@ fn refuses_same_address_twice() {
 
 #[test]
 fn refuses_malformed_addresses() {
-    let nodes = start_nodes(6, &opts());
+    let nodes = start_nodes(6, &quick_opts());
     for (bad, reason) in [
         ("127.0.0.1:99999", "port"),
         ("a{3..1}:7000", "range"),
@@ -733,7 +642,7 @@ fn refuses_malformed_addresses() {
 
 #[test]
 fn no_terminal_without_yes_aborts() {
-    let nodes = start_nodes(6, &opts());
+    let nodes = start_nodes(6, &quick_opts());
     let before = snapshots(&nodes);
     let out = create(&addrs(&nodes), 1, &[]);
     assert_eq!(out.code, 3, "{}", show(&out));
@@ -752,7 +661,7 @@ fn no_terminal_without_yes_aborts() {
 
 #[test]
 fn trib_yes_env_confirms() {
-    let nodes = start_nodes(6, &opts());
+    let nodes = start_nodes(6, &quick_opts());
     let out = run(trib()
         .arg("create")
         .args(addrs(&nodes))
@@ -813,7 +722,7 @@ fn password_from_env_is_never_printed() {
         &[(ip(2), 2), (ip(3), 2), (ip(4), 2)],
         &NodeOptions {
             password: Some(PW.into()),
-            ..opts()
+            ..quick_opts()
         },
     );
     let args = addrs(&nodes);
@@ -871,7 +780,7 @@ fn dns_names_and_headless_service() {
         &hosts,
         &NodeOptions {
             port: Some(port),
-            ..opts()
+            ..quick_opts()
         },
     );
     assert!(nodes.iter().all(|n| n.port == port));
@@ -933,23 +842,20 @@ fn dns_names_and_headless_service() {
 // ---------------------------------------------------------------------------------------------
 // Fast join: new masters briefly run with a 499 ms node timeout, then get theirs back.
 
-fn node_timeout(n: &RedisNode) -> String {
-    n.cmd(&["CONFIG", "GET", "cluster-node-timeout"])
-        .lines()
-        .nth(1)
-        .unwrap_or("")
-        .to_string()
-}
-
 #[test]
 fn fast_join_restores_every_node_timeout() {
-    let mut o = opts();
+    let mut o = quick_opts();
     o.extra = vec![("cluster-node-timeout".into(), "15000".into())];
     let nodes = start_on_hosts(&[(ip(2), 2), (ip(3), 2), (ip(4), 2)], &o);
     let out = create(&addrs(&nodes), 1, &["--yes", "--wait-sync"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     for n in &nodes {
-        assert_eq!(node_timeout(n), "15000", "{}", n.addr());
+        assert_eq!(
+            config_get(n, "cluster-node-timeout"),
+            "15000",
+            "{}",
+            n.addr()
+        );
         assert!(n.cmd(&["CLUSTER", "INFO"]).contains("cluster_state:ok"));
         if n.cmd(&["ROLE"]).starts_with("slave") {
             let info = n.cmd(&["INFO", "replication"]);
@@ -975,7 +881,12 @@ fn rerun_restores_a_timeout_an_interrupted_fast_join_left() {
     let out = create(&addrs(&nodes), 1, &["--yes"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     for n in &nodes {
-        assert_eq!(node_timeout(n), "1000", "{}", n.addr());
+        assert_eq!(
+            config_get(n, "cluster-node-timeout"),
+            "1000",
+            "{}",
+            n.addr()
+        );
     }
     let again = create(&addrs(&nodes), 1, &["--yes"]);
     assert!(again.stdout.contains("already"), "{}", again.stdout);
@@ -987,7 +898,7 @@ fn no_fast_join_leaves_timeouts_alone_and_still_converges() {
     let out = create(&addrs(&nodes), 1, &["--yes", "--no-fast-join"]);
     assert_eq!(out.code, 0, "stderr: {}", out.stderr);
     for n in &nodes {
-        assert_eq!(node_timeout(n), "1000");
+        assert_eq!(config_get(n, "cluster-node-timeout"), "1000");
         assert!(n.cmd(&["CLUSTER", "INFO"]).contains("cluster_state:ok"));
     }
 }

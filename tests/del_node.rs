@@ -8,72 +8,20 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
-/// Failure detection matters here (the killed-master test): 1 s node timeout.
-fn opts() -> NodeOptions {
-    NodeOptions {
-        extra: vec![("cluster-node-timeout".into(), "1000".into())],
-        ..Default::default()
-    }
-}
-
-/// One line of CLUSTER NODES: (id, "ip:port", flags, master id or "-").
-fn lines(n: &RedisNode) -> Vec<(String, String, String, String)> {
-    n.cmd(&["CLUSTER", "NODES"])
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let addr = f[1].split(['@', ',']).next().unwrap_or("").to_string();
-            (f[0].into(), addr, f[2].into(), f[3].into())
-        })
-        .collect()
+/// Six nodes on three hosts, `trib create --replicas 1`, settled, every replica synced
+/// (a replica that never synced is not allowed to fail over: data too old). Failure
+/// detection matters here (the killed-master test): 1 s node timeout.
+fn cluster() -> TestCluster {
+    TestCluster::new()
+        .replicas(1)
+        .options(quick_opts())
+        .hosts(&THREE_HOSTS)
+        .synced()
+        .start()
 }
 
 fn knows(n: &RedisNode, id: &str) -> bool {
-    lines(n).iter().any(|l| l.0 == id)
-}
-
-fn info_field(n: &RedisNode, section: &[&str], field: &str) -> String {
-    n.cmd(section)
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .unwrap_or("")
-        .trim()
-        .to_string()
-}
-
-fn role(n: &RedisNode) -> String {
-    info_field(n, &["INFO", "replication"], "role")
-}
-
-fn state_ok(n: &RedisNode) -> bool {
-    info_field(n, &["CLUSTER", "INFO"], "cluster_state") == "ok"
-}
-
-/// Six nodes on three hosts, `trib create --replicas 1`, settled.
-fn cluster() -> Vec<RedisNode> {
-    let nodes = start_on_hosts(&[(ip(2), 2), (ip(3), 2), (ip(4), 2)], &opts());
-    let addrs: Vec<String> = nodes.iter().map(RedisNode::addr).collect();
-    let out = run(trib()
-        .arg("create")
-        .args(&addrs)
-        .args(["--replicas", "1", "--yes"]));
-    assert_eq!(out.code, 0, "{}", show(&out));
-    wait_until("views agree", Duration::from_secs(30), || {
-        views_agree(&nodes)
-    });
-    // A replica that never synced is not allowed to fail over (data too old).
-    wait_until("every replica synced", Duration::from_secs(30), || {
-        nodes.iter().all(|n| {
-            role(n) == "master"
-                || info_field(n, &["INFO", "replication"], "master_link_status") == "up"
-        })
-    });
-    nodes
-}
-
-fn check(entry: &RedisNode) -> Output {
-    run(trib().arg("check").arg(entry.addr()))
+    cluster_nodes(n).iter().any(|l| l.id == id)
 }
 
 fn del(entry: &RedisNode, node: &str, extra: &[&str]) -> Output {
@@ -89,9 +37,9 @@ fn assert_removed(members: &[&RedisNode], removed: &RedisNode, old_id: &str) {
     for m in members {
         assert!(!knows(m, old_id), "{} still lists {old_id}", m.addr());
     }
-    let own = lines(removed);
+    let own = cluster_nodes(removed);
     assert_eq!(own.len(), 1, "the removed node knows nobody: {own:?}");
-    assert_ne!(own[0].0, old_id, "CLUSTER RESET HARD gives a new ID");
+    assert_ne!(own[0].id, old_id, "CLUSTER RESET HARD gives a new ID");
     assert_eq!(removed.cmd(&["DBSIZE"]), "0");
     assert_eq!(role(removed), "master");
 }
@@ -108,7 +56,7 @@ fn removes_an_empty_master_added_by_hand() {
     assert_eq!(out.code, 0, "{}", show(&out));
     let refs: Vec<&RedisNode> = nodes.iter().collect();
     assert_removed(&refs, &extra, &id);
-    let c = check(&nodes[0]);
+    let c = trib_check(&nodes[0]);
     assert_eq!(c.code, 0, "{}", show(&c));
 }
 
@@ -129,7 +77,7 @@ fn dry_run_and_no_terminal_change_nothing() {
     let out = del(&nodes[0], &id, &[]);
     assert_eq!(out.code, 3, "{}", show(&out));
     assert!(nodes.iter().all(|n| knows(n, &id)));
-    assert_eq!(lines(&extra).len(), 7);
+    assert_eq!(cluster_nodes(&extra).len(), 7);
 }
 
 #[test]
@@ -157,7 +105,7 @@ fn removes_a_replica_flushing_its_data() {
     assert_eq!(out.code, 0, "{}", show(&out));
     let others: Vec<&RedisNode> = nodes.iter().filter(|n| n.node_id() != id).collect();
     assert_removed(&others, replica, &id);
-    let c = check(others[0]);
+    let c = trib_check(others[0]);
     assert_eq!(c.code, 0, "{}", show(&c));
 }
 
@@ -172,9 +120,11 @@ fn removes_a_master_without_slots_repointing_its_replicas() {
     h.cmd(&["CLUSTER", "REPLICATE", &gid]);
     let hid = h.node_id();
     wait_until("h replicates g everywhere", Duration::from_secs(20), || {
-        nodes
-            .iter()
-            .all(|n| lines(n).iter().any(|l| l.0 == hid && l.3 == gid))
+        nodes.iter().all(|n| {
+            cluster_nodes(n)
+                .iter()
+                .any(|l| l.id == hid && l.master.as_deref() == Some(gid.as_str()))
+        })
     });
 
     let out = del(&nodes[2], &gid, &["--yes"]);
@@ -183,24 +133,24 @@ fn removes_a_master_without_slots_repointing_its_replicas() {
     members.push(&h);
     assert_removed(&members, &g, &gid);
     // h follows a master with slots, on another host than its own.
-    let hl = lines(&h);
-    let me = hl.iter().find(|l| l.2.contains("myself")).unwrap();
+    let hl = cluster_nodes(&h);
+    let me = hl.iter().find(|l| l.is_myself()).unwrap();
     let master = hl
         .iter()
-        .find(|l| l.0 == me.3)
+        .find(|l| Some(&l.id) == me.master.as_ref())
         .expect("h has a known master");
-    assert!(master.2.contains("master"));
+    assert!(master.is_master());
     assert_ne!(
-        master.1.rsplit_once(':').unwrap().0,
+        master.ip(),
         h.ip.to_string(),
         "re-pointed to a master on another host"
     );
     wait_until("h synced", Duration::from_secs(20), || {
-        info_field(&h, &["INFO", "replication"], "master_link_status") == "up"
+        info_field(&h, "replication", "master_link_status") == "up"
     });
     // The new replica link spreads by gossip; check is clean once it has.
     wait_until("check is clean", Duration::from_secs(20), || {
-        check(&nodes[0]).code == 0
+        trib_check(&nodes[0]).code == 0
     });
 }
 
@@ -222,11 +172,11 @@ fn removes_a_killed_master_after_failover() {
     let victim = nodes.iter().position(|n| role(n) == "master").unwrap();
     let vid = nodes[victim].node_id();
     let vaddr = nodes[victim].addr();
-    let replica_id = lines(&nodes[0])
+    let replica_id = cluster_nodes(&nodes[0])
         .into_iter()
-        .find(|l| l.3 == vid)
+        .find(|l| l.master.as_deref() == Some(vid.as_str()))
         .expect("the victim has a replica")
-        .0;
+        .id;
     nodes[victim].stop();
     let live: Vec<usize> = (0..nodes.len()).filter(|i| *i != victim).collect();
     let t = Instant::now();
@@ -236,18 +186,18 @@ fn removes_a_killed_master_after_failover() {
         || {
             live.iter().all(|&i| {
                 state_ok(&nodes[i])
-                    && lines(&nodes[i])
+                    && cluster_nodes(&nodes[i])
                         .iter()
-                        .any(|l| l.0 == replica_id && l.2.contains("master"))
-                    && lines(&nodes[i])
+                        .any(|l| l.id == replica_id && l.is_master())
+                    && cluster_nodes(&nodes[i])
                         .iter()
-                        .any(|l| l.0 == vid && l.2.contains("fail") && !l.2.contains("fail?"))
+                        .any(|l| l.id == vid && l.has_flag("fail"))
             })
         },
     );
     eprintln!("failover took {:?}", t.elapsed());
     let entry = &nodes[live[0]];
-    let c = check(entry);
+    let c = trib_check(entry);
     assert_eq!(c.code, 1, "the failed node is an error: {}", show(&c));
 
     let out = del(entry, &vaddr, &["--yes"]);
@@ -259,7 +209,7 @@ fn removes_a_killed_master_after_failover() {
             nodes[i].addr()
         );
     }
-    let c = check(entry);
+    let c = trib_check(entry);
     assert_eq!(c.code, 0, "{}", show(&c));
     // Gossip does not bring it back: watch for 3 s.
     let until = Instant::now() + Duration::from_secs(3);
@@ -278,24 +228,18 @@ fn removes_a_killed_master_after_failover() {
 /// Starts a node on `host` and MEETs it into the cluster through `via`; waits until
 /// every node knows it.
 fn add_by_hand(nodes: &[&RedisNode], via: &RedisNode, host: Ipv4Addr) -> RedisNode {
-    let n = RedisNode::start(&opts().on(host));
-    via.cmd(&[
-        "CLUSTER",
-        "MEET",
-        &n.ip.to_string(),
-        &n.port.to_string(),
-        &n.bus_port.to_string(),
-    ]);
+    let n = RedisNode::start(&quick_opts().on(host));
+    via.meet(&n);
     let id = n.node_id();
     wait_until(
         "the new node is known everywhere",
         Duration::from_secs(20),
         || {
             nodes.iter().all(|m| {
-                lines(m)
+                cluster_nodes(m)
                     .iter()
-                    .any(|l| l.0 == id && !l.2.contains("handshake"))
-            }) && lines(&n).len() == nodes.len() + 1
+                    .any(|l| l.id == id && !l.has_flag("handshake"))
+            }) && cluster_nodes(&n).len() == nodes.len() + 1
         },
     );
     n

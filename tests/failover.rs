@@ -13,106 +13,22 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use common::*;
-use serde_json::Value;
 
-fn opts() -> NodeOptions {
-    NodeOptions {
-        extra: vec![
-            ("cluster-node-timeout".into(), "1000".into()),
-            // First syncs start at once instead of after 5 s.
-            ("repl-diskless-sync-delay".into(), "0".into()),
-        ],
-        ..Default::default()
-    }
-}
-
-/// `per_host` nodes on each of 127.0.0.2-4, made a cluster with `trib create`.
-fn cluster(per_host: usize, replicas: usize) -> Vec<RedisNode> {
-    let nodes = start_on_hosts(
-        &[(ip(2), per_host), (ip(3), per_host), (ip(4), per_host)],
-        &opts(),
-    );
-    let out = run(trib()
-        .arg("create")
-        .args(nodes.iter().map(RedisNode::addr))
-        .args(["--replicas", &replicas.to_string(), "--yes"]));
-    assert_eq!(out.code, 0, "{}", show(&out));
-    settle(&nodes);
-    wait_until("every replica has synced", Duration::from_secs(30), || {
-        nodes
-            .iter()
-            .all(|n| role(n) == "master" || info_field(n, "master_link_status") == "up")
-    });
-    nodes
-}
-
-fn settle(nodes: &[RedisNode]) {
-    wait_until("views agree", Duration::from_secs(30), || {
-        views_agree(nodes)
-    });
+/// Three masters with `replicas` replicas each on 127.0.0.2-4, made a cluster with
+/// `trib create`, every replica synced.
+fn cluster(replicas: usize) -> TestCluster {
+    TestCluster::new()
+        .masters(3)
+        .replicas(replicas)
+        .options(quick_sync_opts())
+        .hosts(&[ip(2), ip(3), ip(4)])
+        .synced()
+        .start()
 }
 
 /// `trib failover ARGS...`.
 fn failover(args: &[&str]) -> Output {
     run(trib().arg("failover").args(args))
-}
-
-fn info_field(node: &RedisNode, field: &str) -> String {
-    node.try_cmd(&["INFO", "replication"])
-        .unwrap_or_default()
-        .lines()
-        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-        .unwrap_or("")
-        .trim()
-        .to_string()
-}
-
-fn role(node: &RedisNode) -> String {
-    info_field(node, "role")
-}
-
-/// One line of CLUSTER NODES.
-#[derive(Debug, Clone)]
-struct Line {
-    id: String,
-    addr: String,
-    flags: Vec<String>,
-    master: Option<String>,
-    slots: Vec<String>,
-}
-
-impl Line {
-    fn is_master(&self) -> bool {
-        self.flags.iter().any(|f| f == "master")
-    }
-    fn ip(&self) -> &str {
-        self.addr.rsplit_once(':').unwrap().0
-    }
-}
-
-fn cluster_nodes(node: &RedisNode) -> Vec<Line> {
-    node.cmd(&["CLUSTER", "NODES"])
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            Line {
-                id: f[0].into(),
-                addr: f[1].split(['@', ',']).next().unwrap().to_string(),
-                flags: f[2].split(',').map(str::to_string).collect(),
-                master: (f[3] != "-").then(|| f[3].to_string()),
-                slots: f[8..]
-                    .iter()
-                    .filter(|s| !s.starts_with('['))
-                    .map(|s| s.to_string())
-                    .collect(),
-            }
-        })
-        .collect()
-}
-
-fn by_addr<'a>(nodes: &'a [RedisNode], addr: &str) -> &'a RedisNode {
-    nodes.iter().find(|n| n.addr() == addr).unwrap()
 }
 
 /// (master, replica) pairs as `view_from` sees them, as indexes into `nodes`.
@@ -146,15 +62,11 @@ fn check_ok(entry: &RedisNode) {
     panic!("check never exited 0: {}", show(&last.unwrap()));
 }
 
-fn json(out: &Output) -> Value {
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(out)))
-}
-
 // ---------------------------------------------------------------------------------------------
 
 #[test]
 fn replica_by_address_and_by_id_prefix() {
-    let nodes = cluster(2, 1);
+    let nodes = cluster(1);
     let ps = pairs(&nodes, &nodes[0]);
     assert_eq!(ps.len(), 3);
 
@@ -165,7 +77,7 @@ fn replica_by_address_and_by_id_prefix() {
     assert!(out.stdout.contains("switched in"), "{}", show(&out));
     assert_eq!(role(&nodes[r]), "master");
     assert_eq!(role(&nodes[m]), "slave");
-    settle(&nodes);
+    wait_views_agree(&nodes);
     check_ok(&nodes[0]);
 
     // By ID prefix, loading the cluster from another node; JSON output.
@@ -191,7 +103,7 @@ fn replica_by_address_and_by_id_prefix() {
             n.addr()
         );
     }
-    settle(&nodes);
+    wait_views_agree(&nodes);
     check_ok(&nodes[0]);
 }
 
@@ -200,7 +112,7 @@ fn master_promotes_replica_in_another_domain() {
     // 9 nodes over 3 hosts, 2 replicas per master: each master's replicas are on the two
     // other hosts. Attach a third replica on the master's own host (the lowest address, so
     // ties by address alone would pick it): trib must still pick another domain.
-    let nodes = cluster(3, 2);
+    let nodes = cluster(2);
     let view = cluster_nodes(&nodes[0]);
     let master = view
         .iter()
@@ -215,9 +127,9 @@ fn master_promotes_replica_in_another_domain() {
     let moved = by_addr(&nodes, &same_host.addr);
     moved.cmd(&["CLUSTER", "REPLICATE", &master.id]);
     wait_until("the moved replica syncs", Duration::from_secs(20), || {
-        info_field(moved, "master_link_status") == "up"
+        info_field(moved, "replication", "master_link_status") == "up"
     });
-    settle(&nodes);
+    wait_views_agree(&nodes);
 
     let out = failover(&["--json", &master.addr, "--yes"]);
     assert_eq!(out.code, 0, "{}", show(&out));
@@ -247,7 +159,7 @@ fn master_promotes_replica_in_another_domain() {
 
 #[test]
 fn failover_under_write_load_loses_no_acknowledged_write() {
-    let nodes = cluster(2, 1);
+    let nodes = cluster(1);
     let seeds: Vec<String> = nodes.iter().map(RedisNode::addr).collect();
     let stop = Arc::new(AtomicBool::new(false));
     let written = Arc::new(AtomicU64::new(0));
@@ -294,13 +206,13 @@ fn failover_under_write_load_loses_no_acknowledged_write() {
             .unwrap();
         assert!(got >= *v, "{key}: acknowledged {v}, read {got}");
     }
-    settle(&nodes);
+    wait_views_agree(&nodes);
     check_ok(&nodes[0]);
 }
 
 #[test]
 fn killed_master_is_failed_over_by_the_cluster_then_trib_says_so() {
-    let mut nodes = cluster(2, 1);
+    let mut nodes = cluster(1);
     let ps = pairs(&nodes, &nodes[0]);
     let (m, r) = ps[0];
     let old_addr = nodes[m].addr();
@@ -312,14 +224,14 @@ fn killed_master_is_failed_over_by_the_cluster_then_trib_says_so() {
     );
     let live: Vec<RedisNode> = {
         let mut v = Vec::new();
-        for (i, n) in nodes.into_iter().enumerate() {
+        for (i, n) in nodes.into_nodes().into_iter().enumerate() {
             if i != m {
                 v.push(n);
             }
         }
         v
     };
-    settle(&live);
+    wait_views_agree(&live);
     let before = snapshots(&live);
     let entry = live[0].addr();
 
@@ -340,7 +252,7 @@ fn killed_master_is_failed_over_by_the_cluster_then_trib_says_so() {
 
 #[test]
 fn force_promotes_a_replica_of_a_down_master() {
-    let mut nodes = cluster(2, 1);
+    let mut nodes = cluster(1);
     let ps = pairs(&nodes, &nodes[0]);
     let (m, r) = ps[0];
     // Keep the cluster from promoting it by itself.
@@ -392,7 +304,7 @@ fn force_promotes_a_replica_of_a_down_master() {
 
 #[test]
 fn domain_drain_moves_every_master_out() {
-    let nodes = cluster(2, 1);
+    let nodes = cluster(1);
     // Put a second master on 127.0.0.2: promote the replica that lives there.
     let view = cluster_nodes(&nodes[0]);
     let on2 = view
@@ -403,7 +315,7 @@ fn domain_drain_moves_every_master_out() {
         .clone();
     let out = failover(&[&on2, "--yes"]);
     assert_eq!(out.code, 0, "{}", show(&out));
-    settle(&nodes);
+    wait_views_agree(&nodes);
     let masters_on = |n: &RedisNode, host: &str| -> usize {
         cluster_nodes(n)
             .iter()
@@ -440,7 +352,7 @@ fn domain_drain_moves_every_master_out() {
             n.addr()
         );
     }
-    settle(&nodes);
+    wait_views_agree(&nodes);
     check_ok(&nodes[0]);
 
     // Nothing left to move: exit 0, no change.
@@ -451,17 +363,17 @@ fn domain_drain_moves_every_master_out() {
 
 #[test]
 fn bad_input_changes_nothing() {
-    let nodes = cluster(2, 1);
-    let outsider = RedisNode::start(&opts().on(ip(5)));
+    let nodes = cluster(1);
+    let outsider = RedisNode::start(&quick_sync_opts().on(ip(5)));
     // Leave one master without replicas: move its replica to another master.
     let ps = pairs(&nodes, &nodes[0]);
     let (lonely, r) = ps[0];
     let other = nodes[ps[1].0].node_id();
     nodes[r].cmd(&["CLUSTER", "REPLICATE", &other]);
     wait_until("the moved replica syncs", Duration::from_secs(20), || {
-        info_field(&nodes[r], "master_link_status") == "up"
+        info_field(&nodes[r], "replication", "master_link_status") == "up"
     });
-    settle(&nodes);
+    wait_views_agree(&nodes);
     let before = snapshots(&nodes);
     let outsider_before = outsider.snapshot();
     let entry = nodes[0].addr();

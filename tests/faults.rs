@@ -58,31 +58,20 @@ fn repeat(scenario: impl Fn()) {
 /// command timeouts, and a short `--timeout` where it has one).
 const DEADLINE: Duration = Duration::from_secs(60);
 
+/// A killed node comes back with its keys (acknowledged writes reach the AOF before the
+/// reply, so SIGKILL loses none).
 fn opts() -> NodeOptions {
-    NodeOptions {
-        extra: vec![
-            ("cluster-node-timeout".into(), "1000".into()),
-            // A killed node comes back with its keys (acknowledged writes reach the AOF
-            // before the reply, so SIGKILL loses none).
-            ("appendonly".into(), "yes".into()),
-            ("repl-diskless-sync-delay".into(), "0".into()),
-        ],
-        ..Default::default()
-    }
+    quick_sync_opts().with("appendonly", "yes")
 }
 
 /// `masters` masters with `replicas` replicas each, created by trib, with `keys` written.
-fn cluster(masters: usize, replicas: usize, keys: &Keys) -> Vec<RedisNode> {
-    let nodes = start_nodes(masters * (1 + replicas), &opts());
-    let out = run(trib().arg("create").args(addrs(&nodes)).args([
-        "--replicas",
-        &replicas.to_string(),
-        "--yes",
-    ]));
-    assert_eq!(out.code, 0, "{}", show(&out));
-    wait_until("views agree", Duration::from_secs(30), || {
-        views_agree(&nodes)
-    });
+fn cluster(masters: usize, replicas: usize, keys: &Keys) -> TestCluster {
+    let nodes = TestCluster::new()
+        .masters(masters)
+        .replicas(replicas)
+        .options(opts())
+        .settled()
+        .start();
     keys.write(&addrs(&nodes));
     if replicas > 0 {
         wait_until(
@@ -458,16 +447,13 @@ fn reshard_while_failing_over(target_fails_over: bool) {
 // rebalance
 
 /// 3 masters with keys plus an empty one, and a rebalance onto it, in small steps.
-fn rebalance_onto_empty(keys: &Keys) -> (Vec<RedisNode>, Background) {
-    let nodes = cluster(3, 0, keys);
+fn rebalance_onto_empty(keys: &Keys) -> (TestCluster, Background) {
+    let mut nodes = cluster(3, 0, keys);
     let extra = RedisNode::start(&opts());
     let out = run(trib().args(["add-node", &extra.addr(), &nodes[0].addr(), "--yes"]));
     assert_eq!(out.code, 0, "{}", show(&out));
-    let mut nodes = nodes;
     nodes.push(extra);
-    wait_until("views agree", Duration::from_secs(30), || {
-        views_agree(&nodes)
-    });
+    nodes.settle();
     let job = spawn(trib().args(FAST_TIMEOUTS).args([
         "rebalance",
         &nodes[1].addr(),

@@ -19,13 +19,7 @@ fn cluster_nodes(node: &RedisNode) -> Vec<(String, String, String, String)> {
 
 fn meet_all(nodes: &[RedisNode]) {
     for n in &nodes[1..] {
-        let reply = nodes[0].cmd(&[
-            "CLUSTER",
-            "MEET",
-            &n.ip.to_string(),
-            &n.port.to_string(),
-            &n.bus_port.to_string(),
-        ]);
+        let reply = nodes[0].meet(n);
         assert_eq!(reply, "OK");
     }
 }

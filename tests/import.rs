@@ -8,9 +8,6 @@ mod client;
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::net::Ipv4Addr;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use ::redis::Value;
@@ -19,44 +16,19 @@ use common::*;
 
 const SOURCE_PW: &str = "src-Secret-9f3k";
 
-fn ip(last: u8) -> Ipv4Addr {
-    Ipv4Addr::new(127, 0, 0, last)
-}
-
-fn opts() -> NodeOptions {
-    NodeOptions {
-        extra: vec![("cluster-node-timeout".into(), "1000".into())],
-        ..Default::default()
+/// 6 nodes on 127.0.0.2-4, made a cluster with `trib create --replicas 1` (the password
+/// through `REDISCLI_AUTH`), settled.
+fn cluster(password: Option<&str>) -> TestCluster {
+    let c = TestCluster::new()
+        .replicas(1)
+        .options(quick_opts())
+        .hosts(&THREE_HOSTS)
+        .settled();
+    match password {
+        Some(pw) => c.password(pw),
+        None => c,
     }
-}
-
-fn show(out: &Output) -> String {
-    format!(
-        "exit {}\n--- stdout\n{}\n--- stderr\n{}",
-        out.code, out.stdout, out.stderr
-    )
-}
-
-/// 6 nodes on 127.0.0.2-4, made a cluster with `trib create --replicas 1`.
-fn cluster(password: Option<&str>) -> Vec<RedisNode> {
-    let o = NodeOptions {
-        password: password.map(str::to_string),
-        ..opts()
-    };
-    let nodes = start_on_hosts(&[(ip(2), 2), (ip(3), 2), (ip(4), 2)], &o);
-    let mut cmd = trib();
-    if let Some(pw) = password {
-        cmd.env("REDISCLI_AUTH", pw);
-    }
-    let out = run(cmd
-        .arg("create")
-        .args(nodes.iter().map(RedisNode::addr))
-        .args(["--replicas", "1", "--yes"]));
-    assert_eq!(out.code, 0, "{}", show(&out));
-    wait_until("views agree", Duration::from_secs(30), || {
-        views_agree(&nodes)
-    });
-    nodes
+    .start()
 }
 
 /// A standalone redis-server on 127.0.0.5.
@@ -109,10 +81,6 @@ fn import_cmd(entry: &RedisNode, src: &RedisNode, args: &[&str]) -> std::process
 
 fn import(entry: &RedisNode, src: &RedisNode, args: &[&str]) -> Output {
     run(&mut import_cmd(entry, src, args))
-}
-
-fn json(out: &Output) -> serde_json::Value {
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(out)))
 }
 
 fn report(out: &Output) -> (u64, u64) {
@@ -273,10 +241,6 @@ fn assert_populated(client: &mut ClusterClient, n: usize, step: usize) {
     }
 }
 
-fn seeds(nodes: &[RedisNode]) -> Vec<String> {
-    nodes.iter().map(RedisNode::addr).collect()
-}
-
 #[test]
 fn moves_every_key_keeping_types_values_and_ttls() {
     let nodes = cluster(None);
@@ -297,7 +261,7 @@ fn moves_every_key_keeping_types_values_and_ttls() {
 
     assert_eq!(dbsize(&src), 0, "the source still has keys");
     assert_eq!(cluster_keys(&nodes), total);
-    let mut client = ClusterClient::new(&seeds(&nodes));
+    let mut client = ClusterClient::new(&addrs(&nodes));
     assert_in_cluster(&mut client, &typed);
     assert_populated(&mut client, 5000, 7);
 
@@ -314,7 +278,7 @@ fn copy_rerun_identical_keys_and_conflicts() {
     let src = source(None);
     let typed = fill(&src, 3000);
     let total = dbsize(&src);
-    let mut client = ClusterClient::new(&seeds(&nodes));
+    let mut client = ClusterClient::new(&addrs(&nodes));
 
     // --copy leaves the source intact.
     let out = import(&nodes[1], &src, &["--copy", "--yes"]);
@@ -389,17 +353,7 @@ fn copy_rerun_identical_keys_and_conflicts() {
 
 /// Spawns an import, kills it (SIGKILL) 200 ms after its first progress line.
 fn kill_midway(entry: &RedisNode, src: &RedisNode, args: &[&str]) {
-    let mut cmd = import_cmd(entry, src, args);
-    let mut child = cmd
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut seen = Vec::new();
-    for line in BufReader::new(stderr).lines() {
-        let line = line.unwrap();
-        seen.push(line.clone());
+    let (seen, _, status) = kill_at_line(&mut import_cmd(entry, src, args), |line| {
         // "... moving keys: 1234/200000 (…)"
         let done = line
             .split_once(" keys: ")
@@ -409,12 +363,10 @@ fn kill_midway(entry: &RedisNode, src: &RedisNode, args: &[&str]) {
         // printed every 2 s): kill a moment later, in the middle of the run.
         if done.is_some() {
             std::thread::sleep(std::time::Duration::from_millis(200));
-            break;
         }
-    }
-    child.kill().unwrap();
-    let status = child.wait().unwrap();
-    assert!(!status.success(), "finished before the kill: {seen:?}");
+        done.is_some()
+    });
+    assert!(!status.success(), "finished before the kill: {seen}");
     // MIGRATEs already queued on the source still run; wait until it dropped the
     // killed trib's connections (only the checking redis-cli is left).
     wait_until(
@@ -451,7 +403,7 @@ fn killed_midway_then_rerun_moves_200k_keys_exactly_once() {
     eprintln!("re-run moved {m} keys in {secs:.2}s");
     assert_eq!(dbsize(&src), 0);
     assert_eq!(cluster_keys(&nodes), total);
-    let mut client = ClusterClient::new(&seeds(&nodes));
+    let mut client = ClusterClient::new(&addrs(&nodes));
     assert_in_cluster(&mut client, &typed);
     assert_populated(&mut client, 200_000, 211);
 }
@@ -480,7 +432,7 @@ fn copy_killed_midway_then_rerun_completes() {
     );
     assert_eq!(dbsize(&src), total);
     assert_eq!(cluster_keys(&nodes), total);
-    let mut client = ClusterClient::new(&seeds(&nodes));
+    let mut client = ClusterClient::new(&addrs(&nodes));
     assert_in_cluster(&mut client, &typed);
     assert_populated(&mut client, 50_000, 97);
 }

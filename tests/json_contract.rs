@@ -10,7 +10,7 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
-use common::{NodeOptions, Output, RedisNode, run, start_on_hosts, trib};
+use common::{Output, RedisNode, assert_ok, json, quick_opts, run, start_on_hosts, trib};
 use serde_json::Value;
 
 /// One documented key.
@@ -189,22 +189,9 @@ fn validate(name: &str, doc: &Value) {
     );
 }
 
-/// stdout is exactly one JSON document (serde_json rejects anything after it).
-fn json(out: &Output) -> Value {
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "stdout is not one JSON document ({e}):\n{}\n--- stderr\n{}",
-            out.stdout, out.stderr
-        )
-    })
-}
-
+/// Exit 0, and stdout is exactly one JSON document.
 fn ok(out: &Output) -> Value {
-    assert_eq!(
-        out.code, 0,
-        "exit {}\n{}\n{}",
-        out.code, out.stdout, out.stderr
-    );
+    assert_ok(out);
     json(out)
 }
 
@@ -260,13 +247,8 @@ fn the_doc_has_a_table_per_command() {
 #[test]
 fn real_outputs_match_the_doc() {
     let ip = |n| Ipv4Addr::new(127, 0, 0, n);
-    let mut nodes: Vec<RedisNode> = start_on_hosts(
-        &[(ip(2), 3), (ip(3), 2), (ip(4), 2)],
-        &NodeOptions {
-            extra: vec![("cluster-node-timeout".into(), "1000".into())],
-            ..Default::default()
-        },
-    );
+    let mut nodes: Vec<RedisNode> =
+        start_on_hosts(&[(ip(2), 3), (ip(3), 2), (ip(4), 2)], &quick_opts());
     // Six for the cluster (two per host), one spare for add-node.
     let spare = nodes.remove(2);
     let addrs: Vec<String> = nodes.iter().map(RedisNode::addr).collect();

@@ -37,10 +37,6 @@ fn trib_k8s(kubeconfig: &Path) -> Command {
     c
 }
 
-fn json(out: &Output) -> Value {
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {out:#?}"))
-}
-
 /// id → (ip:port, master id if replica), from each node's own CLUSTER NODES.
 fn topology(nodes: &[RedisNode]) -> BTreeMap<String, (String, Option<String>)> {
     let mut out = BTreeMap::new();

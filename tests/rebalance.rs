@@ -6,40 +6,14 @@ mod client;
 mod common;
 
 use common::*;
-use serde_json::Value;
-
-fn opts() -> NodeOptions {
-    NodeOptions {
-        extra: vec![("cluster-node-timeout".into(), "1000".into())],
-        ..Default::default()
-    }
-}
 
 /// Three masters created by trib, plus `extra` empty masters joined with add-node.
-fn cluster(extra: usize) -> Vec<RedisNode> {
-    let nodes = start_nodes(3 + extra, &opts());
-    let out = run(trib()
-        .arg("create")
-        .args(nodes[..3].iter().map(RedisNode::addr))
-        .args(["--replicas", "0", "--yes"]));
-    assert_eq!(out.code, 0, "{}", show(&out));
-    for n in &nodes[3..] {
-        let out = run(trib()
-            .arg("add-node")
-            .arg(n.addr())
-            .arg(nodes[0].addr())
-            .arg("--yes"));
-        assert_eq!(out.code, 0, "{}", show(&out));
-    }
-    nodes
-}
-
-fn rebalance(nodes: &[RedisNode], args: &[&str]) -> Output {
-    run(trib().arg("rebalance").arg(nodes[0].addr()).args(args))
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", show(out)))
+fn cluster(extra: usize) -> TestCluster {
+    TestCluster::new()
+        .masters(3)
+        .spares(extra)
+        .options(quick_opts())
+        .start()
 }
 
 #[test]
@@ -115,7 +89,7 @@ fn weights_by_address_and_id_prefix() {
 fn unknown_weight_node_is_bad_input() {
     let nodes = cluster(0);
     let before = snapshots(&nodes);
-    let out = rebalance(&nodes, &["--weight", "deadbeef=2", "--yes"]);
+    let out = nodes.trib("rebalance", &["--weight", "deadbeef=2", "--yes"]);
     assert_eq!(out.code, 2, "{}", show(&out));
     assert!(out.stderr.contains("deadbeef"), "{}", show(&out));
     assert_eq!(snapshots(&nodes), before);
@@ -128,24 +102,15 @@ fn refuses_an_unhealthy_cluster_pointing_to_fix() {
     let owner = nodes
         .iter()
         .find(|n| {
-            n.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot]) == "0" && {
-                let t = n.cmd(&["CLUSTER", "NODES"]);
-                let me = t
-                    .lines()
-                    .find(|l| l.contains("myself"))
-                    .unwrap()
-                    .to_string();
-                me.split_whitespace().skip(8).any(|r| {
-                    let (a, b) = r.split_once('-').unwrap_or((r, r));
-                    let s: u16 = slot.parse().unwrap();
-                    a.parse::<u16>().is_ok_and(|a| a <= s) && b.parse::<u16>().is_ok_and(|b| s <= b)
-                })
-            }
+            n.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot]) == "0"
+                && cluster_nodes(n)
+                    .iter()
+                    .any(|l| l.is_myself() && l.owns(slot.parse().unwrap()))
         })
         .unwrap();
     let other = nodes.iter().find(|n| n.port != owner.port).unwrap();
     owner.cmd(&["CLUSTER", "SETSLOT", &slot, "MIGRATING", &other.node_id()]);
-    let out = rebalance(&nodes, &["--use-empty-masters", "--yes"]);
+    let out = nodes.trib("rebalance", &["--use-empty-masters", "--yes"]);
     assert_eq!(out.code, 2, "{}", show(&out));
     assert!(out.stderr.contains("trib fix"), "{}", show(&out));
 }
@@ -153,7 +118,7 @@ fn refuses_an_unhealthy_cluster_pointing_to_fix() {
 #[test]
 fn no_terminal_without_yes_is_aborted() {
     let nodes = cluster(1);
-    let out = rebalance(&nodes, &["--use-empty-masters"]);
+    let out = nodes.trib("rebalance", &["--use-empty-masters"]);
     assert_eq!(out.code, 3, "{}", show(&out));
 }
 
@@ -165,10 +130,9 @@ fn rebalance_onto_a_new_master_keeps_every_key() {
     for i in 0..2000 {
         c.set(&format!("k{i}"), &format!("v{i}")).unwrap();
     }
-    let out = rebalance(&nodes, &["--use-empty-masters", "--yes"]);
+    let out = nodes.trib("rebalance", &["--use-empty-masters", "--yes"]);
     assert_eq!(out.code, 0, "{}", show(&out));
-    let check = run(trib().arg("check").arg(nodes[0].addr()));
-    assert_eq!(check.code, 0, "{}", show(&check));
+    nodes.assert_check_ok();
     let again = run(trib()
         .args(["--json", "rebalance"])
         .arg(nodes[0].addr())
@@ -188,8 +152,8 @@ fn weight_zero_drains_a_master() {
     for i in 0..500 {
         c.set(&format!("k{i}"), &format!("v{i}")).unwrap();
     }
-    let out = rebalance(
-        &nodes,
+    let out = nodes.trib(
+        "rebalance",
         &["--weight", &format!("{}=0", nodes[2].addr()), "--yes"],
     );
     assert_eq!(out.code, 0, "{}", show(&out));
@@ -204,8 +168,7 @@ fn weight_zero_drains_a_master() {
     if role.lines().next() != Some("slave") {
         assert_eq!(nodes[2].cmd(&["DBSIZE"]), "0", "{role}");
     }
-    let check = run(trib().arg("check").arg(nodes[0].addr()));
-    assert_eq!(check.code, 0, "{}", show(&check));
+    nodes.assert_check_ok();
     let mut c = client::ClusterClient::new(&[nodes[0].addr()]);
     for i in 0..500 {
         assert_eq!(c.get(&format!("k{i}")).unwrap(), Some(format!("v{i}")));

@@ -4,81 +4,18 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::dns::{DnsRecord, DnsServer};
 use common::*;
 
-/// (id, ip, flags, slot ranges) per CLUSTER NODES line.
-fn lines(n: &RedisNode) -> Vec<(String, String, String, Vec<String>)> {
-    n.cmd(&["CLUSTER", "NODES"])
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let addr = f[1].split(['@', ',']).next().unwrap_or("");
-            let ip = addr
-                .rsplit_once(':')
-                .map(|(i, _)| i)
-                .unwrap_or("")
-                .to_string();
-            let slots = f[8..]
-                .iter()
-                .filter(|s| !s.starts_with('['))
-                .map(|s| s.to_string())
-                .collect();
-            (f[0].into(), ip, f[2].into(), slots)
-        })
-        .collect()
-}
-
-fn cluster_state(n: &RedisNode) -> String {
-    n.cmd(&["CLUSTER", "INFO"])
-        .lines()
-        .find_map(|l| l.strip_prefix("cluster_state:"))
-        .unwrap_or("")
-        .trim()
-        .to_string()
-}
-
-/// Runs many commands on one node through one redis-cli (stdin), returns stdout lines.
-fn pipe(n: &RedisNode, commands: &[String]) -> Vec<String> {
-    let mut child = Command::new("redis-cli")
-        .args(["-h", &n.ip.to_string(), "-p", &n.port.to_string()])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("redis-cli");
-    {
-        let mut stdin = child.stdin.take().expect("stdin");
-        for c in commands {
-            writeln!(stdin, "{c}").expect("write");
-        }
-    }
-    let out = child.wait_with_output().expect("redis-cli");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .map(str::to_string)
-        .collect()
-}
-
 /// Slot → index of the master node owning it, from `view_of`'s CLUSTER NODES.
 fn owners(nodes: &[RedisNode], view_of: &RedisNode) -> BTreeMap<u16, usize> {
     let ids: Vec<String> = nodes.iter().map(RedisNode::node_id).collect();
     let mut out = BTreeMap::new();
-    for (id, _, flags, slots) in lines(view_of) {
-        if !flags.contains("master") {
-            continue;
-        }
-        let idx = ids.iter().position(|i| *i == id).expect("a known node");
-        for r in slots {
-            let (a, b) = match r.split_once('-') {
-                Some((a, b)) => (a.parse::<u16>().unwrap(), b.parse::<u16>().unwrap()),
-                None => (r.parse().unwrap(), r.parse().unwrap()),
-            };
+    for l in cluster_nodes(view_of).iter().filter(|l| l.is_master()) {
+        let idx = ids.iter().position(|i| *i == l.id).expect("a known node");
+        for (a, b) in l.ranges() {
             for s in a..=b {
                 out.insert(s, idx);
             }
@@ -108,7 +45,7 @@ fn write_keys(nodes: &[RedisNode]) {
             .push(format!("SET {} {}", key(i), value(i)));
     }
     for (idx, cmds) in per {
-        let replies = pipe(&nodes[idx], &cmds);
+        let replies = nodes[idx].pipe(&cmds);
         assert!(replies.iter().all(|r| r == "OK"), "{replies:?}");
     }
 }
@@ -124,7 +61,7 @@ fn assert_keys(nodes: &[RedisNode]) {
     }
     for (idx, keys) in per {
         let cmds: Vec<String> = keys.iter().map(|i| format!("GET {}", key(*i))).collect();
-        let got = pipe(&nodes[idx], &cmds);
+        let got = nodes[idx].pipe(&cmds);
         let want: Vec<String> = keys.iter().map(|i| value(*i)).collect();
         assert_eq!(got, want, "keys on {}", nodes[idx].addr());
     }
@@ -134,21 +71,15 @@ fn assert_keys(nodes: &[RedisNode]) {
 fn every_pod_restarted_with_a_new_ip() {
     // One node per IP, all on the same client port, like pods behind a headless service.
     let port = free_port_on_every_ip();
-    let opts = NodeOptions {
-        port: Some(port),
-        extra: vec![("cluster-node-timeout".into(), "1000".into())],
-        ..Default::default()
-    };
-    let mut nodes = start_on_hosts(&(2..8).map(|i| (ip(i), 1)).collect::<Vec<_>>(), &opts);
-    let addrs: Vec<String> = nodes.iter().map(RedisNode::addr).collect();
-    let out = run(trib()
-        .arg("create")
-        .args(&addrs)
-        .args(["--replicas", "1", "--yes"]));
-    assert_eq!(out.code, 0, "{}", show(&out));
-    wait_until("views agree", Duration::from_secs(30), || {
-        views_agree(&nodes)
-    });
+    let mut nodes = TestCluster::new()
+        .replicas(1)
+        .options(NodeOptions {
+            port: Some(port),
+            ..quick_opts()
+        })
+        .hosts(&(2..8).map(ip).collect::<Vec<_>>())
+        .settled()
+        .start();
     write_keys(&nodes);
     let replicas: Vec<usize> = (0..6)
         .filter(|i| {
@@ -200,17 +131,17 @@ fn every_pod_restarted_with_a_new_ip() {
 
     // Stale and down: every node has its peers at the old IPs, cluster_state:fail.
     for n in &nodes {
-        let view = lines(n);
+        let view = cluster_nodes(n);
         assert_eq!(view.len(), 6);
-        for (id, peer_ip, flags, _) in &view {
-            if !flags.contains("myself") {
-                let idx = ids.iter().position(|x| x == id).unwrap();
-                assert_eq!(peer_ip, &ip(2 + idx as u8).to_string(), "stale view");
-            }
+        for l in view.iter().filter(|l| !l.is_myself()) {
+            let idx = ids.iter().position(|x| *x == l.id).unwrap();
+            assert_eq!(l.ip(), ip(2 + idx as u8).to_string(), "stale view");
         }
     }
     wait_until("the cluster is down", Duration::from_secs(20), || {
-        nodes.iter().all(|n| cluster_state(n) == "fail")
+        nodes
+            .iter()
+            .all(|n| cluster_info_field(n, "cluster_state") == "fail")
     });
 
     let t = Instant::now();
@@ -224,22 +155,27 @@ fn every_pod_restarted_with_a_new_ip() {
     assert_eq!(out.code, 0, "{}", show(&out));
 
     for n in &nodes {
-        assert_eq!(cluster_state(n), "ok", "{}", n.addr());
-        let view = lines(n);
+        assert_eq!(cluster_info_field(n, "cluster_state"), "ok", "{}", n.addr());
+        let view = cluster_nodes(n);
         assert_eq!(view.len(), 6, "{}: {view:?}", n.addr());
-        for (id, peer_ip, flags, _) in &view {
+        for l in &view {
             let idx = ids
                 .iter()
-                .position(|x| x == id)
+                .position(|x| *x == l.id)
                 .expect("only the six nodes");
             assert_eq!(
-                peer_ip,
-                &ip(12 + idx as u8).to_string(),
-                "{} sees {id}",
-                n.addr()
+                l.ip(),
+                ip(12 + idx as u8).to_string(),
+                "{} sees {}",
+                n.addr(),
+                l.id
             );
             for bad in ["fail", "handshake", "noaddr"] {
-                assert!(!flags.contains(bad), "{} sees {id} {flags}", n.addr());
+                assert!(
+                    !l.flags.iter().any(|f| f.contains(bad)),
+                    "{} sees {l:?}",
+                    n.addr()
+                );
             }
         }
     }
@@ -251,7 +187,7 @@ fn every_pod_restarted_with_a_new_ip() {
         .arg("fix")
         .arg(format!("redis-app-{{0..5}}.redis-service:{port}")));
     assert_eq!(out.code, 0, "{}", show(&out));
-    let doc: serde_json::Value = serde_json::from_str(&out.stdout).expect("one JSON document");
+    let doc = json(&out);
     assert_eq!(doc["changed"], false, "{doc}");
     assert_eq!(doc["plan"]["meets"].as_array().map(Vec::len), Some(0));
 }

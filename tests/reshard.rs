@@ -9,52 +9,24 @@ mod client;
 mod common;
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use client::{ClusterClient, Writer};
+use common::data::connect_addr;
+use common::view::{masters_with_slots as masters, slot_counts};
 use common::*;
-use serde_json::Value;
-
-fn opts() -> NodeOptions {
-    NodeOptions {
-        extra: vec![
-            ("cluster-node-timeout".into(), "1000".into()),
-            ("repl-diskless-sync-delay".into(), "0".into()),
-        ],
-        ..Default::default()
-    }
-}
 
 /// `masters` masters (and `replicas` per master) spread over 127.0.0.2-5.
-fn cluster(masters: usize, replicas: usize) -> Vec<RedisNode> {
-    let total = masters * (1 + replicas);
-    let hosts: Vec<(Ipv4Addr, usize)> = (0..4)
-        .map(|h| (ip(2 + h as u8), total / 4 + usize::from(h < total % 4)))
-        .filter(|(_, n)| *n > 0)
-        .collect();
-    let nodes = start_on_hosts(&hosts, &opts());
-    let out = run(trib()
-        .arg("create")
-        .args(nodes.iter().map(RedisNode::addr))
-        .args(["--replicas", &replicas.to_string(), "--yes"]));
-    assert_eq!(out.code, 0, "{}", show(&out));
-    settle(&nodes);
-    wait_until("every replica has synced", Duration::from_secs(30), || {
-        nodes.iter().all(|n| {
-            let repl = n.try_cmd(&["INFO", "replication"]).unwrap_or_default();
-            repl.contains("role:master") || repl.contains("master_link_status:up")
-        })
-    });
-    nodes
-}
-
-fn settle(nodes: &[RedisNode]) {
-    wait_until("views agree", Duration::from_secs(30), || {
-        views_agree(nodes)
-    });
+fn cluster(masters: usize, replicas: usize) -> TestCluster {
+    TestCluster::new()
+        .masters(masters)
+        .replicas(replicas)
+        .options(quick_sync_opts())
+        .hosts(&[ip(2), ip(3), ip(4), ip(5)])
+        .synced()
+        .start()
 }
 
 fn reshard(args: &[&str]) -> Output {
@@ -62,87 +34,19 @@ fn reshard(args: &[&str]) -> Output {
 }
 
 fn check_ok(nodes: &[RedisNode]) {
-    let out = run(trib().arg("check").arg(nodes[0].addr()));
-    assert_eq!(out.code, 0, "trib check after reshard\n{}", show(&out));
+    assert_check_ok(&nodes[0]);
 }
 
 /// After a move: the views agree, every key is on its slot's owner, and `check` passes.
 fn settled_and_intact(nodes: &[RedisNode], kvs: &[(String, String)]) {
-    settle(nodes);
+    wait_views_agree(nodes);
     verify(nodes, kvs);
     check_ok(nodes);
 }
 
-/// Owner address of every slot, from `node`'s CLUSTER NODES (migrating/importing ignored).
-fn slot_map(node: &RedisNode) -> Vec<Option<String>> {
-    let mut map = vec![None; 16384];
-    for line in node.cmd(&["CLUSTER", "NODES"]).lines() {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() < 9 || !f[2].contains("master") {
-            continue;
-        }
-        let addr = f[1].split(['@', ',']).next().unwrap().to_string();
-        for r in &f[8..] {
-            if r.starts_with('[') {
-                continue;
-            }
-            let (a, b) = match r.split_once('-') {
-                Some((a, b)) => (a.parse::<usize>().unwrap(), b.parse::<usize>().unwrap()),
-                None => (r.parse().unwrap(), r.parse().unwrap()),
-            };
-            for owner in &mut map[a..=b] {
-                *owner = Some(addr.clone());
-            }
-        }
-    }
-    map
-}
-
 /// Slots per master address.
 fn counts(node: &RedisNode) -> BTreeMap<String, usize> {
-    let mut c = BTreeMap::new();
-    for a in slot_map(node).into_iter().flatten() {
-        *c.entry(a).or_insert(0) += 1;
-    }
-    c
-}
-
-fn masters(nodes: &[RedisNode]) -> Vec<&RedisNode> {
-    let map = slot_map(&nodes[0]);
-    nodes
-        .iter()
-        .filter(|n| map.iter().flatten().any(|a| *a == n.addr()))
-        .collect()
-}
-
-/// Writes `n` keys `{prefix}{i}` = `v{i}` through their owners, pipelined.
-fn fill(nodes: &[RedisNode], prefix: &str, n: usize) -> Vec<(String, String)> {
-    let map = slot_map(&nodes[0]);
-    let mut per: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    let mut all = Vec::new();
-    for i in 0..n {
-        let k = format!("{prefix}{i}");
-        let v = format!("v{i}");
-        let owner = map[trib::model::key_slot(k.as_bytes()) as usize]
-            .clone()
-            .unwrap();
-        per.entry(owner).or_default().push((k.clone(), v.clone()));
-        all.push((k, v));
-    }
-    for (addr, kvs) in per {
-        let mut c = ::redis::Client::open(format!("redis://{addr}/"))
-            .unwrap()
-            .get_connection()
-            .unwrap();
-        for chunk in kvs.chunks(1000) {
-            let mut p = ::redis::pipe();
-            for (k, v) in chunk {
-                p.cmd("SET").arg(k).arg(v).ignore();
-            }
-            p.query::<()>(&mut c).unwrap();
-        }
-    }
-    all
+    slot_counts(node)
 }
 
 /// Every key readable through the cluster (following redirections) with its value.
@@ -153,44 +57,17 @@ fn verify_reads(nodes: &[RedisNode], kvs: &[(String, String)]) {
     }
 }
 
-/// Every key readable through the cluster with its value, and stored on its slot's owner.
+/// Every key readable through the cluster with its value, and stored on its slot's owner
+/// with it.
 fn verify(nodes: &[RedisNode], kvs: &[(String, String)]) {
-    let mut c = ClusterClient::new(&[nodes[0].addr()]);
-    let map = slot_map(&nodes[0]);
-    let mut per: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    for (k, v) in kvs {
-        assert_eq!(c.get(k).unwrap().as_deref(), Some(v.as_str()), "key {k}");
-        let owner = map[trib::model::key_slot(k.as_bytes()) as usize]
-            .clone()
-            .unwrap();
-        per.entry(owner).or_default().push(k);
-    }
+    verify_reads(nodes, kvs);
     // Directly on the owner (no redirection): every key is there.
-    for (addr, keys) in per {
-        let mut conn = ::redis::Client::open(format!("redis://{addr}/"))
-            .unwrap()
-            .get_connection()
-            .unwrap();
-        for chunk in keys.chunks(1000) {
-            let mut p = ::redis::pipe();
-            for k in chunk {
-                p.cmd("EXISTS").arg(*k);
-            }
-            let found: Vec<i64> = p.query(&mut conn).unwrap();
-            for (k, f) in chunk.iter().zip(found) {
-                assert_eq!(f, 1, "{k} is not on its owner {addr}");
-            }
-        }
-    }
+    verify_on_owners(nodes, kvs);
     let dbsize: usize = masters(nodes)
         .iter()
         .map(|n| n.cmd(&["DBSIZE"]).parse::<usize>().unwrap())
         .sum();
     assert!(dbsize >= kvs.len());
-}
-
-fn json(out: &Output) -> Value {
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", show(out)))
 }
 
 /// Keys in slots 1000 and N, 1000 slots from every master by address, then several ranges
@@ -498,10 +375,7 @@ fn reshard_refuses_bad_input() {
 fn plant(node: &RedisNode, owner: &RedisNode, key: &str, value: &str) {
     let slot = trib::model::key_slot(key.as_bytes()).to_string();
     node.cmd(&["CLUSTER", "SETSLOT", &slot, "IMPORTING", &owner.node_id()]);
-    let mut c = ::redis::Client::open(format!("redis://{}/", node.addr()))
-        .unwrap()
-        .get_connection()
-        .unwrap();
+    let mut c = connect_addr(&node.addr());
     ::redis::cmd("ASKING").query::<()>(&mut c).unwrap();
     ::redis::cmd("SET")
         .arg(key)

@@ -14,7 +14,6 @@ use std::time::Duration;
 use client::ClusterClient;
 use common::pki::{TlsFiles, make_pki};
 use common::*;
-use serde_json::Value;
 
 const PASSWORD: &str = "tls0pw7secret";
 
@@ -47,11 +46,7 @@ impl Pki {
         NodeOptions {
             tls: Some(self.server()),
             password: Some(PASSWORD.into()),
-            extra: vec![
-                ("cluster-node-timeout".into(), "1000".into()),
-                ("repl-diskless-sync-delay".into(), "0".into()),
-            ],
-            ..NodeOptions::default()
+            ..quick_sync_opts()
         }
     }
 
@@ -84,14 +79,8 @@ fn tls_cluster(pki: &Pki, masters: usize) -> Vec<RedisNode> {
         let cfg = n.cmd(&["CONFIG", "GET", "port"]);
         assert_eq!(cfg.lines().nth(1), Some("0"), "{cfg}");
     }
-    settle(&nodes);
+    wait_views_agree(&nodes);
     nodes
-}
-
-fn settle(nodes: &[RedisNode]) {
-    wait_until("views agree", Duration::from_secs(20), || {
-        views_agree(nodes)
-    });
 }
 
 /// Writes `n` keys over TLS; returns them with their values.
@@ -133,29 +122,13 @@ fn check_clean(pki: &Pki, entry: &str) {
     assert_eq!(errors, 0, "{}", show(&out));
 }
 
-fn json(out: &Output) -> Value {
-    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}\n{}", show(out)))
-}
-
-/// Slots per node ID from `node`'s CLUSTER NODES (masters only).
+/// Slots per master ID (masters without slots too) from `node`'s CLUSTER NODES.
 fn slot_counts(node: &RedisNode) -> std::collections::BTreeMap<String, usize> {
-    let mut counts = std::collections::BTreeMap::new();
-    for line in node.cmd(&["CLUSTER", "NODES"]).lines() {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if f.len() < 8 || !f[2].contains("master") {
-            continue;
-        }
-        let n: usize = f[8..]
-            .iter()
-            .filter(|r| !r.starts_with('['))
-            .map(|r| match r.split_once('-') {
-                Some((a, b)) => b.parse::<usize>().unwrap() - a.parse::<usize>().unwrap() + 1,
-                None => 1,
-            })
-            .sum();
-        counts.insert(f[0].to_string(), n);
-    }
-    counts
+    cluster_nodes(node)
+        .iter()
+        .filter(|l| l.is_master())
+        .map(|l| (l.id.clone(), l.slot_count()))
+        .collect()
 }
 
 /// Exit 2 and the error output is one line naming `addr` and containing `reason`; the
@@ -335,7 +308,7 @@ fn insecure_accepts_an_untrusted_server_certificate() {
         "{}",
         show(&out)
     );
-    settle(&nodes);
+    wait_views_agree(&nodes);
     verify_reads(&pki, &nodes, &kvs);
     check_clean(&pki, &entry);
     let out = run(pki.trib().args([
@@ -375,7 +348,7 @@ fn reshard_add_node_and_rebalance_over_tls() {
         on_dst > kvs.len() / 3 + 50,
         "{on_dst} keys on the destination"
     );
-    settle(&nodes);
+    wait_views_agree(&nodes);
     verify_reads(&pki, &nodes, &kvs);
     check_clean(&pki, &entry);
 
@@ -384,14 +357,14 @@ fn reshard_add_node_and_rebalance_over_tls() {
     let out = run(pki.trib().args(["add-node", &new.addr(), &entry, "--yes"]));
     assert_ok(&out);
     nodes.push(new);
-    settle(&nodes);
+    wait_views_agree(&nodes);
     let new_id = nodes[3].node_id();
     assert_eq!(slot_counts(&nodes[0]).get(&new_id), Some(&0));
     let out = run(pki
         .trib()
         .args(["rebalance", &entry, "--use-empty-masters", "--yes"]));
     assert_ok(&out);
-    settle(&nodes);
+    wait_views_agree(&nodes);
     let counts = slot_counts(&nodes[0]);
     assert_eq!(counts.len(), 4, "{counts:?}");
     for (id, n) in &counts {
@@ -425,7 +398,7 @@ fn failover_of_a_replica_over_tls() {
     ]));
     assert_ok(&out);
     nodes.push(replica);
-    settle(&nodes);
+    wait_views_agree(&nodes);
     wait_until(
         "the replica has synced over TLS",
         Duration::from_secs(20),
@@ -464,7 +437,7 @@ fn failover_of_a_replica_over_tls() {
         "the old master replicates the new one"
     );
     assert_eq!(nodes[3].cmd(&["DBSIZE"]), master_keys);
-    settle(&nodes);
+    wait_views_agree(&nodes);
     verify_reads(&pki, &nodes, &kvs);
     check_clean(&pki, &entry);
 }
@@ -491,7 +464,7 @@ fn fix_finishes_an_interrupted_migration_over_tls() {
 
     let out = run(pki.trib().args(["fix", &entry, "--yes"]));
     assert_ok(&out);
-    settle(&nodes);
+    wait_views_agree(&nodes);
     assert_eq!(dst.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot]), "200");
     assert_eq!(src.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot]), "0");
     verify_reads(&pki, &nodes, &kvs);

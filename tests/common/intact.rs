@@ -74,15 +74,6 @@ pub fn check_json(entries: &[String]) -> (Output, Value) {
     (out, doc)
 }
 
-/// True if a `check --json` problem names `addr` in its nodes or message.
-fn names(p: &Value, addr: &str) -> bool {
-    p["message"].as_str().is_some_and(|m| m.contains(addr))
-        || p["nodes"].as_array().is_some_and(|ns| {
-            ns.iter()
-                .any(|n| n.as_str().is_some_and(|s| s.contains(addr)))
-        })
-}
-
 /// With `addr` frozen or dead: `check` and `info` answer within [`CHECK_DEADLINE`] every
 /// time, never report a healthy cluster, and name `addr`; once the nodes still alive
 /// answer again (a source blocked in `MIGRATE` to a frozen target answers nobody for a
@@ -319,11 +310,6 @@ pub fn strays(nodes: &[RedisNode]) -> String {
         }
     }
     out.join("\n")
-}
-
-/// Every node's address.
-pub fn addrs(nodes: &[RedisNode]) -> Vec<String> {
-    nodes.iter().map(RedisNode::addr).collect()
 }
 
 /// IDs of the replicas `master` lists as its own.

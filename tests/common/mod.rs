@@ -1,18 +1,37 @@
 //! Shared integration-test harness. Each test binary includes it with `mod common;`.
 //!
 //! * [`redis`]: real `redis-server` processes on loopback IPs (127.0.0.x stand in for hosts).
+//! * [`cluster`]: [`TestCluster`], nodes made a cluster with `trib create`.
+//! * [`view`]: a node's state read directly (CLUSTER NODES, INFO, ...), for assertions.
+//! * [`data`]: keys written to and read from their slots' owners.
 //! * [`trib`] / [`run`]: run the `trib` binary under test.
 //! * [`wait_until`]: polling helper (tests must not use fixed sleeps).
+//! * [`show`], [`json`], [`assert_ok`]: a trib output in assertions.
+//!
+//! `common/client.rs` (a cluster-aware client) and `common/intact.rs` (what must hold after
+//! a fault) are separate modules, included with `#[path]` where needed.
 #![allow(dead_code)]
 
+pub mod cluster;
+pub mod data;
 pub mod dns;
 pub mod pki;
 pub mod redis;
+pub mod view;
 
+#[allow(unused_imports)]
+pub use self::cluster::{THREE_HOSTS, TestCluster, quick_opts, quick_sync_opts};
+#[allow(unused_imports)]
+pub use self::data::{fill, verify_on_owners};
 #[allow(unused_imports)]
 pub use self::redis::{
     NodeOptions, NodeSnapshot, RedisNode, free_port_on_every_ip, snapshots, start_nodes,
     start_on_hosts, views_agree,
+};
+#[allow(unused_imports)]
+pub use self::view::{
+    Line, by_addr, by_id, cluster_info_field, cluster_nodes, config_get, info_field, role,
+    slot_map, state_ok, synced, wait_synced, wait_views_agree,
 };
 
 use std::os::unix::process::ExitStatusExt;
@@ -175,6 +194,36 @@ impl Drop for Background {
     }
 }
 
+/// Starts `cmd` (stdout discarded), reads its stderr line by line until `stop` returns
+/// true for one (or the output ends), then SIGKILLs it. Returns its stderr up to there
+/// (a line each), whether `stop` matched a line, and the exit status.
+pub fn kill_at_line(
+    cmd: &mut Command,
+    mut stop: impl FnMut(&str) -> bool,
+) -> (String, bool, std::process::ExitStatus) {
+    use std::io::{BufRead, BufReader};
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("failed to start {cmd:?}: {e}"));
+    let stderr = child.stderr.take().expect("piped stderr");
+    let mut seen = String::new();
+    let mut matched = false;
+    for line in BufReader::new(stderr).lines() {
+        let line = line.expect("read stderr");
+        seen.push_str(&line);
+        seen.push('\n');
+        if stop(&line) {
+            matched = true;
+            break;
+        }
+    }
+    let _ = child.kill();
+    let status = child.wait().expect("wait for the killed process");
+    (seen, matched, status)
+}
+
 /// Runs `cmd` with a hard deadline, so a hanging command fails the test instead of
 /// blocking it. Returns the output and the wall time.
 pub fn run_within(cmd: &mut Command, deadline: Duration) -> (Output, Duration) {
@@ -211,4 +260,42 @@ pub fn show(out: &Output) -> String {
 /// Exit 0, or a failure showing everything the command printed.
 pub fn assert_ok(out: &Output) {
     assert_eq!(out.code, 0, "{}", show(out));
+}
+
+/// stdout as one JSON document (serde_json rejects anything after it); panics showing the
+/// whole output otherwise.
+pub fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_str(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{}", show(out)))
+}
+
+/// True if a `check --json` problem names `addr` in its `nodes` list or its message.
+pub fn names(problem: &serde_json::Value, addr: &str) -> bool {
+    problem["message"]
+        .as_str()
+        .is_some_and(|m| m.contains(addr))
+        || problem["nodes"].as_array().is_some_and(|ns| {
+            ns.iter()
+                .any(|n| n.as_str().is_some_and(|s| s.contains(addr)))
+        })
+}
+
+/// `trib check ENTRY`.
+pub fn trib_check(entry: &RedisNode) -> Output {
+    run(trib().arg("check").arg(entry.addr()))
+}
+
+/// `trib check ENTRY` exits 0.
+pub fn assert_check_ok(entry: &RedisNode) {
+    assert_ok(&trib_check(entry));
+}
+
+/// `["a", "b"]` as owned strings (argument lists).
+pub fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+/// Every node's "ip:port".
+pub fn addrs(nodes: &[RedisNode]) -> Vec<String> {
+    nodes.iter().map(RedisNode::addr).collect()
 }

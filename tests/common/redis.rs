@@ -82,6 +82,14 @@ impl NodeOptions {
     pub fn on(&self, ip: Ipv4Addr) -> NodeOptions {
         NodeOptions { ip, ..self.clone() }
     }
+
+    /// The same options with one more config line `key value` (replacing an earlier
+    /// [`extra`](Self::extra) line for `key`).
+    pub fn with(mut self, key: &str, value: &str) -> NodeOptions {
+        self.extra.retain(|(k, _)| k != key);
+        self.extra.push((key.to_string(), value.to_string()));
+        self
+    }
 }
 
 /// A running `redis-server`. Dropping it kills (SIGKILL) and reaps the process.
@@ -420,6 +428,47 @@ impl RedisNode {
         let mut c = cli_command(self.ip, self.port, &self.opts);
         c.args(args);
         run_with_timeout(&mut c, timeout)
+    }
+
+    /// `CLUSTER MEET` `other` (its IP, client port and bus port); returns the reply.
+    pub fn meet(&self, other: &RedisNode) -> String {
+        self.cmd(&[
+            "CLUSTER",
+            "MEET",
+            &other.ip.to_string(),
+            &other.port.to_string(),
+            &other.bus_port.to_string(),
+        ])
+    }
+
+    /// Runs many commands through one `redis-cli` (one command a line on its stdin, without
+    /// `-e`: every command runs whatever the replies); returns its stdout, a line a reply.
+    pub fn pipe(&self, commands: &[String]) -> Vec<String> {
+        let mut c = Command::new(redis_cli_bin());
+        c.args(["-h", &self.ip.to_string(), "-p", &self.port.to_string()]);
+        if let Some(tls) = &self.opts.tls {
+            c.args(tls.args());
+        }
+        if let Some(pw) = &self.opts.password {
+            c.args(["-a", pw, "--no-auth-warning"]);
+        }
+        let mut child = c
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot run {}: {e}", redis_cli_bin()));
+        {
+            let mut stdin = child.stdin.take().expect("redis-cli stdin");
+            for cmd in commands {
+                writeln!(stdin, "{cmd}").expect("write to redis-cli");
+            }
+        }
+        let out = child.wait_with_output().expect("wait for redis-cli");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .collect()
     }
 
     /// Snapshot of the node's observable state (works for cluster and non-cluster nodes).
