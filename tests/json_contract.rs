@@ -10,7 +10,9 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::Ipv4Addr;
 
-use common::{Output, RedisNode, assert_ok, json, quick_opts, run, start_on_hosts, trib};
+use common::{
+    NodeOptions, Output, RedisNode, assert_ok, json, quick_opts, run, start_on_hosts, trib,
+};
 use serde_json::Value;
 
 /// One documented key.
