@@ -3,16 +3,12 @@
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
 
-use crate::addr::{Resolver, ResolverOptions, Target, parse_dns_server, parse_node_args};
+use crate::addr::{Resolver, ResolverOptions, Target, parse_dns_server};
 use crate::cluster::tls::{TlsOptions, client_config};
 use crate::cluster::{ConnectOptions, Secret};
 use crate::error::TribError;
 use crate::k8s::{self, K8sError, Level, Timeouts};
-use crate::model::NodeId;
-use crate::model::view::{ClusterView, NodeView};
-use crate::ops::Reporter;
-use crate::ops::gather::{Gathered, gather};
-use crate::plan::select::{MIN_PREFIX, SelectError, find_member};
+use crate::model::view::NodeView;
 use crate::ui::{Printer, TermReporter};
 
 use super::argv::password_on_command_line;
@@ -101,24 +97,6 @@ impl Context {
         })
     }
 
-    /// Parses and resolves node arguments; every failure is bad input (exit 2), listed one per line.
-    pub async fn resolve(&self, args: &[String]) -> Result<Vec<Target>, TribError> {
-        let specs = parse_node_args(args).map_err(|e| TribError::BadInput(e.to_string()))?;
-        let results = self.resolver.resolve_all(&specs).await;
-        let mut targets = Vec::new();
-        let mut errors = Vec::new();
-        for r in results {
-            match r {
-                Ok(t) => targets.extend(t),
-                Err(e) => errors.push(e.to_string()),
-            }
-        }
-        if !errors.is_empty() {
-            return Err(TribError::BadInput(errors.join("\n")));
-        }
-        Ok(targets)
-    }
-
     /// With `--domains kubernetes-node|kubernetes-zone`: replaces the failure domain of every
     /// view with its pod's Kubernetes node or zone, except where `targets` gave one
     /// explicitly (`NODE=DOMAIN`). Every command calls this right after loading or gathering
@@ -146,59 +124,6 @@ impl Context {
         k8s::assign(views, &explicit, level, timeouts)
             .await
             .map_err(|e| TribError::BadInput(e.join("\n")))
-    }
-
-    /// The member of `view` that a NODE argument names: a node ID or an unambiguous ID
-    /// prefix (at least [`MIN_PREFIX`] hex digits) first, else an address (`host:port`,
-    /// resolved like any node argument; a member matches by its announced address, the
-    /// address trib reached it at, or its label).
-    ///
-    /// Every error is [`TribError::BadInput`] with a message that starts with `arg`
-    /// (no match, an ambiguous prefix, or a name that does not resolve); prefix it with
-    /// the option it came from where that helps (`--replica-of ...`).
-    pub async fn member(&self, view: &ClusterView, arg: &str) -> Result<NodeId, TribError> {
-        let looks_like_id = arg.len() >= MIN_PREFIX && arg.bytes().all(|b| b.is_ascii_hexdigit());
-        let bad = |e: SelectError| TribError::BadInput(e.to_string());
-        if looks_like_id {
-            match find_member(view, arg, &[]) {
-                Ok(id) => return Ok(id),
-                Err(e @ SelectError::Ambiguous { .. }) => return Err(bad(e)),
-                Err(SelectError::NotFound(_)) => {}
-            }
-        }
-        let addrs: Vec<_> = match self.resolve(&[arg.to_string()]).await {
-            Ok(t) => t.into_iter().map(|t| t.addr).collect(),
-            // A hex word that is no member's ID and no host name either: not found.
-            Err(_) if looks_like_id => Vec::new(),
-            Err(e) => return Err(e),
-        };
-        find_member(view, arg, &addrs).map_err(bad)
-    }
-
-    /// Resolves, connects to and probes the one node `arg` names (`NODE` or
-    /// `NODE=DOMAIN`), with its failure domain assigned. An argument that names several
-    /// nodes is bad input; `what` says what one node at a time means ("add one node at a
-    /// time").
-    pub async fn gather_one(
-        &self,
-        arg: &str,
-        what: &str,
-        reporter: &dyn Reporter,
-    ) -> Result<Gathered, TribError> {
-        let specs =
-            parse_node_args(&[arg.to_string()]).map_err(|e| TribError::BadInput(e.to_string()))?;
-        let mut g = gather(&self.resolver, &specs, &self.connect, None, reporter)
-            .await
-            .map_err(|e| TribError::BadInput(e.to_string()))?;
-        let targets: Vec<_> = g.iter().map(|g| g.target.clone()).collect();
-        self.assign_domains(g.iter_mut().map(|g| &mut g.view), &targets)
-            .await?;
-        match g.len() {
-            1 => Ok(g.remove(0)),
-            n => Err(TribError::BadInput(format!(
-                "{arg}: names {n} nodes; {what}"
-            ))),
-        }
     }
 
     pub fn reporter(&self) -> TermReporter {

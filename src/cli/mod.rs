@@ -14,6 +14,8 @@ mod fix;
 mod import;
 mod info;
 mod join;
+mod nodes;
+mod operation;
 mod pipeline;
 mod rebalance;
 mod replicate;
