@@ -176,6 +176,22 @@ pub mod cmd {
         c
     }
 
+    /// `CLUSTER FAILOVER [FORCE|TAKEOVER]` (`option` as given).
+    pub fn failover(option: Option<&str>) -> Cmd {
+        let mut c = cluster("FAILOVER");
+        if let Some(opt) = option {
+            c.arg(opt);
+        }
+        c
+    }
+
+    /// `FUNCTION LIST WITHCODE`.
+    pub fn function_list_withcode() -> Cmd {
+        let mut c = redis::cmd("FUNCTION");
+        c.arg("LIST").arg("WITHCODE");
+        c
+    }
+
     /// `CONFIG GET name`.
     pub fn config_get(name: &str) -> Cmd {
         let mut c = redis::cmd("CONFIG");
@@ -497,6 +513,11 @@ mod tests {
         assert_eq!(
             args(&cmd::function_restore(b"x")),
             ["FUNCTION", "RESTORE", "x"]
+        );
+        assert_eq!(args(&cmd::failover(None)), ["CLUSTER", "FAILOVER"]);
+        assert_eq!(
+            args(&cmd::failover(Some("TAKEOVER"))),
+            ["CLUSTER", "FAILOVER", "TAKEOVER"]
         );
         assert_eq!(
             args(&cmd::meet("10.0.0.1", 7000, 17000)),

@@ -232,13 +232,8 @@ pub async fn apply_step(
         step.promote.node, step.command, step.master.node
     ));
     let started = Instant::now();
-    let mut cmd = redis::cmd("CLUSTER");
-    cmd.arg("FAILOVER");
-    if let Some(opt) = step.mode.option() {
-        cmd.arg(opt);
-    }
     promote
-        .ok(&cmd)
+        .ok(&crate::cluster::commands::cmd::failover(step.mode.option()))
         .await
         .map_err(|error| FailoverError::Refused {
             node: step.promote.node.clone(),

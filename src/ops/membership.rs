@@ -42,9 +42,7 @@ pub fn has_functions(version: Option<(u32, u32, u32)>) -> bool {
 
 /// `FUNCTION LIST WITHCODE`: libraries sorted by name.
 pub async fn function_libraries(node: &Node) -> Result<Vec<Library>, NodeError> {
-    let v: Value = node
-        .query(redis::cmd("FUNCTION").arg("LIST").arg("WITHCODE"))
-        .await?;
+    let v: Value = node.query(&cmd::function_list_withcode()).await?;
     parse_function_list(&v).ok_or_else(|| {
         NodeError::new(
             &node.label,
