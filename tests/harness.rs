@@ -5,18 +5,6 @@ mod common;
 use common::*;
 use std::time::{Duration, Instant};
 
-/// CLUSTER NODES of `node` as (id, addr field without hostname, flags, link state).
-fn cluster_nodes(node: &RedisNode) -> Vec<(String, String, String, String)> {
-    node.cmd(&["CLUSTER", "NODES"])
-        .lines()
-        .map(|l| {
-            let f: Vec<&str> = l.split_whitespace().collect();
-            let addr = f[1].split(',').next().unwrap().to_string();
-            (f[0].into(), addr, f[2].into(), f[7].into())
-        })
-        .collect()
-}
-
 fn meet_all(nodes: &[RedisNode]) {
     for n in &nodes[1..] {
         let reply = nodes[0].meet(n);
@@ -29,11 +17,11 @@ fn all_know_each_other(nodes: &[RedisNode]) -> bool {
     nodes.iter().all(|n| {
         let view = cluster_nodes(n);
         view.len() == nodes.len()
-            && view.iter().all(|(_, _, flags, link)| {
-                link == "connected"
-                    && !flags.contains("handshake")
-                    && !flags.contains("fail")
-                    && !flags.contains("noaddr")
+            && view.iter().all(|l| {
+                l.link == "connected"
+                    && !l.flag_contains("handshake")
+                    && !l.flag_contains("fail")
+                    && !l.flag_contains("noaddr")
             })
     })
 }
@@ -85,15 +73,15 @@ fn three_hosts_meet_with_custom_bus_ports_and_announced_ips() {
         let view = cluster_nodes(viewer);
         for n in &nodes {
             let id = n.node_id();
-            let (_, addr, flags, _) = view.iter().find(|(i, ..)| *i == id).unwrap();
+            let l = view.iter().find(|l| l.id == id).unwrap();
             assert_eq!(
-                *addr,
+                l.cluster_addr,
                 n.cluster_addr(),
                 "{} viewed by {}",
                 id,
                 viewer.addr()
             );
-            assert_eq!(flags.contains("myself"), viewer.addr() == n.addr());
+            assert_eq!(l.flag_contains("myself"), viewer.addr() == n.addr());
         }
     }
 
@@ -172,16 +160,16 @@ fn restart_on_new_ip_keeps_node_id_and_peers_follow() {
     assert_eq!(nodes[1].addr(), format!("127.0.0.5:{port}"));
     assert_eq!(nodes[1].node_id(), id);
     let own = cluster_nodes(&nodes[1]);
-    let me = own.iter().find(|(i, ..)| *i == id).unwrap();
-    assert_eq!(me.1, format!("127.0.0.5:{port}@{bus}"));
-    assert!(me.2.contains("myself"));
+    let me = own.iter().find(|l| l.id == id).unwrap();
+    assert_eq!(me.cluster_addr, format!("127.0.0.5:{port}@{bus}"));
+    assert!(me.flag_contains("myself"));
 
     // The peer learns the new address from the node's gossip.
     let want = nodes[1].cluster_addr();
     wait_until("peer sees the moved node", Duration::from_secs(10), || {
         cluster_nodes(&nodes[0])
             .iter()
-            .any(|(i, addr, _, link)| *i == id && *addr == want && link == "connected")
+            .any(|l| l.id == id && l.cluster_addr == want && l.link == "connected")
     });
 }
 

@@ -13,6 +13,8 @@ pub struct Line {
     pub id: String,
     /// "ip:port" (bus port and hostname stripped).
     pub addr: String,
+    /// "ip:port@bus_port" (hostname stripped), as [`RedisNode::cluster_addr`].
+    pub cluster_addr: String,
     pub flags: Vec<String>,
     /// The master's ID, for a replica.
     pub master: Option<String>,
@@ -31,6 +33,10 @@ impl Line {
     }
     pub fn is_myself(&self) -> bool {
         self.has_flag("myself")
+    }
+    /// Whether a flag contains `part` ("fail" is in "fail" and "fail?").
+    pub fn flag_contains(&self, part: &str) -> bool {
+        self.flags.iter().any(|f| f.contains(part))
     }
     /// The IP of [`addr`](Self::addr).
     pub fn ip(&self) -> &str {
@@ -57,6 +63,7 @@ pub fn parse_cluster_nodes(text: &str) -> Vec<Line> {
             Line {
                 id: f[0].into(),
                 addr: f[1].split(['@', ',']).next().unwrap_or("").to_string(),
+                cluster_addr: f[1].split(',').next().unwrap_or("").to_string(),
                 flags: f[2].split(',').map(str::to_string).collect(),
                 master: (f[3] != "-").then(|| f[3].to_string()),
                 link: f.get(7).map_or("", |s| s).to_string(),
