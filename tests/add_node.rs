@@ -312,11 +312,7 @@ fn refused(all: &[&RedisNode], args: &[&str], needle: &str) {
     let before: Vec<_> = all.iter().map(|n| n.snapshot()).collect();
     let out = trib_run(args);
     assert_eq!(out.code, 2, "{}", show(&out));
-    let errors: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("error:"))
-        .collect();
+    let errors = error_lines(&out);
     assert_eq!(errors.len(), 1, "{}", show(&out));
     assert!(
         errors[0].contains(needle),

@@ -454,11 +454,7 @@ fn completes_after_being_killed_while_attaching_replicas() {
 /// Asserts exit 2 and exactly one `error:` line on stderr containing every one of `needles`.
 fn assert_bad_input(out: &Output, needles: &[&str]) {
     assert_eq!(out.code, 2, "{}", show(out));
-    let errors: Vec<&str> = out
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("error:"))
-        .collect();
+    let errors = error_lines(out);
     assert_eq!(errors.len(), 1, "one error line: {}", show(out));
     for n in needles {
         assert!(
@@ -568,11 +564,7 @@ fn refuses_wrong_or_missing_password() {
             .args(["--replicas", "1", "--yes"])
             .env_remove("REDISCLI_AUTH"));
         assert_eq!(out.code, 2, "{auth:?}: {}", show(&out));
-        let errors: Vec<&str> = out
-            .stderr
-            .lines()
-            .filter(|l| l.starts_with("error:"))
-            .collect();
+        let errors = error_lines(&out);
         for a in &args {
             assert_eq!(
                 errors.iter().filter(|e| e.contains(a.as_str())).count(),

@@ -217,117 +217,45 @@ fn reshard_refuses_bad_input() {
         .position(|a| a.as_deref() == Some(m0.as_str()))
         .unwrap()
         .to_string();
-    let cases: Vec<(Vec<String>, &str)> = vec![
+    let replica_addr = replica.addr();
+    // Every case runs with `--yes` and must exit 2 saying something, changing nothing.
+    let cases: [(&[&str], &str); 9] = [
         (
-            vec![
-                e.clone(),
-                "--from".into(),
-                "all".into(),
-                "--to".into(),
-                m0.clone(),
-                "--slots".into(),
-                "16384".into(),
-            ],
+            &[&e, "--from", "all", "--to", &m0, "--slots", "16384"],
             "own only",
         ),
         (
-            vec![
-                e.clone(),
-                "--from".into(),
-                "all".into(),
-                "--to".into(),
-                "127.0.0.9:1".into(),
-                "--slots".into(),
-                "1".into(),
-            ],
+            &[&e, "--from", "all", "--to", "127.0.0.9:1", "--slots", "1"],
             "no node",
         ),
         (
-            vec![
-                e.clone(),
-                "--from".into(),
-                "ffffffff".into(),
-                "--to".into(),
-                m0.clone(),
-                "--slots".into(),
-                "1".into(),
-            ],
+            &[&e, "--from", "ffffffff", "--to", &m0, "--slots", "1"],
             "ffffffff",
         ),
         (
-            vec![
-                e.clone(),
-                "--from".into(),
-                "all".into(),
-                "--to".into(),
-                replica.addr(),
-                "--slots".into(),
-                "1".into(),
-            ],
+            &[&e, "--from", "all", "--to", &replica_addr, "--slots", "1"],
             "replica",
         ),
         (
-            vec![
-                e.clone(),
-                "--from".into(),
-                m0.clone(),
-                "--to".into(),
-                m0.clone(),
-                "--slots".into(),
-                "1".into(),
-            ],
+            &[&e, "--from", &m0, "--to", &m0, "--slots", "1"],
             "destination",
         ),
         (
-            vec![
-                e.clone(),
-                "--from".into(),
-                m1.clone(),
-                "--to".into(),
-                m0.clone(),
-                "--range".into(),
-                owned_by_m0.clone(),
-            ],
+            &[&e, "--from", &m1, "--to", &m0, "--range", &owned_by_m0],
             "destination",
         ),
         (
-            vec![
-                e.clone(),
-                "--from".into(),
-                "all".into(),
-                "--to".into(),
-                m0.clone(),
-                "--range".into(),
-                "9-2".into(),
-            ],
+            &[&e, "--from", "all", "--to", &m0, "--range", "9-2"],
             "not a slot range",
         ),
+        (&[&e, "--from", "all", "--to", &m0], "--slots"),
         (
-            vec![
-                e.clone(),
-                "--from".into(),
-                "all".into(),
-                "--to".into(),
-                m0.clone(),
-            ],
-            "--slots",
-        ),
-        (
-            vec![
-                e.clone(),
-                "--from".into(),
-                "all".into(),
-                "--to".into(),
-                m0.clone(),
-                "--slots".into(),
-                "0".into(),
-            ],
+            &[&e, "--from", "all", "--to", &m0, "--slots", "0"],
             "at least 1",
         ),
     ];
-    for (args, says) in &cases {
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut full = args.clone();
+    for (args, says) in cases {
+        let mut full = args.to_vec();
         full.push("--yes");
         let out = reshard(&full);
         assert_eq!(out.code, 2, "{args:?}\n{}", show(&out));

@@ -257,6 +257,14 @@ pub fn show(out: &Output) -> String {
     )
 }
 
+/// The `error:` lines of its stderr.
+pub fn error_lines(out: &Output) -> Vec<&str> {
+    out.stderr
+        .lines()
+        .filter(|l| l.starts_with("error:"))
+        .collect()
+}
+
 /// Exit 0, or a failure showing everything the command printed.
 pub fn assert_ok(out: &Output) {
     assert_eq!(out.code, 0, "{}", show(out));
