@@ -2,11 +2,14 @@
 //! cluster by ID, ID prefix or address, and probing the one node an argument names.
 
 use crate::addr::{Target, parse_node_args};
+use std::collections::BTreeMap;
+
 use crate::error::TribError;
 use crate::model::NodeId;
 use crate::model::view::ClusterView;
 use crate::ops::Reporter;
 use crate::ops::gather::{Gathered, gather};
+use crate::plan::rebalance::parse_weight;
 use crate::plan::select::{MIN_PREFIX, SelectError, find_member};
 
 use super::Context;
@@ -81,5 +84,41 @@ impl Context {
                 "{arg}: names {n} nodes; {what}"
             ))),
         }
+    }
+
+    /// `--weight NODE=W` arguments: each master's weight, checked before anything else
+    /// (a replica's is ignored with a warning); any bad one is bad input.
+    pub async fn master_weights(
+        &self,
+        view: &ClusterView,
+        args: &[String],
+    ) -> Result<BTreeMap<NodeId, f64>, TribError> {
+        let mut weights = BTreeMap::new();
+        let mut bad = Vec::new();
+        for w in args {
+            let (node, weight) = match parse_weight(w) {
+                Ok(x) => x,
+                Err(e) => {
+                    bad.push(e);
+                    continue;
+                }
+            };
+            match self.member(view, &node).await.map(|id| (node, id, weight)) {
+                Ok((_, id, weight)) if view.node(&id).is_some_and(|n| n.is_master()) => {
+                    weights.insert(id, weight);
+                }
+                Ok((node, ..)) => self.printer.warn(&format!(
+                    "--weight {w}: {node} is not a master; its weight is ignored"
+                )),
+                Err(e) => bad.push(format!("--weight {w}: {e}")),
+            }
+        }
+        if !bad.is_empty() {
+            return Err(TribError::BadInput(format!(
+                "{}\nnothing was changed",
+                bad.join("\n")
+            )));
+        }
+        Ok(weights)
     }
 }

@@ -1,7 +1,6 @@
 //! `trib rebalance`: load → weights → plan (`plan::rebalance`) → show → confirm → move
 //! slots with the migration engine → report.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use clap::Args;
@@ -12,13 +11,12 @@ use super::check::load;
 use super::pipeline::{Applied, Operation, Prepared};
 use crate::cluster::load::Loaded;
 use crate::error::{Exit, TribError};
-use crate::model::NodeId;
 use crate::ops::Reporter;
 use crate::ops::migrate::MigrateOptions;
 use crate::ops::slot_moves::{master_conns, move_slots, now_replicas};
 use crate::ops::undo::UndoLog;
 use crate::plan::rebalance::{
-    DEFAULT_THRESHOLD, RebalancePlan, masters_taking_part, parse_weight, plan_rebalance,
+    DEFAULT_THRESHOLD, RebalancePlan, masters_taking_part, plan_rebalance,
 };
 use crate::plan::reshard::health_problems;
 use crate::ui::plan::rebalance as show;
@@ -61,45 +59,6 @@ impl Rebalance {
             .as_ref()
             .ok_or_else(|| TribError::Failed("rebalance: the cluster was not loaded".into()))
     }
-
-    /// `--weight NODE=W` of masters, checked before anything else (a replica's is ignored).
-    async fn weights(
-        &self,
-        ctx: &Context,
-        loaded: &Loaded,
-    ) -> Result<BTreeMap<NodeId, f64>, TribError> {
-        let mut weights = BTreeMap::new();
-        let mut bad = Vec::new();
-        for w in &self.args.weight {
-            let (node, weight) = match parse_weight(w) {
-                Ok(x) => x,
-                Err(e) => {
-                    bad.push(e);
-                    continue;
-                }
-            };
-            match ctx
-                .member(&loaded.view, &node)
-                .await
-                .map(|id| (node, id, weight))
-            {
-                Ok((_, id, weight)) if loaded.view.node(&id).is_some_and(|n| n.is_master()) => {
-                    weights.insert(id, weight);
-                }
-                Ok((node, ..)) => ctx.printer.warn(&format!(
-                    "--weight {w}: {node} is not a master; its weight is ignored"
-                )),
-                Err(e) => bad.push(format!("--weight {w}: {e}")),
-            }
-        }
-        if !bad.is_empty() {
-            return Err(TribError::BadInput(format!(
-                "{}\nnothing was changed",
-                bad.join("\n")
-            )));
-        }
-        Ok(weights)
-    }
 }
 
 impl Operation for Rebalance {
@@ -116,7 +75,7 @@ impl Operation for Rebalance {
             ))
             .into());
         }
-        let weights = self.weights(ctx, &loaded).await?;
+        let weights = ctx.master_weights(&loaded.view, &self.args.weight).await?;
         let masters = masters_taking_part(&loaded.view, &weights, self.args.use_empty_masters);
         let threshold = self.args.threshold.unwrap_or(DEFAULT_THRESHOLD);
         let plan = plan_rebalance(&masters, threshold).map_err(TribError::BadInput)?;
