@@ -214,3 +214,80 @@ fn create_killed_with_timeouts_lowered_is_restored_by_the_rerun() {
         rerun_completes(&nodes, replicas, &what);
     }
 }
+
+/// Whether any node has a slot open (`[slot->-id]` or `[slot-<-id]` in its view).
+fn open_slots(nodes: &[RedisNode]) -> Vec<String> {
+    nodes
+        .iter()
+        .filter(|n| {
+            let table = n.cmd(&["CLUSTER", "NODES"]);
+            table.contains("->-") || table.contains("-<-")
+        })
+        .map(RedisNode::addr)
+        .collect()
+}
+
+/// The slots `n` serves, from its own view.
+fn own_slot_count(n: &RedisNode) -> usize {
+    common::view::owned_by(n, &n.addr())
+}
+
+/// SIGTERM/SIGINT while a reshard moves keys: the engine stops at the end of the window
+/// of slots it is moving, closes every slot (moved slots to their new owner, the rest
+/// left with the old one), and says how far it got. Nothing is left open, no key is lost.
+#[test]
+fn reshard_stopped_by_a_signal_leaves_no_slot_open() {
+    for (signal, code) in [("TERM", 143), ("INT", 130)] {
+        let what = format!("reshard stopped by SIG{signal}");
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let cluster = common::TestCluster::new()
+                .masters(3)
+                .options(common::quick_opts())
+                .settled()
+                .start();
+            let keys = common::fill(&cluster, "k", 60_000);
+            let target = &cluster[2];
+            let before = own_slot_count(target);
+            let mut reshard = spawn(cluster.command().args([
+                "reshard",
+                &cluster.entry().addr(),
+                "--from",
+                "all",
+                "--to",
+                &target.node_id(),
+                "--slots",
+                "10000",
+                "--pipeline",
+                "5",
+                "--yes",
+            ]));
+            wait_until(&format!("{what}: slots start moving"), DEADLINE, || {
+                own_slot_count(target) > before || reshard.exited()
+            });
+            reshard.signal(signal);
+            let (out, _) = reshard.finish(DEADLINE);
+            if out.code == 0 {
+                assert!(attempt < 4, "{what}: the reshard always finished first");
+                continue;
+            }
+            assert_eq!(out.code, code, "{what}: {}", show(&out));
+            assert!(
+                out.stderr.contains("leaving no slot open")
+                    && out.stderr.contains("moves the rest")
+                    && out.stderr.contains(&format!("interrupted by SIG{signal}")),
+                "{what}: {}",
+                show(&out)
+            );
+            assert_eq!(open_slots(&cluster), Vec::<String>::new(), "{what}");
+            eprintln!("{what} (attempt {attempt}): {}", out.stderr.trim());
+            let moved = own_slot_count(target) - before;
+            assert!(moved > 0 && moved < 10_000, "{what}: {moved} slots moved");
+            cluster.settle();
+            common::verify_on_owners(&cluster, &keys);
+            cluster.assert_check_ok();
+            break;
+        }
+    }
+}

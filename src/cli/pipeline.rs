@@ -87,18 +87,25 @@ pub async fn run<O: Operation>(ctx: &Context, mut op: O) -> anyhow::Result<Exit>
             sig = interrupt::wait() => {
                 if O::SAFE_POINTS {
                     tokio::select! {
-                        r = &mut work => match r {
-                            Err(e) if e.downcast_ref::<interrupt::Interrupted>().is_some() => Err(sig),
-                            r => Ok(r),
-                        },
-                        _ = interrupt::wait_for_request(2) => Err(sig),
-                        _ = tokio::time::sleep(GRACE) => Err(sig),
+                        r = &mut work => Ok(r),
+                        _ = interrupt::wait_for_request(2) => Err((sig, None)),
+                        _ = tokio::time::sleep(GRACE) => Err((sig, None)),
                     }
                 } else {
-                    Err(sig)
+                    Err((sig, None))
                 }
             }
         }
+    };
+    // Work that stopped at a safe point of its own stopped for the signal.
+    let outcome = match outcome {
+        Ok(Err(e)) => match stopped_at_safe_point(&e) {
+            // What the work says about where it stopped, unless that is only the signal.
+            Some(sig) if e.downcast_ref::<interrupt::Interrupted>().is_some() => Err((sig, None)),
+            Some(sig) => Err((sig, Some(e.to_string()))),
+            None => Ok(Err(e)),
+        },
+        other => other,
     };
     // On every way out: what the work left temporarily changed is put back.
     let failed = undo.undo_all().await;
@@ -107,19 +114,19 @@ pub async fn run<O: Operation>(ctx: &Context, mut op: O) -> anyhow::Result<Exit>
             .warn(&format!("{f}; re-run the same command to put it back"));
     }
     let mut applied = match outcome {
-        Err(sig) => {
+        Err((sig, detail)) => {
             let undone = if failed.is_empty() {
                 "temporary changes were undone"
             } else {
                 "some temporary changes could not be undone (see above)"
             };
-            return Err(stopped(
-                sig,
-                &format!(
+            let what = match detail {
+                Some(detail) => format!("{detail}; {undone}"),
+                None => format!(
                     "stopped while applying; {undone}; re-run the same command to complete it"
                 ),
-            )
-            .into());
+            };
+            return Err(stopped(sig, &what).into());
         }
         Ok(r) => r?,
     };
@@ -147,6 +154,13 @@ async fn verify<O: Operation>(
         sig = interrupt::wait() => Err(stopped(sig, what).into()),
         r = op.verify(ctx, plan, applied) => r,
     }
+}
+
+/// The signal `e` stopped for, when the work stopped at one of its safe points.
+fn stopped_at_safe_point(e: &anyhow::Error) -> Option<Signal> {
+    e.chain()
+        .find_map(|c| c.downcast_ref::<interrupt::Interrupted>())
+        .map(|i| i.0)
 }
 
 fn stopped(sig: Signal, what: &str) -> TribError {

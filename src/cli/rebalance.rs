@@ -13,7 +13,7 @@ use crate::cluster::load::Loaded;
 use crate::error::{Exit, TribError};
 use crate::ops::Reporter;
 use crate::ops::migrate::MigrateOptions;
-use crate::ops::slot_moves::{master_conns, move_slots, now_replicas};
+use crate::ops::slot_moves::{master_conns, move_slots, now_replicas, unfinished};
 use crate::ops::undo::UndoLog;
 use crate::plan::rebalance::{
     DEFAULT_THRESHOLD, RebalancePlan, masters_taking_part, plan_rebalance,
@@ -63,6 +63,8 @@ impl Rebalance {
 
 impl Operation for Rebalance {
     type Plan = RebalancePlan;
+    /// The migration engine stops between windows of slots, leaving none open.
+    const SAFE_POINTS: bool = true;
 
     async fn prepare(&mut self, ctx: &Context) -> anyhow::Result<Prepared<RebalancePlan>> {
         let loaded = load(ctx, std::slice::from_ref(&self.args.entry)).await?;
@@ -133,7 +135,10 @@ impl Operation for Rebalance {
         let reporter = ctx.reporter();
         let report = move_slots(loaded, &plan.moves, &opts, &reporter)
             .await
-            .map_err(|e| TribError::failed("rebalance did not finish", e))?;
+            .map_err(|e| {
+                let resume = "re-run the same command to complete the rebalance";
+                unfinished("rebalance", plan.moves.moves.len(), resume, e)
+            })?;
         // Drained masters may have become replicas (cluster-allow-replica-migration).
         let drained: Vec<_> = plan
             .drained()

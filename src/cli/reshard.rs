@@ -12,8 +12,8 @@ use crate::cluster::load::Loaded;
 use crate::error::{Exit, TribError};
 use crate::model::SlotRange;
 use crate::ops::Reporter;
-use crate::ops::migrate::MigrateOptions;
-use crate::ops::slot_moves::move_slots;
+use crate::ops::migrate::{MigrateError, MigrateOptions};
+use crate::ops::slot_moves::{move_slots, unfinished};
 use crate::ops::undo::UndoLog;
 use crate::plan::reshard::{
     Amount, ReshardPlan, ReshardRequest, Sources, health_problems, plan_reshard,
@@ -77,6 +77,8 @@ fn parse_amount(args: &ReshardArgs) -> Result<Amount, TribError> {
 
 impl Operation for Reshard {
     type Plan = ReshardPlan;
+    /// The migration engine stops between windows of slots, leaving none open.
+    const SAFE_POINTS: bool = true;
 
     async fn prepare(&mut self, ctx: &Context) -> anyhow::Result<Prepared<ReshardPlan>> {
         let amount = parse_amount(&self.args)?;
@@ -152,7 +154,14 @@ impl Operation for Reshard {
         let started = Instant::now();
         let report = move_slots(loaded, &plan.migration, &opts, &reporter)
             .await
-            .map_err(|e| TribError::failed("reshard did not finish", e))?;
+            .map_err(|e| {
+                let (total, moved) = match &e {
+                    MigrateError::Interrupted { moved, .. } => (plan.slots, *moved),
+                    _ => (plan.slots, 0),
+                };
+                let resume = format!("`--slots {}` moves the rest", total.saturating_sub(moved));
+                unfinished("reshard", total, &resume, e)
+            })?;
         let secs = started.elapsed().as_secs_f64();
         reporter.finish(&format!(
             "moved {} slot(s) and {} key(s) to {} in {secs:.2}s ({:.0} keys/s); every node agrees on the new slot map",

@@ -8,6 +8,7 @@ use super::Reporter;
 use super::migrate::{MigrateError, MigrateOptions, MigrationReport, migrate};
 use crate::cluster::Node;
 use crate::cluster::load::Loaded;
+use crate::error::TribError;
 use crate::model::NodeId;
 use crate::plan::migration::MigrationPlan;
 
@@ -21,6 +22,18 @@ pub async fn move_slots(
     let masters = master_conns(loaded);
     let all: Vec<Node> = loaded.conns.values().cloned().collect();
     migrate(&masters, &all, plan, opts, reporter).await
+}
+
+/// The error of a `command` whose migration of `total` slots did not finish. A stop at a
+/// safe point (SIGINT/SIGTERM) says how far it got and, in `resume`, how to go on.
+pub fn unfinished(command: &str, total: usize, resume: &str, e: MigrateError) -> TribError {
+    let context = match &e {
+        MigrateError::Interrupted { moved, .. } => format!(
+            "{command} stopped after moving {moved} of {total} slot(s), leaving no slot open; {resume}"
+        ),
+        _ => format!("{command} did not finish"),
+    };
+    TribError::failed(context, e)
 }
 
 /// The connection of every loaded master, by ID.

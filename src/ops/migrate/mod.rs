@@ -24,6 +24,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::Reporter;
+use super::interrupt::Interrupted;
 use super::wait::wait_epochs_settled;
 use crate::cluster::{ConnectOptions, Node, NodeError, Secret};
 use crate::model::NodeId;
@@ -127,8 +128,23 @@ pub enum MigrateError {
         target: String,
         keys: Vec<String>,
     },
+    /// Stopped by SIGINT/SIGTERM at a safe point: every slot is closed, `moved` slots have
+    /// their new owner, the others their old one.
+    #[error("stopped after moving {moved} slot(s); no slot was left open")]
+    Interrupted {
+        #[source]
+        stop: Interrupted,
+        moved: usize,
+    },
     #[error("{0}")]
     Other(String),
+}
+
+impl MigrateError {
+    /// A stop at a safe point (the count of moved slots filled in by the caller).
+    pub fn interrupted(stop: Interrupted) -> MigrateError {
+        MigrateError::Interrupted { stop, moved: 0 }
+    }
 }
 
 /// Moves every slot of `plan`, keys included, then waits until every node in `all`

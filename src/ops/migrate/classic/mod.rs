@@ -80,10 +80,21 @@ pub(super) async fn run(
     .await;
     progress.report(true);
     reporter.finish("");
+    // A stop request ends every pair at its next window boundary: that is one stop, not
+    // an error per pair (unless a pair also failed).
+    let moved = progress.slots.load(Ordering::Relaxed);
+    let (stops, results): (Vec<_>, Vec<_>) = results
+        .into_iter()
+        .partition(|r| matches!(r, Err(MigrateError::Interrupted { .. })));
     let errors: Vec<String> = results
         .iter()
         .filter_map(|r| r.as_ref().err().map(|e| e.to_string()))
         .collect();
+    if errors.is_empty()
+        && let Some(Err(MigrateError::Interrupted { stop, .. })) = stops.into_iter().next()
+    {
+        return Err(MigrateError::Interrupted { stop, moved });
+    }
     if let Some(first) = results.into_iter().find_map(Result::err) {
         if errors.len() == 1 {
             return Err(first);

@@ -11,6 +11,7 @@ use super::slots::{finish_slots, move_empty_slots, open_window, rollback_window}
 use crate::cluster::Node;
 use crate::cluster::commands::{cmd, count_of};
 use crate::model::NodeId;
+use crate::ops::interrupt;
 use crate::ops::migrate::progress::Progress;
 use crate::ops::migrate::{MigrateError, MigrateOptions};
 
@@ -107,6 +108,7 @@ pub(super) async fn move_pair(
         .unzip();
     let windows = cut_windows(&slots, &counts);
 
+    interrupt::check().map_err(MigrateError::interrupted)?;
     let t0 = Instant::now();
     let mut opened = match windows.first() {
         Some(w) => open_window(&route, source_id, target_id, w, batch.size).await?,
@@ -116,9 +118,11 @@ pub(super) async fn move_pair(
     // current window move.
     let mut emptied: Vec<u16> = Vec::new();
     for i in 0..windows.len() {
+        // A stop request (SIGINT/SIGTERM) is honoured at window boundaries: the current
+        // window is finished and closed, the next one is not opened (or is rolled back).
         let next = windows
             .get(i + 1)
-            .filter(|_| !progress.abort.load(Ordering::Relaxed));
+            .filter(|_| !progress.abort.load(Ordering::Relaxed) && interrupt::check().is_ok());
         let current = windows[i];
         let size = batch.size;
         let finishing = std::mem::take(&mut emptied);
@@ -159,7 +163,9 @@ pub(super) async fn move_pair(
             .max_batch
             .fetch_max(batch.max_used, Ordering::Relaxed);
         progress.report(false);
-        let stop = failed.is_some() || progress.abort.load(Ordering::Relaxed);
+        let stop = failed.is_some()
+            || progress.abort.load(Ordering::Relaxed)
+            || interrupt::check().is_err();
         if let Some(result) = next_opened {
             match result {
                 Ok(o) if !stop => opened = o,
@@ -174,7 +180,7 @@ pub(super) async fn move_pair(
             }
         }
         // Close what can be closed, also when stopping: empty slots get their new owner.
-        if failed.is_some() || progress.abort.load(Ordering::Relaxed) || next.is_none() {
+        if stop || next.is_none() {
             let finished = finish_slots(&route, target_id, others, &done).await;
             if finished.is_ok() {
                 progress.slots.fetch_add(done.len(), Ordering::Relaxed);
@@ -183,6 +189,11 @@ pub(super) async fn move_pair(
             // The first error says what went wrong; a failing finish follows from it.
             return match (failed, finished) {
                 (Some(e), _) | (None, Err(e)) => Err(e),
+                (None, Ok(())) if i + 1 < windows.len() => match interrupt::check() {
+                    Err(stop) => Err(MigrateError::interrupted(stop)),
+                    // Another pair failed: that error is the one reported.
+                    Ok(()) => Ok(()),
+                },
                 (None, Ok(())) => Ok(()),
             };
         }
