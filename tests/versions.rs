@@ -376,7 +376,7 @@ fn check_on_recorded_views() {
         let kinds: Vec<(&str, &str)> = problems
             .iter()
             .filter(|p| p.severity == Severity::Error)
-            .map(|p| (p.kind, p.message.as_str()))
+            .map(|p| (p.kind.as_str(), p.message.as_str()))
             .collect();
         assert_eq!(kinds.len(), 2, "{}: {kinds:?}", v.dir);
         assert!(
@@ -611,7 +611,7 @@ fn fix_closes_the_recorded_open_slot() {
         let plan = plan_fix(&input, &keys);
         assert_eq!(plan.slots.len(), 1, "{}: {plan:?}", v.dir);
         let f = &plan.slots[0];
-        assert_eq!((f.slot, f.kind), (100, "migration"), "{}", v.dir);
+        assert_eq!((f.slot, f.kind), (100, trib::plan::fix::FixKind::Migration), "{}", v.dir);
         // Finished toward the target the operator chose.
         assert_eq!(f.owner, target, "{}", v.dir);
         assert!(!f.assign);

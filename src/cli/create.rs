@@ -14,7 +14,7 @@ use crate::ops::Reporter;
 use crate::ops::create::{CreateTarget, apply, dedupe, node_timeout, state_of};
 use crate::ops::gather::{Gathered, gather};
 use crate::ops::undo::UndoLog;
-use crate::plan::check::Severity;
+use crate::plan::check::{ProblemKind, Severity};
 use crate::plan::create::{CreateNodeState, CreatePlan, CreateStatus, plan_create};
 use crate::ui::plan::create as show;
 
@@ -174,7 +174,7 @@ impl Operation for Create {
         let problems: Vec<_> = super::check::verify(ctx, &entries)
             .await?
             .into_iter()
-            .filter(|p| p.kind != "replica_syncing")
+            .filter(|p| p.kind != ProblemKind::ReplicaSyncing)
             .collect();
         if !problems.is_empty() {
             ctx.printer.out(&crate::ui::render::problems(&problems));

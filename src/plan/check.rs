@@ -15,10 +15,81 @@ pub enum Severity {
     Warning,
 }
 
+/// What a [`Problem`] is about: a stable machine-readable name (`kind` in `--json`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// A node does not answer.
+    Unreachable,
+    /// Some node flags another as failed (`fail`).
+    NodeFailed,
+    /// Some node suspects another (`pfail`).
+    NodePfail,
+    /// A node is still in handshake in some view.
+    Handshake,
+    /// A node is known without an address.
+    Noaddr,
+    /// A node reports `cluster_state` other than `ok`.
+    ClusterState,
+    /// A slot is migrating or importing.
+    OpenSlot,
+    /// Nodes disagree on the slot map or the members.
+    ViewsDisagree,
+    /// Slots no master serves.
+    SlotsUncovered,
+    /// Slots several masters claim.
+    MultipleOwners,
+    /// A master holds keys of slots it does not own.
+    KeysInUnownedSlots,
+    /// Keys of one slot on several masters.
+    KeysOnSeveralMasters,
+    /// Masters have different numbers of replicas.
+    ReplicasUneven,
+    /// A replica shares its master's failure domain.
+    ReplicaSameDomain,
+    /// A replica has not finished its first sync.
+    ReplicaSyncing,
+    /// A replica's replication link is down.
+    ReplicaLinkDown,
+    /// Losing one failure domain would stop the cluster.
+    DomainSinglePointOfFailure,
+}
+
+impl ProblemKind {
+    /// The name `--json` uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProblemKind::Unreachable => "unreachable",
+            ProblemKind::NodeFailed => "node_failed",
+            ProblemKind::NodePfail => "node_pfail",
+            ProblemKind::Handshake => "handshake",
+            ProblemKind::Noaddr => "noaddr",
+            ProblemKind::ClusterState => "cluster_state",
+            ProblemKind::OpenSlot => "open_slot",
+            ProblemKind::ViewsDisagree => "views_disagree",
+            ProblemKind::SlotsUncovered => "slots_uncovered",
+            ProblemKind::MultipleOwners => "multiple_owners",
+            ProblemKind::KeysInUnownedSlots => "keys_in_unowned_slots",
+            ProblemKind::KeysOnSeveralMasters => "keys_on_several_masters",
+            ProblemKind::ReplicasUneven => "replicas_uneven",
+            ProblemKind::ReplicaSameDomain => "replica_same_domain",
+            ProblemKind::ReplicaSyncing => "replica_syncing",
+            ProblemKind::ReplicaLinkDown => "replica_link_down",
+            ProblemKind::DomainSinglePointOfFailure => "domain_single_point_of_failure",
+        }
+    }
+}
+
+impl std::fmt::Display for ProblemKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One finding. `kind` is a stable machine-readable name.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Problem {
-    pub kind: &'static str,
+    pub kind: ProblemKind,
     pub severity: Severity,
     pub message: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -28,7 +99,7 @@ pub struct Problem {
 }
 
 impl Problem {
-    fn error(kind: &'static str, message: String, nodes: Vec<String>) -> Problem {
+    fn error(kind: ProblemKind, message: String, nodes: Vec<String>) -> Problem {
         Problem {
             kind,
             severity: Severity::Error,
@@ -38,7 +109,7 @@ impl Problem {
         }
     }
 
-    fn warning(kind: &'static str, message: String, nodes: Vec<String>) -> Problem {
+    fn warning(kind: ProblemKind, message: String, nodes: Vec<String>) -> Problem {
         Problem {
             kind,
             severity: Severity::Warning,
@@ -89,24 +160,24 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
 
     for u in &view.unreachable {
         p.push(Problem::error(
-            "unreachable",
+            ProblemKind::Unreachable,
             format!("{}: {}", u.label, u.error),
             vec![u.label.clone()],
         ));
     }
 
     // Flags as others see them.
-    let mut flagged: BTreeMap<(&'static str, NodeId), BTreeSet<String>> = BTreeMap::new();
+    let mut flagged: BTreeMap<(ProblemKind, NodeId), BTreeSet<String>> = BTreeMap::new();
     for v in &view.nodes {
         for e in v.nodes.iter() {
             let kind = if e.flags.fail {
-                "node_failed"
+                ProblemKind::NodeFailed
             } else if e.flags.pfail {
-                "node_pfail"
+                ProblemKind::NodePfail
             } else if e.flags.handshake {
-                "handshake"
+                ProblemKind::Handshake
             } else if e.flags.noaddr {
-                "noaddr"
+                ProblemKind::Noaddr
             } else {
                 continue;
             };
@@ -118,14 +189,14 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
     }
     for ((kind, id), seen_by) in &flagged {
         let what = match *kind {
-            "node_failed" => "is marked failed (fail)",
-            "node_pfail" => "is suspected failed (fail?)",
-            "handshake" => "is still in handshake",
+            ProblemKind::NodeFailed => "is marked failed (fail)",
+            ProblemKind::NodePfail => "is suspected failed (fail?)",
+            ProblemKind::Handshake => "is still in handshake",
             _ => "has no address (noaddr)",
         };
         let name = view.name_of(id);
         p.push(Problem::error(
-            kind,
+            *kind,
             format!("{name} {what} in the view of {} node(s)", seen_by.len()),
             vec![name],
         ));
@@ -135,7 +206,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
     for v in &view.nodes {
         if !v.cluster_state_ok() {
             p.push(Problem::error(
-                "cluster_state",
+                ProblemKind::ClusterState,
                 format!(
                     "{}: cluster_state is {}",
                     v.label,
@@ -149,7 +220,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
         if let Some(me) = v.myself().filter(|m| m.flags.master) {
             for (slot, to) in &me.migrating {
                 p.push(Problem::error(
-                    "open_slot",
+                    ProblemKind::OpenSlot,
                     format!(
                         "{}: slot {slot} is migrating to {}",
                         v.label,
@@ -160,7 +231,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             }
             for (slot, from) in &me.importing {
                 p.push(Problem::error(
-                    "open_slot",
+                    ProblemKind::OpenSlot,
                     format!(
                         "{}: slot {slot} is importing from {}",
                         v.label,
@@ -195,7 +266,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
         groups.sort_by_key(|(_, names)| std::cmp::Reverse(names.len()));
         let odd: Vec<String> = groups.iter().skip(1).flat_map(|(_, n)| n.clone()).collect();
         p.push(Problem::error(
-            "views_disagree",
+            ProblemKind::ViewsDisagree,
             format!(
                 "nodes disagree about the slot map: {} see it differently from the other {}",
                 odd.join(", "),
@@ -219,7 +290,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             .collect();
         if !missing.is_empty() {
             p.push(Problem::error(
-                "views_disagree",
+                ProblemKind::ViewsDisagree,
                 format!("{} does not know {}", v.label, missing.join(", ")),
                 vec![v.label.clone()],
             ));
@@ -244,7 +315,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
     if !uncovered.is_empty() {
         p.push(
             Problem::error(
-                "slots_uncovered",
+                ProblemKind::SlotsUncovered,
                 format!(
                     "{} of {SLOT_COUNT} slots have no owner: {uncovered}",
                     uncovered.len()
@@ -262,7 +333,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             .collect();
         p.push(
             Problem::error(
-                "multiple_owners",
+                ProblemKind::MultipleOwners,
                 format!(
                     "slots {doubled} are claimed by several masters: {}",
                     owners.join(", ")
@@ -282,7 +353,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
                 let name = view.name_of(id);
                 p.push(
                     Problem::error(
-                        "keys_in_unowned_slots",
+                        ProblemKind::KeysInUnownedSlots,
                         format!("{name} holds keys in slots it does not own: {stray}"),
                         vec![name],
                     )
@@ -302,7 +373,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
         if !multi.is_empty() {
             p.push(
                 Problem::error(
-                    "keys_on_several_masters",
+                    ProblemKind::KeysOnSeveralMasters,
                     format!("slots {multi} have keys on several masters"),
                     vec![],
                 )
@@ -332,7 +403,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
         if n < most {
             let name = view.name_of(id);
             p.push(Problem::warning(
-                "replicas_uneven",
+                ProblemKind::ReplicasUneven,
                 format!("{name} has {n} replica(s), others have {most}"),
                 vec![name],
             ));
@@ -346,7 +417,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             && md == v.domain
         {
             p.push(Problem::warning(
-                "replica_same_domain",
+                ProblemKind::ReplicaSameDomain,
                 format!(
                     "{} is a replica of {} in the same failure domain {}",
                     v.label,
@@ -366,9 +437,9 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             let syncing = v.info.get("master_sync_in_progress") == Some("1")
                 || v.info.get("master_link_down_since_seconds") == Some("-1");
             let (kind, what) = if syncing {
-                ("replica_syncing", "has not finished its first sync yet")
+                (ProblemKind::ReplicaSyncing, "has not finished its first sync yet")
             } else {
-                ("replica_link_down", "has its replication link down")
+                (ProblemKind::ReplicaLinkDown, "has its replication link down")
             };
             p.push(Problem::warning(
                 kind,
@@ -384,7 +455,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
     }
     for loss in crate::plan::resilience::analyze(view).single_domain_losses {
         p.push(Problem::warning(
-            "domain_single_point_of_failure",
+            ProblemKind::DomainSinglePointOfFailure,
             format!(
                 "losing failure domain {} would stop the cluster: {}",
                 loss.domain, loss.reason
@@ -395,4 +466,21 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
 
     p.sort_by_key(|a| a.severity);
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ProblemKind as K;
+
+    #[test]
+    fn problem_kinds_serialize_as_their_names() {
+        for k in [
+            K::Unreachable,
+            K::OpenSlot,
+            K::DomainSinglePointOfFailure,
+            K::ReplicaSyncing,
+        ] {
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+    }
 }

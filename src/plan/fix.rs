@@ -81,14 +81,50 @@ pub enum SetSlot {
     Importing(NodeId),
 }
 
+/// What was wrong with a slot (`kind` in `--json`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FixKind {
+    /// Nobody owns the slot and no master has its keys.
+    Uncovered,
+    /// Nobody owns the slot; some master has its keys.
+    UncoveredWithKeys,
+    /// Migrating on one node, importing on another: finished toward the importing one.
+    Migration,
+    /// Migrating, with no node importing it.
+    Migrating,
+    /// Importing, with no node migrating it.
+    Importing,
+    /// Several nodes import it.
+    ImportingOnSeveral,
+    /// Several masters claim it.
+    MultipleOwners,
+    /// Its keys are on masters that do not own it.
+    StrayKeys,
+}
+
+impl FixKind {
+    /// The name `--json` and the plan table use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixKind::Uncovered => "uncovered",
+            FixKind::UncoveredWithKeys => "uncovered_with_keys",
+            FixKind::Migration => "migration",
+            FixKind::Migrating => "migrating",
+            FixKind::Importing => "importing",
+            FixKind::ImportingOnSeveral => "importing_on_several",
+            FixKind::MultipleOwners => "multiple_owners",
+            FixKind::StrayKeys => "stray_keys",
+        }
+    }
+}
+
 /// The repair of one slot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SlotFix {
     pub slot: u16,
-    /// What was wrong: `uncovered`, `uncovered_with_keys`, `migration` (migrating and
-    /// importing: finished toward the target), `migrating`, `importing`,
-    /// `importing_on_several`, `multiple_owners`, `stray_keys`.
-    pub kind: &'static str,
+    /// What was wrong.
+    pub kind: FixKind,
     pub owner: NodeId,
     /// Nobody owns it now: it is given to `owner` before any key moves.
     pub assign: bool,
@@ -234,22 +270,22 @@ pub fn plan_fix(input: &FixInput, keys: &KeyCounts) -> FixPlan {
             .collect();
         let kind = if assign {
             if keys_here.values().any(|n| *n > 0) {
-                "uncovered_with_keys"
+                FixKind::UncoveredWithKeys
             } else {
-                "uncovered"
+                FixKind::Uncovered
             }
         } else if migration_target.is_some() {
-            "migration"
+            FixKind::Migration
         } else if claimers.len() > 1 {
-            "multiple_owners"
+            FixKind::MultipleOwners
         } else if any_migrating {
-            "migrating"
+            FixKind::Migrating
         } else if importers.len() > 1 {
-            "importing_on_several"
+            FixKind::ImportingOnSeveral
         } else if !importers.is_empty() {
-            "importing"
+            FixKind::Importing
         } else {
-            "stray_keys"
+            FixKind::StrayKeys
         };
 
         let mut open = Vec::new();
@@ -466,7 +502,7 @@ mod tests {
         let f = only(&plan);
         assert_eq!(
             (f.slot, f.kind, &f.owner, f.assign),
-            (100, "migrating", &id('a'), false)
+            (100, FixKind::Migrating, &id('a'), false)
         );
         assert!(f.moves.is_empty() && f.open.is_empty());
         assert_eq!(f.stable, vec![id('a')]);
@@ -480,7 +516,7 @@ mod tests {
         ms[0].migrating.push((100, id('b')));
         let plan = plan_fix(&input(ms), &keys(100, &[('a', 3), ('b', 2)]));
         let f = only(&plan);
-        assert_eq!((f.kind, &f.owner), ("migrating", &id('a')));
+        assert_eq!((f.kind, &f.owner), (FixKind::Migrating, &id('a')));
         assert_eq!(f.moves, vec![(id('b'), 2)]);
         assert_eq!(
             f.open,
@@ -498,7 +534,7 @@ mod tests {
         ms[1].importing.push((100, id('a')));
         let plan = plan_fix(&input(ms), &keys(100, &[('a', 3), ('b', 2)]));
         let f = only(&plan);
-        assert_eq!((f.kind, &f.owner), ("importing", &id('a')));
+        assert_eq!((f.kind, &f.owner), (FixKind::Importing, &id('a')));
         assert_eq!(f.moves, vec![(id('b'), 2)]);
         assert!(
             f.open.is_empty(),
@@ -514,7 +550,7 @@ mod tests {
         ms[1].importing.push((100, id('a')));
         let plan = plan_fix(&input(ms), &keys(100, &[('a', 3), ('b', 2)]));
         let f = only(&plan);
-        assert_eq!((f.kind, &f.owner), ("migration", &id('b')));
+        assert_eq!((f.kind, &f.owner), (FixKind::Migration, &id('b')));
         assert_eq!(f.moves, vec![(id('a'), 3)]);
         assert!(f.open.is_empty());
         assert_eq!(f.stable, vec![id('a'), id('b')]);
@@ -528,7 +564,7 @@ mod tests {
         ms[1].slots.insert(100);
         let plan = plan_fix(&input(ms), &keys(100, &[('a', 1), ('b', 2)]));
         let f = only(&plan);
-        assert_eq!((f.kind, &f.owner), ("migration", &id('b')));
+        assert_eq!((f.kind, &f.owner), (FixKind::Migration, &id('b')));
         assert_eq!(f.moves, vec![(id('a'), 1)]);
         assert!(
             f.open.is_empty(),
@@ -543,7 +579,7 @@ mod tests {
         ms[2].importing.push((100, id('a')));
         let plan = plan_fix(&input(ms), &keys(100, &[('a', 1), ('b', 1), ('c', 4)]));
         let f = only(&plan);
-        assert_eq!((f.kind, &f.owner), ("importing_on_several", &id('a')));
+        assert_eq!((f.kind, &f.owner), (FixKind::ImportingOnSeveral, &id('a')));
         assert_eq!(f.moves, vec![(id('b'), 1), (id('c'), 4)]);
         assert_eq!(f.stable, vec![id('b'), id('c')]);
 
@@ -554,7 +590,7 @@ mod tests {
         ms[2].importing.push((100, id('a')));
         let plan = plan_fix(&input(ms), &keys(100, &[('a', 1), ('c', 4)]));
         let f = only(&plan);
-        assert_eq!((f.kind, &f.owner), ("migration", &id('b')));
+        assert_eq!((f.kind, &f.owner), (FixKind::Migration, &id('b')));
         assert_eq!(f.moves, vec![(id('a'), 1), (id('c'), 4)]);
         assert_eq!(f.stable, vec![id('a'), id('b'), id('c')]);
     }
@@ -567,7 +603,7 @@ mod tests {
         let f = only(&plan);
         assert_eq!(
             (f.kind, &f.owner, f.assign),
-            ("uncovered_with_keys", &id('b'), true)
+            (FixKind::UncoveredWithKeys, &id('b'), true)
         );
         assert!(f.moves.is_empty() && f.open.is_empty() && f.stable.is_empty());
     }
@@ -580,7 +616,7 @@ mod tests {
         let f = only(&plan);
         assert_eq!(
             (f.kind, &f.owner, f.assign),
-            ("uncovered_with_keys", &id('b'), true)
+            (FixKind::UncoveredWithKeys, &id('b'), true)
         );
         assert_eq!(f.moves, vec![(id('a'), 2), (id('c'), 2)]);
         assert_eq!(
@@ -605,7 +641,7 @@ mod tests {
         assert!(
             plan.slots
                 .iter()
-                .all(|f| f.assign && f.kind == "uncovered" && f.moves.is_empty())
+                .all(|f| f.assign && f.kind == FixKind::Uncovered && f.moves.is_empty())
         );
         let to_b = plan.slots.iter().filter(|f| f.owner == id('b')).count();
         let to_a = plan.slots.iter().filter(|f| f.owner == id('a')).count();
@@ -631,7 +667,7 @@ mod tests {
         ms[0].slots.insert(15000);
         let plan = plan_fix(&input(ms), &keys(15000, &[('a', 1), ('c', 3)]));
         let f = only(&plan);
-        assert_eq!((f.kind, &f.owner), ("multiple_owners", &id('c')));
+        assert_eq!((f.kind, &f.owner), (FixKind::MultipleOwners, &id('c')));
         assert_eq!(f.moves, vec![(id('a'), 1)]);
         assert_eq!(f.open, vec![(id('a'), SetSlot::Migrating(id('c')))]);
         assert_eq!(f.stable, vec![id('a')]);
@@ -648,7 +684,7 @@ mod tests {
         inp.deep = Some(deep);
         let plan = plan_fix(&inp, &keys(12000, &[('a', 2), ('c', 1)]));
         let f = only(&plan);
-        assert_eq!((f.slot, f.kind, &f.owner), (12000, "stray_keys", &id('c')));
+        assert_eq!((f.slot, f.kind, &f.owner), (12000, FixKind::StrayKeys, &id('c')));
         assert_eq!(f.moves, vec![(id('a'), 2)]);
         assert_eq!(f.open, vec![(id('a'), SetSlot::Importing(id('c')))]);
         assert_eq!(f.stable, vec![id('a')]);
@@ -680,10 +716,10 @@ mod tests {
         assert!(
             plan.slots[..300]
                 .iter()
-                .all(|f| f.owner == id('b') && f.kind == "migration")
+                .all(|f| f.owner == id('b') && f.kind == FixKind::Migration)
         );
         let f12 = plan.slots.iter().find(|f| f.slot == 12000).unwrap();
-        assert_eq!(f12.kind, "multiple_owners");
+        assert_eq!(f12.kind, FixKind::MultipleOwners);
         let f16 = plan.slots.iter().find(|f| f.slot == 16000).unwrap();
         assert_eq!((&f16.owner, f16.assign), (&id('a'), true));
     }

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::Shown;
 use crate::model::{NodeId, SlotSet};
-use crate::plan::fix::{FixJob, FixPlan};
+use crate::plan::fix::{FixJob, FixKind, FixPlan};
 use crate::plan::reform::{ReformNode, ReformPlan};
 use crate::ui::render;
 
@@ -127,7 +127,7 @@ fn label_of(labels: &BTreeMap<NodeId, String>, id: &NodeId) -> String {
 
 /// One row per group of slots with the same problem, owner and key sources.
 pub fn slot_repairs(plan: &FixPlan, labels: &BTreeMap<NodeId, String>) -> String {
-    type Group = (&'static str, NodeId, bool, Vec<NodeId>);
+    type Group = (FixKind, NodeId, bool, Vec<NodeId>);
     let mut groups: Vec<(Group, SlotSet, u64)> = Vec::new();
     for f in &plan.slots {
         let key: Group = (
@@ -154,7 +154,7 @@ pub fn slot_repairs(plan: &FixPlan, labels: &BTreeMap<NodeId, String>) -> String
         .map(|((kind, owner, assign, sources), set, keys)| {
             vec![
                 set.to_string(),
-                kind.replace('_', " "),
+                kind.as_str().replace('_', " "),
                 format!(
                     "{}{}",
                     label_of(labels, owner),
@@ -247,7 +247,7 @@ mod tests {
         }
     }
 
-    fn fix(slot: u16, kind: &'static str, owner: u8, assign: bool, moves: &[(u8, u64)]) -> SlotFix {
+    fn fix(slot: u16, kind: FixKind, owner: u8, assign: bool, moves: &[(u8, u64)]) -> SlotFix {
         SlotFix {
             slot,
             kind,
@@ -265,7 +265,7 @@ mod tests {
             .map(|i| (id(i), format!("redis-{i}:6379")))
             .collect();
         labels.insert(id(9), "10.0.9.9:6379".into());
-        let mut migrating = fix(5, "migrating", 1, false, &[(2, 3)]);
+        let mut migrating = fix(5, FixKind::Migrating, 1, false, &[(2, 3)]);
         migrating.open = vec![(id(2), SetSlot::Importing(id(1)))];
         migrating.stable = vec![id(2)];
         FixJob {
@@ -291,10 +291,10 @@ mod tests {
                 plan: FixPlan {
                     slots: vec![
                         migrating,
-                        fix(6, "migrating", 1, false, &[(2, 4)]),
-                        fix(100, "uncovered", 7, true, &[]),
-                        fix(101, "uncovered", 7, true, &[]),
-                        fix(300, "multiple_owners", 2, false, &[(1, 1), (9, 2)]),
+                        fix(6, FixKind::Migrating, 1, false, &[(2, 4)]),
+                        fix(100, FixKind::Uncovered, 7, true, &[]),
+                        fix(101, FixKind::Uncovered, 7, true, &[]),
+                        fix(300, FixKind::MultipleOwners, 2, false, &[(1, 1), (9, 2)]),
                     ],
                     skipped: SlotSet::from_ranges([SlotRange::new(200, 201)]),
                 },
