@@ -16,12 +16,13 @@ mod fake;
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 
+use trib::cluster::commands::cmd::addslots as addslots_cmd;
 use trib::cluster::load::default_domain;
 use trib::model::info::Info;
 use trib::model::nodes::{NodeEntry, parse_cluster_nodes};
 use trib::model::view::{ClusterView, NodeView};
 use trib::model::{NodeId, SLOT_COUNT, SlotRange, SlotSet, key_slot};
-use trib::ops::create::{addslots_cmd, has_addslotsrange};
+use trib::ops::create::has_addslotsrange;
 use trib::ops::membership::has_functions;
 use trib::ops::migrate::migrate_auth2;
 use trib::plan::check::{Severity, check};
@@ -611,7 +612,12 @@ fn fix_closes_the_recorded_open_slot() {
         let plan = plan_fix(&input, &keys);
         assert_eq!(plan.slots.len(), 1, "{}: {plan:?}", v.dir);
         let f = &plan.slots[0];
-        assert_eq!((f.slot, f.kind), (100, trib::plan::fix::FixKind::Migration), "{}", v.dir);
+        assert_eq!(
+            (f.slot, f.kind),
+            (100, trib::plan::fix::FixKind::Migration),
+            "{}",
+            v.dir
+        );
         // Finished toward the target the operator chose.
         assert_eq!(f.owner, target, "{}", v.dir);
         assert!(!f.assign);

@@ -3,16 +3,14 @@
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use futures::future::join_all;
 use serde_json::{Map, Value, json};
 
 use super::Context;
 use super::pipeline::{Applied, Operation, Prepared};
-use crate::addr::parse_node_args;
 use crate::error::{Exit, TribError};
 use crate::ops::Reporter;
-use crate::ops::create::{CreateTarget, apply, dedupe, node_timeout, state_of};
-use crate::ops::gather::{Gathered, gather};
+use crate::ops::create::{CreateTarget, apply, dedupe, states};
+use crate::ops::gather::Gathered;
 use crate::ops::undo::UndoLog;
 use crate::plan::check::{ProblemKind, Severity};
 use crate::plan::create::{CreateNodeState, CreatePlan, CreateStatus, plan_create};
@@ -29,10 +27,8 @@ pub struct CreateArgs {
     /// Wait up to DUR for names to resolve and nodes to answer (pods still starting)
     #[arg(long, value_name = "DUR", value_parser = super::parse_duration)]
     pub wait: Option<Duration>,
-    /// Do not shorten Redis's rejoin delay: without this, new masters run with a 499 ms
-    /// cluster-node-timeout until they turn ok (about 0.5 s instead of up to 5 s), then
-    /// get their own value back. Only where masters × (nodes − 1) ≤ 2000 (e.g. 30 masters
-    /// with a replica each): in larger clusters the extra pings would flood the bus
+    /// Do not shorten Redis's rejoin delay (new masters run with a 499 ms
+    /// cluster-node-timeout until they turn ok, where masters × (nodes − 1) ≤ 2000)
     #[arg(long)]
     pub no_fast_join: bool,
     /// Also wait until every replica finished its first sync with its master
@@ -64,38 +60,18 @@ impl Operation for Create {
     type Plan = CreatePlan;
 
     async fn prepare(&mut self, ctx: &Context) -> anyhow::Result<Prepared<CreatePlan>> {
-        let specs =
-            parse_node_args(&self.args.nodes).map_err(|e| TribError::BadInput(e.to_string()))?;
-        let reporter = ctx.reporter();
-        let gathered = gather(
-            &ctx.resolver,
-            &specs,
-            &ctx.connect,
-            self.args.wait,
-            &reporter,
-        )
-        .await
-        .map_err(|e| TribError::BadInput(e.to_string()))?;
-        let mut gathered = dedupe(gathered)?;
-        let given: Vec<_> = gathered.iter().map(|g| g.target.clone()).collect();
-        ctx.assign_domains(gathered.iter_mut().map(|g| &mut g.view), &given)
+        let gathered = ctx
+            .gather_all(&self.args.nodes, self.args.wait, &ctx.reporter())
             .await?;
-        let timeouts = join_all(gathered.iter().map(|g| node_timeout(&g.node))).await;
-        self.states = gathered
-            .iter()
-            .zip(timeouts)
-            .map(|(g, t)| state_of(g, t))
-            .collect();
+        let gathered = dedupe(gathered)?;
+        self.states = states(&gathered).await;
         self.gathered = gathered;
         let plan = plan_create(&self.states, self.args.replicas).map_err(|refusals| {
             TribError::BadInput(show::refusals(&refusals, &self.states, self.args.replicas))
         })?;
         Ok(if plan.status == CreateStatus::AlreadyCreated {
             Prepared::Nothing {
-                message: format!(
-                    "These {} nodes already form a complete cluster; nothing to do.",
-                    self.states.len()
-                ),
+                message: show::already_created(self.states.len()),
                 plan,
             }
         } else {
@@ -149,12 +125,11 @@ impl Operation for Create {
             ))
         })?;
         let elapsed = self.started.elapsed();
-        let masters = plan.placement.masters.len();
-        reporter.finish(&format!(
-            "Cluster created: {masters} masters, {} replicas, 16384 slots, every node ok{}, in {:.2}s",
-            self.states.len() - masters,
-            if a.wait_sync { ", replicas in sync" } else { "" },
-            elapsed.as_secs_f64()
+        reporter.finish(&show::created(
+            plan,
+            self.states.len(),
+            a.wait_sync,
+            elapsed,
         ));
         Ok(Applied::done(json!({
             "elapsed_ms": elapsed.as_millis(),
@@ -183,9 +158,7 @@ impl Operation for Create {
             applied.exit = Exit::Failed;
         }
         if !self.args.wait_sync && self.states.len() > plan.placement.masters.len() {
-            ctx.printer.status(
-                "Replicas are starting their first sync (Redis may wait repl-diskless-sync-delay first); `trib check` shows when they are done, `create --wait-sync` waits for it.",
-            );
+            ctx.printer.status(show::REPLICAS_SYNCING);
         }
         applied
             .json

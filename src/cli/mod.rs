@@ -9,6 +9,7 @@ mod check;
 mod context;
 mod create;
 mod del_node;
+mod duration;
 mod failover;
 mod fix;
 mod import;
@@ -24,8 +25,9 @@ mod set_timeout;
 
 use clap::{CommandFactory, Parser};
 
-pub use args::{Cli, Command, DomainsArg, GlobalArgs, parse_duration};
+pub use args::{Cli, Command, DomainsArg, GlobalArgs};
 pub use context::Context;
+pub use duration::parse_duration;
 
 use crate::error::Exit;
 

@@ -3,6 +3,7 @@
 
 use crate::addr::{Target, parse_node_args};
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use crate::error::TribError;
 use crate::model::NodeId;
@@ -60,24 +61,34 @@ impl Context {
         find_member(view, arg, &addrs).map_err(bad)
     }
 
-    /// Resolves, connects to and probes the one node `arg` names (`NODE` or
-    /// `NODE=DOMAIN`), with its failure domain assigned. An argument that names several
-    /// nodes is bad input; `what` says what one node at a time means ("add one node at a
-    /// time").
+    /// Resolves, connects to and probes every node `args` name (`NODE` or
+    /// `NODE=DOMAIN`, waiting up to `wait` for them), with failure domains assigned.
+    pub async fn gather_all(
+        &self,
+        args: &[String],
+        wait: Option<Duration>,
+        reporter: &dyn Reporter,
+    ) -> Result<Vec<Gathered>, TribError> {
+        let specs = parse_node_args(args).map_err(|e| TribError::BadInput(e.to_string()))?;
+        let mut g = gather(&self.resolver, &specs, &self.connect, wait, reporter)
+            .await
+            .map_err(|e| TribError::BadInput(e.to_string()))?;
+        let targets: Vec<_> = g.iter().map(|g| g.target.clone()).collect();
+        self.assign_domains(g.iter_mut().map(|g| &mut g.view), &targets)
+            .await?;
+        Ok(g)
+    }
+
+    /// [`Context::gather_all`] for the one node `arg` names. An argument that names
+    /// several nodes is bad input; `what` says what one node at a time means ("add one
+    /// node at a time").
     pub async fn gather_one(
         &self,
         arg: &str,
         what: &str,
         reporter: &dyn Reporter,
     ) -> Result<Gathered, TribError> {
-        let specs =
-            parse_node_args(&[arg.to_string()]).map_err(|e| TribError::BadInput(e.to_string()))?;
-        let mut g = gather(&self.resolver, &specs, &self.connect, None, reporter)
-            .await
-            .map_err(|e| TribError::BadInput(e.to_string()))?;
-        let targets: Vec<_> = g.iter().map(|g| g.target.clone()).collect();
-        self.assign_domains(g.iter_mut().map(|g| &mut g.view), &targets)
-            .await?;
+        let mut g = self.gather_all(&[arg.to_string()], None, reporter).await?;
         match g.len() {
             1 => Ok(g.remove(0)),
             n => Err(TribError::BadInput(format!(

@@ -162,6 +162,33 @@ pub mod cmd {
         c
     }
 
+    /// `CLUSTER SET-CONFIG-EPOCH epoch`.
+    pub fn set_config_epoch(epoch: u64) -> Cmd {
+        let mut c = cluster("SET-CONFIG-EPOCH");
+        c.arg(epoch);
+        c
+    }
+
+    /// `CLUSTER ADDSLOTSRANGE start end …` when `range`, else `CLUSTER ADDSLOTS` with
+    /// every slot listed (servers before Redis 7.0).
+    pub fn addslots(slots: &[crate::model::SlotRange], range: bool) -> Cmd {
+        if range {
+            let mut c = cluster("ADDSLOTSRANGE");
+            for r in slots {
+                c.arg(r.start).arg(r.end);
+            }
+            c
+        } else {
+            let mut c = cluster("ADDSLOTS");
+            for r in slots {
+                for s in r.start..=r.end {
+                    c.arg(s);
+                }
+            }
+            c
+        }
+    }
+
     /// `CLUSTER MEET ip port bus_port`.
     pub fn meet(ip: &str, port: u16, bus_port: u16) -> Cmd {
         let mut c = cluster("MEET");

@@ -11,9 +11,10 @@ use super::Reporter;
 use super::gather::Gathered;
 use super::undo::{TempChange, UndoLog};
 use super::wait::{Converged, WaitTimeout, wait_converged, wait_replica_synced};
+use crate::cluster::commands::cmd;
 use crate::cluster::{Node, NodeError};
 use crate::error::TribError;
-use crate::model::{NodeId, SlotRange};
+use crate::model::NodeId;
 use crate::plan::create::CreateNodeState;
 use crate::plan::create::{CreatePlan, CreateStep, FAST_JOIN_TIMEOUT_MS, fast_join_fits};
 
@@ -53,26 +54,6 @@ pub fn has_addslotsrange(version: Option<(u32, u32, u32)>) -> bool {
     version.is_some_and(|v| v.0 >= 7)
 }
 
-/// The command that assigns `slots`: one `CLUSTER ADDSLOTSRANGE start end …` when the
-/// server has it, else `CLUSTER ADDSLOTS` with every slot listed.
-pub fn addslots_cmd(slots: &[SlotRange], range: bool) -> redis::Cmd {
-    let mut cmd = redis::cmd("CLUSTER");
-    if range {
-        cmd.arg("ADDSLOTSRANGE");
-        for r in slots {
-            cmd.arg(r.start).arg(r.end);
-        }
-    } else {
-        cmd.arg("ADDSLOTS");
-        for r in slots {
-            for s in r.start..=r.end {
-                cmd.arg(s);
-            }
-        }
-    }
-    cmd
-}
-
 /// Timings of the phases, for the report.
 #[derive(Clone, Debug, Default, serde::Serialize)]
 pub struct CreateTimings {
@@ -85,6 +66,16 @@ pub struct CreateTimings {
 
 /// Several addresses of one headless name answering with the same ID are one node; the
 /// same node named twice by the user is an error (redis-cli builds a broken cluster).
+/// Each gathered node's state for the planner, its `cluster-node-timeout` read.
+pub async fn states(gathered: &[Gathered]) -> Vec<CreateNodeState> {
+    let timeouts = join_all(gathered.iter().map(|g| node_timeout(&g.node))).await;
+    gathered
+        .iter()
+        .zip(timeouts)
+        .map(|(g, t)| state_of(g, t))
+        .collect()
+}
+
 pub fn dedupe(gathered: Vec<Gathered>) -> Result<Vec<Gathered>, TribError> {
     let mut seen: BTreeMap<String, usize> = BTreeMap::new();
     let mut out: Vec<Gathered> = Vec::new();
@@ -140,20 +131,13 @@ pub fn state_of(g: &Gathered, node_timeout: Option<u64>) -> CreateNodeState {
 
 /// Reads `cluster-node-timeout` (ms); `None` when CONFIG is not allowed or unparsable.
 pub async fn node_timeout(node: &Node) -> Option<u64> {
-    let reply: Vec<String> = node
-        .query(redis::cmd("CONFIG").arg("GET").arg("cluster-node-timeout"))
-        .await
-        .ok()?;
-    reply.get(1)?.parse().ok()
+    let value = node.config_get("cluster-node-timeout").await.ok()??;
+    redis::from_redis_value::<String>(value).ok()?.parse().ok()
 }
 
 /// `CONFIG SET cluster-node-timeout ms`.
 pub async fn set_node_timeout(node: &Node, ms: u64) -> Result<(), NodeError> {
-    node.ok(redis::cmd("CONFIG")
-        .arg("SET")
-        .arg("cluster-node-timeout")
-        .arg(ms))
-        .await
+    node.config_set("cluster-node-timeout", ms).await
 }
 
 /// Applies `plan` to `targets` (indexed like the plan). `timeout` bounds every wait.
@@ -259,12 +243,10 @@ async fn apply_steps(
         .filter_map(|step| match step {
             CreateStep::AddSlots { node, slots } => {
                 let t = &targets[*node];
-                Some((t, addslots_cmd(slots, t.has_addslotsrange)))
+                Some((t, cmd::addslots(slots, t.has_addslotsrange)))
             }
             CreateStep::SetConfigEpoch { node, epoch } => {
-                let mut cmd = redis::cmd("CLUSTER");
-                cmd.arg("SET-CONFIG-EPOCH").arg(*epoch);
-                Some((&targets[*node], cmd))
+                Some((&targets[*node], cmd::set_config_epoch(*epoch)))
             }
             _ => None,
         })
@@ -288,12 +270,12 @@ async fn apply_steps(
     if !meets.is_empty() {
         reporter.step(&format!("Joining {} nodes (CLUSTER MEET)", targets.len()));
         try_join_all(meets.iter().map(|(a, b)| {
-            let mut cmd = redis::cmd("CLUSTER");
-            cmd.arg("MEET")
-                .arg(b.node.addr.ip().to_string())
-                .arg(b.node.addr.port())
-                .arg(b.bus_port);
-            async move { a.node.ok(&cmd).await }
+            let meet = cmd::meet(
+                &b.node.addr.ip().to_string(),
+                b.node.addr.port(),
+                b.bus_port,
+            );
+            async move { a.node.ok(&meet).await }
         }))
         .await?;
     }
@@ -377,11 +359,9 @@ async fn attach(
     master: &CreateTarget,
     timeout: Duration,
 ) -> Result<(), CreateError> {
-    let mut cmd = redis::cmd("CLUSTER");
-    cmd.arg("REPLICATE").arg(master.id.as_str());
     let start = Instant::now();
     loop {
-        match replica.node.ok(&cmd).await {
+        match replica.node.replicate(&master.id).await {
             Ok(()) => return Ok(()),
             // "ERR Unknown node": gossip has not reached it yet.
             Err(e)

@@ -437,9 +437,15 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             let syncing = v.info.get("master_sync_in_progress") == Some("1")
                 || v.info.get("master_link_down_since_seconds") == Some("-1");
             let (kind, what) = if syncing {
-                (ProblemKind::ReplicaSyncing, "has not finished its first sync yet")
+                (
+                    ProblemKind::ReplicaSyncing,
+                    "has not finished its first sync yet",
+                )
             } else {
-                (ProblemKind::ReplicaLinkDown, "has its replication link down")
+                (
+                    ProblemKind::ReplicaLinkDown,
+                    "has its replication link down",
+                )
             };
             p.push(Problem::warning(
                 kind,

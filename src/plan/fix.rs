@@ -684,7 +684,10 @@ mod tests {
         inp.deep = Some(deep);
         let plan = plan_fix(&inp, &keys(12000, &[('a', 2), ('c', 1)]));
         let f = only(&plan);
-        assert_eq!((f.slot, f.kind, &f.owner), (12000, FixKind::StrayKeys, &id('c')));
+        assert_eq!(
+            (f.slot, f.kind, &f.owner),
+            (12000, FixKind::StrayKeys, &id('c'))
+        );
         assert_eq!(f.moves, vec![(id('a'), 2)]);
         assert_eq!(f.open, vec![(id('a'), SetSlot::Importing(id('c')))]);
         assert_eq!(f.stable, vec![id('a')]);

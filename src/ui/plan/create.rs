@@ -1,6 +1,7 @@
 //! `create`: the plan as a table and as JSON (node indexes resolved to labels).
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use serde_json::json;
 
@@ -144,6 +145,25 @@ pub fn refusals(refusals: &[Refusal], states: &[CreateNodeState], replicas: usiz
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// Said when the nodes already form the cluster asked for.
+pub fn already_created(nodes: usize) -> String {
+    format!("These {nodes} nodes already form a complete cluster; nothing to do.")
+}
+
+/// The line that ends a successful create.
+pub fn created(plan: &CreatePlan, nodes: usize, wait_sync: bool, elapsed: Duration) -> String {
+    let masters = plan.placement.masters.len();
+    format!(
+        "Cluster created: {masters} masters, {} replicas, 16384 slots, every node ok{}, in {:.2}s",
+        nodes - masters,
+        if wait_sync { ", replicas in sync" } else { "" },
+        elapsed.as_secs_f64()
+    )
+}
+
+/// Said after a create with replicas that did not wait for their first sync.
+pub const REPLICAS_SYNCING: &str = "Replicas are starting their first sync (Redis may wait repl-diskless-sync-delay first); `trib check` shows when they are done, `create --wait-sync` waits for it.";
 
 fn placement_message(e: &PlacementError, replicas: usize) -> String {
     match e {
