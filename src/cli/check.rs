@@ -29,6 +29,20 @@ pub async fn load(ctx: &Context, entries: &[String]) -> Result<Loaded, TribError
     load_with(ctx, entries, InfoDetail::Basic, Conns::Keep).await
 }
 
+/// [`load`] of a cluster about to have slots moved: any problem that makes moving slots
+/// unsafe (`plan::reshard::health_problems`) is bad input, nothing changed.
+pub async fn load_healthy(ctx: &Context, entry: &str) -> Result<Loaded, TribError> {
+    let loaded = load(ctx, std::slice::from_ref(&entry.to_string())).await?;
+    let problems = crate::plan::reshard::health_problems(&loaded.view);
+    if !problems.is_empty() {
+        return Err(TribError::BadInput(format!(
+            "{}\nthe cluster is not healthy: repair it first with `trib fix {entry}`; nothing was changed",
+            problems.join("\n")
+        )));
+    }
+    Ok(loaded)
+}
+
 /// [`load`], asking every node for `detail` of `INFO` and keeping or closing the
 /// connections as `conns` says.
 pub async fn load_with(

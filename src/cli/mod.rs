@@ -12,6 +12,7 @@ mod del_node;
 mod duration;
 mod failover;
 mod fix;
+mod guarded;
 mod import;
 mod info;
 mod join;

@@ -13,22 +13,17 @@
 //! Before anything changed, trib exits at once. While applying, the work stops at its
 //! next safe point: at once for operations that a re-run completes from any point (the
 //! default), or, for those with safe points of their own ([`Operation::SAFE_POINTS`]),
-//! when they reach one (at most [`GRACE`], or a second signal). Then every temporary
+//! when they reach one (at most [`super::guarded::GRACE`], or a second signal). Then every temporary
 //! change still registered in the [`UndoLog`] is undone and trib exits 130 / 143.
 //! `verify` only reads: a signal stops it at once.
-
-use std::time::Duration;
 
 use serde_json::{Map, Value};
 
 use super::Context;
+use super::guarded;
 pub use super::operation::{Applied, Operation, Prepared, Shown, into_map};
 use crate::error::{Exit, TribError};
 use crate::ops::interrupt::{self, Signal};
-use crate::ops::undo::UndoLog;
-
-/// How long an operation with safe points may take to reach one after a signal.
-pub const GRACE: Duration = Duration::from_secs(10);
 
 /// Runs `op` through the pipeline and returns the exit code.
 pub async fn run<O: Operation>(ctx: &Context, mut op: O) -> anyhow::Result<Exit> {
@@ -77,59 +72,7 @@ pub async fn run<O: Operation>(ctx: &Context, mut op: O) -> anyhow::Result<Exit>
         return Err(stopped(sig, "nothing was changed").into());
     }
 
-    let undo = UndoLog::new();
-    let outcome = {
-        let work = op.apply(ctx, &plan, &undo);
-        tokio::pin!(work);
-        tokio::select! {
-            biased;
-            r = &mut work => Ok(r),
-            sig = interrupt::wait() => {
-                if O::SAFE_POINTS {
-                    tokio::select! {
-                        r = &mut work => Ok(r),
-                        _ = interrupt::wait_for_request(2) => Err((sig, None)),
-                        _ = tokio::time::sleep(GRACE) => Err((sig, None)),
-                    }
-                } else {
-                    Err((sig, None))
-                }
-            }
-        }
-    };
-    // Work that stopped at a safe point of its own stopped for the signal.
-    let outcome = match outcome {
-        Ok(Err(e)) => match stopped_at_safe_point(&e) {
-            // What the work says about where it stopped, unless that is only the signal.
-            Some(sig) if e.downcast_ref::<interrupt::Interrupted>().is_some() => Err((sig, None)),
-            Some(sig) => Err((sig, Some(e.to_string()))),
-            None => Ok(Err(e)),
-        },
-        other => other,
-    };
-    // On every way out: what the work left temporarily changed is put back.
-    let failed = undo.undo_all().await;
-    for f in &failed {
-        ctx.printer
-            .warn(&format!("{f}; re-run the same command to put it back"));
-    }
-    let mut applied = match outcome {
-        Err((sig, detail)) => {
-            let undone = if failed.is_empty() {
-                "temporary changes were undone"
-            } else {
-                "some temporary changes could not be undone (see above)"
-            };
-            let what = match detail {
-                Some(detail) => format!("{detail}; {undone}"),
-                None => format!(
-                    "stopped while applying; {undone}; re-run the same command to complete it"
-                ),
-            };
-            return Err(stopped(sig, &what).into());
-        }
-        Ok(r) => r?,
-    };
+    let mut applied = guarded::apply(ctx, &mut op, &plan).await?;
     let after =
         "the changes were applied; stopped while checking the result (`trib check` shows it)";
     verify(ctx, &mut op, &plan, &mut applied, after).await?;
@@ -156,14 +99,7 @@ async fn verify<O: Operation>(
     }
 }
 
-/// The signal `e` stopped for, when the work stopped at one of its safe points.
-fn stopped_at_safe_point(e: &anyhow::Error) -> Option<Signal> {
-    e.chain()
-        .find_map(|c| c.downcast_ref::<interrupt::Interrupted>())
-        .map(|i| i.0)
-}
-
-fn stopped(sig: Signal, what: &str) -> TribError {
+pub(super) fn stopped(sig: Signal, what: &str) -> TribError {
     TribError::Interrupted {
         signal: sig,
         message: format!("interrupted by {}: {what}", sig.name()),

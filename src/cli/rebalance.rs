@@ -7,7 +7,7 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use super::Context;
-use super::check::load;
+use super::check::load_healthy;
 use super::pipeline::{Applied, Operation, Prepared};
 use crate::cluster::load::Loaded;
 use crate::error::{Exit, TribError};
@@ -18,7 +18,6 @@ use crate::ops::undo::UndoLog;
 use crate::plan::rebalance::{
     DEFAULT_THRESHOLD, RebalancePlan, masters_taking_part, plan_rebalance,
 };
-use crate::plan::reshard::health_problems;
 use crate::ui::plan::rebalance as show;
 
 #[derive(Debug, Args)]
@@ -67,16 +66,7 @@ impl Operation for Rebalance {
     const SAFE_POINTS: bool = true;
 
     async fn prepare(&mut self, ctx: &Context) -> anyhow::Result<Prepared<RebalancePlan>> {
-        let loaded = load(ctx, std::slice::from_ref(&self.args.entry)).await?;
-        let errors = health_problems(&loaded.view);
-        if !errors.is_empty() {
-            return Err(TribError::BadInput(format!(
-                "{}\nthe cluster is not healthy: repair it first with `trib fix {}`; nothing was changed",
-                errors.join("\n"),
-                self.args.entry
-            ))
-            .into());
-        }
+        let loaded = load_healthy(ctx, &self.args.entry).await?;
         let weights = ctx.master_weights(&loaded.view, &self.args.weight).await?;
         let masters = masters_taking_part(&loaded.view, &weights, self.args.use_empty_masters);
         let threshold = self.args.threshold.unwrap_or(DEFAULT_THRESHOLD);
@@ -136,7 +126,7 @@ impl Operation for Rebalance {
         let report = move_slots(loaded, &plan.moves, &opts, &reporter)
             .await
             .map_err(|e| {
-                let resume = "re-run the same command to complete the rebalance";
+                let resume = |_| "re-run the same command to complete the rebalance".into();
                 unfinished("rebalance", plan.moves.moves.len(), resume, e)
             })?;
         // Drained masters may have become replicas (cluster-allow-replica-migration).

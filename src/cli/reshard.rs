@@ -6,18 +6,16 @@ use clap::Args;
 use serde_json::json;
 
 use super::Context;
-use super::check::load;
+use super::check::load_healthy;
 use super::pipeline::{Applied, Operation, Prepared};
 use crate::cluster::load::Loaded;
 use crate::error::{Exit, TribError};
 use crate::model::SlotRange;
 use crate::ops::Reporter;
-use crate::ops::migrate::{MigrateError, MigrateOptions};
+use crate::ops::migrate::MigrateOptions;
 use crate::ops::slot_moves::{move_slots, unfinished};
 use crate::ops::undo::UndoLog;
-use crate::plan::reshard::{
-    Amount, ReshardPlan, ReshardRequest, Sources, health_problems, plan_reshard,
-};
+use crate::plan::reshard::{Amount, ReshardPlan, ReshardRequest, Sources, plan_reshard};
 use crate::ui::plan::reshard as show;
 
 #[derive(Debug, Args)]
@@ -85,16 +83,8 @@ impl Operation for Reshard {
         if self.args.pipeline == Some(0) {
             return Err(TribError::BadInput("--pipeline must be at least 1".into()).into());
         }
-        let loaded = load(ctx, std::slice::from_ref(&self.args.entry)).await?;
+        let loaded = load_healthy(ctx, &self.args.entry).await?;
         let view = &loaded.view;
-        let problems = health_problems(view);
-        if !problems.is_empty() {
-            return Err(TribError::BadInput(format!(
-                "the cluster is not healthy; nothing was changed. Run `trib fix` (and `trib check`) first:\n{}",
-                problems.join("\n")
-            ))
-            .into());
-        }
         let mut errors = Vec::new();
         let to = ctx
             .member(view, &self.args.to)
@@ -155,26 +145,17 @@ impl Operation for Reshard {
         let report = move_slots(loaded, &plan.migration, &opts, &reporter)
             .await
             .map_err(|e| {
-                let (total, moved) = match &e {
-                    MigrateError::Interrupted { moved, .. } => (plan.slots, *moved),
-                    _ => (plan.slots, 0),
-                };
-                let resume = format!("`--slots {}` moves the rest", total.saturating_sub(moved));
-                unfinished("reshard", total, &resume, e)
+                let by_range = !self.args.range.is_empty();
+                unfinished(
+                    "reshard",
+                    plan.slots,
+                    |moved| show::resume(plan, moved, by_range),
+                    e,
+                )
             })?;
-        let secs = started.elapsed().as_secs_f64();
-        reporter.finish(&format!(
-            "moved {} slot(s) and {} key(s) to {} in {secs:.2}s ({:.0} keys/s); every node agrees on the new slot map",
-            report.slots_moved,
-            report.keys_moved,
-            plan.to_node,
-            report.keys_moved as f64 / secs.max(0.001),
-        ));
+        reporter.finish(&show::moved(plan, &report, started.elapsed()));
         if report.identical_keys > 0 {
-            ctx.printer.status(&format!(
-                "{} key(s) were already on {} with the same value; their source copies were deleted",
-                report.identical_keys, plan.to_node
-            ));
+            ctx.printer.status(&show::identical(plan, &report));
         }
         Ok(Applied::done(json!({"report": report})))
     }

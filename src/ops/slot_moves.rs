@@ -25,11 +25,17 @@ pub async fn move_slots(
 }
 
 /// The error of a `command` whose migration of `total` slots did not finish. A stop at a
-/// safe point (SIGINT/SIGTERM) says how far it got and, in `resume`, how to go on.
-pub fn unfinished(command: &str, total: usize, resume: &str, e: MigrateError) -> TribError {
+/// safe point (SIGINT/SIGTERM) says how far it got and, with `resume(moved)`, how to go on.
+pub fn unfinished(
+    command: &str,
+    total: usize,
+    resume: impl Fn(usize) -> String,
+    e: MigrateError,
+) -> TribError {
     let context = match &e {
         MigrateError::Interrupted { moved, .. } => format!(
-            "{command} stopped after moving {moved} of {total} slot(s), leaving no slot open; {resume}"
+            "{command} stopped after moving {moved} of {total} slot(s), leaving no slot open; {}",
+            resume(*moved)
         ),
         _ => format!("{command} did not finish"),
     };

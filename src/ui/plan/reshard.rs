@@ -1,5 +1,8 @@
 //! `reshard`: the plan as a table.
 
+use std::time::Duration;
+
+use crate::ops::migrate::MigrationReport;
 use crate::plan::reshard::ReshardPlan;
 use crate::ui::render;
 
@@ -22,6 +25,38 @@ pub fn plan(plan: &ReshardPlan) -> String {
         plan.to_node,
         plan.to.short(),
         render::table(&["FROM", "SLOTS", "RANGES", "TO"], rows)
+    )
+}
+
+/// How to move the rest after a reshard stopped having moved `moved` slots.
+pub fn resume(plan: &ReshardPlan, moved: usize, by_range: bool) -> String {
+    if by_range {
+        "the slots not moved are still with their sources (`trib info` shows them); move them with `--range`".into()
+    } else {
+        format!(
+            "`--slots {}` moves the rest",
+            plan.slots.saturating_sub(moved)
+        )
+    }
+}
+
+/// The line that ends a reshard.
+pub fn moved(plan: &ReshardPlan, report: &MigrationReport, took: Duration) -> String {
+    let secs = took.as_secs_f64();
+    format!(
+        "moved {} slot(s) and {} key(s) to {} in {secs:.2}s ({:.0} keys/s); every node agrees on the new slot map",
+        report.slots_moved,
+        report.keys_moved,
+        plan.to_node,
+        report.keys_moved as f64 / secs.max(0.001),
+    )
+}
+
+/// Keys found on the target with the source's value already.
+pub fn identical(plan: &ReshardPlan, report: &MigrationReport) -> String {
+    format!(
+        "{} key(s) were already on {} with the same value; their source copies were deleted",
+        report.identical_keys, plan.to_node
     )
 }
 
