@@ -63,6 +63,17 @@ impl TribError {
         }
     }
 
+    /// Bad input (exit 2) from a planner's refusals: nothing was changed; one line each.
+    pub fn refused<R: std::fmt::Display>(refusals: &[R]) -> TribError {
+        TribError::BadInput(
+            refusals
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    }
+
     pub fn exit(&self) -> Exit {
         match self {
             TribError::BadInput(_) => Exit::BadInput,

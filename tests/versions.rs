@@ -28,7 +28,9 @@ use trib::ops::migrate::migrate_auth2;
 use trib::plan::check::{Severity, check};
 use trib::plan::create::{CreateNodeState, CreateStatus, CreateStep, plan_create};
 use trib::plan::fix::{FixInput, FixMaster, KeyCounts, SetSlot, broken_slots, plan_fix};
-use trib::plan::membership::{JoinInput, JoinStep, Library, Role, Want, bus_port, plan_join};
+use trib::plan::membership::{
+    JoinInput, JoinRefusal, JoinStep, Library, Role, Want, bus_port, plan_join,
+};
 use trib::plan::rebalance::{RebalanceMaster, plan_rebalance};
 use trib::plan::reshard::{Amount, ReshardRequest, Sources, health_problems, plan_reshard};
 
@@ -708,7 +710,10 @@ fn add_node_copies_functions_only_from_redis_7() {
                 allow_member: false,
             });
             assert!(
-                refused.is_err_and(|e| e[0].contains("no FUNCTION command (Redis < 7)")),
+                refused.is_err_and(|e| matches!(
+                    &e[..],
+                    [JoinRefusal::NoFunctionCommand { libraries, .. }] if libraries == std::slice::from_ref(&lib.name)
+                )),
                 "{}",
                 v.dir
             );

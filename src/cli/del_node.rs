@@ -57,7 +57,7 @@ impl Operation for DelNode {
             ))
             .into());
         }
-        let plan = plan_del(view, &target).map_err(|r| TribError::BadInput(r.join("\n")))?;
+        let plan = plan_del(view, &target).map_err(|r| TribError::refused(&r))?;
         self.loaded = Some(loaded);
         Ok(Prepared::Plan(plan))
     }

@@ -106,10 +106,13 @@ impl Operation for Failover {
         let loaded = self.load(ctx).await?;
         let view = &loaded.view;
         let steps = match &a.domain {
-            Some(d) => plan_domain(view, d, mode).map_err(|e| TribError::BadInput(e.join("\n")))?,
+            Some(d) => plan_domain(view, d, mode).map_err(|r| TribError::refused(&r))?,
             None => {
                 let id = ctx.member(view, &a.node).await?;
-                vec![plan_failover(view, &id, mode).map_err(TribError::BadInput)?]
+                vec![
+                    plan_failover(view, &id, mode)
+                        .map_err(|r| TribError::BadInput(r.to_string()))?,
+                ]
             }
         };
         let plan = FailoverPlan {

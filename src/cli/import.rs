@@ -78,7 +78,7 @@ impl Operation for Import {
         let mode = if a.copy { Mode::Copy } else { Mode::Move };
         let (keys, batch) = (source.info.keys, a.pipeline as usize);
         let plan = plan_import(&loaded.view, &source.label, keys, mode, a.replace, batch)
-            .map_err(|r| TribError::BadInput(r.join("\n")))?;
+            .map_err(|r| TribError::BadInput(r.to_string()))?;
         let masters = master_conns(&plan, &loaded.conns)?;
         Ok(Prepared::Plan(ImportJob {
             plan,

@@ -85,7 +85,7 @@ impl Operation for Join {
             want,
             allow_member: self.req.allow_member,
         })
-        .map_err(|refusals| TribError::BadInput(refusals.join("\n")))?;
+        .map_err(|r| TribError::refused(&r))?;
         self.state = Some((new, loaded));
         Ok(if plan.is_noop() {
             let message = show::nothing(&plan);

@@ -67,25 +67,39 @@ impl NodeView {
     }
 
     /// Why this node cannot join a cluster as a new node, if it cannot.
-    pub fn emptiness_problem(&self) -> Option<String> {
+    pub fn emptiness_problem(&self) -> Option<NotNew> {
         if let Some(other) = self.others().find(|e| !e.flags.handshake) {
-            return Some(format!(
-                "already knows node {} ({}): it belongs to a cluster (CLUSTER RESET it if that is intended)",
-                other.id.short(),
-                other.addr_string()
-            ));
+            return Some(NotNew::KnowsOthers {
+                id: other.id.clone(),
+                addr: other.addr_string(),
+            });
         }
         if let Some(me) = self.myself()
             && !me.slots.is_empty()
         {
-            return Some(format!("owns slots {}: it is not a new node", me.slots));
+            return Some(NotNew::OwnsSlots(me.slots.clone()));
         }
         let keys = self.keys();
         if keys > 0 {
-            return Some(format!("is not empty: it holds {keys} key(s)"));
+            return Some(NotNew::HoldsKeys(keys));
         }
         None
     }
+}
+
+/// Why a node is not a new, empty node (see [`NodeView::emptiness_problem`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NotNew {
+    /// It knows another node (not in handshake): `id`, announced at `addr`.
+    #[error(
+        "already knows node {} ({addr}): it belongs to a cluster (CLUSTER RESET it if that is intended)",
+        .id.short()
+    )]
+    KnowsOthers { id: NodeId, addr: String },
+    #[error("owns slots {0}: it is not a new node")]
+    OwnsSlots(SlotSet),
+    #[error("is not empty: it holds {0} key(s)")]
+    HoldsKeys(u64),
 }
 
 /// A node that did not answer.

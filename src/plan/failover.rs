@@ -95,6 +95,92 @@ pub struct Step {
     pub not_chosen: Vec<NotChosen>,
 }
 
+/// Why a replica cannot be promoted.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Ineligible {
+    /// Down: not reached, or flagged (the text of [`down_reason`]).
+    #[error("{0}")]
+    Down(String),
+    #[error("flagged fail by the cluster")]
+    FlaggedFail,
+    /// A plain failover needs the link up; this is its `master_link_status`.
+    #[error("its link to the master is down (master_link_status:{0})")]
+    LinkDown(String),
+    /// `--domain`: the replica is in the failure domain being drained.
+    #[error("in failure domain {0} too")]
+    InDomain(String),
+}
+
+/// A replica that cannot be promoted (`node` as messages name it), and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IneligibleReplica {
+    pub node: String,
+    pub why: Ineligible,
+}
+
+/// Why a failover cannot be planned. `node` is the node named (as messages name it),
+/// `master` the master being failed over; `why` says why a node counts as down (the text
+/// of [`down_reason`]). Displayed as one line, the user-visible message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FailoverRefusal {
+    #[error("{id}: not a member of this cluster")]
+    NotAMember { id: NodeId },
+    #[error("{node}: neither a master nor a replica of a known master")]
+    NoRole { node: String },
+    #[error("{node}: its master {} is unknown to the cluster", .master.short())]
+    UnknownMaster { node: String, master: NodeId },
+    /// The named replica was not reached: the command must be sent to it.
+    #[error("{node}: {why}: CLUSTER FAILOVER must be sent to the replica itself")]
+    ReplicaUnreachable { node: String, why: String },
+    /// A plain failover of a replica whose master is down.
+    #[error(
+        "{node}: its master {master} is down ({why}): a plain failover needs the master to hand over; use --force to promote {node} without it (--takeover if most masters are down too)"
+    )]
+    ReplicasMasterDown {
+        node: String,
+        master: String,
+        why: String,
+    },
+    /// A plain failover of a replica whose link to its master is not up (`status`).
+    #[error(
+        "{node}: its link to master {master} is down (master_link_status:{status}): wait until it has synced, or use --force to promote it anyway (writes it has not received are lost)"
+    )]
+    LinkDown {
+        node: String,
+        master: String,
+        status: String,
+    },
+    /// The master is down and owns no slots: the cluster already replaced it.
+    #[error(
+        "{master}: the master is down ({why}) and owns no slots: the cluster already promoted a replica in its place; nothing to fail over"
+    )]
+    AlreadyFailedOver { master: String, why: String },
+    /// A plain failover of a master that is down.
+    #[error(
+        "{master}: the master is down ({why}): a plain failover needs it to hand over; use --force to promote its best replica without it (--takeover if most masters are down too)"
+    )]
+    MasterDown { master: String, why: String },
+    #[error(
+        "{master}: a master without replicas: nothing to promote (attach one with `trib replicate` or `trib add-node --replica-of`)"
+    )]
+    NoReplicas { master: String },
+    /// Every replica of `master` is ineligible, each for its reason.
+    #[error(
+        "{master}: no replica can be promoted: {}",
+        .replicas.iter().map(|r| format!("{} {}", r.node, r.why)).collect::<Vec<_>>().join("; ")
+    )]
+    NoEligibleReplica {
+        master: String,
+        replicas: Vec<IneligibleReplica>,
+    },
+    /// `--domain` names no member's domain; `known` are the cluster's domains.
+    #[error(
+        "no node of this cluster is in failure domain {domain} (domains: {})",
+        .known.join(", ")
+    )]
+    NoSuchDomain { domain: String, known: Vec<String> },
+}
+
 /// `trib failover`'s plan: one failover, or (`--domain`) one per master in the domain,
 /// applied in order; no steps means nothing to do.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -162,7 +248,7 @@ struct Candidate {
     offset: u64,
     same_domain: bool,
     /// Why it cannot be promoted at all.
-    ineligible: Option<String>,
+    ineligible: Option<Ineligible>,
 }
 
 fn candidates(
@@ -180,7 +266,9 @@ fn candidates(
         let same_domain = r.domain == master.domain;
         let Some(v) = view.node(id) else {
             out.push(Candidate {
-                ineligible: Some(down_reason(view, id).unwrap_or_else(|| "unreachable".into())),
+                ineligible: Some(Ineligible::Down(
+                    down_reason(view, id).unwrap_or_else(|| "unreachable".into()),
+                )),
                 r,
                 link_up: false,
                 offset: 0,
@@ -196,11 +284,9 @@ fn candidates(
             .iter()
             .any(|o| o.nodes.iter().any(|x| &x.id == id && x.flags.fail));
         let ineligible = if flagged_fail {
-            Some("flagged fail by the cluster".to_string())
+            Some(Ineligible::FlaggedFail)
         } else if require_link && !link_up {
-            Some(format!(
-                "its link to the master is down (master_link_status:{link})"
-            ))
+            Some(Ineligible::LinkDown(link.to_string()))
         } else {
             None
         };
@@ -246,7 +332,7 @@ fn describe(c: &Candidate, master: &NodeRef) -> String {
 }
 
 /// Chooses the replica to promote in place of `master`. `exclude_domain`: replicas in this
-/// domain are not eligible (draining it). Errors are one line naming the master.
+/// domain are not eligible (draining it). Refusals name the master.
 fn choose(
     view: &ClusterView,
     all: &std::collections::BTreeMap<NodeId, NodeEntry>,
@@ -254,60 +340,60 @@ fn choose(
     master_entry: &NodeEntry,
     mode: Mode,
     exclude_domain: Option<&str>,
-) -> Result<Step, String> {
+) -> Result<Step, FailoverRefusal> {
     let master_down = down_reason(view, &master.id);
     if let Some(why) = &master_down {
         if master_entry.slots.is_empty() {
-            return Err(format!(
-                "{}: the master is down ({why}) and owns no slots: the cluster already promoted a replica in its place; nothing to fail over",
-                master.node
-            ));
+            return Err(FailoverRefusal::AlreadyFailedOver {
+                master: master.node.clone(),
+                why: why.clone(),
+            });
         }
         if mode == Mode::Default {
-            return Err(format!(
-                "{}: the master is down ({why}): a plain failover needs it to hand over; use --force to promote its best replica without it (--takeover if most masters are down too)",
-                master.node
-            ));
+            return Err(FailoverRefusal::MasterDown {
+                master: master.node.clone(),
+                why: why.clone(),
+            });
         }
     }
     let require_link = mode == Mode::Default;
     let mut cands = candidates(view, all, master, require_link);
     if cands.is_empty() {
-        return Err(format!(
-            "{}: a master without replicas: nothing to promote (attach one with `trib replicate` or `trib add-node --replica-of`)",
-            master.node
-        ));
+        return Err(FailoverRefusal::NoReplicas {
+            master: master.node.clone(),
+        });
     }
     if let Some(d) = exclude_domain {
         for c in cands.iter_mut().filter(|c| c.r.domain == d) {
             c.ineligible
-                .get_or_insert_with(|| format!("in failure domain {d} too"));
+                .get_or_insert_with(|| Ineligible::InDomain(d.to_string()));
         }
     }
     rank(&mut cands, mode);
     let best = &cands[0];
     if best.ineligible.is_some() {
-        let why: Vec<String> = cands
-            .iter()
-            .map(|c| {
-                format!(
-                    "{} {}",
-                    c.r.node,
-                    c.ineligible.as_deref().unwrap_or("is not eligible")
-                )
-            })
-            .collect();
-        return Err(format!(
-            "{}: no replica can be promoted: {}",
-            master.node,
-            why.join("; ")
-        ));
+        // Ranked ineligible last: every candidate is ineligible.
+        return Err(FailoverRefusal::NoEligibleReplica {
+            master: master.node.clone(),
+            replicas: cands
+                .iter()
+                .filter_map(|c| {
+                    c.ineligible.clone().map(|why| IneligibleReplica {
+                        node: c.r.node.clone(),
+                        why,
+                    })
+                })
+                .collect(),
+        });
     }
     let not_chosen = cands[1..]
         .iter()
         .map(|c| NotChosen {
             node: c.r.node.clone(),
-            why: c.ineligible.clone().unwrap_or_else(|| describe(c, master)),
+            why: c
+                .ineligible
+                .as_ref()
+                .map_or_else(|| describe(c, master), ToString::to_string),
         })
         .collect();
     Ok(Step {
@@ -323,53 +409,54 @@ fn choose(
 }
 
 /// Plans the failover of `target`: a replica is promoted, a master's best replica is.
-/// Errors (one line each) mean nothing may be changed.
-pub fn plan_failover(view: &ClusterView, target: &NodeId, mode: Mode) -> Result<Step, String> {
+/// A refusal means nothing may be changed.
+pub fn plan_failover(
+    view: &ClusterView,
+    target: &NodeId,
+    mode: Mode,
+) -> Result<Step, FailoverRefusal> {
     let all = view.members();
     let entry = all
         .get(target)
-        .ok_or_else(|| format!("{target}: not a member of this cluster"))?;
+        .ok_or_else(|| FailoverRefusal::NotAMember { id: target.clone() })?;
     let me = node_ref(view, target, entry);
     if entry.flags.master {
         return choose(view, &all, &me, entry, mode, None);
     }
     // A replica: promote it.
     let Some(master_id) = entry.master_id.clone() else {
-        return Err(format!(
-            "{}: neither a master nor a replica of a known master",
-            me.node
-        ));
+        return Err(FailoverRefusal::NoRole { node: me.node });
     };
     let Some(master_entry) = all.get(&master_id) else {
-        return Err(format!(
-            "{}: its master {} is unknown to the cluster",
-            me.node,
-            master_id.short()
-        ));
+        return Err(FailoverRefusal::UnknownMaster {
+            node: me.node,
+            master: master_id,
+        });
     };
     let master = node_ref(view, &master_id, master_entry);
     let Some(v) = view.node(target) else {
-        return Err(format!(
-            "{}: {}: CLUSTER FAILOVER must be sent to the replica itself",
-            me.node,
-            down_reason(view, target).unwrap_or_else(|| "unreachable".into())
-        ));
+        return Err(FailoverRefusal::ReplicaUnreachable {
+            why: down_reason(view, target).unwrap_or_else(|| "unreachable".into()),
+            node: me.node,
+        });
     };
     let master_down = down_reason(view, &master_id);
     if let Some(why) = &master_down
         && mode == Mode::Default
     {
-        return Err(format!(
-            "{}: its master {} is down ({why}): a plain failover needs the master to hand over; use --force to promote {} without it (--takeover if most masters are down too)",
-            me.node, master.node, me.node
-        ));
+        return Err(FailoverRefusal::ReplicasMasterDown {
+            node: me.node,
+            master: master.node,
+            why: why.clone(),
+        });
     }
     let link = v.info.get("master_link_status").unwrap_or("unknown");
     if mode == Mode::Default && link != "up" {
-        return Err(format!(
-            "{}: its link to master {} is down (master_link_status:{link}): wait until it has synced, or use --force to promote it anyway (writes it has not received are lost)",
-            me.node, master.node
-        ));
+        return Err(FailoverRefusal::LinkDown {
+            node: me.node,
+            master: master.node,
+            status: link.to_string(),
+        });
     }
     let offset = v.info.get_u64("slave_repl_offset").unwrap_or(0);
     let others = candidates(view, &all, &master, false);
@@ -380,8 +467,8 @@ pub fn plan_failover(view: &ClusterView, target: &NodeId, mode: Mode) -> Result<
             node: c.r.node.clone(),
             why: c
                 .ineligible
-                .clone()
-                .unwrap_or_else(|| "not named".to_string()),
+                .as_ref()
+                .map_or_else(|| "not named".to_string(), ToString::to_string),
         })
         .collect();
     Ok(Step {
@@ -414,14 +501,18 @@ pub fn domains(view: &ClusterView) -> BTreeSet<String> {
 
 /// Plans moving every master that owns slots out of failure domain `domain`, one failover
 /// per master (in address order), each to a replica outside the domain. All problems are
-/// returned at once, one line each; an empty plan means no master is in the domain.
-pub fn plan_domain(view: &ClusterView, domain: &str, mode: Mode) -> Result<Vec<Step>, Vec<String>> {
+/// returned at once; an empty plan means no master is in the domain.
+pub fn plan_domain(
+    view: &ClusterView,
+    domain: &str,
+    mode: Mode,
+) -> Result<Vec<Step>, Vec<FailoverRefusal>> {
     let known = domains(view);
     if !known.contains(domain) {
-        return Err(vec![format!(
-            "no node of this cluster is in failure domain {domain} (domains: {})",
-            known.into_iter().collect::<Vec<_>>().join(", ")
-        )]);
+        return Err(vec![FailoverRefusal::NoSuchDomain {
+            domain: domain.to_string(),
+            known: known.into_iter().collect(),
+        }]);
     }
     let all = view.members();
     let mut masters: Vec<(NodeRef, &NodeEntry)> = all
@@ -635,9 +726,14 @@ mod tests {
             &[(2, "down", 9), (3, "down", 9), (4, "down", 9)],
         );
         let e = plan_failover(&v, &nid(1), Mode::Default).unwrap_err();
-        assert!(e.contains("down") && e.contains("--force"), "{e}");
+        assert!(matches!(e, FailoverRefusal::MasterDown { .. }), "{e:?}");
+        assert!(e.to_string().contains("--force"), "{e}");
         let e = plan_failover(&v, &nid(3), Mode::Default).unwrap_err();
-        assert!(e.contains("--force"), "{e}");
+        assert!(
+            matches!(&e, FailoverRefusal::ReplicasMasterDown { node, .. } if node == "127.0.0.3:7003"),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("--force"), "{e}");
         let s = plan_failover(&v, &nid(3), Mode::Takeover).unwrap();
         assert_eq!(s.promote.id, nid(3));
     }
@@ -653,7 +749,10 @@ mod tests {
             &[(2, "up", 9), (3, "up", 9), (4, "up", 9)],
         );
         let e = plan_failover(&v, &nid(1), Mode::Default).unwrap_err();
-        assert!(e.contains("flagged fail"), "{e}");
+        assert!(
+            matches!(&e, FailoverRefusal::MasterDown { why, .. } if why.starts_with("flagged fail")),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -661,9 +760,16 @@ mod tests {
         let nodes = vec![m(1, "127.0.0.2", ""), m(3, "127.0.0.3", "0-16383")];
         let v = view(&nodes, &[3], &[]);
         let e = plan_failover(&v, &nid(1), Mode::Default).unwrap_err();
-        assert!(e.contains("already promoted"), "{e}");
+        assert!(
+            matches!(e, FailoverRefusal::AlreadyFailedOver { .. }),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("already promoted"), "{e}");
         let e = plan_failover(&v, &nid(1), Mode::Force).unwrap_err();
-        assert!(e.contains("already promoted"), "{e}");
+        assert!(
+            matches!(e, FailoverRefusal::AlreadyFailedOver { .. }),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -671,7 +777,8 @@ mod tests {
         let nodes = vec![m(1, "127.0.0.2", "0-16383")];
         let v = view(&nodes, &[1], &[]);
         let e = plan_failover(&v, &nid(1), Mode::Default).unwrap_err();
-        assert!(e.contains("without replicas"), "{e}");
+        assert!(matches!(e, FailoverRefusal::NoReplicas { .. }), "{e:?}");
+        assert!(e.to_string().contains("without replicas"), "{e}");
         // Every replica unusable: each is named with its reason.
         let v = view(
             &three_replicas(),
@@ -679,12 +786,24 @@ mod tests {
             &[(2, "down", 9), (3, "down", 9)],
         );
         let e = plan_failover(&v, &nid(1), Mode::Default).unwrap_err();
-        assert!(e.contains("no replica can be promoted"), "{e}");
+        let FailoverRefusal::NoEligibleReplica { replicas, .. } = &e else {
+            panic!("{e:?}");
+        };
+        assert_eq!(replicas.len(), 3, "{e:?}");
         assert!(
-            e.contains("127.0.0.4:7004") && e.contains("connection refused"),
-            "{e}"
+            replicas.iter().any(|r| r.node.contains("127.0.0.4:7004")
+                && matches!(&r.why, Ineligible::Down(w) if w.contains("connection refused"))),
+            "{e:?}"
         );
-        assert!(e.contains("master_link_status:down"), "{e}");
+        assert!(
+            replicas
+                .iter()
+                .any(|r| r.why == Ineligible::LinkDown("down".into())),
+            "{e:?}"
+        );
+        let text = e.to_string();
+        assert!(text.contains("no replica can be promoted"), "{text}");
+        assert!(text.contains("master_link_status:down"), "{text}");
     }
 
     #[test]
@@ -695,7 +814,11 @@ mod tests {
             &[(2, "up", 9), (3, "down", 9), (4, "up", 9)],
         );
         let e = plan_failover(&v, &nid(3), Mode::Default).unwrap_err();
-        assert!(e.contains("master_link_status:down"), "{e}");
+        assert!(
+            matches!(&e, FailoverRefusal::LinkDown { status, .. } if status == "down"),
+            "{e:?}"
+        );
+        assert!(e.to_string().contains("master_link_status:down"), "{e}");
         assert!(plan_failover(&v, &nid(3), Mode::Force).is_ok());
     }
 
@@ -726,13 +849,26 @@ mod tests {
         );
         let e = plan_domain(&v, "10.9.9.9", Mode::Default).unwrap_err();
         assert!(
-            e[0].contains("no node of this cluster is in failure domain"),
+            matches!(&e[..], [FailoverRefusal::NoSuchDomain { domain, known }]
+                if domain == "10.9.9.9" && known == &["127.0.0.2", "127.0.0.3", "127.0.0.4"]),
             "{e:?}"
+        );
+        assert_eq!(
+            e[0].to_string(),
+            "no node of this cluster is in failure domain 10.9.9.9 (domains: 127.0.0.2, 127.0.0.3, 127.0.0.4)"
         );
         // A master whose only replica is in the domain cannot leave it.
         let nodes = vec![m(1, "127.0.0.2", "0-16383"), r(2, "127.0.0.2", 1)];
         let v = view(&nodes, &[1, 2], &[(2, "up", 1)]);
         let e = plan_domain(&v, "127.0.0.2", Mode::Default).unwrap_err();
-        assert!(e[0].contains("in failure domain 127.0.0.2 too"), "{e:?}");
+        assert!(
+            matches!(&e[..], [FailoverRefusal::NoEligibleReplica { replicas, .. }]
+                if replicas.len() == 1 && replicas[0].why == Ineligible::InDomain("127.0.0.2".into())),
+            "{e:?}"
+        );
+        assert!(
+            e[0].to_string().contains("in failure domain 127.0.0.2 too"),
+            "{e:?}"
+        );
     }
 }

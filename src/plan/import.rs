@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::model::view::ClusterView;
 use crate::model::{NodeId, SLOT_COUNT, key_slot};
-use crate::plan::check::{Severity, check};
+use crate::plan::check::{Problem, Severity, check};
 
 /// Move (delete from the source) or copy.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -52,9 +52,25 @@ impl ImportPlan {
     }
 }
 
-/// Plans an import into a healthy cluster. Refuses (one reason per line) a cluster with
-/// any `check` error: open slots, uncovered slots, failed or unreachable nodes, views
-/// that disagree, `cluster_state` not ok.
+/// Why an import cannot start. Displayed as the user-visible message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImportRefusal {
+    /// `check` found these errors: a header line, then one indented line per problem.
+    #[error(
+        "the cluster is not healthy; repair it first (`trib check`, `trib fix`), nothing was changed:{}",
+        .problems.iter().map(|p| format!("\n  {}", p.message)).collect::<String>()
+    )]
+    Unhealthy { problems: Vec<Problem> },
+    /// A master that owns slots was not reached.
+    #[error("master {} was not reached", .id.short())]
+    MasterNotReached { id: NodeId },
+    #[error("slot {slot} has no owner; run `trib fix` first, nothing was changed")]
+    SlotWithoutOwner { slot: u16 },
+}
+
+/// Plans an import into a healthy cluster. Refuses a cluster with any `check` error: open
+/// slots, uncovered slots, failed or unreachable nodes, views that disagree,
+/// `cluster_state` not ok. The first reason found is the refusal.
 pub fn plan_import(
     view: &ClusterView,
     source: &str,
@@ -62,16 +78,13 @@ pub fn plan_import(
     mode: Mode,
     replace: bool,
     batch: usize,
-) -> Result<ImportPlan, Vec<String>> {
-    let errors: Vec<String> = check(view, None)
+) -> Result<ImportPlan, ImportRefusal> {
+    let problems: Vec<Problem> = check(view, None)
         .into_iter()
         .filter(|p| p.severity == Severity::Error)
-        .map(|p| p.message)
         .collect();
-    if !errors.is_empty() {
-        let mut out = vec!["the cluster is not healthy; repair it first (`trib check`, `trib fix`), nothing was changed:".to_string()];
-        out.extend(errors.into_iter().map(|e| format!("  {e}")));
-        return Err(out);
+    if !problems.is_empty() {
+        return Err(ImportRefusal::Unhealthy { problems });
     }
     let claimed = view.claimed_slots();
     let all = view.members();
@@ -79,7 +92,7 @@ pub fn plan_import(
     let mut owner = vec![u16::MAX; SLOT_COUNT as usize];
     for (id, slots) in &claimed {
         let Some(node) = view.node(id) else {
-            return Err(vec![format!("master {} was not reached", id.short())]);
+            return Err(ImportRefusal::MasterNotReached { id: id.clone() });
         };
         // The node's own announced address; where trib reached it otherwise.
         let (host, port) = match all.get(id) {
@@ -104,9 +117,7 @@ pub fn plan_import(
         });
     }
     if let Some(slot) = owner.iter().position(|o| *o == u16::MAX) {
-        return Err(vec![format!(
-            "slot {slot} has no owner; run `trib fix` first, nothing was changed"
-        )]);
+        return Err(ImportRefusal::SlotWithoutOwner { slot: slot as u16 });
     }
     Ok(ImportPlan {
         source: source.to_string(),
@@ -206,6 +217,41 @@ mod tests {
         assert_eq!(key_slot(b"bar"), 5061);
         assert_eq!(p.target_of(b"bar"), 0);
         assert_eq!(p.target_of(b"{bar}x"), 0);
+    }
+
+    #[test]
+    fn an_unhealthy_cluster_is_refused_with_its_problems() {
+        use crate::plan::check::ProblemKind;
+        use crate::plan::membership_del::fixture::{line, node, view};
+        let one = |slots: &str| {
+            let own = [line('a', "10.0.0.1:6379", "myself,master", None, slots)];
+            view(
+                vec![node('a', "10.0.0.1:6379", "10.0.0.1", &own, 0)],
+                vec![],
+            )
+        };
+        let p = plan_import(&one("0-16383"), "src", 5, Mode::Move, false, 0).unwrap();
+        assert_eq!((p.masters.len(), p.batch), (1, 1));
+        let e = plan_import(&one("0-16000"), "src", 5, Mode::Move, false, 10).unwrap_err();
+        let ImportRefusal::Unhealthy { problems } = &e else {
+            panic!("{e:?}");
+        };
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.kind == ProblemKind::SlotsUncovered),
+            "{problems:?}"
+        );
+        let text = e.to_string();
+        let mut lines = text.lines();
+        assert_eq!(
+            lines.next(),
+            Some(
+                "the cluster is not healthy; repair it first (`trib check`, `trib fix`), nothing was changed:"
+            )
+        );
+        assert!(lines.all(|l| l.starts_with("  ")), "{text}");
+        assert_eq!(text.lines().count(), 1 + problems.len());
     }
 
     #[test]

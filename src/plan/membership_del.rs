@@ -51,6 +51,42 @@ pub struct DelPlan {
     pub warnings: Vec<String>,
 }
 
+/// Why a node cannot be removed. `node` is how the message names it: its label when
+/// reached, else its announced address and short ID. Displayed as one line.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DelRefusal {
+    /// A reachable node that still owns `slots`.
+    #[error(
+        "{node}: owns {} slot(s) ({slots}): drain it first with `trib rebalance ENTRY --weight {}=0`, then remove it",
+        .slots.len(),
+        .id.short()
+    )]
+    OwnsSlots {
+        node: String,
+        id: NodeId,
+        slots: SlotSet,
+    },
+    /// A reachable node with migrating or importing slots.
+    #[error("{node}: has open (migrating/importing) slots: repair them first (`trib fix`)")]
+    OpenSlots { node: String },
+    /// A reachable master without slots that holds `keys` (Redis refuses to reset it).
+    #[error(
+        "{node}: is a master holding {keys} key(s) although it owns no slot: Redis refuses to reset a master with keys; move or delete them first"
+    )]
+    MasterHoldsKeys { node: String, keys: u64 },
+    /// An unreachable node whose `slots` no live master took over.
+    #[error(
+        "{node}: is not reachable but still owns {} slot(s) ({slots}) that no live master took over; forgetting it would leave them uncovered: wait for its replica to be promoted, or promote one with `trib failover --force REPLICA`",
+        .slots.len()
+    )]
+    UncoveredSlots { node: String, slots: SlotSet },
+    /// `replica` of the node (`master`) has no master to be re-pointed to.
+    #[error(
+        "{replica}: replica of {master}, and no reachable healthy master with slots to move it to"
+    )]
+    NoMasterForReplica { replica: String, master: String },
+}
+
 /// How a member is named: its label when reached, else its announced address.
 fn name(view: &ClusterView, id: &NodeId) -> String {
     if let Some(n) = view.node(id) {
@@ -73,8 +109,8 @@ fn slots_seen_for(view: &ClusterView, id: &NodeId) -> SlotSet {
     s
 }
 
-/// Plans removing `target`. Refusals (one line each) mean nothing may be changed.
-pub fn plan_del(view: &ClusterView, target: &NodeId) -> Result<DelPlan, Vec<String>> {
+/// Plans removing `target`. Refusals mean nothing may be changed.
+pub fn plan_del(view: &ClusterView, target: &NodeId) -> Result<DelPlan, Vec<DelRefusal>> {
     let all = view.members();
     let label = name(view, target);
     let mut refusals = Vec::new();
@@ -88,24 +124,24 @@ pub fn plan_del(view: &ClusterView, target: &NodeId) -> Result<DelPlan, Vec<Stri
     let kind = if let Some(v) = reached {
         if let Some(me) = v.myself() {
             if !me.slots.is_empty() {
-                refusals.push(format!(
-                    "{label}: owns {} slot(s) ({}): drain it first with `trib rebalance ENTRY --weight {}=0`, then remove it",
-                    me.slots.len(),
-                    me.slots,
-                    target.short()
-                ));
+                refusals.push(DelRefusal::OwnsSlots {
+                    node: label.clone(),
+                    id: target.clone(),
+                    slots: me.slots.clone(),
+                });
             }
             if !me.migrating.is_empty() || !me.importing.is_empty() {
-                refusals.push(format!(
-                    "{label}: has open (migrating/importing) slots: repair them first (`trib fix`)"
-                ));
+                refusals.push(DelRefusal::OpenSlots {
+                    node: label.clone(),
+                });
             }
         }
         let keys = v.keys();
         if is_master && keys > 0 {
-            refusals.push(format!(
-                "{label}: is a master holding {keys} key(s) although it owns no slot: Redis refuses to reset a master with keys; move or delete them first"
-            ));
+            refusals.push(DelRefusal::MasterHoldsKeys {
+                node: label.clone(),
+                keys,
+            });
         }
         DelKind::Reachable
     } else {
@@ -123,10 +159,10 @@ pub fn plan_del(view: &ClusterView, target: &NodeId) -> Result<DelPlan, Vec<Stri
         }
         let orphan = slots_seen_for(view, target).difference(&live);
         if !orphan.is_empty() {
-            refusals.push(format!(
-                "{label}: is not reachable but still owns {} slot(s) ({orphan}) that no live master took over; forgetting it would leave them uncovered: wait for its replica to be promoted, or promote one with `trib failover --force REPLICA`",
-                orphan.len()
-            ));
+            refusals.push(DelRefusal::UncoveredSlots {
+                node: label.clone(),
+                slots: orphan,
+            });
         }
         DelKind::Unreachable
     };
@@ -172,10 +208,10 @@ pub fn plan_del(view: &ClusterView, target: &NodeId) -> Result<DelPlan, Vec<Stri
                         same_domain: m.domain == r.domain,
                     });
                 }
-                None => refusals.push(format!(
-                    "{}: replica of {label}, and no reachable healthy master with slots to move it to",
-                    r.label
-                )),
+                None => refusals.push(DelRefusal::NoMasterForReplica {
+                    replica: r.label.clone(),
+                    master: label.clone(),
+                }),
             }
         }
     }
@@ -334,11 +370,18 @@ mod tests {
     fn refuses_a_master_with_slots() {
         let v = view(six(&[]), vec![]);
         let err = plan_del(&v, &id('a')).unwrap_err();
-        assert_eq!(err.len(), 1);
-        assert!(err[0].contains(&format!(
-            "trib rebalance ENTRY --weight {}=0",
-            id('a').short()
-        )));
+        assert!(
+            matches!(&err[..], [DelRefusal::OwnsSlots { node, id: i, slots }]
+                if node == "10.0.0.1:6379" && *i == id('a') && slots.to_string() == "0-5460"),
+            "{err:?}"
+        );
+        assert_eq!(
+            err[0].to_string(),
+            format!(
+                "10.0.0.1:6379: owns 5461 slot(s) (0-5460): drain it first with `trib rebalance ENTRY --weight {}=0`, then remove it",
+                id('a').short()
+            )
+        );
     }
 
     #[test]
@@ -372,7 +415,13 @@ mod tests {
         own.push(line('g', "10.0.0.7:6379", "myself,master", None, ""));
         nodes.push(node('g', "10.0.0.7:6379", "10.0.0.7", &own, 12));
         let err = plan_del(&view(nodes, vec![]), &id('g')).unwrap_err();
-        assert!(err[0].contains("12 key(s)"), "{err:?}");
+        assert_eq!(
+            err,
+            [DelRefusal::MasterHoldsKeys {
+                node: "10.0.0.7:6379".into(),
+                keys: 12
+            }]
+        );
     }
 
     #[test]
@@ -469,7 +518,13 @@ mod tests {
             .collect();
         let v = view(nodes, vec![unreachable('a', "10.0.0.1:6379")]);
         let err = plan_del(&v, &id('a')).unwrap_err();
-        assert!(err[0].contains("0-5460"), "{err:?}");
-        assert!(err[0].contains("trib failover --force"), "{err:?}");
+        assert!(
+            matches!(&err[..], [DelRefusal::UncoveredSlots { slots, .. }] if slots.to_string() == "0-5460"),
+            "{err:?}"
+        );
+        assert!(
+            err[0].to_string().contains("trib failover --force"),
+            "{err:?}"
+        );
     }
 }
