@@ -4,11 +4,12 @@ use clap::Args;
 use serde_json::json;
 
 use super::Context;
+use super::operation::Applied;
 use crate::addr::Target;
 use crate::cluster::load::{Conns, InfoDetail, Loaded, load_cluster, load_cluster_with};
 use crate::error::{Exit, TribError};
 use crate::ops::scan::deep_scan;
-use crate::plan::check::{Problem, Severity, check};
+use crate::plan::check::{Problem, ProblemKind, Severity, check};
 use crate::ui::render;
 
 #[derive(Debug, Args)]
@@ -60,15 +61,34 @@ pub async fn load_with(
     Ok(loaded)
 }
 
-/// After a change: loads the cluster from `entries` and runs `trib check`'s checks.
-pub async fn verify(ctx: &Context, entries: &[Target]) -> Result<Vec<Problem>, TribError> {
+/// After a change: `trib check`'s checks on the cluster at `entries`, except the kinds
+/// in `expected`, printed and added to the JSON as `problems`; an error makes the exit 1.
+pub async fn verify(
+    ctx: &Context,
+    entries: &[Target],
+    expected: &[ProblemKind],
+    applied: &mut Applied,
+) -> anyhow::Result<()> {
     let mut loaded = load_cluster(entries, &ctx.connect)
         .await
         .map_err(|e| TribError::failed("cannot verify the result", e))?;
     ctx.assign_domains(loaded.view.nodes.iter_mut(), entries)
         .await
         .map_err(|e| TribError::failed("cannot verify the result", e))?;
-    Ok(check(&loaded.view, None))
+    let problems: Vec<Problem> = check(&loaded.view, None)
+        .into_iter()
+        .filter(|p| !expected.contains(&p.kind))
+        .collect();
+    if !problems.is_empty() {
+        ctx.printer.out(&render::problems(&problems));
+    }
+    if problems.iter().any(|p| p.severity == Severity::Error) {
+        applied.exit = Exit::Failed;
+    }
+    applied
+        .json
+        .insert("problems".into(), serde_json::to_value(&problems)?);
+    Ok(())
 }
 
 pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {

@@ -12,7 +12,7 @@ use crate::ops::Reporter;
 use crate::ops::create::{CreateTarget, apply, dedupe, states};
 use crate::ops::gather::Gathered;
 use crate::ops::undo::UndoLog;
-use crate::plan::check::{ProblemKind, Severity};
+use crate::plan::check::ProblemKind;
 use crate::plan::create::{CreateNodeState, CreatePlan, CreateStatus, plan_create};
 use crate::ui::plan::create as show;
 
@@ -146,23 +146,10 @@ impl Operation for Create {
     ) -> anyhow::Result<()> {
         let entries: Vec<_> = self.gathered.iter().map(|g| g.target.clone()).collect();
         // Replicas start their first sync now; that is expected right after a create.
-        let problems: Vec<_> = super::check::verify(ctx, &entries)
-            .await?
-            .into_iter()
-            .filter(|p| p.kind != ProblemKind::ReplicaSyncing)
-            .collect();
-        if !problems.is_empty() {
-            ctx.printer.out(&crate::ui::render::problems(&problems));
-        }
-        if problems.iter().any(|p| p.severity == Severity::Error) {
-            applied.exit = Exit::Failed;
-        }
+        super::check::verify(ctx, &entries, &[ProblemKind::ReplicaSyncing], applied).await?;
         if !self.args.wait_sync && self.states.len() > plan.placement.masters.len() {
             ctx.printer.status(show::REPLICAS_SYNCING);
         }
-        applied
-            .json
-            .insert("problems".into(), serde_json::to_value(&problems)?);
         Ok(())
     }
 }

@@ -13,6 +13,7 @@ mod duration;
 mod failover;
 mod fix;
 mod guarded;
+mod help;
 mod import;
 mod info;
 mod join;

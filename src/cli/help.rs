@@ -1,0 +1,22 @@
+//! The longer `--help` texts (clap's `after_long_help`), kept apart from the argument
+//! definitions so that a subcommand's file stays about its wiring.
+
+/// `trib failover --help`: how NODE is read.
+pub const FAILOVER: &str = "\
+NODE is a replica (it is promoted) or a master (its best replica is promoted: link up, a
+failure domain other than the master's, the largest replication offset; with --force or
+--takeover the offset comes before the domain).
+
+NODE as an address (10.0.0.5:6379, redis-app-0.redis:6379): the cluster is loaded from it.
+NODE as a node ID or ID prefix (at least 4 hex digits): say where the cluster is with
+--entry. With --entry the cluster is always loaded from the entries, so NODE may be down:
+  trib failover 10.0.0.5:6379 --entry redis-service --force
+
+--domain D fails over every master in failure domain D to a replica outside D, one master
+at a time, each verified before the next (draining a Kubernetes node before maintenance);
+NODE is then any node of the cluster, used as the entry:
+  trib failover redis-app-0.redis:6379 --domain 10.0.0.5
+
+trib waits until the promoted node reports role:master, the old master role:slave (or is
+down) and every reachable node's CLUSTER NODES shows the new master owning the slots, and
+reports how long the switch took (took_ms with --json).";
