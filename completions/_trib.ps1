@@ -82,7 +82,7 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             [CompletionResult]::new('--dns-server', '--dns-server', [CompletionResultType]::ParameterName, 'DNS server to use instead of resolv.conf''s nameservers')
             [CompletionResult]::new('--dns-search', '--dns-search', [CompletionResultType]::ParameterName, 'Extra DNS search domain (repeatable)')
             [CompletionResult]::new('--domains', '--domains', [CompletionResultType]::ParameterName, 'Where failure domains come from')
-            [CompletionResult]::new('--no-fast-join', '--no-fast-join', [CompletionResultType]::ParameterName, 'Do not shorten Redis''s rejoin delay: without this, new masters run with a 499 ms cluster-node-timeout until they turn ok (about 0.5 s instead of up to 5 s), then get their own value back. Only where masters × (nodes − 1) ≤ 2000 (e.g. 30 masters with a replica each): in larger clusters the extra pings would flood the bus')
+            [CompletionResult]::new('--no-fast-join', '--no-fast-join', [CompletionResultType]::ParameterName, 'Do not shorten Redis''s rejoin delay (new masters run with a 499 ms cluster-node-timeout until they turn ok, where masters × (nodes − 1) ≤ 2000)')
             [CompletionResult]::new('--wait-sync', '--wait-sync', [CompletionResultType]::ParameterName, 'Also wait until every replica finished its first sync with its master')
             [CompletionResult]::new('--askpass', '--askpass', [CompletionResultType]::ParameterName, 'Read the password from the terminal')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS to every node')

@@ -78,7 +78,7 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand --dns-server 'DNS server to use instead of resolv.conf''s nameservers'
             cand --dns-search 'Extra DNS search domain (repeatable)'
             cand --domains 'Where failure domains come from'
-            cand --no-fast-join 'Do not shorten Redis''s rejoin delay: without this, new masters run with a 499 ms cluster-node-timeout until they turn ok (about 0.5 s instead of up to 5 s), then get their own value back. Only where masters × (nodes − 1) ≤ 2000 (e.g. 30 masters with a replica each): in larger clusters the extra pings would flood the bus'
+            cand --no-fast-join 'Do not shorten Redis''s rejoin delay (new masters run with a 499 ms cluster-node-timeout until they turn ok, where masters × (nodes − 1) ≤ 2000)'
             cand --wait-sync 'Also wait until every replica finished its first sync with its master'
             cand --askpass 'Read the password from the terminal'
             cand --tls 'Use TLS to every node'

@@ -79,7 +79,7 @@ complete -c trib -n "__fish_trib_using_subcommand create" -l dns-search -d 'Extr
 complete -c trib -n "__fish_trib_using_subcommand create" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
-complete -c trib -n "__fish_trib_using_subcommand create" -l no-fast-join -d 'Do not shorten Redis\'s rejoin delay: without this, new masters run with a 499 ms cluster-node-timeout until they turn ok (about 0.5 s instead of up to 5 s), then get their own value back. Only where masters × (nodes − 1) ≤ 2000 (e.g. 30 masters with a replica each): in larger clusters the extra pings would flood the bus'
+complete -c trib -n "__fish_trib_using_subcommand create" -l no-fast-join -d 'Do not shorten Redis\'s rejoin delay (new masters run with a 499 ms cluster-node-timeout until they turn ok, where masters × (nodes − 1) ≤ 2000)'
 complete -c trib -n "__fish_trib_using_subcommand create" -l wait-sync -d 'Also wait until every replica finished its first sync with its master'
 complete -c trib -n "__fish_trib_using_subcommand create" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_using_subcommand create" -l tls -d 'Use TLS to every node'

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::Context;
 use super::operation::{Applied, Operation};
-use super::pipeline::stopped;
+use crate::error::TribError;
 use crate::ops::interrupt::{self, Signal};
 use crate::ops::undo::UndoLog;
 
@@ -81,4 +81,12 @@ fn stopped_at_safe_point(e: &anyhow::Error) -> Option<Signal> {
     e.chain()
         .find_map(|c| c.downcast_ref::<interrupt::Interrupted>())
         .map(|i| i.0)
+}
+
+/// The error that ends a command stopped by `sig`, saying `what` was left.
+pub fn stopped(sig: Signal, what: &str) -> TribError {
+    TribError::Interrupted {
+        signal: sig,
+        message: format!("interrupted by {}: {what}", sig.name()),
+    }
 }

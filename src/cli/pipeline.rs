@@ -22,15 +22,15 @@ use serde_json::{Map, Value};
 use super::Context;
 use super::guarded;
 pub use super::operation::{Applied, Operation, Prepared, Shown, into_map};
-use crate::error::{Exit, TribError};
-use crate::ops::interrupt::{self, Signal};
+use crate::error::Exit;
+use crate::ops::interrupt;
 
 /// Runs `op` through the pipeline and returns the exit code.
 pub async fn run<O: Operation>(ctx: &Context, mut op: O) -> anyhow::Result<Exit> {
     interrupt::install();
     let prepared = tokio::select! {
         biased;
-        sig = interrupt::wait() => return Err(stopped(sig, "nothing was changed").into()),
+        sig = interrupt::wait() => return Err(guarded::stopped(sig, "nothing was changed").into()),
         r = op.prepare(ctx) => r?,
     };
     let (plan, nothing, check) = match prepared {
@@ -69,7 +69,7 @@ pub async fn run<O: Operation>(ctx: &Context, mut op: O) -> anyhow::Result<Exit>
         crate::ui::confirm(ctx.yes, &question)?;
     }
     if let Some(sig) = interrupt::requested() {
-        return Err(stopped(sig, "nothing was changed").into());
+        return Err(guarded::stopped(sig, "nothing was changed").into());
     }
 
     let mut applied = guarded::apply(ctx, &mut op, &plan).await?;
@@ -94,15 +94,8 @@ async fn verify<O: Operation>(
 ) -> anyhow::Result<()> {
     tokio::select! {
         biased;
-        sig = interrupt::wait() => Err(stopped(sig, what).into()),
+        sig = interrupt::wait() => Err(guarded::stopped(sig, what).into()),
         r = op.verify(ctx, plan, applied) => r,
-    }
-}
-
-pub(super) fn stopped(sig: Signal, what: &str) -> TribError {
-    TribError::Interrupted {
-        signal: sig,
-        message: format!("interrupted by {}: {what}", sig.name()),
     }
 }
 

@@ -9,7 +9,6 @@ use super::check::load;
 use super::pipeline::{Applied, Operation, Prepared};
 use crate::cluster::Node;
 use crate::error::{Exit, TribError};
-use crate::ops::create::node_timeout;
 use crate::ops::set_timeout::set_everywhere;
 use crate::ops::undo::UndoLog;
 use crate::plan::set_timeout::{NodeTimeout, SetTimeoutPlan, refuse};
@@ -58,7 +57,7 @@ impl Operation for SetTimeout {
             .iter()
             .filter_map(|v| loaded.conns.get(&v.id).cloned())
             .collect();
-        let current = join_all(self.nodes.iter().map(node_timeout)).await;
+        let current = join_all(self.nodes.iter().map(|n| n.node_timeout())).await;
         let nodes = self
             .nodes
             .iter()

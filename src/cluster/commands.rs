@@ -383,6 +383,17 @@ impl Node {
         self.ok(&cmd::config_set(name, value)).await
     }
 
+    /// `cluster-node-timeout` in ms; `None` when CONFIG is not allowed or unparsable.
+    pub async fn node_timeout(&self) -> Option<u64> {
+        let value = self.config_get("cluster-node-timeout").await.ok()??;
+        redis::from_redis_value::<String>(value).ok()?.parse().ok()
+    }
+
+    /// `CONFIG SET cluster-node-timeout ms`.
+    pub async fn set_node_timeout(&self, ms: u64) -> Result<(), NodeError> {
+        self.config_set("cluster-node-timeout", ms).await
+    }
+
     /// `FUNCTION DUMP`: every library, serialized.
     pub async fn function_dump(&self) -> Result<Vec<u8>, NodeError> {
         self.query(&cmd::function_dump()).await

@@ -68,7 +68,7 @@ pub struct CreateTimings {
 /// same node named twice by the user is an error (redis-cli builds a broken cluster).
 /// Each gathered node's state for the planner, its `cluster-node-timeout` read.
 pub async fn states(gathered: &[Gathered]) -> Vec<CreateNodeState> {
-    let timeouts = join_all(gathered.iter().map(|g| node_timeout(&g.node))).await;
+    let timeouts = join_all(gathered.iter().map(|g| g.node.node_timeout())).await;
     gathered
         .iter()
         .zip(timeouts)
@@ -129,17 +129,6 @@ pub fn state_of(g: &Gathered, node_timeout: Option<u64>) -> CreateNodeState {
     }
 }
 
-/// Reads `cluster-node-timeout` (ms); `None` when CONFIG is not allowed or unparsable.
-pub async fn node_timeout(node: &Node) -> Option<u64> {
-    let value = node.config_get("cluster-node-timeout").await.ok()??;
-    redis::from_redis_value::<String>(value).ok()?.parse().ok()
-}
-
-/// `CONFIG SET cluster-node-timeout ms`.
-pub async fn set_node_timeout(node: &Node, ms: u64) -> Result<(), NodeError> {
-    node.config_set("cluster-node-timeout", ms).await
-}
-
 /// Applies `plan` to `targets` (indexed like the plan). `timeout` bounds every wait.
 /// With `fast_join`, the masters that get slots run with a 499 ms node timeout until
 /// they turn `ok` (Redis's rejoin delay is min(node timeout, 5 s)), then get their own
@@ -163,7 +152,7 @@ pub async fn apply(
                 "Restoring cluster-node-timeout {ms} ms on {}",
                 targets[*node].node.label
             ));
-            set_node_timeout(&targets[*node].node, *ms).await?;
+            targets[*node].node.set_node_timeout(*ms).await?;
         }
     }
 
@@ -190,7 +179,7 @@ pub async fn apply(
                 _ => None,
             })
             .collect();
-        let current = join_all(new_masters.iter().map(|t| node_timeout(&t.node))).await;
+        let current = join_all(new_masters.iter().map(|t| t.node.node_timeout())).await;
         let mut lower: Vec<(&CreateTarget, u64)> = new_masters
             .into_iter()
             .zip(current)
@@ -207,7 +196,7 @@ pub async fn apply(
         join_all(
             lower
                 .iter()
-                .map(|(t, _)| set_node_timeout(&t.node, FAST_JOIN_TIMEOUT_MS)),
+                .map(|(t, _)| t.node.set_node_timeout(FAST_JOIN_TIMEOUT_MS)),
         )
         .await;
     }

@@ -2,7 +2,6 @@
 
 use futures::future::join_all;
 
-use super::create::set_node_timeout;
 use crate::cluster::{Node, NodeError};
 
 /// What happened on one node.
@@ -16,7 +15,7 @@ pub struct TimeoutSet {
 /// Sets `ms` on every node at once, then persists it where the set worked.
 pub async fn set_everywhere(nodes: &[Node], ms: u64) -> Vec<TimeoutSet> {
     join_all(nodes.iter().map(|n| async move {
-        let set = set_node_timeout(n, ms).await;
+        let set = n.set_node_timeout(ms).await;
         let rewrite = match set {
             Ok(()) => Some(n.ok(&redis::cmd("CONFIG").arg("REWRITE").clone()).await),
             Err(_) => None,

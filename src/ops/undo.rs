@@ -27,9 +27,7 @@ impl TempChange {
 
     async fn undo(&self, node: &Node) -> Result<(), NodeError> {
         match self {
-            TempChange::NodeTimeout { restore } => {
-                super::create::set_node_timeout(node, *restore).await
-            }
+            TempChange::NodeTimeout { restore } => node.set_node_timeout(*restore).await,
         }
     }
 }
