@@ -14,6 +14,7 @@ mod fix;
 mod import;
 mod info;
 mod join;
+mod kube_args;
 mod nodes;
 mod operation;
 mod pipeline;
