@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_trib_global_optspecs
-    string join \n a/password= user= askpass tls cacert= cert= key= sni= insecure connect-timeout= command-timeout= dns-server= dns-search= domains= json y/yes dry-run v/verbose q/quiet h/help V/version
+    string join \n a/password= user= askpass tls cacert= cert= key= sni= insecure connect-timeout= command-timeout= dns-server= dns-search= domains= json y/yes dry-run v/verbose q/quiet kubeconfig= context= namespace= kube-exec-timeout= h/help V/version
 end
 
 function __fish_trib_needs_command
@@ -37,6 +37,10 @@ complete -c trib -n "__fish_trib_needs_command" -l dns-search -d 'Extra DNS sear
 complete -c trib -n "__fish_trib_needs_command" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
+complete -c trib -n "__fish_trib_needs_command" -l kubeconfig -d 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]' -r
+complete -c trib -n "__fish_trib_needs_command" -l context -d 'Kubeconfig context to use instead of the current one' -r
+complete -c trib -n "__fish_trib_needs_command" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
+complete -c trib -n "__fish_trib_needs_command" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_needs_command" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_needs_command" -l tls -d 'Use TLS to every node'
 complete -c trib -n "__fish_trib_needs_command" -l insecure -d 'Do not verify the nodes\' certificates'
@@ -79,6 +83,10 @@ complete -c trib -n "__fish_trib_using_subcommand create" -l dns-search -d 'Extr
 complete -c trib -n "__fish_trib_using_subcommand create" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
+complete -c trib -n "__fish_trib_using_subcommand create" -l kubeconfig -d 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]' -r
+complete -c trib -n "__fish_trib_using_subcommand create" -l context -d 'Kubeconfig context to use instead of the current one' -r
+complete -c trib -n "__fish_trib_using_subcommand create" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
+complete -c trib -n "__fish_trib_using_subcommand create" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand create" -l no-fast-join -d 'Do not shorten Redis\'s rejoin delay (new masters run with a 499 ms cluster-node-timeout until they turn ok, where masters × (nodes − 1) ≤ 2000)'
 complete -c trib -n "__fish_trib_using_subcommand create" -l wait-sync -d 'Also wait until every replica finished its first sync with its master'
 complete -c trib -n "__fish_trib_using_subcommand create" -l askpass -d 'Read the password from the terminal'
@@ -104,6 +112,10 @@ complete -c trib -n "__fish_trib_using_subcommand check" -l dns-search -d 'Extra
 complete -c trib -n "__fish_trib_using_subcommand check" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
+complete -c trib -n "__fish_trib_using_subcommand check" -l kubeconfig -d 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]' -r
+complete -c trib -n "__fish_trib_using_subcommand check" -l context -d 'Kubeconfig context to use instead of the current one' -r
+complete -c trib -n "__fish_trib_using_subcommand check" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
+complete -c trib -n "__fish_trib_using_subcommand check" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand check" -l deep -d 'Also look for keys in slots their master does not own (one COUNTKEYSINSLOT per slot)'
 complete -c trib -n "__fish_trib_using_subcommand check" -l strict -d 'Exit 1 on warnings too'
 complete -c trib -n "__fish_trib_using_subcommand check" -l askpass -d 'Read the password from the terminal'
@@ -129,6 +141,10 @@ complete -c trib -n "__fish_trib_using_subcommand info" -l dns-search -d 'Extra 
 complete -c trib -n "__fish_trib_using_subcommand info" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
+complete -c trib -n "__fish_trib_using_subcommand info" -l kubeconfig -d 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]' -r
+complete -c trib -n "__fish_trib_using_subcommand info" -l context -d 'Kubeconfig context to use instead of the current one' -r
+complete -c trib -n "__fish_trib_using_subcommand info" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
+complete -c trib -n "__fish_trib_using_subcommand info" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand info" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_using_subcommand info" -l tls -d 'Use TLS to every node'
 complete -c trib -n "__fish_trib_using_subcommand info" -l insecure -d 'Do not verify the nodes\' certificates'
@@ -153,6 +169,10 @@ complete -c trib -n "__fish_trib_using_subcommand fix" -l dns-search -d 'Extra D
 complete -c trib -n "__fish_trib_using_subcommand fix" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
+complete -c trib -n "__fish_trib_using_subcommand fix" -l kubeconfig -d 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]' -r
+complete -c trib -n "__fish_trib_using_subcommand fix" -l context -d 'Kubeconfig context to use instead of the current one' -r
+complete -c trib -n "__fish_trib_using_subcommand fix" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
+complete -c trib -n "__fish_trib_using_subcommand fix" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand fix" -l deep -d 'Also look for keys in slots their node does not own'
 complete -c trib -n "__fish_trib_using_subcommand fix" -l with-unreachable-masters -d 'Repair even while a master is unreachable'
 complete -c trib -n "__fish_trib_using_subcommand fix" -l askpass -d 'Read the password from the terminal'
@@ -183,6 +203,10 @@ complete -c trib -n "__fish_trib_using_subcommand reshard" -l dns-search -d 'Ext
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
+complete -c trib -n "__fish_trib_using_subcommand reshard" -l kubeconfig -d 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]' -r
+complete -c trib -n "__fish_trib_using_subcommand reshard" -l context -d 'Kubeconfig context to use instead of the current one' -r
+complete -c trib -n "__fish_trib_using_subcommand reshard" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
+complete -c trib -n "__fish_trib_using_subcommand reshard" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l replace -d 'Overwrite keys that already exist on the target'
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l no-atomic -d 'Move slots with SETSLOT/MIGRATE even where every master supports atomic slot migration'
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l askpass -d 'Read the password from the terminal'
@@ -210,6 +234,10 @@ complete -c trib -n "__fish_trib_using_subcommand rebalance" -l dns-search -d 'E
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
+complete -c trib -n "__fish_trib_using_subcommand rebalance" -l kubeconfig -d 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]' -r
+complete -c trib -n "__fish_trib_using_subcommand rebalance" -l context -d 'Kubeconfig context to use instead of the current one' -r
+complete -c trib -n "__fish_trib_using_subcommand rebalance" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
+complete -c trib -n "__fish_trib_using_subcommand rebalance" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l use-empty-masters -d 'Give slots to masters that have none'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l no-atomic -d 'Move slots with SETSLOT/MIGRATE even where every master supports atomic slot migration'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l askpass -d 'Read the password from the terminal'
@@ -237,6 +265,10 @@ complete -c trib -n "__fish_trib_using_subcommand add-node" -l dns-search -d 'Ex
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
+complete -c trib -n "__fish_trib_using_subcommand add-node" -l kubeconfig -d 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]' -r
+complete -c trib -n "__fish_trib_using_subcommand add-node" -l context -d 'Kubeconfig context to use instead of the current one' -r
+complete -c trib -n "__fish_trib_using_subcommand add-node" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
+complete -c trib -n "__fish_trib_using_subcommand add-node" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l replica -d 'Add as replica of the master with fewest replicas (preferring another failure domain)'
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_using_subcommand add-node" -l tls -d 'Use TLS to every node'
@@ -264,6 +296,10 @@ complete -c trib -n "__fish_trib_using_subcommand replicate" -l dns-search -d 'E
 complete -c trib -n "__fish_trib_using_subcommand replicate" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
+complete -c trib -n "__fish_trib_using_subcommand replicate" -l kubeconfig -d 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]' -r
+complete -c trib -n "__fish_trib_using_subcommand replicate" -l context -d 'Kubeconfig context to use instead of the current one' -r
+complete -c trib -n "__fish_trib_using_subcommand replicate" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
+complete -c trib -n "__fish_trib_using_subcommand replicate" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand replicate" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_using_subcommand replicate" -l tls -d 'Use TLS to every node'
 complete -c trib -n "__fish_trib_using_subcommand replicate" -l insecure -d 'Do not verify the nodes\' certificates'
@@ -288,6 +324,10 @@ complete -c trib -n "__fish_trib_using_subcommand del-node" -l dns-search -d 'Ex
 complete -c trib -n "__fish_trib_using_subcommand del-node" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
+complete -c trib -n "__fish_trib_using_subcommand del-node" -l kubeconfig -d 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]' -r
+complete -c trib -n "__fish_trib_using_subcommand del-node" -l context -d 'Kubeconfig context to use instead of the current one' -r
+complete -c trib -n "__fish_trib_using_subcommand del-node" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
+complete -c trib -n "__fish_trib_using_subcommand del-node" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand del-node" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_using_subcommand del-node" -l tls -d 'Use TLS to every node'
 complete -c trib -n "__fish_trib_using_subcommand del-node" -l insecure -d 'Do not verify the nodes\' certificates'
@@ -314,6 +354,10 @@ complete -c trib -n "__fish_trib_using_subcommand failover" -l dns-search -d 'Ex
 complete -c trib -n "__fish_trib_using_subcommand failover" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
+complete -c trib -n "__fish_trib_using_subcommand failover" -l kubeconfig -d 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]' -r
+complete -c trib -n "__fish_trib_using_subcommand failover" -l context -d 'Kubeconfig context to use instead of the current one' -r
+complete -c trib -n "__fish_trib_using_subcommand failover" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
+complete -c trib -n "__fish_trib_using_subcommand failover" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand failover" -l force -d 'The master is down: promote without its agreement (CLUSTER FAILOVER FORCE)'
 complete -c trib -n "__fish_trib_using_subcommand failover" -l takeover -d 'Promote without the master and without an election (CLUSTER FAILOVER TAKEOVER)'
 complete -c trib -n "__fish_trib_using_subcommand failover" -l askpass -d 'Read the password from the terminal'
@@ -339,6 +383,10 @@ complete -c trib -n "__fish_trib_using_subcommand call" -l dns-search -d 'Extra 
 complete -c trib -n "__fish_trib_using_subcommand call" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
+complete -c trib -n "__fish_trib_using_subcommand call" -l kubeconfig -d 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]' -r
+complete -c trib -n "__fish_trib_using_subcommand call" -l context -d 'Kubeconfig context to use instead of the current one' -r
+complete -c trib -n "__fish_trib_using_subcommand call" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
+complete -c trib -n "__fish_trib_using_subcommand call" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand call" -l masters -d 'Only masters'
 complete -c trib -n "__fish_trib_using_subcommand call" -l replicas -d 'Only replicas'
 complete -c trib -n "__fish_trib_using_subcommand call" -l askpass -d 'Read the password from the terminal'
@@ -364,6 +412,10 @@ complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l dns-search -d 
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
+complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l kubeconfig -d 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]' -r
+complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l context -d 'Kubeconfig context to use instead of the current one' -r
+complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
+complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l tls -d 'Use TLS to every node'
 complete -c trib -n "__fish_trib_using_subcommand set-timeout" -l insecure -d 'Do not verify the nodes\' certificates'
@@ -392,6 +444,10 @@ complete -c trib -n "__fish_trib_using_subcommand import" -l dns-search -d 'Extr
 complete -c trib -n "__fish_trib_using_subcommand import" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
+complete -c trib -n "__fish_trib_using_subcommand import" -l kubeconfig -d 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]' -r
+complete -c trib -n "__fish_trib_using_subcommand import" -l context -d 'Kubeconfig context to use instead of the current one' -r
+complete -c trib -n "__fish_trib_using_subcommand import" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
+complete -c trib -n "__fish_trib_using_subcommand import" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand import" -l copy -d 'Copy the keys: leave them on the source'
 complete -c trib -n "__fish_trib_using_subcommand import" -l replace -d 'Overwrite keys that already exist in the cluster with other values'
 complete -c trib -n "__fish_trib_using_subcommand import" -l askpass -d 'Read the password from the terminal'
@@ -418,6 +474,10 @@ complete -c trib -n "__fish_trib_using_subcommand backup" -l dns-search -d 'Extr
 complete -c trib -n "__fish_trib_using_subcommand backup" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
+complete -c trib -n "__fish_trib_using_subcommand backup" -l kubeconfig -d 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]' -r
+complete -c trib -n "__fish_trib_using_subcommand backup" -l context -d 'Kubeconfig context to use instead of the current one' -r
+complete -c trib -n "__fish_trib_using_subcommand backup" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
+complete -c trib -n "__fish_trib_using_subcommand backup" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand backup" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_using_subcommand backup" -l tls -d 'Use TLS to every node'
 complete -c trib -n "__fish_trib_using_subcommand backup" -l insecure -d 'Do not verify the nodes\' certificates'
@@ -441,6 +501,10 @@ complete -c trib -n "__fish_trib_using_subcommand completions" -l dns-search -d 
 complete -c trib -n "__fish_trib_using_subcommand completions" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
 kubernetes-node\t'The Kubernetes node its pod runs on'
 kubernetes-zone\t'The zone of that Kubernetes node'"
+complete -c trib -n "__fish_trib_using_subcommand completions" -l kubeconfig -d 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]' -r
+complete -c trib -n "__fish_trib_using_subcommand completions" -l context -d 'Kubeconfig context to use instead of the current one' -r
+complete -c trib -n "__fish_trib_using_subcommand completions" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
+complete -c trib -n "__fish_trib_using_subcommand completions" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand completions" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_using_subcommand completions" -l tls -d 'Use TLS to every node'
 complete -c trib -n "__fish_trib_using_subcommand completions" -l insecure -d 'Do not verify the nodes\' certificates'

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 cargo build --quiet
 for sh in bash zsh fish elvish powershell; do
   case $sh in bash) f=trib.bash;; zsh) f=_trib;; fish) f=trib.fish;; elvish) f=trib.elv;; powershell) f=_trib.ps1;; esac
-  "${CARGO_TARGET_DIR:-target}"/debug/trib completions $sh > completions/$f
+  "${CARGO_TARGET_DIR:-target}/debug/trib" completions $sh > completions/$f
 done
 cargo run --quiet --example man > docs/trib.1.tmp
 mv docs/trib.1.tmp docs/trib.1

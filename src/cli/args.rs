@@ -87,6 +87,8 @@ pub struct GlobalArgs {
     /// Less output on stderr
     #[arg(short = 'q', long, global = true)]
     pub quiet: bool,
+    #[command(flatten)]
+    pub kube: super::kube_args::KubeArgs,
 }
 
 /// Sources of failure domains.

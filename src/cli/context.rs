@@ -7,7 +7,7 @@ use crate::addr::{Resolver, ResolverOptions, Target, parse_dns_server};
 use crate::cluster::tls::{TlsOptions, client_config};
 use crate::cluster::{ConnectOptions, Secret};
 use crate::error::TribError;
-use crate::k8s::{self, K8sError, Level, Timeouts};
+use crate::k8s::{self, K8sError, KubeOptions, Level, Timeouts};
 use crate::model::view::NodeView;
 use crate::ui::{Printer, TermReporter};
 
@@ -22,6 +22,7 @@ pub struct Context {
     pub yes: bool,
     pub dry_run: bool,
     pub domains: DomainsArg,
+    pub kube: KubeOptions,
 }
 
 impl Context {
@@ -94,6 +95,7 @@ impl Context {
             yes: g.yes,
             dry_run: g.dry_run,
             domains: g.domains,
+            kube: g.kube.options(),
         })
     }
 
@@ -121,7 +123,7 @@ impl Context {
                 .command_timeout
                 .max(self.connect.connect_timeout),
         };
-        k8s::assign(views, &explicit, level, timeouts)
+        k8s::assign(views, &explicit, level, timeouts, &self.kube)
             .await
             .map_err(|e| TribError::BadInput(e.join("\n")))
     }

@@ -17,6 +17,7 @@ mod help;
 mod import;
 mod info;
 mod join;
+mod kube_args;
 mod nodes;
 mod operation;
 mod pipeline;

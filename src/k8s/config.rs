@@ -1,18 +1,24 @@
 //! Where the Kubernetes API is and how to authenticate: in-cluster (the pod's service
-//! account) or a kubeconfig file (`KUBECONFIG`, else `~/.kube/config`).
+//! account) or a kubeconfig file (`--kubeconfig` / `KUBECONFIG`, else `~/.kube/config`).
 //!
-//! Order: `KUBECONFIG` when set; else in-cluster when `KUBERNETES_SERVICE_HOST` is set and
-//! the service-account token exists; else `~/.kube/config`.
-//! Supported in kubeconfig: the current context (or `TRIB_KUBE_CONTEXT`), the cluster's
-//! `server`, `certificate-authority(-data)`, `insecure-skip-tls-verify`, `tls-server-name`;
-//! the user's `token`, `tokenFile`, `client-certificate(-data)` + `client-key(-data)`, and
-//! `exec` credential plugins (EKS, GKE, AKS) returning a token or a client certificate.
+//! Order: `--kubeconfig` (or `KUBECONFIG`) when set; else in-cluster when
+//! `KUBERNETES_SERVICE_HOST` is set and the service-account token exists; else
+//! `~/.kube/config`.
+//! Supported in kubeconfig: the current context (or `--context` / `TRIB_KUBE_CONTEXT`), the
+//! cluster's `server`, `certificate-authority(-data)`, `insecure-skip-tls-verify`,
+//! `tls-server-name`, `proxy-url`; the user's `token`, `tokenFile`,
+//! `client-certificate(-data)` + `client-key(-data)`, and `exec` credential plugins (EKS,
+//! GKE, AKS; [`super::exec`]) returning a token or a client certificate. `--namespace`
+//! (`TRIB_KUBE_NAMESPACE`) replaces the context's or the pod's namespace.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use serde_json::json;
 
-use super::K8sError;
+use super::exec::{self, ExecPlugin, ExecRun, InteractiveMode};
+use super::{K8sError, KubeOptions};
 
 pub const SA_DIR: &str = "/var/run/secrets/kubernetes.io/serviceaccount";
 
@@ -28,6 +34,8 @@ pub struct ApiConfig {
     pub auth: Auth,
     /// The namespace searched first for pods.
     pub namespace: String,
+    /// The cluster's `proxy-url` (HTTP CONNECT proxy); else the proxy environment applies.
+    pub proxy_url: Option<String>,
     /// Where this came from, for messages.
     pub source: String,
 }
@@ -41,15 +49,40 @@ pub enum Auth {
         cert_pem: Vec<u8>,
         key_pem: Vec<u8>,
     },
+    /// An exec plugin still to run ([`load`] runs it and puts its credential here).
+    Exec(Box<ExecPlugin>),
 }
 
-/// Reads the configuration from the environment (see the module docs for the order).
-pub fn load() -> Result<ApiConfig, K8sError> {
-    if let Some(list) = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty()) {
+/// Reads the configuration (see the module docs for the order) and runs the exec
+/// credential plugin, if the user has one.
+pub async fn load(opts: &KubeOptions) -> Result<ApiConfig, K8sError> {
+    let mut cfg = locate(opts)?;
+    if let Some(ns) = opts.namespace.as_ref().filter(|n| !n.is_empty()) {
+        cfg.namespace = ns.clone();
+    }
+    if let Auth::Exec(plugin) = &cfg.auth {
+        let how = ExecRun {
+            timeout: opts.exec_timeout,
+            terminal: std::io::stdin().is_terminal(),
+            on_stderr: opts.plugin_stderr,
+        };
+        cfg.auth = exec::run(plugin, how).await?;
+    }
+    Ok(cfg)
+}
+
+fn locate(opts: &KubeOptions) -> Result<ApiConfig, K8sError> {
+    let context = opts.context.as_deref().filter(|c| !c.is_empty());
+    let list = opts
+        .kubeconfig
+        .clone()
+        .or_else(|| std::env::var_os("KUBECONFIG"))
+        .filter(|v| !v.is_empty());
+    if let Some(list) = list {
         let paths: Vec<PathBuf> = std::env::split_paths(&list)
             .filter(|p| !p.as_os_str().is_empty())
             .collect();
-        return from_kubeconfig_files(&paths, context_override().as_deref());
+        return from_kubeconfig_files(&paths, context);
     }
     if let Some(host) = std::env::var("KUBERNETES_SERVICE_HOST")
         .ok()
@@ -57,6 +90,14 @@ pub fn load() -> Result<ApiConfig, K8sError> {
     {
         let dir = Path::new(SA_DIR);
         if dir.join("token").exists() {
+            if let Some(c) = context {
+                return Err(K8sError::Config {
+                    source_name: "in-cluster service account".into(),
+                    reason: format!(
+                        "--context {c} needs a kubeconfig (--kubeconfig or KUBECONFIG); in a pod there are no contexts"
+                    ),
+                });
+            }
             let port = std::env::var("KUBERNETES_SERVICE_PORT").unwrap_or_else(|_| "443".into());
             return in_cluster(&host, &port, dir);
         }
@@ -65,18 +106,12 @@ pub fn load() -> Result<ApiConfig, K8sError> {
         .map(|h| PathBuf::from(h).join(".kube").join("config"))
         .unwrap_or_else(|| PathBuf::from("~/.kube/config"));
     if home_config.exists() {
-        return from_kubeconfig_files(&[home_config], context_override().as_deref());
+        return from_kubeconfig_files(&[home_config], context);
     }
     Err(K8sError::NoConfig {
         token: format!("{SA_DIR}/token"),
         home_config: home_config.display().to_string(),
     })
-}
-
-fn context_override() -> Option<String> {
-    std::env::var("TRIB_KUBE_CONTEXT")
-        .ok()
-        .filter(|c| !c.is_empty())
 }
 
 /// The pod's service account: token, CA and namespace from `dir`.
@@ -106,6 +141,7 @@ pub fn in_cluster(host: &str, port: &str, dir: &Path) -> Result<ApiConfig, K8sEr
         tls_server_name: None,
         auth: Auth::Token(token),
         namespace,
+        proxy_url: None,
         source,
     })
 }
@@ -152,7 +188,22 @@ struct Cluster {
     #[serde(default)]
     insecure_skip_tls_verify: bool,
     tls_server_name: Option<String>,
+    proxy_url: Option<String>,
+    #[serde(default)]
+    disable_compression: bool,
+    #[serde(default)]
+    extensions: Option<Vec<NamedExtension>>,
 }
+
+#[derive(Clone, Debug, Default, Deserialize)]
+struct NamedExtension {
+    name: String,
+    #[serde(default)]
+    extension: Option<serde_norway::Value>,
+}
+
+/// The extension that carries per-cluster configuration for exec plugins.
+const EXEC_EXTENSION: &str = "client.authentication.k8s.io/exec";
 
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -178,6 +229,12 @@ struct Exec {
     env: Option<Vec<EnvVar>>,
     #[serde(default, rename = "apiVersion")]
     api_version: Option<String>,
+    #[serde(default, rename = "interactiveMode")]
+    interactive_mode: Option<String>,
+    #[serde(default, rename = "provideClusterInfo")]
+    provide_cluster_info: bool,
+    #[serde(default, rename = "installHint")]
+    install_hint: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -296,7 +353,7 @@ pub fn from_kubeconfig_docs(
     }
     let ctx_name = context.map(str::to_string).or(current).ok_or_else(|| {
         bad(
-            "no current-context (set one with kubectl config use-context, or TRIB_KUBE_CONTEXT)"
+            "no current-context (set one with kubectl config use-context, or choose one with --context)"
                 .into(),
         )
     })?;
@@ -356,7 +413,7 @@ pub fn from_kubeconfig_docs(
                         "user {user_name:?} (of context {ctx_name:?}) is not defined"
                     ))
                 })?;
-            user_auth(&user.value, &user.dir)
+            user_auth(&user.value, &user.dir, &cluster.value, ca_pem.as_deref())
                 .map_err(|e| bad(format!("user {user_name:?}: {e}")))?
         }
     };
@@ -375,6 +432,7 @@ pub fn from_kubeconfig_docs(
             .clone()
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| "default".into()),
+        proxy_url: cluster.value.proxy_url.clone().filter(|p| !p.is_empty()),
         source: format!("{source_name} (context {ctx_name})"),
     })
 }
@@ -399,7 +457,12 @@ fn data_or_file(
     }
 }
 
-fn user_auth(u: &User, dir: &Path) -> Result<Auth, String> {
+fn user_auth(
+    u: &User,
+    dir: &Path,
+    cluster: &Cluster,
+    ca_pem: Option<&[u8]>,
+) -> Result<Auth, String> {
     let cert = data_or_file(
         &u.client_certificate_data,
         &u.client_certificate,
@@ -424,7 +487,7 @@ fn user_auth(u: &User, dir: &Path) -> Result<Auth, String> {
         return Ok(Auth::Token(t.trim().to_string()));
     }
     if let Some(exec) = &u.exec {
-        return run_exec(exec);
+        return exec_plugin(exec, cluster, ca_pem).map(|p| Auth::Exec(Box::new(p)));
     }
     if u.auth_provider.is_some() {
         return Err(
@@ -437,59 +500,86 @@ fn user_auth(u: &User, dir: &Path) -> Result<Auth, String> {
     Ok(Auth::None)
 }
 
-/// Runs an exec credential plugin (`client.authentication.k8s.io`) and takes the token or
-/// client certificate from its `ExecCredential` status.
-fn run_exec(exec: &Exec) -> Result<Auth, String> {
-    let api_version = exec
+/// The exec plugin of a user, with the cluster information it is given when it asks for
+/// it (`provideClusterInfo`): `spec.cluster` of the ExecCredential, as client-go fills it.
+fn exec_plugin(e: &Exec, cluster: &Cluster, ca_pem: Option<&[u8]>) -> Result<ExecPlugin, String> {
+    if e.command.trim().is_empty() {
+        return Err("exec: no command".into());
+    }
+    let api_version = e
         .api_version
         .clone()
+        .filter(|v| !v.is_empty())
         .unwrap_or_else(|| "client.authentication.k8s.io/v1beta1".into());
-    let info = serde_json::json!({
-        "apiVersion": api_version,
-        "kind": "ExecCredential",
-        "spec": {"interactive": false},
+    let interactive_mode = match e.interactive_mode.as_deref().filter(|m| !m.is_empty()) {
+        Some(m) => InteractiveMode::parse(m).map_err(|r| format!("exec: {r}"))?,
+        None => InteractiveMode::IfAvailable,
+    };
+    let cluster_info = e.provide_cluster_info.then(|| {
+        let mut c = json!({ "server": cluster.server.clone().unwrap_or_default() });
+        if let Some(n) = cluster.tls_server_name.as_ref().filter(|n| !n.is_empty()) {
+            c["tls-server-name"] = json!(n);
+        }
+        if cluster.insecure_skip_tls_verify {
+            c["insecure-skip-tls-verify"] = json!(true);
+        }
+        if let Some(ca) = ca_pem {
+            c["certificate-authority-data"] = json!(base64_encode(ca));
+        }
+        if let Some(p) = cluster.proxy_url.as_ref().filter(|p| !p.is_empty()) {
+            c["proxy-url"] = json!(p);
+        }
+        if cluster.disable_compression {
+            c["disable-compression"] = json!(true);
+        }
+        let config = cluster
+            .extensions
+            .iter()
+            .flatten()
+            .find(|x| x.name == EXEC_EXTENSION)
+            .and_then(|x| x.extension.as_ref())
+            .and_then(|v| serde_json::to_value(v).ok());
+        if let Some(config) = config {
+            c["config"] = config;
+        }
+        c
     });
-    let mut cmd = std::process::Command::new(&exec.command);
-    cmd.args(exec.args.iter().flatten())
-        .env("KUBERNETES_EXEC_INFO", info.to_string())
-        .stdin(std::process::Stdio::null());
-    for e in exec.env.iter().flatten() {
-        cmd.env(&e.name, &e.value);
+    Ok(ExecPlugin {
+        command: e.command.clone(),
+        args: e.args.clone().unwrap_or_default(),
+        env: e
+            .env
+            .iter()
+            .flatten()
+            .map(|v| (v.name.clone(), v.value.clone()))
+            .collect(),
+        api_version,
+        interactive_mode,
+        install_hint: e.install_hint.clone().filter(|h| !h.trim().is_empty()),
+        cluster_info,
+    })
+}
+
+/// Standard base64 with padding.
+pub fn base64_encode(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
     }
-    let out = cmd
-        .output()
-        .map_err(|e| format!("exec plugin {}: {e}", exec.command))?;
-    if !out.status.success() {
-        return Err(format!(
-            "exec plugin {} failed ({}): {}",
-            exec.command,
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
-    }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).map_err(|e| {
-        format!(
-            "exec plugin {}: output is not an ExecCredential: {e}",
-            exec.command
-        )
-    })?;
-    let status = &v["status"];
-    if let Some(t) = status["token"].as_str() {
-        return Ok(Auth::Token(t.to_string()));
-    }
-    if let (Some(c), Some(k)) = (
-        status["clientCertificateData"].as_str(),
-        status["clientKeyData"].as_str(),
-    ) {
-        return Ok(Auth::ClientCert {
-            cert_pem: c.as_bytes().to_vec(),
-            key_pem: k.as_bytes().to_vec(),
-        });
-    }
-    Err(format!(
-        "exec plugin {}: its ExecCredential has neither status.token nor a client certificate",
-        exec.command
-    ))
+    out
 }
 
 /// Standard base64 (padding optional, whitespace ignored).
@@ -632,10 +722,44 @@ users:
     }
 
     #[test]
-    fn exec_plugin_token() {
-        let text = "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster: {server: 'https://h'}\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n      command: sh\n      args: ['-c', 'echo \"{\\\"status\\\":{\\\"token\\\":\\\"$TOK\\\"}}\"']\n      env:\n      - {name: TOK, value: from-plugin}\n";
+    fn exec_plugin_with_cluster_info() {
+        let text = "current-context: x\ncontexts:\n- name: x\n  context: {cluster: c, user: u}\nclusters:\n- name: c\n  cluster:\n    server: 'https://h:6443'\n    certificate-authority-data: aGVsbG8=\n    proxy-url: http://proxy:3128\n    extensions:\n    - name: client.authentication.k8s.io/exec\n      extension: {audience: redis}\nusers:\n- name: u\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1\n      command: kubelogin\n      args: [get-token]\n      env:\n      - {name: TOK, value: v}\n      interactiveMode: Never\n      provideClusterInfo: true\n      installHint: get kubelogin\n";
         let c = from_kubeconfig_docs(&doc(text), None).unwrap();
-        assert_eq!(c.auth, Auth::Token("from-plugin".into()));
+        assert_eq!(c.proxy_url.as_deref(), Some("http://proxy:3128"));
+        let Auth::Exec(p) = c.auth else {
+            panic!("{:?}", c.auth)
+        };
+        assert_eq!(p.command, "kubelogin");
+        assert_eq!(p.args, ["get-token"]);
+        assert_eq!(p.env, [("TOK".to_string(), "v".to_string())]);
+        assert_eq!(p.interactive_mode, InteractiveMode::Never);
+        assert_eq!(p.install_hint.as_deref(), Some("get kubelogin"));
+        assert_eq!(
+            p.cluster_info,
+            Some(json!({
+                "server": "https://h:6443",
+                "certificate-authority-data": "aGVsbG8=",
+                "proxy-url": "http://proxy:3128",
+                "config": {"audience": "redis"},
+            }))
+        );
+        // Without provideClusterInfo: no cluster; v1beta1 and IfAvailable by default.
+        let plain = text
+            .replace("      provideClusterInfo: true\n", "")
+            .replace("      interactiveMode: Never\n", "")
+            .replace("      apiVersion: client.authentication.k8s.io/v1\n", "");
+        let Auth::Exec(p) = from_kubeconfig_docs(&doc(&plain), None).unwrap().auth else {
+            panic!()
+        };
+        assert_eq!(p.cluster_info, None);
+        assert_eq!(p.interactive_mode, InteractiveMode::IfAvailable);
+        assert_eq!(p.api_version, "client.authentication.k8s.io/v1beta1");
+        let bad = text.replace("interactiveMode: Never", "interactiveMode: Sometimes");
+        let e = from_kubeconfig_docs(&doc(&bad), None).unwrap_err();
+        assert!(
+            e.to_string().contains("interactiveMode \"Sometimes\""),
+            "{e}"
+        );
     }
 
     #[test]
@@ -654,6 +778,17 @@ users:
 
     #[test]
     fn base64() {
+        for data in [
+            &b""[..],
+            b"h",
+            b"he",
+            b"hel",
+            b"hello",
+            &[0xff, 0x00, 0x7f, 0x80],
+        ] {
+            assert_eq!(base64_decode(&base64_encode(data)).unwrap(), data);
+        }
+        assert_eq!(base64_encode(b"hello"), "aGVsbG8=");
         assert_eq!(base64_decode("aGVsbG8=").unwrap(), b"hello");
         assert_eq!(base64_decode("aGVs\nbG8").unwrap(), b"hello");
         assert_eq!(base64_decode("").unwrap(), b"");

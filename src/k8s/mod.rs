@@ -4,17 +4,22 @@
 //! worker node. This module matches each Redis node to its pod by IP (a pods list with
 //! `fieldSelector=status.podIP=IP`), takes the pod's `spec.nodeName` and, for zones, that
 //! node's `topology.kubernetes.io/zone` label. Credentials come from the pod's service
-//! account (in-cluster) or from a kubeconfig ([`config`]). The client is a small HTTPS GET
-//! over the rustls trib already uses ([`http`]); docs/kubernetes.md says why it is not `kube`.
+//! account (in-cluster) or from a kubeconfig ([`config`], exec credential plugins in
+//! [`exec`]). The client is a small HTTPS GET over the rustls trib already uses ([`http`]),
+//! through an HTTP CONNECT proxy when one is configured; docs/kubernetes.md says why it is
+//! not `kube`.
 
 #[cfg(feature = "kubernetes")]
 mod api;
 #[cfg(feature = "kubernetes")]
 pub mod config;
 #[cfg(feature = "kubernetes")]
+pub mod exec;
+#[cfg(feature = "kubernetes")]
 mod http;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -45,6 +50,41 @@ pub struct Timeouts {
     pub request: Duration,
 }
 
+/// Which configuration to use and how long an exec credential plugin may take
+/// (`--kubeconfig`, `--context`, `--namespace`, `--kube-exec-timeout`).
+#[derive(Clone, Debug)]
+pub struct KubeOptions {
+    /// Kubeconfig files (a `:`-separated list); `None`: `KUBECONFIG`, in-cluster, `~/.kube/config`.
+    pub kubeconfig: Option<OsString>,
+    /// The kubeconfig context instead of the current one.
+    pub context: Option<String>,
+    /// The namespace searched first, instead of the context's (or the pod's own).
+    pub namespace: Option<String>,
+    /// Deadline for an exec credential plugin.
+    pub exec_timeout: Duration,
+    /// Where an exec plugin's standard-error lines go as they arrive.
+    pub plugin_stderr: fn(&str),
+}
+
+impl Default for KubeOptions {
+    fn default() -> Self {
+        KubeOptions {
+            kubeconfig: None,
+            context: None,
+            namespace: None,
+            exec_timeout: Duration::from_secs(30),
+            plugin_stderr: plugin_stderr_line,
+        }
+    }
+}
+
+/// Writes one line of an exec plugin's standard error to trib's standard error.
+pub fn plugin_stderr_line(line: &str) {
+    use std::io::Write;
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{line}");
+}
+
 /// Where a missing permission applies.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Scope {
@@ -56,7 +96,7 @@ pub enum Scope {
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum K8sError {
     #[error(
-        "no Kubernetes configuration found: not in a pod (KUBERNETES_SERVICE_HOST unset or no service-account token at {token}), KUBECONFIG unset and no {home_config}"
+        "no Kubernetes configuration found: not in a pod (KUBERNETES_SERVICE_HOST unset or no service-account token at {token}), no --kubeconfig, KUBECONFIG unset and no {home_config}"
     )]
     NoConfig { token: String, home_config: String },
     #[error("Kubernetes configuration {source_name}: {reason}")]
@@ -83,6 +123,9 @@ pub enum K8sError {
     NoZoneLabel { node: String, pod: String },
     #[error("Kubernetes API: {0}")]
     Api(String),
+    #[cfg(feature = "kubernetes")]
+    #[error(transparent)]
+    Exec(#[from] exec::ExecError),
     #[error("this trib was built without the `kubernetes` cargo feature")]
     NotCompiled,
 }
@@ -111,9 +154,10 @@ pub async fn domains_for(
     ips: &[IpAddr],
     level: Level,
     timeouts: Timeouts,
+    kube: &KubeOptions,
 ) -> Result<BTreeMap<IpAddr, String>, K8sError> {
     let wanted: BTreeSet<IpAddr> = ips.iter().copied().collect();
-    let (found, missing) = lookup(&wanted, level, timeouts).await?;
+    let (found, missing) = lookup(&wanted, level, timeouts, kube).await?;
     if let Some(e) = missing.into_iter().next() {
         return Err(e);
     }
@@ -126,8 +170,9 @@ pub async fn lookup(
     ips: &BTreeSet<IpAddr>,
     level: Level,
     timeouts: Timeouts,
+    kube: &KubeOptions,
 ) -> Result<(BTreeMap<IpAddr, String>, Vec<K8sError>), K8sError> {
-    let cfg = config::load()?;
+    let cfg = config::load(kube).await?;
     api::lookup(&cfg, ips, level, timeouts).await
 }
 
@@ -136,6 +181,7 @@ pub async fn lookup(
     _ips: &BTreeSet<IpAddr>,
     _level: Level,
     _timeouts: Timeouts,
+    _kube: &KubeOptions,
 ) -> Result<(BTreeMap<IpAddr, String>, Vec<K8sError>), K8sError> {
     Err(K8sError::NotCompiled)
 }
@@ -149,6 +195,7 @@ pub async fn assign<'a>(
     explicit: &BTreeSet<std::net::SocketAddr>,
     level: Level,
     timeouts: Timeouts,
+    kube: &KubeOptions,
 ) -> Result<(), Vec<String>> {
     let views: Vec<&mut crate::model::view::NodeView> = views
         .into_iter()
@@ -159,7 +206,7 @@ pub async fn assign<'a>(
     }
     let candidates: Vec<Vec<IpAddr>> = views.iter().map(|v| candidate_ips(v)).collect();
     let all: BTreeSet<IpAddr> = candidates.iter().flatten().copied().collect();
-    let (found, missing) = lookup(&all, level, timeouts)
+    let (found, missing) = lookup(&all, level, timeouts, kube)
         .await
         .map_err(|e| vec![format!("--domains {}: {e}", level.flag())])?;
     let mut errors = Vec::new();
