@@ -20,4 +20,4 @@ cargo test "$@" \
   --test reshard --test rebalance --test fix
 # The Valkey-only tests are #[ignore = "needs Valkey 9"] (a plain `cargo test` lists them as
 # ignored): included here, in their own run, so no other suite's ignored test runs with them.
-cargo test "$@" --test atomic_migration -- --include-ignored
+cargo test "$@" --test atomic_migration --test valkey_classic -- --include-ignored

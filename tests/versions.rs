@@ -143,6 +143,7 @@ fn view(v: &Version, scenario: &str, which: impl IntoIterator<Item = u16>) -> Cl
             .map(|n| node_view(v, scenario, n))
             .collect(),
         unreachable: vec![],
+        entry: None,
     }
 }
 

@@ -121,6 +121,7 @@ fuzz_target!(|data: &[u8]| {
             cluster_info: Info::parse("cluster_state:ok\r\n"),
         }],
         unreachable: vec![],
+        entry: None,
     };
     for p in check(&view, None) {
         assert!(!p.message.is_empty());

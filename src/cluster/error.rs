@@ -53,7 +53,8 @@ pub enum ServerError {
     /// `ERR Can't assign hashslot … to a different node while I still hold keys for this
     /// hash slot.` (`SETSLOT … NODE` on the owner of a slot with keys).
     SlotHasKeys,
-    /// `ERR Please use SETSLOT only with masters.`: the node is a replica (now).
+    /// `ERR Please use SETSLOT only with masters.` (`… primaries.` in some Valkey
+    /// versions): the node is a replica (now).
     NotMaster,
     /// Any other `ERR` reply.
     Err,
@@ -132,7 +133,7 @@ fn classify_err(detail: &str) -> ServerError {
         ServerError::UnknownNode
     } else if detail.contains("still hold keys") {
         ServerError::SlotHasKeys
-    } else if detail.contains("only with masters") {
+    } else if detail.contains("only with masters") || detail.contains("only with primaries") {
         ServerError::NotMaster
     } else if lower.starts_with("unknown command") || lower.starts_with("unknown subcommand") {
         ServerError::UnknownCommand

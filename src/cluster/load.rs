@@ -308,7 +308,10 @@ pub async fn load_cluster_with(
     let results = join_all(futures).await;
     drop(by_addr);
 
-    let mut view = ClusterView::default();
+    let mut view = ClusterView {
+        entry: Some(seed_view.id.clone()),
+        ..ClusterView::default()
+    };
     let mut conns = BTreeMap::new();
     let mut seen = HashSet::new();
     seen.insert(seed_view.id.clone());

@@ -117,6 +117,9 @@ pub struct Unreachable {
 pub struct ClusterView {
     pub nodes: Vec<NodeView>,
     pub unreachable: Vec<Unreachable>,
+    /// The node whose `CLUSTER NODES` listed the members (the first ENTRY that
+    /// answered), when known.
+    pub entry: Option<NodeId>,
 }
 
 impl ClusterView {
@@ -129,6 +132,24 @@ impl ClusterView {
         let mut m: Vec<&NodeView> = self.nodes.iter().filter(|n| n.is_master()).collect();
         m.sort_by_key(|n| n.addr);
         m
+    }
+
+    /// Every member in the order redis-cli's cluster manager lists them: the entry node
+    /// first, then the others in the order of the entry's `CLUSTER NODES` (handshakes
+    /// left out). Where redis-cli is free to choose (which source comes first, who gets a
+    /// slot left over by rounding) it goes by this order, and scripts depend on its
+    /// choices. Without a known entry: the nodes reached, by address.
+    pub fn manager_order(&self) -> Vec<NodeId> {
+        let Some(entry) = self.entry.as_ref().and_then(|id| self.node(id)) else {
+            return self.nodes.iter().map(|n| n.id.clone()).collect();
+        };
+        let mut out = vec![entry.id.clone()];
+        for e in &entry.nodes {
+            if !e.flags.handshake && !out.contains(&e.id) {
+                out.push(e.id.clone());
+            }
+        }
+        out
     }
 
     /// The replicas of `master` (by each replica's own view of its master).

@@ -402,6 +402,7 @@ pub async fn prepare(
     let view = ClusterView {
         nodes: views,
         unreachable: vec![],
+        entry: None,
     };
     let slots = plan_slots(&view, &by_id(&nodes, &conns), deep).await?;
     let state_not_ok = view

@@ -41,7 +41,7 @@ pub(super) async fn run_batches(
             for (_, c) in chunk {
                 pipe.add_command(c.clone());
             }
-            match node.pipeline(&pipe).await {
+            match node.pipeline_paced(&pipe).await {
                 Ok(replies) => {
                     for ((what, _), r) in chunk.iter().zip(replies) {
                         if let Err(e) = r {

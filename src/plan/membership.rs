@@ -658,6 +658,7 @@ mod tests {
                 .map(|e| node_view(text, e.id.as_str(), 0))
                 .collect(),
             unreachable: vec![],
+            entry: None,
         }
     }
 

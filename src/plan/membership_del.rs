@@ -314,7 +314,11 @@ pub(crate) mod fixture {
     }
 
     pub fn view(nodes: Vec<NodeView>, unreachable: Vec<Unreachable>) -> ClusterView {
-        ClusterView { nodes, unreachable }
+        ClusterView {
+            nodes,
+            unreachable,
+            entry: None,
+        }
     }
 }
 

@@ -1,11 +1,20 @@
 //! Rebalancing: how many slots each master should own for its weight, and the fewest
 //! slot moves that get there. Pure.
 //!
-//! - Targets: `total × w / Σw` rounded by largest remainder (ties: input order), so the
-//!   targets are integers summing exactly to `total` (16384 on a covered cluster).
+//! Where the arithmetic leaves a choice, trib chooses as `redis-cli --cluster rebalance`
+//! (`clusterManagerCommandRebalance`), on masters in redis-cli's order (the entry node
+//! first, then its `CLUSTER NODES`): scripts written for redis-cli check which node ended
+//! up with what.
+//!
+//! - Targets: `total × w / Σw` rounded down; the slots left over by rounding go one at a
+//!   time, in rounds over the masters in order, to each master with weight > 0 that owns
+//!   no more than its target (first the entry node, when it does). The targets are
+//!   integers summing exactly to `total` (16384 on a covered cluster).
 //! - Moves: a master above its target gives exactly `current − target` slots (its
-//!   highest-numbered ones), a master below receives exactly `target − current`; no
+//!   lowest-numbered ones), a master below receives exactly `target − current`; no
 //!   slot moves twice. That is the minimum: every surplus slot has to leave its master.
+//!   Who gives to whom is redis-cli's pairing: masters sorted by `current − target`
+//!   (stable), the neediest receiver served by the largest giver, then the next.
 //! - Threshold (as redis-cli, default 2 %): nothing moves when every master is within
 //!   `PCT` % of its target (`|current − target| ≤ target × PCT / 100`); a master whose
 //!   target is 0 but still owns slots is always outside.
@@ -67,8 +76,44 @@ impl RebalancePlan {
     }
 }
 
-/// Integer targets summing to `total`, proportional to `weights` (largest remainder).
-pub fn targets(weights: &[f64], total: usize) -> Result<Vec<usize>, String> {
+/// Integer targets summing to `total`, proportional to `weights`: rounded down, the
+/// slots left over given as redis-cli gives them (see the module doc). `current` is what
+/// each master owns now (Σ `current` = `total`).
+pub fn targets(weights: &[f64], current: &[usize], total: usize) -> Result<Vec<usize>, String> {
+    let mut out = floors(weights, total)?;
+    let mut missing = total.saturating_sub(out.iter().sum());
+    // Balance as redis-cli counts it: slots to give (> 0) or to get (≤ 0).
+    let mut balance: Vec<i64> = out
+        .iter()
+        .enumerate()
+        .map(|(i, t)| current.get(i).copied().unwrap_or(0) as i64 - *t as i64)
+        .collect();
+    while missing > 0 {
+        let before = missing;
+        for i in 0..out.len() {
+            if missing > 0 && weights[i] > 0.0 && balance[i] <= 0 {
+                out[i] += 1;
+                balance[i] -= 1;
+                missing -= 1;
+            }
+        }
+        if missing == before {
+            // Only when `current` does not add up to `total`: any master with weight.
+            for i in (0..out.len())
+                .filter(|&i| weights[i] > 0.0)
+                .cycle()
+                .take(missing)
+            {
+                out[i] += 1;
+            }
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// `total × w / Σw` rounded down for every weight (never more than `total` in all).
+fn floors(weights: &[f64], total: usize) -> Result<Vec<usize>, String> {
     if let Some(w) = weights.iter().find(|w| !w.is_finite() || **w < 0.0) {
         return Err(format!("weight {w}: a weight is a finite number ≥ 0"));
     }
@@ -94,29 +139,20 @@ pub fn targets(weights: &[f64], total: usize) -> Result<Vec<usize>, String> {
             break;
         }
     }
-    let missing = total - out.iter().sum::<usize>();
-    let mut order: Vec<usize> = (0..out.len()).filter(|&i| weights[i] > 0.0).collect();
-    // Largest fractional remainder first; ties in input order.
-    order.sort_by(|&a, &b| {
-        let ra = quotas[a] - out[a] as f64;
-        let rb = quotas[b] - out[b] as f64;
-        rb.total_cmp(&ra).then(a.cmp(&b))
-    });
-    for k in 0..missing {
-        out[order[k % order.len()]] += 1;
-    }
     Ok(out)
 }
 
 /// The masters taking part: those owning slots, empty ones with `use_empty`, and every
-/// master given a weight (1 unless given).
+/// master given a weight (1 unless given); in redis-cli's order
+/// ([`ClusterView::manager_order`]).
 pub fn masters_taking_part(
     view: &ClusterView,
     weights: &BTreeMap<NodeId, f64>,
     use_empty: bool,
 ) -> Vec<RebalanceMaster> {
-    view.masters()
-        .into_iter()
+    view.manager_order()
+        .iter()
+        .filter_map(|id| view.node(id).filter(|v| v.is_master()))
         .filter_map(|v| {
             let slots: SlotSet = v.myself()?.slots.clone();
             let explicit = weights.get(&v.id).copied();
@@ -142,7 +178,8 @@ pub fn plan_rebalance(
     }
     let total: usize = masters.iter().map(|m| m.slots.len()).sum();
     let weights: Vec<f64> = masters.iter().map(|m| m.weight).collect();
-    let tg = targets(&weights, total)?;
+    let current: Vec<usize> = masters.iter().map(|m| m.slots.len()).collect();
+    let tg = targets(&weights, &current, total)?;
     let shares: Vec<Share> = masters
         .iter()
         .zip(&tg)
@@ -164,27 +201,11 @@ pub fn plan_rebalance(
         (s.target == 0 && s.current > 0) || diff > s.target as f64 * threshold / 100.0
     });
     let balanced = !outside || shares.iter().all(|s| s.gives == 0);
-    let mut moves = Vec::new();
-    if !balanced {
-        // The pool of surplus slots: each donor's highest slots, donors in input order.
-        let mut pool: Vec<(u16, &NodeId)> = Vec::new();
-        for (m, s) in masters.iter().zip(&shares) {
-            if s.gives > 0 {
-                let owned: Vec<u16> = m.slots.iter().collect();
-                pool.extend(owned[owned.len() - s.gives..].iter().map(|&x| (x, &m.id)));
-            }
-        }
-        let mut next = pool.into_iter();
-        for s in &shares {
-            for (slot, from) in next.by_ref().take(s.gets) {
-                moves.push(SlotMove {
-                    slot,
-                    from: from.clone(),
-                    to: s.id.clone(),
-                });
-            }
-        }
-    }
+    let moves = if balanced {
+        Vec::new()
+    } else {
+        pair_moves(masters, &shares)
+    };
     let moves = MigrationPlan::new(moves).map_err(|e| e.to_string())?;
     Ok(RebalancePlan {
         masters: shares,
@@ -192,6 +213,46 @@ pub fn plan_rebalance(
         balanced,
         moves,
     })
+}
+
+/// Who gives which slots to whom, as redis-cli pairs them: masters sorted by balance
+/// (`current − target`, stable), the receiver with the most to get served by the giver
+/// with the most to give, each giver giving its lowest-numbered slots first.
+fn pair_moves(masters: &[RebalanceMaster], shares: &[Share]) -> Vec<SlotMove> {
+    let mut balance: Vec<i64> = shares
+        .iter()
+        .map(|s| s.current as i64 - s.target as i64)
+        .collect();
+    let slots: Vec<Vec<u16>> = masters.iter().map(|m| m.slots.iter().collect()).collect();
+    let mut given = vec![0usize; masters.len()];
+    let mut order: Vec<usize> = (0..masters.len()).collect();
+    order.sort_by_key(|&i| balance[i]);
+    let mut moves = Vec::new();
+    let (mut dst, mut src) = (0, order.len().saturating_sub(1));
+    while dst < src {
+        let (d, s) = (order[dst], order[src]);
+        let n = balance[d].unsigned_abs().min(balance[s].unsigned_abs()) as usize;
+        for &slot in slots[s].iter().skip(given[s]).take(n) {
+            moves.push(SlotMove {
+                slot,
+                from: masters[s].id.clone(),
+                to: masters[d].id.clone(),
+            });
+        }
+        given[s] += n;
+        balance[d] += n as i64;
+        balance[s] -= n as i64;
+        if balance[d] == 0 {
+            dst += 1;
+        }
+        if balance[s] == 0 {
+            src -= 1;
+        }
+        if n == 0 && balance[d] != 0 && balance[s] != 0 {
+            break;
+        }
+    }
+    moves
 }
 
 /// One `NODE=W` argument, split (the weight parsed and checked).
@@ -254,19 +315,46 @@ mod tests {
     }
 
     #[test]
-    fn targets_sum_exactly_with_largest_remainder() {
+    fn targets_round_down_and_give_the_rest_in_order() {
+        let even = [5461, 5462, 5461];
+        // 5461.33 each: the one left over goes to the first master owning no more than
+        // its target (A, not B which owns 5462).
         assert_eq!(
-            targets(&[1.0, 1.0, 1.0], 16384).unwrap(),
+            targets(&[1.0, 1.0, 1.0], &even, 16384).unwrap(),
             vec![5462, 5461, 5461]
         );
         assert_eq!(
-            targets(&[1.0, 0.0, 1.0], 16384).unwrap(),
+            targets(&[1.0, 1.0, 1.0], &[5462, 5461, 5461], 16384).unwrap(),
+            vec![5461, 5462, 5461]
+        );
+        assert_eq!(
+            targets(&[1.0, 0.0, 1.0], &even, 16384).unwrap(),
             vec![8192, 0, 8192]
         );
-        assert_eq!(targets(&[2.0, 1.0], 16384).unwrap(), vec![10923, 5461]);
-        assert!(targets(&[0.0, 0.0], 16384).is_err());
-        assert!(targets(&[], 16384).is_err());
-        assert!(targets(&[f64::NAN], 16384).is_err());
+        // 10922.67 and 5461.33: the leftover goes to the first eligible (redis-cli), not
+        // to the largest remainder.
+        assert_eq!(
+            targets(&[2.0, 1.0], &[0, 16384], 16384).unwrap(),
+            vec![10923, 5461]
+        );
+        assert_eq!(
+            targets(&[2.0, 1.0], &[16384, 0], 16384).unwrap(),
+            vec![10922, 5462]
+        );
+        // Five masters, two of them new: 3276.8 each; the four left over go in rounds to
+        // the masters still short (the new ones), not to the first four.
+        assert_eq!(
+            targets(&[1.0; 5], &[5461, 5462, 5461, 0, 0], 16384).unwrap(),
+            vec![3276, 3276, 3276, 3278, 3278]
+        );
+        // A master of weight 0 never gets one.
+        assert_eq!(
+            targets(&[0.0, 1.0, 1.0, 1.0], &[0, 0, 8192, 8192], 16384).unwrap(),
+            vec![0, 5462, 5461, 5461]
+        );
+        assert!(targets(&[0.0, 0.0], &even[..2], 16384).is_err());
+        assert!(targets(&[], &[], 16384).is_err());
+        assert!(targets(&[f64::NAN], &[16384], 16384).is_err());
     }
 
     #[test]
@@ -282,9 +370,28 @@ mod tests {
         assert_eq!(plan.moves.moves.len(), 4096);
         let after = apply(&ms, &plan);
         assert!(after.values().all(|s| s.len() == 4096));
-        // The new master gets each donor's highest slots: three ranges.
-        assert_eq!(after[&id(4)].ranges().len(), 3);
-        assert_eq!(after[&id(1)].to_string(), "0-4095");
+        // The new master gets each donor's lowest slots, as redis-cli: three ranges.
+        assert_eq!(after[&id(4)].to_string(), "0-1364,5461-6826,10923-12287");
+        assert_eq!(after[&id(1)].to_string(), "1365-5460");
+    }
+
+    /// A drain: the master with most to get is served first, from the giver's lowest
+    /// slots (redis-cli's pairing).
+    #[test]
+    fn a_drain_gives_the_lowest_slots_to_the_neediest_first() {
+        let ms = vec![
+            master(1, &[(0, 5460)], 1.0),
+            master(2, &[(5461, 10922)], 1.0),
+            master(3, &[(10923, 16383)], 0.0),
+        ];
+        let plan = plan_rebalance(&ms, DEFAULT_THRESHOLD).unwrap();
+        let after = apply(&ms, &plan);
+        assert_eq!(after[&id(1)].to_string(), "0-5460,10923-13653");
+        assert_eq!(after[&id(2)].to_string(), "5461-10922,13654-16383");
+        assert!(after[&id(3)].is_empty());
+        // Moves in redis-cli's order: to 1 first, ascending.
+        assert_eq!(plan.moves.moves[0].slot, 10923);
+        assert_eq!(plan.moves.moves[0].to, id(1));
     }
 
     #[test]
@@ -385,16 +492,18 @@ mod tests {
         // `--weight a=1e305`: total × weight overflowed to infinity, its floor to
         // usize::MAX, and the overshoot loop then counted down from there (a hang; with
         // two such weights, an overflow panic). Found by fuzz/fuzz_targets/rebalance.rs.
-        assert_eq!(targets(&[1e305, 1.0], 16384), Ok(vec![16384, 0]));
-        assert_eq!(targets(&[1e305, 1e305], 16384), Ok(vec![8192, 8192]));
-        assert_eq!(targets(&[f64::MAX, f64::MAX, 0.0], 3), Ok(vec![2, 1, 0]));
-        assert_eq!(
-            targets(&[1e308, 1e308, 1.0], 16384),
-            Ok(vec![8192, 8192, 0])
-        );
+        let t = |w: &[f64], total: usize| {
+            let mut current = vec![0; w.len()];
+            current[0] = total;
+            targets(w, &current, total)
+        };
+        assert_eq!(t(&[1e305, 1.0], 16384), Ok(vec![16384, 0]));
+        assert_eq!(t(&[1e305, 1e305], 16384), Ok(vec![8192, 8192]));
+        assert_eq!(t(&[f64::MAX, f64::MAX, 0.0], 3), Ok(vec![1, 2, 0]));
+        assert_eq!(t(&[1e308, 1e308, 1.0], 16384), Ok(vec![8192, 8192, 0]));
         // And the smallest ones.
-        assert_eq!(targets(&[5e-324, 5e-324], 4), Ok(vec![2, 2]));
-        assert_eq!(targets(&[1e-300, 3e-300], 4), Ok(vec![1, 3]));
+        assert_eq!(t(&[5e-324, 5e-324], 4), Ok(vec![2, 2]));
+        assert_eq!(t(&[1e-300, 3e-300], 4), Ok(vec![1, 3]));
     }
 
     proptest! {
@@ -427,6 +536,20 @@ mod tests {
             }
             let surplus: usize = plan.masters.iter().map(|s| s.current.saturating_sub(s.target)).sum();
             prop_assert_eq!(plan.moves.moves.len(), surplus);
+            let max = ms.iter().map(|m| m.weight).fold(0.0, f64::max);
+            let sum: f64 = ms.iter().map(|m| m.weight / max).sum();
+            for (m, s) in ms.iter().zip(&plan.masters) {
+                // A giver gives its lowest-numbered slots.
+                let given: Vec<u16> = plan.moves.moves.iter().filter(|mv| mv.from == m.id).map(|mv| mv.slot).collect();
+                let lowest: Vec<u16> = m.slots.iter().take(s.gives).collect();
+                let mut sorted = given.clone();
+                sorted.sort_unstable();
+                prop_assert_eq!(sorted, lowest);
+                // Rounded down, plus at most one per round of leftovers (fewer than the
+                // number of masters in all).
+                let exact = SLOT_COUNT as f64 * (m.weight / max / sum);
+                prop_assert!(s.target as f64 > exact - 1.0 - 1e-6 && (s.target as f64) < exact + ms.len() as f64);
+            }
         }
 
         #[test]

@@ -83,11 +83,11 @@ pub fn plan_reshard(view: &ClusterView, req: &ReshardRequest) -> Result<ReshardP
         )),
     }
     let sources: Vec<NodeId> = match &req.from {
+        // As redis-cli lists them (the entry first): the order breaks ties below.
         Sources::All => view
-            .masters()
+            .manager_order()
             .into_iter()
-            .map(|n| n.id.clone())
-            .filter(|id| *id != req.to)
+            .filter(|id| *id != req.to && view.node(id).is_some_and(|n| n.is_master()))
             .collect(),
         Sources::Nodes(ids) => {
             let mut out: Vec<NodeId> = Vec::new();
@@ -128,18 +128,15 @@ pub fn plan_reshard(view: &ClusterView, req: &ReshardRequest) -> Result<ReshardP
                 )]);
             }
             let counts: Vec<usize> = have.iter().map(|(_, s)| s.len()).collect();
-            let quotas = largest_remainder(n, &counts);
-            for ((id, slots), q) in have.into_iter().zip(quotas) {
-                if q == 0 {
-                    continue;
+            for (i, count) in reshard_counts(n, &counts).into_iter().enumerate() {
+                if count > 0 {
+                    let (id, slots) = &have[i];
+                    let mut set = SlotSet::new();
+                    for slot in slots.iter().take(count) {
+                        set.insert(slot);
+                    }
+                    take.insert(id.clone(), set);
                 }
-                // The last q slots of the source's ranges.
-                let all: Vec<u16> = slots.iter().collect();
-                let mut set = SlotSet::new();
-                for s in &all[all.len() - q..] {
-                    set.insert(*s);
-                }
-                take.insert(id, set);
             }
         }
         Amount::Ranges(ranges) => {
@@ -212,35 +209,46 @@ pub fn plan_reshard(view: &ClusterView, req: &ReshardRequest) -> Result<ReshardP
     })
 }
 
-/// Splits `n` in proportion to `weights` (largest-remainder rounding): the parts sum to
-/// exactly `n` (when `n` ≤ the sum of weights) and none exceeds its weight. Ties go to the
-/// larger weight, then the earlier entry.
-pub fn largest_remainder(n: usize, weights: &[usize]) -> Vec<usize> {
-    let total: usize = weights.iter().sum();
+/// How many slots each source gives for `--slots n`, as redis-cli computes its reshard
+/// table (`clusterManagerComputeReshardTable`): the sources sorted by slot count, most
+/// first (ties keep the given order); the first gives `ceil(n / total × count)`, every
+/// other `floor(…)`, in single-precision floats as redis-cli does, while fewer than `n`
+/// are taken. Each source gives its lowest-numbered slots (the caller takes them).
+///
+/// Where those roundings add up to less than `n` (e.g. `n = 2` over three sources of about
+/// 5461 slots each: 1 + 0 + 0), redis-cli moves fewer slots than asked; trib moves
+/// exactly `n`, the missing ones one per source in the same order. `n` ≤ Σ `counts`.
+pub fn reshard_counts(n: usize, counts: &[usize]) -> Vec<usize> {
+    let total: usize = counts.iter().sum();
+    let mut out = vec![0; counts.len()];
     if total == 0 {
-        return vec![0; weights.len()];
+        return out;
     }
-    let mut parts: Vec<usize> = weights.iter().map(|w| n * w / total).collect();
-    let mut order: Vec<usize> = (0..weights.len()).collect();
-    // Remainders compared exactly: (n*w) mod total.
-    order.sort_by(|&a, &b| {
-        let ra = n * weights[a] % total;
-        let rb = n * weights[b] % total;
-        rb.cmp(&ra)
-            .then(weights[b].cmp(&weights[a]))
-            .then(a.cmp(&b))
-    });
-    let mut left = n.saturating_sub(parts.iter().sum());
-    for i in order.iter().cycle().take(weights.len() * 2) {
-        if left == 0 {
+    let mut order: Vec<usize> = (0..counts.len()).collect();
+    // Stable, as glibc's qsort (a merge sort) is on redis-cli's few sources.
+    order.sort_by(|&a, &b| counts[b].cmp(&counts[a]));
+    let mut taken = 0;
+    for (k, &i) in order.iter().enumerate() {
+        let share = n as f32 / total as f32 * counts[i] as f32;
+        let share = if k == 0 { share.ceil() } else { share.floor() };
+        // `as` saturates (a negative or NaN share is 0).
+        let count = (share as usize).min(counts[i]).min(n - taken);
+        out[i] = count;
+        taken += count;
+    }
+    while taken < n {
+        let before = taken;
+        for &i in &order {
+            if taken < n && out[i] < counts[i] {
+                out[i] += 1;
+                taken += 1;
+            }
+        }
+        if taken == before {
             break;
         }
-        if parts[*i] < weights[*i] {
-            parts[*i] += 1;
-            left -= 1;
-        }
     }
-    parts
+    out
 }
 
 #[cfg(test)]
@@ -298,6 +306,7 @@ mod tests {
         ClusterView {
             nodes,
             unreachable: vec![],
+            entry: None,
         }
     }
 
@@ -320,10 +329,14 @@ mod tests {
         assert_eq!(p.slots, 1000);
         assert_eq!(p.migration.moves.len(), 1000);
         let counts: Vec<usize> = p.shares.iter().map(|s| s.count).collect();
-        // 5461, 5462, 5461 of 16384: 333.3, 333.4, 333.3 -> B gets the extra.
+        // 5461, 5462, 5461 of 16384: B, the largest, gives ceil(333.4), the others
+        // floor(333.3), as redis-cli.
         assert_eq!(counts, vec![333, 334, 333]);
-        // Taken from the end of each source's ranges.
-        assert_eq!(p.shares[0].slots.to_string(), "5128-5460");
+        // Each source's lowest-numbered slots, as redis-cli.
+        let taken: Vec<String> = p.shares.iter().map(|s| s.slots.to_string()).collect();
+        assert_eq!(taken, ["0-332", "5461-5794", "10923-11255"]);
+        let order: Vec<u16> = p.migration.moves.iter().map(|m| m.slot).take(3).collect();
+        assert_eq!(order, [0, 1, 2]);
         assert!(p.migration.moves.iter().all(|m| m.to == id(D)));
     }
 
@@ -335,7 +348,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(p.shares.len(), 1);
-        assert_eq!(p.shares[0].slots.to_string(), "10913-10922");
+        assert_eq!(p.shares[0].slots.to_string(), "5461-5470");
         let p = plan_reshard(&view(), &req(Sources::All, A, Amount::Slots(100))).unwrap();
         assert!(p.shares.iter().all(|s| s.id != id(A)));
     }
@@ -401,18 +414,63 @@ mod tests {
         assert!(!health_problems(&v).is_empty());
     }
 
+    /// Ties in slot count: the source listed first gives the rounded-up share. With
+    /// `--from all` that is redis-cli's order: the entry node, then its CLUSTER NODES.
+    #[test]
+    fn ties_go_by_the_given_order_and_the_entry_node() {
+        let p = |v: &ClusterView, from: Sources| {
+            plan_reshard(v, &req(from, B, Amount::Slots(3)))
+                .unwrap()
+                .shares
+                .iter()
+                .map(|s| s.slots.to_string())
+                .collect::<Vec<_>>()
+        };
+        let mut v = view();
+        // A and C own 5461 slots each: 1.5 each, the first gives 2.
+        assert_eq!(
+            p(&v, Sources::Nodes(vec![id(C), id(A)])),
+            ["0", "10923-10924"]
+        );
+        assert_eq!(p(&v, Sources::Nodes(vec![id(A), id(C)])), ["0-1", "10923"]);
+        // No entry known: by address.
+        assert_eq!(p(&v, Sources::All), ["0-1", "10923"]);
+        v.entry = Some(id(C));
+        assert_eq!(p(&v, Sources::All), ["0", "10923-10924"]);
+        assert_eq!(v.manager_order()[0], id(C));
+    }
+
+    #[test]
+    fn counts_follow_redis_cli() {
+        // The largest first (rounded up), ties in the given order.
+        assert_eq!(reshard_counts(4, &[10, 10, 10]), [2, 1, 1]);
+        assert_eq!(reshard_counts(1000, &[5461, 5462, 5461]), [333, 334, 333]);
+        assert_eq!(reshard_counts(10, &[0, 5462, 0]), [0, 10, 0]);
+        assert_eq!(
+            reshard_counts(16384, &[5461, 5462, 5461]),
+            [5461, 5462, 5461]
+        );
+        // redis-cli would move 2 + 1 + 0 = 3 of 4 here (ceil 1.6, floor 1.6, floor 0.8);
+        // the missing one comes from the first source again.
+        assert_eq!(reshard_counts(4, &[5, 10, 10]), [0, 3, 1]);
+        // Single precision, as redis-cli: 6 / 9999 × 3333 is 1.9999999 in f32, so the
+        // second source gives 1 (not 2); redis-cli moves 4 + 1, trib one more from the first.
+        assert_eq!(reshard_counts(6, &[6666, 3333]), [5, 1]);
+        assert_eq!(reshard_counts(0, &[3, 4]), [0, 0]);
+    }
+
     proptest! {
         #[test]
-        fn largest_remainder_is_exact(weights in proptest::collection::vec(0usize..6000, 1..8), frac in 0.0f64..=1.0) {
-            let total: usize = weights.iter().sum();
+        fn reshard_counts_are_exact(counts in proptest::collection::vec(0usize..6000, 1..8), frac in 0.0f64..=1.0) {
+            let total: usize = counts.iter().sum();
             let n = (total as f64 * frac) as usize;
-            let parts = largest_remainder(n, &weights);
-            prop_assert_eq!(parts.iter().sum::<usize>(), n.min(total));
-            for (p, w) in parts.iter().zip(&weights) {
-                prop_assert!(p <= w);
-                // Within one of the exact share.
-                let exact = n as f64 * *w as f64 / total.max(1) as f64;
-                prop_assert!((*p as f64 - exact).abs() < 1.0 + 1e-9);
+            let parts = reshard_counts(n, &counts);
+            prop_assert_eq!(parts.iter().sum::<usize>(), n);
+            for (p, c) in parts.iter().zip(&counts) {
+                prop_assert!(p <= c);
+                // Rounded (up for the first source), plus at most one to make up `n`.
+                let exact = n as f64 * *c as f64 / total.max(1) as f64;
+                prop_assert!((*p as f64 - exact).abs() < 2.0, "{p} vs {exact}");
             }
         }
     }

@@ -3,6 +3,7 @@
 //! order that never lets a stale claim win).
 
 use futures::future::join_all;
+use redis::Value;
 
 use super::keys::Listed;
 use super::route::Route;
@@ -14,6 +15,36 @@ use crate::ops::migrate::MigrateError;
 
 /// Slots per pipeline when empty slots change owner.
 const EMPTY_CHUNK: usize = 4096;
+/// How often a `SETSLOT` that was not acknowledged in time ([`unacknowledged`]) is sent
+/// again.
+const SETSLOT_RETRIES: usize = 3;
+
+/// Runs a pipeline of `SETSLOT`s ([`Node::pipeline_paced`]); those answered
+/// [`unacknowledged`] (not applied) are sent again, up to [`SETSLOT_RETRIES`] times. The
+/// replies are the last ones, in order.
+async fn setslots(
+    node: &Node,
+    pipe: &redis::Pipeline,
+) -> Result<Vec<Result<Value, NodeError>>, NodeError> {
+    let cmds: Vec<&redis::Cmd> = pipe.cmd_iter().collect();
+    let mut replies = node.pipeline_paced(pipe).await?;
+    for _ in 0..SETSLOT_RETRIES {
+        let again: Vec<usize> = (0..replies.len())
+            .filter(|i| matches!(&replies[*i], Err(e) if unacknowledged(e)))
+            .collect();
+        if again.is_empty() {
+            break;
+        }
+        let mut retry = redis::pipe();
+        for i in &again {
+            retry.add_command(cmds[*i].clone());
+        }
+        for (i, r) in again.into_iter().zip(node.pipeline_paced(&retry).await?) {
+            replies[i] = r;
+        }
+    }
+    Ok(replies)
+}
 
 /// Opens a window: IMPORTING on the target, then MIGRATING on the source together with
 /// the first `GETKEYSINSLOT` of every slot. One pipeline per node.
@@ -28,49 +59,65 @@ pub(super) async fn open_window(
     for s in slots {
         pipe.add_command(cmd::setslot(*s, SetSlot::Importing(source_id)));
     }
-    if let Some(e) = route
-        .target
-        .pipeline(&pipe)
-        .await?
-        .into_iter()
-        .find_map(Result::err)
-    {
-        rollback_window(route, slots).await;
-        return Err(e.into());
-    }
-    let mut pipe = redis::pipe();
-    for s in slots {
-        pipe.add_command(cmd::setslot(*s, SetSlot::Migrating(target_id)));
-        pipe.add_command(cmd::getkeysinslot(*s, batch));
-    }
-    let replies = match route.source.pipeline(&pipe).await {
+    let imported = match setslots(route.target, &pipe).await {
         Ok(r) => r,
         Err(e) => {
             rollback_window(route, slots).await;
             return Err(e.into());
         }
     };
+    if let Some(e) = imported.into_iter().find_map(Result::err) {
+        rollback_window(route, slots).await;
+        return Err(e.into());
+    }
+    // MIGRATING and the first keys of each slot; a MIGRATING that was not acknowledged in
+    // time ([`unacknowledged`]) was not applied: sent again, its keys listed again.
     let mut listed = Vec::with_capacity(slots.len());
-    let mut replies = replies.into_iter();
-    for s in slots {
-        let (set, keys) = (replies.next(), replies.next());
-        let err = match (set, keys) {
-            (Some(Ok(_)), Some(Ok(v))) => match keys_of(v) {
-                Ok(k) => {
-                    listed.push((*s, k));
+    let mut todo = slots.to_vec();
+    for attempt in 0..=SETSLOT_RETRIES {
+        let mut pipe = redis::pipe();
+        for s in &todo {
+            pipe.add_command(cmd::setslot(*s, SetSlot::Migrating(target_id)));
+            pipe.add_command(cmd::getkeysinslot(*s, batch));
+        }
+        let replies = match route.source.pipeline_paced(&pipe).await {
+            Ok(r) => r,
+            Err(e) => {
+                rollback_window(route, slots).await;
+                return Err(e.into());
+            }
+        };
+        let mut replies = replies.into_iter();
+        let mut again = Vec::new();
+        for s in &todo {
+            let (set, keys) = (replies.next(), replies.next());
+            let err = match (set, keys) {
+                (Some(Ok(_)), Some(Ok(v))) => match keys_of(v) {
+                    Ok(k) => {
+                        listed.push((*s, k));
+                        continue;
+                    }
+                    Err(e) => NodeError::new(&route.source.label, NodeErrorKind::Protocol(e)),
+                },
+                (Some(Err(e)), _) if unacknowledged(&e) && attempt < SETSLOT_RETRIES => {
+                    again.push(*s);
                     continue;
                 }
-                Err(e) => NodeError::new(&route.source.label, NodeErrorKind::Protocol(e)),
-            },
-            (Some(Err(e)), _) | (_, Some(Err(e))) => e,
-            _ => NodeError::new(
-                &route.source.label,
-                NodeErrorKind::Protocol("missing replies".into()),
-            ),
-        };
-        rollback_window(route, slots).await;
-        return Err(err.into());
+                (Some(Err(e)), _) | (_, Some(Err(e))) => e,
+                _ => NodeError::new(
+                    &route.source.label,
+                    NodeErrorKind::Protocol("missing replies".into()),
+                ),
+            };
+            rollback_window(route, slots).await;
+            return Err(err.into());
+        }
+        if again.is_empty() {
+            break;
+        }
+        todo = again;
     }
+    listed.sort_by_key(|(s, _)| slots.iter().position(|x| x == s));
     Ok(listed)
 }
 
@@ -81,8 +128,8 @@ pub(super) async fn rollback_window(route: &Route<'_>, slots: &[u16]) {
     for s in slots {
         pipe.add_command(cmd::setslot(*s, SetSlot::Stable));
     }
-    let _ = route.source.pipeline(&pipe).await;
-    let _ = route.target.pipeline(&pipe).await;
+    let _ = route.source.pipeline_paced(&pipe).await;
+    let _ = route.target.pipeline_paced(&pipe).await;
 }
 
 /// Gives emptied slots their new owner: the source first (which may become a replica of
@@ -108,11 +155,18 @@ pub(super) async fn finish_slots(
     // nobody with keys ever loses a claim: at worst a client is redirected back and forth
     // for one round trip, and an interrupted finish leaves the target importing with the
     // keys, which `fix` completes. The target bumps its epoch when it takes the slots.
-    let replies = route.source.pipeline(&pipe).await?;
-    if let Some(e) = replies.into_iter().find_map(Result::err) {
-        if !only_masters(&e) {
-            return Err(e.into());
+    let replies = setslots(route.source, &pipe).await?;
+    let mut demoted = false;
+    let mut unconfirmed = Vec::new();
+    for (s, r) in slots.iter().zip(replies) {
+        match r {
+            Ok(_) => {}
+            Err(e) if only_masters(&e) => demoted = true,
+            Err(e) if unacknowledged(&e) => unconfirmed.push(*s),
+            Err(e) => return Err(e.into()),
         }
+    }
+    if demoted {
         // The source is a replica now. Fine when it follows the target: it gave the
         // target its last slot and Redis made it the target's replica. Not when it was
         // failed over: its new master still claims these slots, a claim by the target
@@ -136,17 +190,15 @@ pub(super) async fn finish_slots(
     // source when the target's claim reaches it answers with an UPDATE for the source, and
     // the target would hand the slots back (deleting their keys) if the source's epoch
     // were higher in that node's view.
-    join_all(others.iter().map(|n| n.pipeline(&pipe))).await;
-    if let Some(e) = route
-        .target
-        .pipeline(&pipe)
+    join_all(others.iter().map(|n| n.pipeline_paced(&pipe))).await;
+    if let Some(e) = setslots(route.target, &pipe)
         .await?
         .into_iter()
         .find_map(Result::err)
     {
         return Err(e.into());
     }
-    Ok(())
+    target_owns(route, target_id, &unconfirmed).await
 }
 
 /// Gives empty slots to the target without opening them: `SETSLOT s NODE target` on the
@@ -172,12 +224,17 @@ pub(super) async fn move_empty_slots(
         }
         let mut released = Vec::with_capacity(chunk.len());
         let mut demoted = false;
-        for (s, r) in chunk.iter().zip(route.source.pipeline(&pipe).await?) {
+        let mut unconfirmed = Vec::new();
+        for (s, r) in chunk.iter().zip(setslots(route.source, &pipe).await?) {
             match r {
                 Ok(_) => released.push(*s),
                 Err(e) if still_holds_keys(&e) => refused.push(*s),
                 Err(e) if only_masters(&e) => {
                     demoted = true;
+                    released.push(*s);
+                }
+                Err(e) if unacknowledged(&e) => {
+                    unconfirmed.push(*s);
                     released.push(*s);
                 }
                 Err(e) => return Err(e.into()),
@@ -204,20 +261,74 @@ pub(super) async fn move_empty_slots(
             pipe.add_command(cmd::setslot(*s, SetSlot::Node(target_id)));
         }
         // The other masters learn the new owner first, as in `finish_slots`.
-        join_all(others.iter().map(|n| n.pipeline(&pipe))).await;
+        join_all(others.iter().map(|n| n.pipeline_paced(&pipe))).await;
         // "STILL" (already the newest epoch) is as good as a bump.
         let _ = route.target.bump_epoch().await;
-        if let Some(e) = route
-            .target
-            .pipeline(&pipe)
+        if let Some(e) = setslots(route.target, &pipe)
             .await?
             .into_iter()
             .find_map(Result::err)
         {
             return Err(e.into());
         }
+        target_owns(route, target_id, &unconfirmed).await?;
     }
     Ok(refused)
+}
+
+/// Valkey 8+ applies a primary's `SETSLOT` only once its replicas acknowledged it; when
+/// they do not within its timeout (2 s) it answers `NOREPLICAS` (`UNBLOCKED` when it
+/// turned into a replica meanwhile) and the command was not applied: [`setslots`] sends
+/// it again. When a draining source gives away its last slot, its replicas (applying that
+/// SETSLOT first) follow the slot to the target (`cluster-allow-replica-migration yes`)
+/// and never acknowledge. Nothing is lost if the source never lets go (the slot holds no
+/// key there any more): the target's claim, with its bumped epoch, wins and the source
+/// learns it through gossip, as `valkey-cli` relies on. [`target_owns`] checks that the
+/// claim did win.
+fn unacknowledged(e: &NodeError) -> bool {
+    matches!(
+        e.server(),
+        Some(ServerError::NoReplicas | ServerError::Unblocked)
+    )
+}
+
+/// After the target claimed `slots` that the source did not confirm letting go of
+/// ([`unacknowledged`]): whether the target owns them now, in its own view.
+async fn target_owns(
+    route: &Route<'_>,
+    target_id: &NodeId,
+    slots: &[u16],
+) -> Result<(), MigrateError> {
+    if slots.is_empty() {
+        return Ok(());
+    }
+    let entries = route.target.cluster_nodes().await?;
+    let owned = entries
+        .iter()
+        .find(|e| e.id == *target_id)
+        .map(|e| e.slots.clone())
+        .unwrap_or_default();
+    let missing: Vec<u16> = slots
+        .iter()
+        .copied()
+        .filter(|s| !owned.contains(*s))
+        .collect();
+    if missing.is_empty() {
+        tracing::info!(
+            "{}: SETSLOT … NODE not confirmed for slot(s) {} (its replicas left with its last slot); {} owns them",
+            route.source.label,
+            slot_set(slots.iter().copied()),
+            route.target.label
+        );
+        return Ok(());
+    }
+    Err(MigrateError::Other(format!(
+        "{} did not confirm giving slot(s) {} to {} (its replicas did not acknowledge), and {} does not own them; run `trib check`, then `trib fix`",
+        route.source.label,
+        slot_set(missing.into_iter()),
+        route.target.label,
+        route.target.label
+    )))
 }
 
 /// "ERR Can't assign hashslot … to a different node while I still hold keys for this

@@ -1,0 +1,357 @@
+//! A cluster-aware client that measures per-request latency while slots move
+//! (`scripts/bench-latency.sh`). It follows `MOVED` and `ASK` itself over plain async
+//! connections (one per node), as a cluster client library does, so every redirect a
+//! reshard causes is part of the latency it reports.
+//!
+//! ```text
+//! latency_client load SEED KEYS SIZE [BIG_BYTES]
+//!     write KEYS keys `lat:<i>` of SIZE bytes (and, with BIG_BYTES, one key `big:<n>`
+//!     of that size in a slot below 1000, printed on stdout)
+//! latency_client read SEED KEYS SIZE STOP_FILE [RATE] [BIG_KEY BIG_BYTES]
+//!     GET the keys in turn, RATE requests per second in all (default 2000) over 4
+//!     workers, until STOP_FILE exists; with BIG_KEY, STRLEN it every 100 ms; then print
+//!     one JSON line: requests, p50/p99/p99.9/max in µs, failed, missing, redirects
+//! ```
+//!
+//! A read that fails (an error after following redirects, or retrying TRYAGAIN /
+//! CLUSTERDOWN for 5 s), returns nil (missing) or another value (failed) is counted and
+//! reported; the benchmark treats any as a failure.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use redis::aio::MultiplexedConnection;
+use redis::{AsyncConnectionConfig, Client, ErrorKind, RedisError, ServerErrorKind, Value};
+use tokio::sync::Mutex;
+
+type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+const WORKERS: usize = 4;
+
+/// The slot map and one connection per node, shared by the workers.
+struct Cluster {
+    owners: Mutex<Vec<String>>,
+    conns: Mutex<HashMap<String, MultiplexedConnection>>,
+}
+
+enum Reply {
+    Value(Value),
+    Missing,
+}
+
+impl Cluster {
+    async fn connect(seed: &str) -> Res<Arc<Cluster>> {
+        let c = Cluster {
+            owners: Mutex::new(vec![seed.to_string(); 16384]),
+            conns: Mutex::new(HashMap::new()),
+        };
+        let mut conn = c.conn(seed).await?;
+        let slots: Value = redis::cmd("CLUSTER")
+            .arg("SLOTS")
+            .query_async(&mut conn)
+            .await?;
+        let mut owners = c.owners.lock().await;
+        if let Value::Array(ranges) = slots {
+            for r in ranges {
+                let Value::Array(r) = r else { continue };
+                let (Some(Value::Int(a)), Some(Value::Int(b)), Some(Value::Array(node))) =
+                    (r.first(), r.get(1), r.get(2))
+                else {
+                    continue;
+                };
+                let (Some(Value::BulkString(ip)), Some(Value::Int(port))) =
+                    (node.first(), node.get(1))
+                else {
+                    continue;
+                };
+                let addr = format!("{}:{port}", String::from_utf8_lossy(ip));
+                for s in *a..=*b {
+                    owners[s as usize] = addr.clone();
+                }
+            }
+        }
+        drop(owners);
+        Ok(Arc::new(c))
+    }
+
+    async fn conn(&self, addr: &str) -> Res<MultiplexedConnection> {
+        if let Some(c) = self.conns.lock().await.get(addr) {
+            return Ok(c.clone());
+        }
+        let config = AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(None);
+        let conn = Client::open(format!("redis://{addr}/"))?
+            .get_multiplexed_async_connection_with_config(&config)
+            .await?;
+        self.conns
+            .lock()
+            .await
+            .insert(addr.to_string(), conn.clone());
+        Ok(conn)
+    }
+
+    /// Runs a one-key command, following MOVED (updating the slot map) and ASK.
+    async fn run(&self, key: &str, cmd: &redis::Cmd, stats: &mut Stats) -> Res<Reply> {
+        let slot = trib::model::key_slot(key.as_bytes()) as usize;
+        let mut addr = self.owners.lock().await[slot].clone();
+        let mut asking = false;
+        let started = Instant::now();
+        loop {
+            let mut conn = self.conn(&addr).await?;
+            let result: Result<Value, RedisError> = if asking {
+                let mut p = redis::pipe();
+                p.cmd("ASKING").ignore().add_command(cmd.clone());
+                p.query_async::<Vec<Value>>(&mut conn)
+                    .await
+                    .map(|mut v| v.pop().unwrap_or(Value::Nil))
+            } else {
+                cmd.query_async(&mut conn).await
+            };
+            match result {
+                Ok(Value::Nil) => return Ok(Reply::Missing),
+                Ok(v) => return Ok(Reply::Value(v)),
+                Err(e) => {
+                    let redirect = e.redirect_node().map(|(a, _)| a.to_string());
+                    match (e.kind(), redirect) {
+                        (ErrorKind::Server(ServerErrorKind::Moved), Some(to)) => {
+                            stats.moved += 1;
+                            self.owners.lock().await[slot] = to.clone();
+                            addr = to;
+                            asking = false;
+                        }
+                        (ErrorKind::Server(ServerErrorKind::Ask), Some(to)) => {
+                            stats.ask += 1;
+                            addr = to;
+                            asking = true;
+                        }
+                        (
+                            ErrorKind::Server(
+                                ServerErrorKind::TryAgain | ServerErrorKind::ClusterDown,
+                            ),
+                            _,
+                        ) if started.elapsed() < Duration::from_secs(5) => {
+                            stats.retried += 1;
+                            tokio::time::sleep(Duration::from_millis(5)).await;
+                        }
+                        _ => return Err(e.into()),
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The value of key `i`: its index, then filler up to `size` bytes.
+fn value(i: usize, size: usize) -> Vec<u8> {
+    let mut v = format!("{i}:").into_bytes();
+    v.resize(size.max(v.len()), b'x');
+    v
+}
+
+#[derive(Default)]
+struct Stats {
+    micros: Vec<u32>,
+    failed: u64,
+    missing: u64,
+    moved: u64,
+    ask: u64,
+    retried: u64,
+    first_error: Option<String>,
+}
+
+impl Stats {
+    fn merge(&mut self, o: Stats) {
+        self.micros.extend(o.micros);
+        self.failed += o.failed;
+        self.missing += o.missing;
+        self.moved += o.moved;
+        self.ask += o.ask;
+        self.retried += o.retried;
+        if self.first_error.is_none() {
+            self.first_error = o.first_error;
+        }
+    }
+
+    fn fail(&mut self, why: String) {
+        self.failed += 1;
+        self.first_error.get_or_insert(why);
+    }
+}
+
+async fn load(seed: &str, keys: usize, size: usize, big: Option<usize>) -> Res<()> {
+    let cluster = Cluster::connect(seed).await?;
+    let owners = cluster.owners.lock().await.clone();
+    let mut by_owner: HashMap<String, Vec<usize>> = HashMap::new();
+    for i in 0..keys {
+        let slot = trib::model::key_slot(format!("lat:{i}").as_bytes()) as usize;
+        by_owner.entry(owners[slot].clone()).or_default().push(i);
+    }
+    for (addr, idx) in by_owner {
+        let mut conn = cluster.conn(&addr).await?;
+        let per = (4 << 20) / size.max(64) + 1;
+        for chunk in idx.chunks(per) {
+            let mut p = redis::pipe();
+            for i in chunk {
+                p.cmd("SET")
+                    .arg(format!("lat:{i}"))
+                    .arg(value(*i, size))
+                    .ignore();
+            }
+            p.query_async::<()>(&mut conn).await?;
+        }
+    }
+    if let Some(bytes) = big {
+        let name = (0..)
+            .map(|n| format!("big:{n}"))
+            .find(|k| trib::model::key_slot(k.as_bytes()) < 1000)
+            .unwrap_or_default();
+        let mut stats = Stats::default();
+        let mut set = redis::cmd("SET");
+        set.arg(&name).arg(vec![b'b'; bytes]);
+        cluster.run(&name, &set, &mut stats).await?;
+        println!("{name}");
+    }
+    Ok(())
+}
+
+async fn read(
+    seed: &str,
+    keys: usize,
+    size: usize,
+    stop: PathBuf,
+    rate: f64,
+    big: Option<(String, usize)>,
+) -> Res<()> {
+    let cluster = Cluster::connect(seed).await?;
+    let per_worker = Duration::from_secs_f64(WORKERS as f64 / rate.max(1.0));
+    let mut tasks = Vec::new();
+    for w in 0..WORKERS {
+        let cluster = cluster.clone();
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut stats = Stats::default();
+            let mut next = Instant::now();
+            let mut i = w;
+            let mut n = 0u64;
+            loop {
+                if n.is_multiple_of(64) && stop.exists() {
+                    break;
+                }
+                n += 1;
+                let k = i % keys.max(1);
+                i += WORKERS;
+                let key = format!("lat:{k}");
+                let t = Instant::now();
+                let r = cluster
+                    .run(&key, redis::cmd("GET").arg(&key), &mut stats)
+                    .await;
+                stats
+                    .micros
+                    .push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
+                match r {
+                    Ok(Reply::Value(Value::BulkString(v))) if v == value(k, size) => {}
+                    Ok(Reply::Value(other)) => {
+                        stats.fail(format!("{key}: wrong value {other:.40?}"))
+                    }
+                    Ok(Reply::Missing) => stats.missing += 1,
+                    Err(e) => stats.fail(format!("{key}: {e}")),
+                }
+                next += per_worker;
+                let now = Instant::now();
+                if next > now {
+                    tokio::time::sleep(next - now).await;
+                } else {
+                    next = now;
+                }
+            }
+            stats
+        }));
+    }
+    if let Some((name, bytes)) = big {
+        let cluster = cluster.clone();
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut stats = Stats::default();
+            while !stop.exists() {
+                let r = cluster
+                    .run(&name, redis::cmd("STRLEN").arg(&name), &mut stats)
+                    .await;
+                match r {
+                    Ok(Reply::Value(Value::Int(n))) if n as usize == bytes => {}
+                    Ok(Reply::Value(Value::Int(0))) | Ok(Reply::Missing) => stats.missing += 1,
+                    Ok(Reply::Value(v)) => stats.fail(format!("{name}: STRLEN {v:?}")),
+                    Err(e) => stats.fail(format!("{name}: {e}")),
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            stats
+        }));
+    }
+    let mut all = Stats::default();
+    for t in tasks {
+        all.merge(t.await?);
+    }
+    all.micros.sort_unstable();
+    let pct = |p: f64| -> u32 {
+        if all.micros.is_empty() {
+            return 0;
+        }
+        let i = ((all.micros.len() as f64 * p).ceil() as usize).clamp(1, all.micros.len());
+        all.micros[i - 1]
+    };
+    println!(
+        "{{\"requests\":{},\"p50_us\":{},\"p99_us\":{},\"p999_us\":{},\"max_us\":{},\"failed\":{},\"missing\":{},\"moved\":{},\"ask\":{},\"retried\":{},\"first_error\":{:?}}}",
+        all.micros.len(),
+        pct(0.50),
+        pct(0.99),
+        pct(0.999),
+        all.micros.last().copied().unwrap_or(0),
+        all.failed,
+        all.missing,
+        all.moved,
+        all.ask,
+        all.retried,
+        all.first_error.unwrap_or_default()
+    );
+    Ok(())
+}
+
+fn usage() -> Res<()> {
+    Err("usage: latency_client load SEED KEYS SIZE [BIG_BYTES] | read SEED KEYS SIZE STOP_FILE [RATE] [BIG_KEY BIG_BYTES]".into())
+}
+
+#[tokio::main]
+async fn main() -> Res<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let num =
+        |i: usize| -> Res<usize> { Ok(args.get(i).ok_or("missing argument")?.parse::<usize>()?) };
+    match args.first().map(String::as_str) {
+        Some("load") if args.len() >= 4 => {
+            let big = if args.len() > 4 { Some(num(4)?) } else { None };
+            load(&args[1], num(2)?, num(3)?, big).await
+        }
+        Some("read") if args.len() >= 5 => {
+            let rate = match args.get(5) {
+                Some(r) => r.parse()?,
+                None => 2000.0,
+            };
+            let big = match (args.get(6), args.get(7)) {
+                (Some(k), Some(b)) => Some((k.clone(), b.parse()?)),
+                _ => None,
+            };
+            read(
+                &args[1],
+                num(2)?,
+                num(3)?,
+                PathBuf::from(&args[4]),
+                rate,
+                big,
+            )
+            .await
+        }
+        _ => usage(),
+    }
+}

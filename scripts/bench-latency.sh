@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Benchmark: what a client feels while slots move. For every value size, every operation
+# (reshard, rebalance) and every tool (trib, redis-cli), on a fresh cluster each time:
+#
+#   * 4 nodes on loopback "hosts" 127.0.0.2-5 (separate cluster port, cluster-node-timeout
+#     1000 ms, no persistence), `trib create` of the first 3 (masters 0-5460, 5461-10922,
+#     10923-16383), the 4th joined as an empty master (`trib add-node`);
+#   * KEYS keys `lat:<i>` of SIZE bytes written through their owners (examples/latency_client.rs
+#     `load`); size `big` is 2 KB keys plus one 50 MB key (BIG_MB) in a slot below 1000,
+#     i.e. among the slots both operations move;
+#   * the client (`latency_client read`) starts: 4 workers doing GETs over every key in
+#     turn, RATE requests per second in all, following MOVED/ASK itself (plain async
+#     connections, one per node), every reply checked against the value written; with
+#     `big`, STRLEN of the big key every 100 ms;
+#   * 1 s later the operation runs (timed, wall clock of the whole process):
+#       reshard:   trib reshard E --from M0 --to M1 --slots RESHARD_SLOTS --yes
+#                  redis-cli --cluster reshard E --cluster-from M0 --cluster-to M1 --cluster-slots RESHARD_SLOTS --cluster-yes
+#                  (both move M0's lowest RESHARD_SLOTS slots)
+#       rebalance: trib rebalance E --use-empty-masters --yes
+#                  redis-cli --cluster rebalance E --cluster-use-empty-masters
+#                  (4096 slots onto the empty master)
+#   * 0.5 s after it ends the client stops and reports the number of requests, p50, p99,
+#     p99.9 and max latency, failed and missing reads (any of those fails the run).
+#
+# Env: SIZES ("32 2048 65536 big"), OPS ("reshard rebalance"), TOOLS ("trib redis-cli"),
+# KEYS (per size: 100000 for 32 B and 2 KB, 3000 for 64 KB, 20000 for big), BIG_MB (50),
+# RESHARD_SLOTS (3000), RATE (2000), BASE_PORT (31600), KEEP=1 keeps the temp dir.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZES=${SIZES:-"32 2048 65536 big"}
+OPS=${OPS:-"reshard rebalance"}
+TOOLS=${TOOLS:-"trib redis-cli"}
+BIG_MB=${BIG_MB:-50}
+RESHARD_SLOTS=${RESHARD_SLOTS:-3000}
+RATE=${RATE:-2000}
+BASE=${BASE_PORT:-31600}
+for bin in redis-server redis-cli cargo bc; do
+  command -v "$bin" >/dev/null || { echo "missing: $bin" >&2; exit 1; }
+done
+
+echo ">>> building trib and the latency client (release)" >&2
+cargo build --release --quiet --bin trib --example latency_client
+OUT_DIR=$(cd "${CARGO_TARGET_DIR:-target}/release" && pwd)
+TRIB=$OUT_DIR/trib
+CLIENT=$OUT_DIR/examples/latency_client
+
+DIR=$(mktemp -d /tmp/trib-bench-latency.XXXXXX)
+pids=()
+stop_nodes() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  pids=()
+}
+cleanup() {
+  stop_nodes
+  if [ "${KEEP:-0}" = 1 ]; then echo ">>> logs kept in $DIR" >&2; else rm -rf "$DIR"; fi
+}
+trap cleanup EXIT
+
+cli() { local n=$1; shift; redis-cli -h "${n%:*}" -p "${n#*:}" "$@"; }
+now() { date +%s.%N; }
+
+# start_cluster RUN: 4 fresh nodes, 3 masters created, the 4th an empty master.
+start_cluster() {
+  local run=$1 i ip port d
+  nodes=()
+  for i in 0 1 2 3; do
+    ip=127.0.0.$((2 + i)); port=$((BASE + i)); d=$DIR/$run/$i; mkdir -p "$d"
+    redis-server --port "$port" --bind "$ip" --cluster-enabled yes --cluster-port $((BASE + 100 + i)) \
+      --cluster-config-file "$d/nodes.conf" --cluster-announce-ip "$ip" --bind-source-addr "$ip" \
+      --cluster-node-timeout 1000 --protected-mode no \
+      --dir "$d" --save '' --appendonly no --daemonize no --logfile "$d/redis.log" &
+    pids+=($!)
+    nodes+=("$ip:$port")
+  done
+  for n in "${nodes[@]}"; do
+    for _ in $(seq 100); do cli "$n" ping >/dev/null 2>&1 && break; sleep 0.05; done
+  done
+  "$TRIB" -q create "${nodes[@]:0:3}" --replicas 0 --yes >/dev/null
+  "$TRIB" -q add-node "${nodes[3]}" "${nodes[0]}" --yes >/dev/null
+  settle
+}
+
+settle() {
+  for _ in $(seq 400); do "$TRIB" -q check "${nodes[0]}" >/dev/null 2>&1 && return 0; sleep 0.05; done
+  echo "cluster did not settle; trib check says:" >&2; "$TRIB" check "${nodes[0]}" >&2 || true; exit 1
+}
+
+keys_for() {
+  if [ -n "${KEYS:-}" ]; then echo "$KEYS"; return; fi
+  case $1 in 32|2048) echo 100000 ;; 65536) echo 3000 ;; big) echo 20000 ;; *) echo 10000 ;; esac
+}
+
+# measure SIZE OP TOOL -> one table row
+measure() {
+  local size=$1 op=$2 tool=$3 run=$1-$2-$3 bytes keys big="" stop t0 t1 res e m0 m1
+  bytes=$size; [ "$size" = big ] && bytes=2048
+  keys=$(keys_for "$size")
+  start_cluster "$run"
+  e=${nodes[0]}
+  if [ "$size" = big ]; then
+    big=$("$CLIENT" load "$e" "$keys" "$bytes" $((BIG_MB * 1024 * 1024)))
+  else
+    "$CLIENT" load "$e" "$keys" "$bytes"
+  fi
+  stop=$DIR/$run/stop
+  if [ -n "$big" ]; then
+    "$CLIENT" read "$e" "$keys" "$bytes" "$stop" "$RATE" "$big" $((BIG_MB * 1024 * 1024)) >"$DIR/$run/client.json" &
+  else
+    "$CLIENT" read "$e" "$keys" "$bytes" "$stop" "$RATE" >"$DIR/$run/client.json" &
+  fi
+  local client=$!
+  sleep 1
+  m0=$(cli "${nodes[0]}" cluster myid); m1=$(cli "${nodes[1]}" cluster myid)
+  t0=$(now)
+  case $op/$tool in
+    reshard/trib) "$TRIB" -q reshard "$e" --from "${nodes[0]}" --to "${nodes[1]}" --slots "$RESHARD_SLOTS" --yes ;;
+    reshard/redis-cli) redis-cli --cluster reshard "$e" --cluster-from "$m0" --cluster-to "$m1" \
+      --cluster-slots "$RESHARD_SLOTS" --cluster-yes ;;
+    rebalance/trib) "$TRIB" -q rebalance "$e" --use-empty-masters --yes ;;
+    rebalance/redis-cli) redis-cli --cluster rebalance "$e" --cluster-use-empty-masters ;;
+  esac >"$DIR/$run/tool.out" 2>&1 || { echo "$op/$tool failed:" >&2; tail -20 "$DIR/$run/tool.out" >&2; exit 1; }
+  t1=$(now)
+  sleep 0.5
+  touch "$stop"
+  wait "$client"
+  res=$(cat "$DIR/$run/client.json")
+  settle
+  stop_nodes
+  field() { echo "$res" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
+  ms() { echo "scale=2; $1 / 1000" | bc | sed 's/^\./0./'; }
+  printf '| %s | %s | %s | %s | %.2f s | %s | %s | %s | %s | %s | %s | %s |\n' \
+    "$size" "$keys" "$op" "$tool" "$(echo "$t1 - $t0" | bc)" "$(field requests)" \
+    "$(ms "$(field p50_us)")" "$(ms "$(field p99_us)")" "$(ms "$(field p999_us)")" "$(ms "$(field max_us)")" \
+    "$(field failed)" "$(field missing)"
+  if [ "$(field failed)" != 0 ] || [ "$(field missing)" != 0 ]; then
+    echo "client saw failed or missing reads: $res" >&2
+    exit 1
+  fi
+}
+
+echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), $(nproc) CPU(s), $(date -u +%Y-%m-%d)"
+echo "client: $RATE GET/s over 4 workers; reshard of $RESHARD_SLOTS slots; rebalance onto 1 empty master of 4"
+echo
+echo "| size | keys | operation | tool | time | requests | p50 ms | p99 ms | p99.9 ms | max ms | failed | missing |"
+echo "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+for size in $SIZES; do
+  for op in $OPS; do
+    for tool in $TOOLS; do
+      measure "$size" "$op" "$tool"
+    done
+  done
+done
