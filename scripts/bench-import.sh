@@ -26,7 +26,7 @@ for bin in redis-server redis-cli python3 cargo; do
 done
 
 echo ">>> building trib (release)"
-cargo build --release --quiet
+if [ "${NO_BUILD:-0}" != 1 ]; then cargo build --release --quiet; fi
 TRIB=${CARGO_TARGET_DIR:-target}/release/trib
 TRIB=$(cd "$(dirname "$TRIB")" && pwd)/trib
 

@@ -34,7 +34,7 @@ for bin in redis-server redis-cli python3 cargo; do
 done
 
 echo ">>> building trib (release)" >&2
-cargo build --release --quiet
+if [ "${NO_BUILD:-0}" != 1 ]; then cargo build --release --quiet; fi
 TRIB=${CARGO_TARGET_DIR:-target}/release/trib
 TRIB=$(cd "$(dirname "$TRIB")" && pwd)/trib
 

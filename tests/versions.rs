@@ -548,7 +548,7 @@ fn reshard_and_rebalance_plans_on_recorded_views() {
                 amount: Amount::Slots(1),
             },
         );
-        assert!(refused.is_err_and(|e| e[0].contains("it is a replica")));
+        assert!(refused.is_err_and(|e| e[0].to_string().contains("it is a replica")));
 
         // `rebalance --use-empty-masters`: the added master gets its quarter.
         let masters: Vec<RebalanceMaster> = cluster

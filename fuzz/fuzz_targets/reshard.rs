@@ -164,7 +164,7 @@ fuzz_target!(|input: Input| {
     let plan = match plan_reshard(&view, &req) {
         Ok(p) => p,
         Err(errors) => {
-            assert!(!errors.is_empty() && errors.iter().all(|e| !e.is_empty()));
+            assert!(!errors.is_empty() && errors.iter().all(|e| !e.to_string().is_empty()));
             return;
         }
     };

@@ -107,7 +107,7 @@ impl Operation for Reshard {
             return Err(TribError::BadInput(errors.join("\n")).into());
         };
         let plan = plan_reshard(view, &ReshardRequest { from, to, amount })
-            .map_err(|e| TribError::BadInput(e.join("\n")))?;
+            .map_err(|r| TribError::refused(&r))?;
         self.loaded = Some(loaded);
         Ok(Prepared::Plan(plan))
     }

@@ -67,20 +67,49 @@ fn label(view: &ClusterView, id: &NodeId) -> String {
         .unwrap_or_else(|| id.short().to_string())
 }
 
-/// Plans a reshard. Errors (one line each) mean nothing may be done.
-pub fn plan_reshard(view: &ClusterView, req: &ReshardRequest) -> Result<ReshardPlan, Vec<String>> {
+/// Why a reshard is refused; each names the argument and the node it is about.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ReshardRefusal {
+    #[error("--to {node}: it is a replica; slots can only move to a master")]
+    ToReplica { node: String },
+    #[error("--to {}: not reachable, cannot move slots to it", .id.short())]
+    ToUnreachable { id: NodeId },
+    #[error("--from {node}: it is also the destination")]
+    FromIsDestination { node: String },
+    #[error("--from {node}: it is not a master")]
+    FromNotMaster { node: String },
+    #[error("--slots must be at least 1")]
+    NoSlots,
+    #[error("--slots {wanted}: the sources own only {owned} slot(s)")]
+    TooManySlots { wanted: usize, owned: usize },
+    #[error("--range: no slots given")]
+    EmptyRange,
+    #[error("--range: slots {slots} are already owned by the destination {node}")]
+    RangeAtDestination { slots: SlotSet, node: String },
+    #[error(
+        "--range: slots {slots} are owned by {node}, which is not among --from (use --from all)"
+    )]
+    RangeNotFromSource { slots: SlotSet, node: String },
+    #[error("--range: slots {slots} have no owner (run `trib fix` first)")]
+    RangeUnowned { slots: SlotSet },
+    /// The moves broke an invariant of a migration plan (a bug, not bad input).
+    #[error(transparent)]
+    Invalid(#[from] crate::plan::migration::InvalidPlan),
+}
+
+/// Plans a reshard. Refusals mean nothing may be done.
+pub fn plan_reshard(
+    view: &ClusterView,
+    req: &ReshardRequest,
+) -> Result<ReshardPlan, Vec<ReshardRefusal>> {
     let owned = view.claimed_slots();
     let mut errors = Vec::new();
     match view.node(&req.to) {
         Some(n) if n.is_master() => {}
-        Some(n) => errors.push(format!(
-            "--to {}: it is a replica; slots can only move to a master",
-            n.label
-        )),
-        None => errors.push(format!(
-            "--to {}: not reachable, cannot move slots to it",
-            req.to.short()
-        )),
+        Some(n) => errors.push(ReshardRefusal::ToReplica {
+            node: n.label.clone(),
+        }),
+        None => errors.push(ReshardRefusal::ToUnreachable { id: req.to.clone() }),
     }
     let sources: Vec<NodeId> = match &req.from {
         // As redis-cli lists them (the entry first): the order breaks ties below.
@@ -93,12 +122,13 @@ pub fn plan_reshard(view: &ClusterView, req: &ReshardRequest) -> Result<ReshardP
             let mut out: Vec<NodeId> = Vec::new();
             for id in ids {
                 if *id == req.to {
-                    errors.push(format!(
-                        "--from {}: it is also the destination",
-                        label(view, id)
-                    ));
+                    errors.push(ReshardRefusal::FromIsDestination {
+                        node: label(view, id),
+                    });
                 } else if !view.node(id).is_some_and(|n| n.is_master()) {
-                    errors.push(format!("--from {}: it is not a master", label(view, id)));
+                    errors.push(ReshardRefusal::FromNotMaster {
+                        node: label(view, id),
+                    });
                 } else if !out.contains(id) {
                     out.push(id.clone());
                 }
@@ -115,7 +145,7 @@ pub fn plan_reshard(view: &ClusterView, req: &ReshardRequest) -> Result<ReshardP
         Amount::Slots(n) => {
             let n = *n;
             if n == 0 {
-                return Err(vec!["--slots must be at least 1".into()]);
+                return Err(vec![ReshardRefusal::NoSlots]);
             }
             let have: Vec<(NodeId, &SlotSet)> = sources
                 .iter()
@@ -123,9 +153,10 @@ pub fn plan_reshard(view: &ClusterView, req: &ReshardRequest) -> Result<ReshardP
                 .collect();
             let total: usize = have.iter().map(|(_, s)| s.len()).sum();
             if n > total {
-                return Err(vec![format!(
-                    "--slots {n}: the sources own only {total} slot(s)"
-                )]);
+                return Err(vec![ReshardRefusal::TooManySlots {
+                    wanted: n,
+                    owned: total,
+                }]);
             }
             let counts: Vec<usize> = have.iter().map(|(_, s)| s.len()).collect();
             for (i, count) in reshard_counts(n, &counts).into_iter().enumerate() {
@@ -141,7 +172,7 @@ pub fn plan_reshard(view: &ClusterView, req: &ReshardRequest) -> Result<ReshardP
         }
         Amount::Ranges(ranges) => {
             if ranges.is_empty() {
-                return Err(vec!["--range: no slots given".into()]);
+                return Err(vec![ReshardRefusal::EmptyRange]);
             }
             let wanted = SlotSet::from_ranges(ranges.iter().copied());
             let mut unowned = wanted.clone();
@@ -152,23 +183,21 @@ pub fn plan_reshard(view: &ClusterView, req: &ReshardRequest) -> Result<ReshardP
                 }
                 unowned = unowned.difference(&part);
                 if *id == req.to {
-                    errors.push(format!(
-                        "--range: slots {part} are already owned by the destination {}",
-                        label(view, id)
-                    ));
+                    errors.push(ReshardRefusal::RangeAtDestination {
+                        slots: part,
+                        node: label(view, id),
+                    });
                 } else if !sources.contains(id) {
-                    errors.push(format!(
-                        "--range: slots {part} are owned by {}, which is not among --from (use --from all)",
-                        label(view, id)
-                    ));
+                    errors.push(ReshardRefusal::RangeNotFromSource {
+                        slots: part,
+                        node: label(view, id),
+                    });
                 } else {
                     take.insert(id.clone(), part);
                 }
             }
             if !unowned.is_empty() {
-                errors.push(format!(
-                    "--range: slots {unowned} have no owner (run `trib fix` first)"
-                ));
+                errors.push(ReshardRefusal::RangeUnowned { slots: unowned });
             }
             if !errors.is_empty() {
                 return Err(errors);
@@ -199,7 +228,7 @@ pub fn plan_reshard(view: &ClusterView, req: &ReshardRequest) -> Result<ReshardP
         }));
     }
     let slots = moves.len();
-    let migration = MigrationPlan::new(moves).map_err(|e| vec![e.to_string()])?;
+    let migration = MigrationPlan::new(moves).map_err(|e| vec![e.into()])?;
     Ok(ReshardPlan {
         to: req.to.clone(),
         to_node: label(view, &req.to),
@@ -355,17 +384,26 @@ mod tests {
 
     #[test]
     fn refusals() {
+        use ReshardRefusal as R_;
         let v = view();
         let e = plan_reshard(&v, &req(Sources::All, D, Amount::Slots(16385))).unwrap_err();
-        assert!(e[0].contains("own only 16384"), "{e:?}");
+        assert_eq!(
+            e,
+            vec![R_::TooManySlots {
+                wanted: 16385,
+                owned: 16384
+            }]
+        );
+        assert!(e[0].to_string().contains("own only 16384"));
         let e = plan_reshard(&v, &req(Sources::All, R, Amount::Slots(1))).unwrap_err();
-        assert!(e[0].contains("replica"), "{e:?}");
+        assert!(matches!(&e[0], R_::ToReplica { .. }), "{e:?}");
+        assert!(e[0].to_string().contains("replica"));
         let e =
             plan_reshard(&v, &req(Sources::Nodes(vec![id(D)]), D, Amount::Slots(1))).unwrap_err();
-        assert!(e[0].contains("also the destination"), "{e:?}");
+        assert!(matches!(&e[0], R_::FromIsDestination { .. }), "{e:?}");
         let e =
             plan_reshard(&v, &req(Sources::Nodes(vec![id(R)]), D, Amount::Slots(1))).unwrap_err();
-        assert!(e[0].contains("not a master"), "{e:?}");
+        assert!(matches!(&e[0], R_::FromNotMaster { .. }), "{e:?}");
         let e = plan_reshard(
             &v,
             &req(
@@ -376,7 +414,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            e[0].contains("5000-5460") && e[0].contains("destination"),
+            matches!(&e[0], R_::RangeAtDestination { slots, .. } if slots.to_string() == "5000-5460"),
             "{e:?}"
         );
         let e = plan_reshard(
@@ -388,7 +426,8 @@ mod tests {
             ),
         )
         .unwrap_err();
-        assert!(e[0].contains("not among --from"), "{e:?}");
+        assert!(matches!(&e[0], R_::RangeNotFromSource { .. }), "{e:?}");
+        assert!(e[0].to_string().contains("not among --from"));
     }
 
     #[test]
