@@ -63,7 +63,7 @@ fuzz_target!(|input: Input| {
     let plan = match plan_rebalance(&masters, threshold) {
         Ok(p) => p,
         Err(e) => {
-            assert!(!e.is_empty());
+            assert!(!e.to_string().is_empty());
             let sane = threshold.is_finite() && threshold >= 0.0;
             let weights_ok = masters
                 .iter()

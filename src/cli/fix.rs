@@ -65,7 +65,7 @@ impl Operation for Fix {
         self.targets = ctx.resolve(&self.args.entries).await?;
         let (job, conns) = prepare(&self.targets, &ctx.connect, self.args.deep).await?;
         if let Some(refusal) = job.refusal(self.args.with_unreachable_masters) {
-            return Err(TribError::BadInput(refusal).into());
+            return Err(TribError::BadInput(refusal.to_string()).into());
         }
         self.conns = conns;
         Ok(if job.is_empty() {

@@ -110,7 +110,7 @@ impl Context {
             let (node, weight) = match parse_weight(w) {
                 Ok(x) => x,
                 Err(e) => {
-                    bad.push(e);
+                    bad.push(e.to_string());
                     continue;
                 }
             };

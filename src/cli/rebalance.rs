@@ -70,7 +70,8 @@ impl Operation for Rebalance {
         let weights = ctx.master_weights(&loaded.view, &self.args.weight).await?;
         let masters = masters_taking_part(&loaded.view, &weights, self.args.use_empty_masters);
         let threshold = self.args.threshold.unwrap_or(DEFAULT_THRESHOLD);
-        let plan = plan_rebalance(&masters, threshold).map_err(TribError::BadInput)?;
+        let plan =
+            plan_rebalance(&masters, threshold).map_err(|r| TribError::BadInput(r.to_string()))?;
         self.loaded = Some(loaded);
         Ok(if plan.balanced {
             let message = format!(

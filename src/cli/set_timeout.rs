@@ -41,7 +41,7 @@ impl Operation for SetTimeout {
     async fn prepare(&mut self, ctx: &Context) -> anyhow::Result<Prepared<SetTimeoutPlan>> {
         let ms = self.args.ms;
         if let Some(why) = refuse(ms) {
-            return Err(TribError::BadInput(why).into());
+            return Err(TribError::BadInput(why.to_string()).into());
         }
         let loaded = load(ctx, std::slice::from_ref(&self.args.entry)).await?;
         if let Some(u) = loaded.view.unreachable.first() {

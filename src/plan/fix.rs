@@ -119,6 +119,16 @@ impl FixKind {
     }
 }
 
+/// Why `fix` will not repair slots.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum FixRefusal {
+    #[error(
+        "{}\nslot repairs need every master: bring it back (name it at its current address), remove it with `trib del-node`, or pass --with-unreachable-masters to repair the other slots; nothing was changed",
+        .masters.iter().map(|m| format!("master {m} is not reachable")).collect::<Vec<_>>().join("\n")
+    )]
+    MastersUnreachable { masters: Vec<String> },
+}
+
 /// The repair of one slot.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct SlotFix {
@@ -409,19 +419,14 @@ impl FixJob {
 
     /// Why the slot repairs cannot run: they need every master, unless
     /// `--with-unreachable-masters` (`anyway`).
-    pub fn refusal(&self, anyway: bool) -> Option<String> {
+    pub fn refusal(&self, anyway: bool) -> Option<FixRefusal> {
         let s = &self.slots;
         if s.plan.is_empty() || s.unreachable_masters.is_empty() || anyway {
             return None;
         }
-        Some(format!(
-            "{}\nslot repairs need every master: bring it back (name it at its current address), remove it with `trib del-node`, or pass --with-unreachable-masters to repair the other slots; nothing was changed",
-            s.unreachable_masters
-                .iter()
-                .map(|m| format!("master {m} is not reachable"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        ))
+        Some(FixRefusal::MastersUnreachable {
+            masters: s.unreachable_masters.clone(),
+        })
     }
 
     /// Whether a cluster with nothing to repair is only settling: some node reports a

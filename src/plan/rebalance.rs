@@ -79,7 +79,11 @@ impl RebalancePlan {
 /// Integer targets summing to `total`, proportional to `weights`: rounded down, the
 /// slots left over given as redis-cli gives them (see the module doc). `current` is what
 /// each master owns now (Σ `current` = `total`).
-pub fn targets(weights: &[f64], current: &[usize], total: usize) -> Result<Vec<usize>, String> {
+pub fn targets(
+    weights: &[f64],
+    current: &[usize],
+    total: usize,
+) -> Result<Vec<usize>, RebalanceRefusal> {
     let mut out = floors(weights, total)?;
     let mut missing = total.saturating_sub(out.iter().sum());
     // Balance as redis-cli counts it: slots to give (> 0) or to get (≤ 0).
@@ -112,16 +116,36 @@ pub fn targets(weights: &[f64], current: &[usize], total: usize) -> Result<Vec<u
     Ok(out)
 }
 
+/// Why a rebalance is refused (bad weights or threshold).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum RebalanceRefusal {
+    #[error("weight {0}: a weight is a finite number ≥ 0")]
+    BadWeight(f64),
+    #[error("every master would have weight 0: at least one master must keep slots")]
+    AllWeightsZero,
+    #[error("--threshold {0}: a percentage ≥ 0 is expected")]
+    BadThreshold(f64),
+    #[error("--weight {arg}: expected NODE=W")]
+    WeightWithoutNode { arg: String },
+    #[error("--weight {arg}: W is a number ≥ 0")]
+    WeightNotANumber { arg: String },
+    #[error("--weight {arg}: expected NODE=W with W a number ≥ 0")]
+    WeightOutOfRange { arg: String },
+    /// The moves broke an invariant of a migration plan (a bug, not bad input).
+    #[error(transparent)]
+    Invalid(#[from] crate::plan::migration::InvalidPlan),
+}
+
 /// `total × w / Σw` rounded down for every weight (never more than `total` in all).
-fn floors(weights: &[f64], total: usize) -> Result<Vec<usize>, String> {
+fn floors(weights: &[f64], total: usize) -> Result<Vec<usize>, RebalanceRefusal> {
     if let Some(w) = weights.iter().find(|w| !w.is_finite() || **w < 0.0) {
-        return Err(format!("weight {w}: a weight is a finite number ≥ 0"));
+        return Err(RebalanceRefusal::BadWeight(*w));
     }
     // Scaled by the largest weight, so that neither the sum nor a quota can overflow
     // (`--weight a=1e305`) and tiny weights keep their ratios.
     let max = weights.iter().copied().fold(0.0, f64::max);
     if weights.is_empty() || max <= 0.0 {
-        return Err("every master would have weight 0: at least one master must keep slots".into());
+        return Err(RebalanceRefusal::AllWeightsZero);
     }
     let scaled: Vec<f64> = weights.iter().map(|w| w / max).collect();
     let sum: f64 = scaled.iter().sum();
@@ -170,11 +194,9 @@ pub fn masters_taking_part(
 pub fn plan_rebalance(
     masters: &[RebalanceMaster],
     threshold: f64,
-) -> Result<RebalancePlan, String> {
+) -> Result<RebalancePlan, RebalanceRefusal> {
     if !threshold.is_finite() || threshold < 0.0 {
-        return Err(format!(
-            "--threshold {threshold}: a percentage ≥ 0 is expected"
-        ));
+        return Err(RebalanceRefusal::BadThreshold(threshold));
     }
     let total: usize = masters.iter().map(|m| m.slots.len()).sum();
     let weights: Vec<f64> = masters.iter().map(|m| m.weight).collect();
@@ -206,7 +228,7 @@ pub fn plan_rebalance(
     } else {
         pair_moves(masters, &shares)
     };
-    let moves = MigrationPlan::new(moves).map_err(|e| e.to_string())?;
+    let moves = MigrationPlan::new(moves)?;
     Ok(RebalancePlan {
         masters: shares,
         threshold,
@@ -256,18 +278,16 @@ fn pair_moves(masters: &[RebalanceMaster], shares: &[Share]) -> Vec<SlotMove> {
 }
 
 /// One `NODE=W` argument, split (the weight parsed and checked).
-pub fn parse_weight(arg: &str) -> Result<(String, f64), String> {
+pub fn parse_weight(arg: &str) -> Result<(String, f64), RebalanceRefusal> {
     let (node, w) = arg
         .rsplit_once('=')
-        .ok_or_else(|| format!("--weight {arg}: expected NODE=W"))?;
+        .ok_or_else(|| RebalanceRefusal::WeightWithoutNode { arg: arg.into() })?;
     let w: f64 = w
         .trim()
         .parse()
-        .map_err(|_| format!("--weight {arg}: W is a number ≥ 0"))?;
+        .map_err(|_| RebalanceRefusal::WeightNotANumber { arg: arg.into() })?;
     if node.is_empty() || !w.is_finite() || w < 0.0 {
-        return Err(format!(
-            "--weight {arg}: expected NODE=W with W a number ≥ 0"
-        ));
+        return Err(RebalanceRefusal::WeightOutOfRange { arg: arg.into() });
     }
     Ok((node.to_string(), w))
 }

@@ -19,10 +19,15 @@ pub struct NodeTimeout {
 }
 
 /// Why `ms` is refused, if it is.
-pub fn refuse(ms: u64) -> Option<String> {
-    (ms < MIN_TIMEOUT_MS).then(|| {
-        format!(
-            "cluster-node-timeout {ms} ms is too low: at least {MIN_TIMEOUT_MS} ms (nodes would flap between ok and fail)"
-        )
-    })
+pub fn refuse(ms: u64) -> Option<TimeoutRefusal> {
+    (ms < MIN_TIMEOUT_MS).then_some(TimeoutRefusal::TooLow { ms })
+}
+
+/// Why `set-timeout` refuses a value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TimeoutRefusal {
+    #[error(
+        "cluster-node-timeout {ms} ms is too low: at least {MIN_TIMEOUT_MS} ms (nodes would flap between ok and fail)"
+    )]
+    TooLow { ms: u64 },
 }
