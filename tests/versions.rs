@@ -521,7 +521,15 @@ fn reshard_and_rebalance_plans_on_recorded_views() {
         .unwrap_or_else(|e| panic!("{}: {e:?}", v.dir));
         assert_eq!(plan.slots, 300);
         assert_eq!(plan.shares.len(), 3);
-        assert!(plan.shares.iter().all(|s| s.count == 100), "{}", v.dir);
+        // redis-cli's split: the largest source rounds up, the others down (99 + 99 + 101),
+        // then trib tops up to exactly 300 from the first source: about 100 each.
+        assert!(
+            plan.shares.iter().all(|s| (98..=102).contains(&s.count)),
+            "{}: {:?}",
+            v.dir,
+            plan.shares.iter().map(|s| s.count).collect::<Vec<_>>()
+        );
+        assert_eq!(plan.shares.iter().map(|s| s.count).sum::<usize>(), 300);
         let owned: BTreeMap<NodeId, SlotSet> = cluster
             .masters()
             .iter()
