@@ -10,27 +10,6 @@ use std::time::Duration;
 use common::data::connect_addr;
 use common::*;
 
-/// Panics unless `TRIB_TEST_REDIS_SERVER` is Valkey 9 or newer: these tests are
-/// `#[ignore]`d, and run with `--include-ignored` only where it is (scripts/test-valkey.sh).
-fn require_valkey9() {
-    let bin = std::env::var("TRIB_TEST_REDIS_SERVER").unwrap_or_else(|_| {
-        panic!("atomic migration needs Valkey >= 9: set TRIB_TEST_REDIS_SERVER (scripts/test-valkey.sh)")
-    });
-    let out = std::process::Command::new(&bin).arg("--version").output();
-    let text = out
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default();
-    let major = text
-        .strip_prefix("Valkey server v=")
-        .and_then(|v| v.split('.').next())
-        .and_then(|m| m.parse::<u32>().ok());
-    assert!(
-        major.is_some_and(|m| m >= 9),
-        "atomic migration needs Valkey >= 9; {bin} is {}",
-        text.trim()
-    );
-}
-
 /// `masters` masters with `replicas` replicas each on 127.0.0.2-4.
 fn cluster(masters: usize, replicas: usize) -> TestCluster {
     require_valkey9();

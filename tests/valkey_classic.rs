@@ -12,26 +12,6 @@ use std::time::Duration;
 
 use common::*;
 
-/// Panics unless `TRIB_TEST_REDIS_SERVER` is Valkey 9 or newer.
-fn require_valkey9() {
-    let bin = std::env::var("TRIB_TEST_REDIS_SERVER").unwrap_or_else(|_| {
-        panic!("this test needs Valkey >= 9: set TRIB_TEST_REDIS_SERVER (scripts/test-valkey.sh)")
-    });
-    let out = std::process::Command::new(&bin).arg("--version").output();
-    let text = out
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default();
-    let major = text
-        .strip_prefix("Valkey server v=")
-        .and_then(|v| v.split('.').next())
-        .and_then(|m| m.parse::<u32>().ok());
-    assert!(
-        major.is_some_and(|m| m >= 9),
-        "this test needs Valkey >= 9; {bin} is {}",
-        text.trim()
-    );
-}
-
 /// A weight-0 drain of a master with a replica, the classic way: 5461 slots with keys,
 /// every `SETSLOT` waiting for replica acknowledgements (thousands of them would not fit
 /// one pipeline under the command timeout), and the drained master's replica leaving with

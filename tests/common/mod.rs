@@ -307,3 +307,25 @@ pub fn strings(args: &[&str]) -> Vec<String> {
 pub fn addrs(nodes: &[RedisNode]) -> Vec<String> {
     nodes.iter().map(RedisNode::addr).collect()
 }
+
+/// Panics unless `TRIB_TEST_REDIS_SERVER` is Valkey 9 or newer: the tests that call this
+/// are `#[ignore = "needs Valkey 9"]`, and run with `--include-ignored` only where it is
+/// (scripts/test-valkey.sh).
+pub fn require_valkey9() {
+    let bin = std::env::var("TRIB_TEST_REDIS_SERVER").unwrap_or_else(|_| {
+        panic!("this test needs Valkey >= 9: set TRIB_TEST_REDIS_SERVER (scripts/test-valkey.sh)")
+    });
+    let out = std::process::Command::new(&bin).arg("--version").output();
+    let text = out
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default();
+    let major = text
+        .strip_prefix("Valkey server v=")
+        .and_then(|v| v.split('.').next())
+        .and_then(|m| m.parse::<u32>().ok());
+    assert!(
+        major.is_some_and(|m| m >= 9),
+        "this test needs Valkey >= 9; {bin} is {}",
+        text.trim()
+    );
+}
