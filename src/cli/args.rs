@@ -122,7 +122,7 @@ pub enum Command {
     Replicate(replicate::ReplicateArgs),
     /// Remove a node from the cluster
     DelNode(del_node::DelNodeArgs),
-    /// Promote a replica (or a master's best replica)
+    /// Make a node a master (promote a replica), or --demote a master
     Failover(failover::FailoverArgs),
     /// Run a command on every node
     Call(call::CallArgs),
