@@ -13,9 +13,7 @@ use crate::cluster::load::{Loaded, load_cluster};
 use crate::error::{Exit, TribError};
 use crate::ops::failover::{StepsError, apply_steps};
 use crate::ops::undo::UndoLog;
-use crate::plan::failover::{
-    Action, FailoverPlan, Mode, Planned, plan_demote, plan_domain, plan_promote,
-};
+use crate::plan::failover::{FailoverPlan, Mode, Request, plan};
 use crate::plan::select::looks_like_id;
 use crate::ui::plan::failover as show;
 
@@ -106,35 +104,12 @@ impl Operation for Failover {
         let mode = Mode::from_flags(a.force, a.takeover);
         let loaded = self.load(ctx).await?;
         let view = &loaded.view;
-        let (action, planned) = match (&a.domain, &a.demote) {
-            (Some(d), _) => {
-                let steps = plan_domain(view, d, mode).map_err(|r| TribError::refused(&r))?;
-                (Action::Domain, Ok(steps))
-            }
-            (None, demote) => {
-                let id = ctx.member(view, a.target()).await?;
-                let (action, planned) = match demote {
-                    Some(_) => (Action::Demote, plan_demote(view, &id, mode)),
-                    None => (Action::Promote, plan_promote(view, &id, mode)),
-                };
-                let planned = match planned.map_err(|r| TribError::BadInput(r.to_string()))? {
-                    Planned::Step(s) => Ok(vec![*s]),
-                    Planned::Nothing(n) => Err(n),
-                };
-                (action, planned)
-            }
+        let request = match (&a.domain, &a.demote) {
+            (Some(d), _) => Request::Domain(d.clone()),
+            (None, Some(m)) => Request::Demote(ctx.member(view, m).await?),
+            (None, None) => Request::Promote(ctx.member(view, a.target()).await?),
         };
-        let (steps, nothing) = match planned {
-            Ok(steps) => (steps, None),
-            Err(n) => (Vec::new(), Some(n)),
-        };
-        let plan = FailoverPlan {
-            mode,
-            action,
-            domain: a.domain.clone(),
-            steps,
-            nothing,
-        };
+        let plan = plan(view, &request, mode).map_err(|r| TribError::refused(&r))?;
         self.loaded = Some(loaded);
         Ok(if plan.steps.is_empty() {
             let message = show::nothing(&plan);

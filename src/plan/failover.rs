@@ -217,10 +217,12 @@ pub enum AlreadyDone {
     AlreadyReplica { node: String, master: String },
 }
 
-/// A planned single failover, or why there is nothing to do.
+/// Planned failovers, or why there is nothing to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Planned {
     Step(Box<Step>),
+    /// `--domain`: one step per master in the domain.
+    Steps(Vec<Step>),
     Nothing(AlreadyDone),
 }
 
@@ -635,6 +637,51 @@ pub fn plan_domain(
     }
 }
 
+/// What `trib failover` was asked, with the node named resolved to a member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// `failover NODE`: [`plan_promote`].
+    Promote(NodeId),
+    /// `failover --demote MASTER`: [`plan_demote`].
+    Demote(NodeId),
+    /// `failover --domain D`: [`plan_domain`].
+    Domain(String),
+}
+
+/// Plans a request. Refusals mean nothing may be changed.
+pub fn plan(
+    view: &ClusterView,
+    request: &Request,
+    mode: Mode,
+) -> Result<FailoverPlan, Vec<FailoverRefusal>> {
+    let (action, planned) = match request {
+        Request::Domain(d) => (Action::Domain, Planned::Steps(plan_domain(view, d, mode)?)),
+        Request::Promote(id) => (
+            Action::Promote,
+            plan_promote(view, id, mode).map_err(|r| vec![r])?,
+        ),
+        Request::Demote(id) => (
+            Action::Demote,
+            plan_demote(view, id, mode).map_err(|r| vec![r])?,
+        ),
+    };
+    let (steps, nothing) = match planned {
+        Planned::Step(s) => (vec![*s], None),
+        Planned::Steps(s) => (s, None),
+        Planned::Nothing(n) => (Vec::new(), Some(n)),
+    };
+    Ok(FailoverPlan {
+        mode,
+        action,
+        domain: match request {
+            Request::Domain(d) => Some(d.clone()),
+            _ => None,
+        },
+        steps,
+        nothing,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -746,7 +793,7 @@ mod tests {
         };
         match planned {
             Planned::Step(s) => Ok(*s),
-            Planned::Nothing(n) => panic!("nothing to do: {n}"),
+            other => panic!("not one step: {other:?}"),
         }
     }
 
