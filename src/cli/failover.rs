@@ -43,7 +43,7 @@ pub struct FailoverArgs {
     #[arg(long)]
     pub takeover: bool,
     /// Deadline for the roles to switch (per master with --domain)
-    #[arg(long, value_name = "DUR", default_value = "30s", value_parser = super::parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "30s", value_parser = super::parse_timeout)]
     pub timeout: Duration,
     /// Fail over every master out of failure domain D (IP by default, or NODE=DOMAIN)
     #[arg(long, value_name = "D")]

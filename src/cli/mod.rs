@@ -30,7 +30,7 @@ use clap::{CommandFactory, Parser};
 
 pub use args::{Cli, Command, DomainsArg, GlobalArgs};
 pub use context::Context;
-pub use duration::parse_duration;
+pub use duration::{parse_duration, parse_timeout};
 
 use crate::error::Exit;
 
