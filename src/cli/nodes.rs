@@ -9,7 +9,7 @@ use crate::error::TribError;
 use crate::model::NodeId;
 use crate::model::view::ClusterView;
 use crate::ops::Reporter;
-use crate::ops::gather::{Gathered, gather};
+use crate::ops::gather::{Gathered, gather_some};
 use crate::plan::rebalance::parse_weight;
 use crate::plan::select::{SelectError, find_member, looks_like_id};
 
@@ -69,14 +69,27 @@ impl Context {
         wait: Option<Duration>,
         reporter: &dyn Reporter,
     ) -> Result<Vec<Gathered>, TribError> {
+        match self.gather_some(args, wait, reporter).await? {
+            (g, errors) if errors.is_empty() => Ok(g),
+            (_, errors) => Err(TribError::BadInput(errors.join("\n"))),
+        }
+    }
+
+    /// [`Context::gather_all`], returning the nodes that answered and one line per node
+    /// that could not be used (bad arguments are still an error).
+    pub async fn gather_some(
+        &self,
+        args: &[String],
+        wait: Option<Duration>,
+        reporter: &dyn Reporter,
+    ) -> Result<(Vec<Gathered>, Vec<String>), TribError> {
         let specs = parse_node_args(args).map_err(|e| TribError::BadInput(e.to_string()))?;
-        let mut g = gather(&self.resolver, &specs, &self.connect, wait, reporter)
-            .await
-            .map_err(|e| TribError::BadInput(e.to_string()))?;
+        let (mut g, errors) =
+            gather_some(&self.resolver, &specs, &self.connect, wait, reporter).await;
         let targets: Vec<_> = g.iter().map(|g| g.target.clone()).collect();
         self.assign_domains(g.iter_mut().map(|g| &mut g.view), &targets)
             .await?;
-        Ok(g)
+        Ok((g, errors))
     }
 
     /// [`Context::gather_all`] for the one node `arg` names. An argument that names
