@@ -244,10 +244,7 @@ pub struct FailoverPlan {
 fn node_ref(view: &ClusterView, id: &NodeId, entry: &NodeEntry) -> NodeRef {
     let (node, domain) = match view.node(id) {
         Some(n) => (n.label.clone(), n.domain.clone()),
-        None => (
-            format!("{} ({})", entry.addr_string(), id.short()),
-            entry.ip.trim_matches(['[', ']']).to_string(),
-        ),
+        None => (entry.name(), entry.ip.trim_matches(['[', ']']).to_string()),
     };
     NodeRef {
         id: id.clone(),
