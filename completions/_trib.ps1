@@ -61,7 +61,7 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             [CompletionResult]::new('add-node', 'add-node', [CompletionResultType]::ParameterValue, 'Add an empty node as master or replica')
             [CompletionResult]::new('replicate', 'replicate', [CompletionResultType]::ParameterValue, 'Attach a node as replica of a master')
             [CompletionResult]::new('del-node', 'del-node', [CompletionResultType]::ParameterValue, 'Remove a node from the cluster')
-            [CompletionResult]::new('failover', 'failover', [CompletionResultType]::ParameterValue, 'Promote a replica (or a master''s best replica)')
+            [CompletionResult]::new('failover', 'failover', [CompletionResultType]::ParameterValue, 'Make a node a master (promote a replica), or --demote a master')
             [CompletionResult]::new('call', 'call', [CompletionResultType]::ParameterValue, 'Run a command on every node')
             [CompletionResult]::new('set-timeout', 'set-timeout', [CompletionResultType]::ParameterValue, 'Set cluster-node-timeout everywhere and persist it')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Move or copy every key of a standalone Redis into the cluster')
@@ -405,6 +405,7 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             break
         }
         'trib;failover' {
+            [CompletionResult]::new('--demote', '--demote', [CompletionResultType]::ParameterName, 'Move mastership away from MASTER: promote its best replica in its place (a replica already: nothing to do)')
             [CompletionResult]::new('--entry', '--entry', [CompletionResultType]::ParameterName, 'Load the cluster from these nodes instead of NODE (repeatable; the first that answers is used)')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for the roles to switch (per master with --domain)')
             [CompletionResult]::new('--domain', '--domain', [CompletionResultType]::ParameterName, 'Fail over every master out of failure domain D (IP by default, or NODE=DOMAIN)')
@@ -633,7 +634,7 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             [CompletionResult]::new('add-node', 'add-node', [CompletionResultType]::ParameterValue, 'Add an empty node as master or replica')
             [CompletionResult]::new('replicate', 'replicate', [CompletionResultType]::ParameterValue, 'Attach a node as replica of a master')
             [CompletionResult]::new('del-node', 'del-node', [CompletionResultType]::ParameterValue, 'Remove a node from the cluster')
-            [CompletionResult]::new('failover', 'failover', [CompletionResultType]::ParameterValue, 'Promote a replica (or a master''s best replica)')
+            [CompletionResult]::new('failover', 'failover', [CompletionResultType]::ParameterValue, 'Make a node a master (promote a replica), or --demote a master')
             [CompletionResult]::new('call', 'call', [CompletionResultType]::ParameterValue, 'Run a command on every node')
             [CompletionResult]::new('set-timeout', 'set-timeout', [CompletionResultType]::ParameterValue, 'Set cluster-node-timeout everywhere and persist it')
             [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Move or copy every key of a standalone Redis into the cluster')

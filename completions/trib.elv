@@ -58,7 +58,7 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand add-node 'Add an empty node as master or replica'
             cand replicate 'Attach a node as replica of a master'
             cand del-node 'Remove a node from the cluster'
-            cand failover 'Promote a replica (or a master''s best replica)'
+            cand failover 'Make a node a master (promote a replica), or --demote a master'
             cand call 'Run a command on every node'
             cand set-timeout 'Set cluster-node-timeout everywhere and persist it'
             cand import 'Move or copy every key of a standalone Redis into the cluster'
@@ -392,6 +392,7 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand --version 'Print version'
         }
         &'trib;failover'= {
+            cand --demote 'Move mastership away from MASTER: promote its best replica in its place (a replica already: nothing to do)'
             cand --entry 'Load the cluster from these nodes instead of NODE (repeatable; the first that answers is used)'
             cand --timeout 'Deadline for the roles to switch (per master with --domain)'
             cand --domain 'Fail over every master out of failure domain D (IP by default, or NODE=DOMAIN)'
@@ -614,7 +615,7 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand add-node 'Add an empty node as master or replica'
             cand replicate 'Attach a node as replica of a master'
             cand del-node 'Remove a node from the cluster'
-            cand failover 'Promote a replica (or a master''s best replica)'
+            cand failover 'Make a node a master (promote a replica), or --demote a master'
             cand call 'Run a command on every node'
             cand set-timeout 'Set cluster-node-timeout everywhere and persist it'
             cand import 'Move or copy every key of a standalone Redis into the cluster'

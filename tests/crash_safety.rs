@@ -415,7 +415,7 @@ fn failover_killed_at_any_point_leaves_one_master_per_shard() {
         m.sort();
         m[i % m.len()].clone()
     };
-    let args = |i: usize| strings(&["failover", &master(i), "--yes"]);
+    let args = |i: usize| strings(&["failover", "--demote", &master(i), "--yes"]);
     wait_replicas_synced(&nodes);
     let first = timed(&args(0));
     wait_replicas_synced(&nodes);

@@ -108,6 +108,73 @@ fn replica_by_address_and_by_id_prefix() {
 }
 
 #[test]
+fn a_retried_failover_never_switches_roles_back() {
+    let nodes = cluster(1);
+    let (m, r) = pairs(&nodes, &nodes[0])[0];
+    let (master, replica) = (nodes[m].addr(), nodes[r].addr());
+
+    // Make R a master.
+    let out = failover(&[&replica, "--yes"]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    assert!(out.stdout.contains("switched in"), "{}", show(&out));
+    assert_eq!(role(&nodes[r]), "master");
+    assert_eq!(role(&nodes[m]), "slave");
+    wait_views_agree(&nodes);
+
+    // The same command again (a retry, no terminal and no --yes: nothing is asked because
+    // nothing is to be done): R stays the master.
+    let before = snapshots(&nodes);
+    let out = failover(&["--json", &replica]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    assert!(
+        out.stderr
+            .contains(&format!("{replica} is already a master; nothing to do")),
+        "{}",
+        show(&out)
+    );
+    assert!(
+        out.stderr.contains(&format!("--demote {replica}")),
+        "{}",
+        show(&out)
+    );
+    let doc = json(&out);
+    assert_eq!(doc["changed"], false, "{doc}");
+    assert_eq!(doc["took_ms"], 0, "{doc}");
+    assert_eq!(doc["plan"]["action"], "promote", "{doc}");
+    assert_eq!(doc["plan"]["steps"].as_array().unwrap().len(), 0, "{doc}");
+    assert_eq!(doc["plan"]["nothing"]["kind"], "already_master", "{doc}");
+    assert_eq!(snapshots(&nodes), before, "nothing changed");
+    assert_eq!(role(&nodes[r]), "master");
+
+    // Moving mastership away is its own form: --demote R promotes R's replica (M).
+    let out = failover(&["--json", "--demote", &replica, "--yes"]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    let doc = json(&out);
+    assert_eq!(doc["changed"], true, "{doc}");
+    assert_eq!(doc["plan"]["action"], "demote", "{doc}");
+    assert_eq!(doc["plan"]["steps"][0]["master"]["addr"], replica.as_str());
+    assert_eq!(doc["plan"]["steps"][0]["promote"]["addr"], master.as_str());
+    assert!(doc["took_ms"].as_u64().is_some(), "{doc}");
+    assert_eq!(role(&nodes[m]), "master");
+    assert_eq!(role(&nodes[r]), "slave");
+    wait_views_agree(&nodes);
+
+    // Demoting it again: it is a replica already, nothing to do.
+    let before = snapshots(&nodes);
+    let out = failover(&["--demote", &replica]);
+    assert_eq!(out.code, 0, "{}", show(&out));
+    assert!(
+        out.stdout.contains(&format!(
+            "{replica} is already a replica (of {master}); nothing to do"
+        )),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(snapshots(&nodes), before, "nothing changed");
+    check_ok(&nodes[0]);
+}
+
+#[test]
 fn master_promotes_replica_in_another_domain() {
     // 9 nodes over 3 hosts, 2 replicas per master: each master's replicas are on the two
     // other hosts. Attach a third replica on the master's own host (the lowest address, so
@@ -131,9 +198,10 @@ fn master_promotes_replica_in_another_domain() {
     });
     wait_views_agree(&nodes);
 
-    let out = failover(&["--json", &master.addr, "--yes"]);
+    let out = failover(&["--json", "--demote", &master.addr, "--yes"]);
     assert_eq!(out.code, 0, "{}", show(&out));
     let doc = json(&out);
+    assert_eq!(doc["plan"]["action"], "demote", "{doc}");
     let step = &doc["plan"]["steps"][0];
     let promoted = step["promote"]["addr"].as_str().unwrap().to_string();
     assert_ne!(step["promote"]["domain"], "127.0.0.2", "{doc}");
@@ -174,7 +242,7 @@ fn failover_under_write_load_loses_no_acknowledged_write() {
 
     // Fail over two masters (one named as master, one through its replica) under load.
     let ps = pairs(&nodes, &nodes[0]);
-    let out = failover(&[&nodes[ps[0].0].addr(), "--yes"]);
+    let out = failover(&["--demote", &nodes[ps[0].0].addr(), "--yes"]);
     assert_eq!(out.code, 0, "{}", show(&out));
     let out = failover(&[&nodes[ps[1].1].addr(), "--yes"]);
     assert_eq!(out.code, 0, "{}", show(&out));
@@ -241,6 +309,9 @@ fn killed_master_is_failed_over_by_the_cluster_then_trib_says_so() {
     assert!(out.stderr.contains("already promoted"), "{}", show(&out));
     let out = failover(&[&old_addr, "--entry", &entry, "--force", "--yes"]);
     assert_eq!(out.code, 2, "{}", show(&out));
+    let out = failover(&["--demote", &old_addr, "--entry", &entry, "--force", "--yes"]);
+    assert_eq!(out.code, 2, "{}", show(&out));
+    assert!(out.stderr.contains("already promoted"), "{}", show(&out));
 
     // Without --entry, the down node cannot be the entry: say what to do.
     let out = failover(&[&old_addr, "--yes"]);
@@ -388,7 +459,19 @@ fn bad_input_changes_nothing() {
             "no node of this cluster",
         ),
         (vec!["0000ffff".into()], "--entry"),
-        (vec![nodes[lonely].addr()], "without replicas"),
+        (
+            vec!["--demote".into(), nodes[lonely].addr()],
+            "without replicas",
+        ),
+        (
+            vec![
+                "--demote".into(),
+                nodes[lonely].addr(),
+                "--domain".into(),
+                "127.0.0.2".into(),
+            ],
+            "cannot be used with",
+        ),
         (
             vec![entry.clone(), "--domain".into(), "10.9.9.9".into()],
             "no node of this cluster is in failure domain",

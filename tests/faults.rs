@@ -643,6 +643,7 @@ fn failover_with_the_master_killed_midway_then_it_rejoins_as_replica() {
         let (m, r) = shard(&nodes);
         let mut job = spawn(trib().args(FAST_TIMEOUTS).args([
             "failover",
+            "--demote",
             &nodes[m].addr(),
             "--entry",
             &nodes[r].addr(),

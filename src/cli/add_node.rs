@@ -22,7 +22,7 @@ pub struct AddNodeArgs {
     #[arg(long)]
     pub replica: bool,
     /// Deadline for each wait (gossip, first sync of a replica)
-    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = super::parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = super::parse_timeout)]
     pub timeout: Duration,
 }
 

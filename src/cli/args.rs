@@ -5,7 +5,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::duration::parse_duration;
+use super::duration::parse_timeout;
 use super::{
     add_node, backup, call, check, create, del_node, failover, fix, import, info, rebalance,
     replicate, reshard, set_timeout,
@@ -58,10 +58,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub insecure: bool,
     /// Deadline for each connection
-    #[arg(long, global = true, value_name = "DUR", default_value = "2s", value_parser = parse_duration)]
+    #[arg(long, global = true, value_name = "DUR", default_value = "2s", value_parser = parse_timeout)]
     pub connect_timeout: Duration,
     /// Deadline for each command (MIGRATE and waits have their own)
-    #[arg(long, global = true, value_name = "DUR", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, global = true, value_name = "DUR", default_value = "5s", value_parser = parse_timeout)]
     pub command_timeout: Duration,
     /// DNS server to use instead of resolv.conf's nameservers
     #[arg(long, env = "TRIB_DNS_SERVER", global = true, value_name = "IP[:PORT]")]
@@ -122,7 +122,7 @@ pub enum Command {
     Replicate(replicate::ReplicateArgs),
     /// Remove a node from the cluster
     DelNode(del_node::DelNodeArgs),
-    /// Promote a replica (or a master's best replica)
+    /// Make a node a master (promote a replica), or --demote a master
     Failover(failover::FailoverArgs),
     /// Run a command on every node
     Call(call::CallArgs),

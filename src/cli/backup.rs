@@ -22,7 +22,7 @@ pub struct BackupArgs {
     /// Directory to write `<master-id>.rdb` files and `cluster.json` into (created if missing)
     pub dir: PathBuf,
     /// Longest silence from a master while it prepares or sends its snapshot
-    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = super::parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = super::parse_timeout)]
     pub idle_timeout: Duration,
 }
 

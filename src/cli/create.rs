@@ -13,7 +13,7 @@ use crate::ops::create::{CreateTarget, apply, dedupe, states};
 use crate::ops::gather::Gathered;
 use crate::ops::undo::UndoLog;
 use crate::plan::check::ProblemKind;
-use crate::plan::create::{CreateNodeState, CreatePlan, CreateStatus, plan_create};
+use crate::plan::create::{CreateNodeState, CreatePlan, CreateStatus, node_refusals, plan_create};
 use crate::ui::plan::create as show;
 
 #[derive(Debug, Args)]
@@ -35,7 +35,7 @@ pub struct CreateArgs {
     #[arg(long)]
     pub wait_sync: bool,
     /// Deadline for the cluster to converge after the changes
-    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = super::parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = super::parse_timeout)]
     pub timeout: Duration,
 }
 
@@ -60,18 +60,32 @@ impl Operation for Create {
     type Plan = CreatePlan;
 
     async fn prepare(&mut self, ctx: &Context) -> anyhow::Result<Prepared<CreatePlan>> {
-        let gathered = ctx
-            .gather_all(&self.args.nodes, self.args.wait, &ctx.reporter())
+        let (gathered, unusable) = ctx
+            .gather_some(&self.args.nodes, self.args.wait, &ctx.reporter())
             .await?;
         let gathered = dedupe(gathered)?;
         self.states = states(&gathered).await;
+        if !unusable.is_empty() {
+            // Every bad node gets its reason: those that did not answer, and those that
+            // answered but cannot be part of it whatever the others turn out to be.
+            let refused = node_refusals(&self.states, unusable.len());
+            let reasons = show::refusals(&refused, &self.states, self.args.replicas);
+            return Err(TribError::BadInput(
+                unusable
+                    .into_iter()
+                    .chain((!reasons.is_empty()).then_some(reasons))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            )
+            .into());
+        }
         self.gathered = gathered;
         let plan = plan_create(&self.states, self.args.replicas).map_err(|refusals| {
             TribError::BadInput(show::refusals(&refusals, &self.states, self.args.replicas))
         })?;
         Ok(if plan.status == CreateStatus::AlreadyCreated {
             Prepared::Nothing {
-                message: show::already_created(self.states.len()),
+                message: show::already_created(&self.states, self.args.replicas),
                 plan,
             }
         } else {

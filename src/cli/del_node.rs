@@ -24,7 +24,7 @@ pub struct DelNodeArgs {
     /// The node to remove: address, node ID or unambiguous ID prefix
     pub node: String,
     /// Deadline for each wait (replica sync, every member forgetting the node)
-    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = super::parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = super::parse_timeout)]
     pub timeout: Duration,
 }
 

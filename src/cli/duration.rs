@@ -25,9 +25,35 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
+/// [`parse_duration`] for a deadline (a timeout): at least 1 ms. A zero deadline would
+/// fail every wait at once (or, for `MIGRATE`, mean "no timeout" to the server).
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_millis(1) {
+        return Err(format!(
+            "{:?}: a timeout must be at least 1ms (e.g. 500ms, 2s)",
+            s.trim()
+        ));
+    }
+    Ok(d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timeouts_are_not_zero() {
+        for zero in ["0", "0s", "0ms", "0.0001s", "0m"] {
+            let e = parse_timeout(zero).unwrap_err();
+            assert!(e.contains("at least 1ms"), "{zero}: {e}");
+        }
+        assert_eq!(parse_timeout("1ms"), Ok(Duration::from_millis(1)));
+        assert_eq!(parse_timeout("2s"), Ok(Duration::from_secs(2)));
+        assert!(parse_timeout("2x").is_err());
+        // A wait may be zero: `--wait 0s` waits for nothing.
+        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
+    }
 
     #[test]
     fn durations() {

@@ -13,17 +13,26 @@ use crate::cluster::load::{Loaded, load_cluster};
 use crate::error::{Exit, TribError};
 use crate::ops::failover::{StepsError, apply_steps};
 use crate::ops::undo::UndoLog;
-use crate::plan::failover::{FailoverPlan, Mode, plan_domain, plan_failover};
-use crate::plan::select::MIN_PREFIX;
+use crate::plan::failover::{FailoverPlan, Mode, Request, plan};
+use crate::plan::select::looks_like_id;
 use crate::ui::plan::failover as show;
 
 /// `trib failover` arguments. How NODE is read is in [`super::help::FAILOVER`] (--help).
 #[derive(Debug, Args)]
 #[command(after_long_help = super::help::FAILOVER)]
 pub struct FailoverArgs {
-    /// The replica or master to fail over (address, ID or ID prefix); with --domain, any node
-    #[arg(value_name = "NODE")]
-    pub node: String,
+    /// The node to make a master (address, ID or ID prefix): a replica is promoted, a master
+    /// is one already (nothing to do); with --domain, any node of the cluster
+    #[arg(
+        value_name = "NODE",
+        required_unless_present = "demote",
+        conflicts_with = "demote"
+    )]
+    pub node: Option<String>,
+    /// Move mastership away from MASTER: promote its best replica in its place (a replica
+    /// already: nothing to do)
+    #[arg(long, value_name = "MASTER", conflicts_with = "domain")]
+    pub demote: Option<String>,
     /// Load the cluster from these nodes instead of NODE (repeatable; the first that answers is used)
     #[arg(long = "entry", value_name = "ENTRY")]
     pub entries: Vec<String>,
@@ -34,7 +43,7 @@ pub struct FailoverArgs {
     #[arg(long)]
     pub takeover: bool,
     /// Deadline for the roles to switch (per master with --domain)
-    #[arg(long, value_name = "DUR", default_value = "30s", value_parser = super::parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "30s", value_parser = super::parse_timeout)]
     pub timeout: Duration,
     /// Fail over every master out of failure domain D (IP by default, or NODE=DOMAIN)
     #[arg(long, value_name = "D")]
@@ -50,6 +59,16 @@ struct Failover {
     loaded: Option<Loaded>,
 }
 
+impl FailoverArgs {
+    /// NODE, or MASTER of `--demote` (clap requires one of them).
+    fn target(&self) -> &str {
+        self.demote
+            .as_deref()
+            .or(self.node.as_deref())
+            .unwrap_or_default()
+    }
+}
+
 impl Failover {
     /// The cluster, from `--entry`, or else from NODE (then an address, not an ID).
     async fn load(&self, ctx: &Context) -> Result<Loaded, TribError> {
@@ -57,14 +76,13 @@ impl Failover {
         if !a.entries.is_empty() {
             return load(ctx, &a.entries).await;
         }
-        let hex = a.node.len() >= MIN_PREFIX && a.node.bytes().all(|b| b.is_ascii_hexdigit());
-        if hex && a.domain.is_none() {
+        let target = a.target();
+        if looks_like_id(target) && a.domain.is_none() {
             return Err(TribError::BadInput(format!(
-                "{}: looks like a node ID; say where the cluster is with --entry ENTRY (or give NODE as an address)",
-                a.node
+                "{target}: looks like a node ID; say where the cluster is with --entry ENTRY (or give the node as an address)"
             )));
         }
-        let node = ctx.resolve(std::slice::from_ref(&a.node)).await?;
+        let node = ctx.resolve(&[target.to_string()]).await?;
         let mut loaded = load_cluster(&node, &ctx.connect).await.map_err(|e| {
             TribError::BadInput(format!(
                 "{e}; if this node is down, name any other node of the cluster with --entry ENTRY"
@@ -86,21 +104,12 @@ impl Operation for Failover {
         let mode = Mode::from_flags(a.force, a.takeover);
         let loaded = self.load(ctx).await?;
         let view = &loaded.view;
-        let steps = match &a.domain {
-            Some(d) => plan_domain(view, d, mode).map_err(|r| TribError::refused(&r))?,
-            None => {
-                let id = ctx.member(view, &a.node).await?;
-                vec![
-                    plan_failover(view, &id, mode)
-                        .map_err(|r| TribError::BadInput(r.to_string()))?,
-                ]
-            }
+        let request = match (&a.domain, &a.demote) {
+            (Some(d), _) => Request::Domain(d.clone()),
+            (None, Some(m)) => Request::Demote(ctx.member(view, m).await?),
+            (None, None) => Request::Promote(ctx.member(view, a.target()).await?),
         };
-        let plan = FailoverPlan {
-            mode,
-            domain: a.domain.clone(),
-            steps,
-        };
+        let plan = plan(view, &request, mode).map_err(|r| TribError::refused(&r))?;
         self.loaded = Some(loaded);
         Ok(if plan.steps.is_empty() {
             let message = show::nothing(&plan);

@@ -36,7 +36,7 @@ pub struct FixArgs {
     #[arg(long)]
     pub with_unreachable_masters: bool,
     /// Deadline for the cluster to settle after the changes
-    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = super::parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = super::parse_timeout)]
     pub timeout: Duration,
 }
 

@@ -3,14 +3,20 @@
 
 /// `trib failover --help`: how NODE is read.
 pub const FAILOVER: &str = "\
-NODE is a replica (it is promoted) or a master (its best replica is promoted: link up, a
-failure domain other than the master's, the largest replication offset; with --force or
---takeover the offset comes before the domain).
+trib failover NODE makes NODE a master: a replica is promoted in place of its master; a
+node that already is a master is left alone (nothing to do, exit 0), so running the same
+command twice never switches the roles back.
 
-NODE as an address (10.0.0.5:6379, redis-app-0.redis:6379): the cluster is loaded from it.
-NODE as a node ID or ID prefix (at least 4 hex digits): say where the cluster is with
---entry. With --entry the cluster is always loaded from the entries, so NODE may be down:
-  trib failover 10.0.0.5:6379 --entry redis-service --force
+trib failover --demote MASTER moves mastership away from MASTER: its best replica is
+promoted (link up, a failure domain other than the master's, the largest replication
+offset; with --force or --takeover the offset comes before the domain). MASTER already a
+replica: nothing to do, exit 0.
+
+NODE (or MASTER) as an address (10.0.0.5:6379, redis-app-0.redis:6379): the cluster is
+loaded from it. As a node ID or an unambiguous ID prefix (hex digits): say where the
+cluster is with --entry. With --entry the cluster is always loaded from the entries, so
+the node may be down:
+  trib failover --demote 10.0.0.5:6379 --entry redis-service --force
 
 --domain D fails over every master in failure domain D to a replica outside D, one master
 at a time, each verified before the next (draining a Kubernetes node before maintenance);

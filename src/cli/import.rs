@@ -47,7 +47,7 @@ pub struct ImportArgs {
     #[arg(long, value_name = "N", default_value_t = 1000, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub pipeline: u32,
     /// Timeout of each MIGRATE (the source's I/O with a master)
-    #[arg(long, value_name = "DUR", default_value = "10s", value_parser = super::parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "10s", value_parser = super::parse_timeout)]
     pub migrate_timeout: Duration,
 }
 

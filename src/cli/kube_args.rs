@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::parse_duration;
+use super::parse_timeout;
 use crate::k8s::KubeOptions;
 
 #[derive(Debug, Clone, Args)]
@@ -46,7 +46,7 @@ pub struct KubeArgs {
         global = true,
         value_name = "DUR",
         default_value = "30s",
-        value_parser = parse_duration,
+        value_parser = parse_timeout,
         hide_env_values = true
     )]
     pub kube_exec_timeout: Duration,

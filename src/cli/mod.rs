@@ -30,7 +30,7 @@ use clap::{CommandFactory, Parser};
 
 pub use args::{Cli, Command, DomainsArg, GlobalArgs};
 pub use context::Context;
-pub use duration::parse_duration;
+pub use duration::{parse_duration, parse_timeout};
 
 use crate::error::Exit;
 
@@ -45,6 +45,13 @@ pub fn main_exit() -> i32 {
                 0
             };
             let _ = e.print();
+            let args: Vec<String> = std::env::args_os()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect();
+            if code != 0 && argv::json_on_command_line(&args) {
+                // Scripts reading stdout get one document here too.
+                print_json_error(&argv::usage_message(&e.render().to_string()), code);
+            }
             return code;
         }
     };
@@ -78,12 +85,20 @@ pub fn main_exit() -> i32 {
             let code = crate::error::exit_for(&err) as i32;
             if json {
                 // Scripts reading stdout still get one document.
-                let doc = serde_json::json!({"error": format!("{err:#}"), "exit_code": code});
-                println!("{doc}");
+                print_json_error(&format!("{err:#}"), code);
             }
             code
         }
     }
+}
+
+/// The document `--json` prints instead of a command's own when it stops with an error
+/// (docs/json.md, "Errors").
+fn print_json_error(message: &str, code: i32) {
+    println!(
+        "{}",
+        serde_json::json!({"error": message, "exit_code": code})
+    );
 }
 
 /// The commands that change a cluster hold one connection per node (`check` and `info`

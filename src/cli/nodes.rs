@@ -9,9 +9,9 @@ use crate::error::TribError;
 use crate::model::NodeId;
 use crate::model::view::ClusterView;
 use crate::ops::Reporter;
-use crate::ops::gather::{Gathered, gather};
+use crate::ops::gather::{Gathered, gather_some};
 use crate::plan::rebalance::parse_weight;
-use crate::plan::select::{MIN_PREFIX, SelectError, find_member};
+use crate::plan::select::{SelectError, find_member, looks_like_id};
 
 use super::Context;
 
@@ -35,7 +35,7 @@ impl Context {
     }
 
     /// The member of `view` that a NODE argument names: a node ID or an unambiguous ID
-    /// prefix (at least [`MIN_PREFIX`] hex digits) first, else an address (`host:port`,
+    /// prefix (any number of hex digits) first, else an address (`host:port`,
     /// resolved like any node argument; a member matches by its announced address, the
     /// address trib reached it at, or its label).
     ///
@@ -43,13 +43,13 @@ impl Context {
     /// (no match, an ambiguous prefix, or a name that does not resolve); prefix it with
     /// the option it came from where that helps (`--replica-of ...`).
     pub async fn member(&self, view: &ClusterView, arg: &str) -> Result<NodeId, TribError> {
-        let looks_like_id = arg.len() >= MIN_PREFIX && arg.bytes().all(|b| b.is_ascii_hexdigit());
+        let looks_like_id = looks_like_id(arg);
         let bad = |e: SelectError| TribError::BadInput(e.to_string());
         if looks_like_id {
             match find_member(view, arg, &[]) {
                 Ok(id) => return Ok(id),
                 Err(e @ SelectError::Ambiguous { .. }) => return Err(bad(e)),
-                Err(SelectError::NotFound(_)) => {}
+                Err(SelectError::NotFound(_) | SelectError::NoIdPrefix(_)) => {}
             }
         }
         let addrs: Vec<_> = match self.resolve(&[arg.to_string()]).await {
@@ -69,14 +69,27 @@ impl Context {
         wait: Option<Duration>,
         reporter: &dyn Reporter,
     ) -> Result<Vec<Gathered>, TribError> {
+        match self.gather_some(args, wait, reporter).await? {
+            (g, errors) if errors.is_empty() => Ok(g),
+            (_, errors) => Err(TribError::BadInput(errors.join("\n"))),
+        }
+    }
+
+    /// [`Context::gather_all`], returning the nodes that answered and one line per node
+    /// that could not be used (bad arguments are still an error).
+    pub async fn gather_some(
+        &self,
+        args: &[String],
+        wait: Option<Duration>,
+        reporter: &dyn Reporter,
+    ) -> Result<(Vec<Gathered>, Vec<String>), TribError> {
         let specs = parse_node_args(args).map_err(|e| TribError::BadInput(e.to_string()))?;
-        let mut g = gather(&self.resolver, &specs, &self.connect, wait, reporter)
-            .await
-            .map_err(|e| TribError::BadInput(e.to_string()))?;
+        let (mut g, errors) =
+            gather_some(&self.resolver, &specs, &self.connect, wait, reporter).await;
         let targets: Vec<_> = g.iter().map(|g| g.target.clone()).collect();
         self.assign_domains(g.iter_mut().map(|g| &mut g.view), &targets)
             .await?;
-        Ok(g)
+        Ok((g, errors))
     }
 
     /// [`Context::gather_all`] for the one node `arg` names. An argument that names

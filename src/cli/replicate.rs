@@ -19,7 +19,7 @@ pub struct ReplicateArgs {
     #[arg(long, alias = "slave-addr", value_name = "NODE")]
     pub replica: String,
     /// Deadline for each wait (gossip, first sync)
-    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = super::parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = super::parse_timeout)]
     pub timeout: Duration,
 }
 

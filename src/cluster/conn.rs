@@ -11,7 +11,7 @@ use redis::{AsyncConnectionConfig, Cmd, ErrorKind, FromRedisValue, RedisConnecti
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-use super::error::{NodeError, NodeErrorKind};
+use super::error::{NodeError, NodeErrorKind, ServerError};
 use crate::model::NodeId;
 use crate::model::info::Info;
 use crate::model::nodes::{NodeEntry, parse_cluster_nodes};
@@ -113,15 +113,12 @@ impl Node {
         opts: &ConnectOptions,
     ) -> Result<Node, NodeError> {
         let stream = open_stream(addr, label, host_name, opts).await?;
-        let mut info = RedisConnectionInfo::default().set_skip_set_lib_name();
-        if let Some(user) = &opts.user {
-            info = info.set_username(user);
-        }
-        if let Some(pw) = &opts.password {
-            info = info.set_password(pw.expose());
-        }
+        let info = RedisConnectionInfo::default().set_skip_set_lib_name();
         let config = AsyncConnectionConfig::new().set_response_timeout(None);
         let conn = handshake(&info, stream, config, opts.connect_timeout, label).await?;
+        if let Some(pw) = &opts.password {
+            authenticate(&conn, opts.user.as_deref(), pw, opts.connect_timeout, label).await?;
+        }
         Ok(Node {
             addr,
             label: label.to_string(),
@@ -339,6 +336,42 @@ where
     .map_err(|e| map_redis_error(label, &e))?;
     tokio::spawn(driver);
     Ok(conn)
+}
+
+/// `AUTH [user] password`, sent by trib rather than by the client library (which replaces
+/// the server's reply with its own "authentication failed"), so that the reply is
+/// classified like any other ([`map_redis_error`]): a wrong password, or a node that has
+/// no password set, each says so. Redis 5 knows no users: `AUTH user password` is a
+/// wrong-arity error there, and the password alone is sent then.
+async fn authenticate(
+    conn: &MultiplexedConnection,
+    user: Option<&str>,
+    password: &Secret,
+    deadline: Duration,
+    label: &str,
+) -> Result<(), NodeError> {
+    let auth = |user: Option<&str>| {
+        let mut c = redis::cmd("AUTH");
+        if let Some(u) = user {
+            c.arg(u);
+        }
+        c.arg(password.expose());
+        c
+    };
+    let send = |cmd: Cmd| async move {
+        let mut conn = conn.clone();
+        tokio::time::timeout(deadline, cmd.query_async::<Value>(&mut conn))
+            .await
+            .map_err(|_| NodeError::new(label, NodeErrorKind::Timeout("AUTH")))?
+            .map(|_| ())
+            .map_err(|e| map_redis_error(label, &e))
+    };
+    match send(auth(user)).await {
+        Err(e) if user.is_some() && e.server() == Some(&ServerError::WrongArity) => {
+            send(auth(None)).await
+        }
+        other => other,
+    }
 }
 
 /// `EMFILE` (Linux, macOS and the BSDs): the process is out of file descriptors.

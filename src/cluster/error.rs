@@ -150,6 +150,8 @@ fn classify_err(detail: &str) -> ServerError {
 const NEEDS_PASSWORD: &str = "the node requires a password (use -a, REDISCLI_AUTH or --askpass)";
 /// `Auth` reason when the password or user is wrong.
 const WRONG_PASSWORD: &str = "wrong password or user";
+/// `Auth` reason when a password was given but the node has none.
+const NO_PASSWORD_SET: &str = "the node has no password set, but one was given (-a, REDISCLI_AUTH or --askpass): leave it out";
 
 /// What went wrong with a node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -183,13 +185,18 @@ impl NodeErrorKind {
         match code {
             "NOAUTH" => return NodeErrorKind::Auth(NEEDS_PASSWORD.into()),
             "WRONGPASS" => return NodeErrorKind::Auth(WRONG_PASSWORD.into()),
-            // Redis before 6: `ERR invalid password`, `ERR AUTH <password> called without
-            // any password configured`.
-            "ERR"
-                if detail.contains("invalid password")
-                    || detail.contains("AUTH <password> called without") =>
-            {
+            // Redis before 6: `ERR invalid password`.
+            "ERR" if detail.contains("invalid password") => {
                 return NodeErrorKind::Auth(WRONG_PASSWORD.into());
+            }
+            // A password sent to a node that has none: Redis 6+ and Valkey `ERR AUTH
+            // <password> called without any password configured for the default user`,
+            // Redis before 6 `ERR Client sent AUTH, but no password is set`.
+            "ERR"
+                if detail.contains("AUTH <password> called without")
+                    || detail.contains("no password is set") =>
+            {
+                return NodeErrorKind::Auth(NO_PASSWORD_SET.into());
             }
             _ => {}
         }
@@ -447,15 +454,22 @@ mod tests {
         for (code, detail) in [
             ("WRONGPASS", "invalid username-password pair"),
             ("ERR", "invalid password"),
-            (
-                "ERR",
-                "AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
-            ),
         ] {
             assert_eq!(
                 NodeErrorKind::from_reply(code, detail),
                 NodeErrorKind::Auth(WRONG_PASSWORD.into()),
                 "{code} {detail}"
+            );
+        }
+        // A password given to a node that has none (Redis 6+ / Valkey, Redis 5).
+        for detail in [
+            "AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?",
+            "Client sent AUTH, but no password is set",
+        ] {
+            assert_eq!(
+                NodeErrorKind::from_reply("ERR", detail),
+                NodeErrorKind::Auth(NO_PASSWORD_SET.into()),
+                "{detail}"
             );
         }
         // A MIGRATE target refusing the source's credentials is the source's error reply.

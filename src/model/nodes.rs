@@ -108,13 +108,34 @@ impl fmt::Debug for NodeEntry {
     }
 }
 
+/// How a node without an address (`:0@0`, `noaddr`) is shown where its address would be.
+pub const NO_ADDRESS: &str = "(no address)";
+
 impl EntryData {
-    /// `ip:port` as a string, `[ip]:port` for IPv6.
+    /// Whether the entry has an address (a `noaddr` node's line says `:0@0`).
+    pub fn has_addr(&self) -> bool {
+        !self.ip.is_empty() || self.port != 0
+    }
+
+    /// `ip:port` as a string, `[ip]:port` for IPv6; [`NO_ADDRESS`] for a node without one.
     pub fn addr_string(&self) -> String {
-        if self.ip.contains(':') {
+        if !self.has_addr() {
+            NO_ADDRESS.to_string()
+        } else if self.ip.contains(':') {
             format!("[{}]:{}", self.ip, self.port)
         } else {
             format!("{}:{}", self.ip, self.port)
+        }
+    }
+
+    /// How messages name a node trib did not reach: its announced address and short ID
+    /// (`10.0.0.5:6379 (e320fdff)`), or for a node without an address its short ID
+    /// (`e320fdff (no address)`).
+    pub fn name(&self) -> String {
+        if self.has_addr() {
+            format!("{} ({})", self.addr_string(), self.id.short())
+        } else {
+            format!("{} {NO_ADDRESS}", self.id.short())
         }
     }
 

@@ -190,7 +190,7 @@ impl ClusterView {
             .iter()
             .flat_map(|v| v.nodes.iter())
             .find(|e| &e.id == id)
-            .map(|e| format!("{} ({})", e.addr_string(), id.short()))
+            .map(|e| e.name())
             .unwrap_or_else(|| id.short().to_string())
     }
 

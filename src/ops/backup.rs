@@ -115,11 +115,10 @@ pub async fn fetch_rdb(
             .await
             .map_err(|_| timeout("AUTH"))?;
         if !line.starts_with("+OK") {
-            return Err(NodeError::new(
-                label,
-                NodeErrorKind::Auth("wrong password or user".into()),
-            )
-            .into());
+            // `-CODE detail`: classified like every reply (wrong password, none set, …).
+            let reply = line.trim_end().trim_start_matches('-');
+            let (code, detail) = reply.split_once(' ').unwrap_or((reply, ""));
+            return Err(NodeError::new(label, NodeErrorKind::from_reply(code, detail)).into());
         }
     }
     // Only the snapshot, not the replication stream after it (Redis ≥ 7; older ones

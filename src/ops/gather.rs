@@ -19,11 +19,6 @@ pub struct Gathered {
     pub view: NodeView,
 }
 
-/// One line per node that could not be used.
-#[derive(Debug, thiserror::Error)]
-#[error("{}", .0.join("\n"))]
-pub struct GatherError(pub Vec<String>);
-
 fn transient(e: &NodeError) -> bool {
     matches!(
         &e.kind,
@@ -38,13 +33,15 @@ fn transient(e: &NodeError) -> bool {
 
 /// Resolves every spec, connects to and probes every address. With `wait`, names that do
 /// not resolve yet and nodes that do not answer yet are retried until the deadline.
-pub async fn gather(
+/// Returns the nodes that answered along with one line per node that could not be used
+/// (so that a caller can also say what is wrong with the others).
+pub async fn gather_some(
     resolver: &Resolver,
     specs: &[NodeSpec],
     opts: &ConnectOptions,
     wait: Option<Duration>,
     reporter: &dyn Reporter,
-) -> Result<Vec<Gathered>, GatherError> {
+) -> (Vec<Gathered>, Vec<String>) {
     let start = Instant::now();
     let mut done: Vec<Option<Vec<Gathered>>> = vec![None; specs.len()];
     loop {
@@ -63,10 +60,10 @@ pub async fn gather(
         }
         if errors.is_empty() {
             reporter.finish("");
-            return Ok(done.into_iter().flatten().flatten().collect());
+            return (done.into_iter().flatten().flatten().collect(), errors);
         }
         let Some(wait) = wait else {
-            return Err(GatherError(errors));
+            return (done.into_iter().flatten().flatten().collect(), errors);
         };
         if !all_transient || start.elapsed() >= wait {
             reporter.finish("");
@@ -76,7 +73,7 @@ pub async fn gather(
                     start.elapsed().as_secs_f64()
                 ));
             }
-            return Err(GatherError(errors));
+            return (done.into_iter().flatten().flatten().collect(), errors);
         }
         let missing: Vec<String> = pending
             .iter()

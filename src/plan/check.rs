@@ -154,15 +154,38 @@ pub fn new_errors(before: &ClusterView, after: &[Problem]) -> usize {
         .count()
 }
 
+/// Open slots (`(slot, peer)` pairs) grouped by peer, in peer order.
+fn by_peer(open: &[(u16, NodeId)]) -> BTreeMap<NodeId, SlotSet> {
+    let mut out: BTreeMap<NodeId, SlotSet> = BTreeMap::new();
+    for (slot, peer) in open {
+        out.entry(peer.clone()).or_default().insert(*slot);
+    }
+    out
+}
+
+/// `node: slot 7 is migrating to peer`, `node: 2500 slots migrating to peer: 0-2499`.
+fn open_message(node: &str, dir: &str, peer: &str, slots: &SlotSet) -> String {
+    match slots.len() {
+        1 => format!("{node}: slot {slots} is {dir} {peer}"),
+        n => format!("{node}: {n} slots {dir} {peer}: {slots}"),
+    }
+}
+
 /// Everything `check` reports.
 pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
     let mut p = Vec::new();
+    let members = view.members();
 
     for u in &view.unreachable {
+        // A node without an address is named by its ID.
+        let name = match u.id.as_ref().and_then(|id| members.get(id)) {
+            Some(e) if !e.has_addr() => e.name(),
+            _ => u.label.clone(),
+        };
         p.push(Problem::error(
             ProblemKind::Unreachable,
-            format!("{}: {}", u.label, u.error),
-            vec![u.label.clone()],
+            format!("{name}: {}", u.error),
+            vec![name],
         ));
     }
 
@@ -192,7 +215,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             ProblemKind::NodeFailed => "is marked failed (fail)",
             ProblemKind::NodePfail => "is suspected failed (fail?)",
             ProblemKind::Handshake => "is still in handshake",
-            _ => "has no address (noaddr)",
+            _ => "is known without an address (noaddr)",
         };
         let name = view.name_of(id);
         p.push(Problem::error(
@@ -216,29 +239,24 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             ));
         }
         // Valkey ≥ 8 mirrors a master's migrating/importing state on its replicas: the
-        // master's own state is the one that matters.
+        // master's own state is the one that matters. One problem per node, direction and
+        // peer, with the slots as ranges: an interrupted reshard of thousands of slots is a
+        // line per node, not one per slot.
         if let Some(me) = v.myself().filter(|m| m.flags.master) {
-            for (slot, to) in &me.migrating {
-                p.push(Problem::error(
-                    ProblemKind::OpenSlot,
-                    format!(
-                        "{}: slot {slot} is migrating to {}",
-                        v.label,
-                        view.name_of(to)
-                    ),
-                    vec![v.label.clone()],
-                ));
-            }
-            for (slot, from) in &me.importing {
-                p.push(Problem::error(
-                    ProblemKind::OpenSlot,
-                    format!(
-                        "{}: slot {slot} is importing from {}",
-                        v.label,
-                        view.name_of(from)
-                    ),
-                    vec![v.label.clone()],
-                ));
+            for (dir, open) in [
+                ("migrating to", &me.migrating),
+                ("importing from", &me.importing),
+            ] {
+                for (peer, slots) in by_peer(open) {
+                    p.push(
+                        Problem::error(
+                            ProblemKind::OpenSlot,
+                            open_message(&v.label, dir, &view.name_of(&peer), &slots),
+                            vec![v.label.clone(), view.name_of(&peer)],
+                        )
+                        .with_slots(&slots),
+                    );
+                }
             }
         }
     }
@@ -275,7 +293,6 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             odd,
         ));
     }
-    let members = view.members();
     for v in &view.nodes {
         let known: BTreeSet<&NodeId> = v
             .nodes
@@ -477,6 +494,79 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
 #[cfg(test)]
 mod tests {
     use super::ProblemKind as K;
+    use super::{Severity, check};
+    use crate::plan::membership_del::fixture::{id, line, node, view};
+
+    /// Masters a (0-8191) and b (8192-16383); a is moving `moving` slots from 0 to b, as
+    /// an interrupted reshard leaves them (MIGRATING on a, IMPORTING on b).
+    fn interrupted_reshard(moving: u16) -> crate::model::view::ClusterView {
+        let (a, b) = (id('a'), id('b'));
+        let migrating: String = (0..moving).map(|s| format!(" [{s}->-{b}]")).collect();
+        let importing: String = (0..moving).map(|s| format!(" [{s}-<-{a}]")).collect();
+        let lines = |me: char| {
+            let (fa, fb) = if me == 'a' {
+                ("myself,master", "master")
+            } else {
+                ("master", "myself,master")
+            };
+            vec![
+                line(
+                    'a',
+                    "10.0.0.1:6379",
+                    fa,
+                    None,
+                    &format!("0-8191{migrating}"),
+                ),
+                line(
+                    'b',
+                    "10.0.0.2:6379",
+                    fb,
+                    None,
+                    &format!("8192-16383{importing}"),
+                ),
+            ]
+        };
+        view(
+            vec![
+                node('a', "10.0.0.1:6379", "10.0.0.1", &lines('a'), 0),
+                node('b', "10.0.0.2:6379", "10.0.0.2", &lines('b'), 0),
+            ],
+            vec![],
+        )
+    }
+
+    #[test]
+    fn open_slots_are_one_problem_per_node_and_direction() {
+        let problems = check(&interrupted_reshard(5000), None);
+        let open: Vec<_> = problems.iter().filter(|p| p.kind == K::OpenSlot).collect();
+        let messages: Vec<&str> = open.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "10.0.0.1:6379: 5000 slots migrating to 10.0.0.2:6379: 0-4999",
+                "10.0.0.2:6379: 5000 slots importing from 10.0.0.1:6379: 0-4999",
+            ]
+        );
+        for p in &open {
+            assert_eq!(p.severity, Severity::Error);
+            assert_eq!(p.slots.as_deref(), Some("0-4999"));
+            assert_eq!(p.nodes.len(), 2, "the node and its peer: {p:?}");
+        }
+        // One slot reads as one slot.
+        let problems = check(&interrupted_reshard(1), None);
+        let open: Vec<&str> = problems
+            .iter()
+            .filter(|p| p.kind == K::OpenSlot)
+            .map(|p| p.message.as_str())
+            .collect();
+        assert_eq!(
+            open,
+            [
+                "10.0.0.1:6379: slot 0 is migrating to 10.0.0.2:6379",
+                "10.0.0.2:6379: slot 0 is importing from 10.0.0.1:6379",
+            ]
+        );
+    }
 
     #[test]
     fn problem_kinds_serialize_as_their_names() {

@@ -92,6 +92,68 @@ fn refuse(node: usize, reason: impl Into<String>) -> Refusal {
     }
 }
 
+impl Refusal {
+    /// The node refused, when the refusal is about one.
+    pub fn node(&self) -> Option<usize> {
+        match self {
+            Refusal::Node { node, .. } => Some(*node),
+            Refusal::Placement(_) => None,
+        }
+    }
+}
+
+/// Each node's master in `placement` (`None` for masters).
+fn planned_masters(n: usize, placement: &Placement) -> Vec<Option<usize>> {
+    let mut out = vec![None; n];
+    for g in &placement.masters {
+        for &r in &g.replicas {
+            out[r] = Some(g.master);
+        }
+    }
+    out
+}
+
+/// A create in progress must be this create's layout: nodes (other than those `already`
+/// refused) that own slots `placement` gives to another node, or that own slots but are
+/// replicas in it, were set up by something else.
+fn layout_refusals(
+    nodes: &[CreateNodeState],
+    placement: &Placement,
+    already: &[Refusal],
+) -> Vec<Refusal> {
+    let skip: BTreeSet<usize> = already.iter().filter_map(Refusal::node).collect();
+    let mut refusals = Vec::new();
+    for g in placement
+        .masters
+        .iter()
+        .filter(|g| !skip.contains(&g.master))
+    {
+        let planned = SlotSet::from_ranges([g.slots]);
+        let extra = nodes[g.master].own_slots.difference(&planned);
+        if !extra.is_empty() {
+            refusals.push(refuse(
+                g.master,
+                format!(
+                    "owns slots {extra} that this create assigns elsewhere: it was set up by another create (different node list or tool)"
+                ),
+            ));
+        }
+    }
+    let planned_master_of = planned_masters(nodes.len(), placement);
+    for (i, n) in nodes.iter().enumerate() {
+        if !skip.contains(&i) && planned_master_of[i].is_some() && !n.own_slots.is_empty() {
+            refusals.push(refuse(
+                i,
+                format!(
+                    "owns slots {} but this create makes it a replica: it was set up by another create",
+                    n.own_slots
+                ),
+            ));
+        }
+    }
+    refusals
+}
+
 /// The `cluster-node-timeout` new masters get while they first turn `ok`. Redis keeps a
 /// master that owned no slot in `fail` for min(cluster-node-timeout, 5 s) after it gets
 /// slots (the rejoin delay in `clusterUpdateState`); with this value the delay is its
@@ -174,26 +236,21 @@ pub fn meet_pairs(n: usize) -> Vec<(usize, usize)> {
     pairs
 }
 
-/// Plans a create over `nodes` (in the user's order) with `replicas` per master.
-pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreatePlan, Vec<Refusal>> {
-    let placement_input: Vec<PlacementNode> = nodes
-        .iter()
-        .map(|n| PlacementNode {
-            label: n.label.clone(),
-            domain: n.domain.clone(),
-        })
-        .collect();
-    let placement =
-        plan_placement(&placement_input, replicas).map_err(|e| vec![Refusal::Placement(e)])?;
-
+/// Why each node that cannot be part of any create is refused: it belongs to another
+/// cluster, or it holds data of its own. Every such node gets its reason.
+///
+/// `missing` listed nodes did not answer (their IDs are unknown): a node may know them,
+/// and a replica's master may be one of them, so then only what holds whatever they are
+/// is refused: knowing more nodes outside those that answered than there are missing,
+/// or keys on a node that is neither a master nor a replica.
+pub fn node_refusals(nodes: &[CreateNodeState], missing: usize) -> Vec<Refusal> {
     let ids: BTreeSet<&NodeId> = nodes.iter().map(|n| &n.id).collect();
-    let index_of: BTreeMap<&NodeId, usize> =
-        nodes.iter().enumerate().map(|(i, n)| (&n.id, i)).collect();
     let mut refusals = Vec::new();
-
-    // Membership in some other cluster, and data on nodes that own nothing.
     for (i, n) in nodes.iter().enumerate() {
-        if let Some(foreign) = n.known.iter().find(|k| !ids.contains(k)) {
+        let foreign: Vec<&NodeId> = n.known.iter().filter(|k| !ids.contains(k)).collect();
+        if missing == 0
+            && let Some(foreign) = foreign.first()
+        {
             refusals.push(refuse(
                 i,
                 format!(
@@ -201,11 +258,23 @@ pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreateP
                     foreign.short()
                 ),
             ));
+        } else if foreign.len() > missing {
+            refusals.push(refuse(
+                i,
+                format!(
+                    "already knows {} nodes besides those that answered, but only {missing} listed node(s) did not answer: it belongs to another cluster (CLUSTER RESET it if that is intended)",
+                    foreign.len()
+                ),
+            ));
         } else if n.keys > 0
             && n.own_slots.is_empty()
-            && !n.master_id.as_ref().is_some_and(|m| ids.contains(m))
+            && match &n.master_id {
+                // A replica of a node of this create holds its master's keys: not data
+                // of its own (its master may be one that did not answer).
+                Some(m) => missing == 0 && !ids.contains(m),
+                None => true,
+            }
         {
-            // A replica of a node of this create holds its master's keys: not data of its own.
             refusals.push(refuse(
                 i,
                 format!(
@@ -215,14 +284,37 @@ pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreateP
             ));
         }
     }
-    if !refusals.is_empty() {
-        return Err(refusals);
-    }
+    refusals
+}
+
+/// Plans a create over `nodes` (in the user's order) with `replicas` per master. Every
+/// node that cannot take part is refused with its reason, all at once.
+pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreatePlan, Vec<Refusal>> {
+    let placement_input: Vec<PlacementNode> = nodes
+        .iter()
+        .map(|n| PlacementNode {
+            label: n.label.clone(),
+            domain: n.domain.clone(),
+        })
+        .collect();
+    // Membership in some other cluster, and data on nodes that own nothing.
+    let mut refusals = node_refusals(nodes, 0);
+    let placement = match plan_placement(&placement_input, replicas) {
+        Ok(p) => p,
+        Err(e) => {
+            refusals.push(Refusal::Placement(e));
+            return Err(refusals);
+        }
+    };
+
+    let ids: BTreeSet<&NodeId> = nodes.iter().map(|n| &n.id).collect();
+    let index_of: BTreeMap<&NodeId, usize> =
+        nodes.iter().enumerate().map(|(i, n)| (&n.id, i)).collect();
 
     let fresh = nodes
         .iter()
         .all(|n| n.own_slots.is_empty() && n.known.is_empty() && n.master_id.is_none());
-    if fresh {
+    if fresh && refusals.is_empty() {
         let mut steps = Vec::new();
         for g in &placement.masters {
             steps.push(CreateStep::AddSlots {
@@ -254,9 +346,14 @@ pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreateP
         });
     }
 
-    // Slot ownership must be consistent.
+    // Slot ownership must be consistent (among the nodes not refused already: a node of
+    // another cluster claims slots of that cluster).
+    let refused: BTreeSet<usize> = refusals.iter().filter_map(Refusal::node).collect();
     let mut owner: Vec<Option<usize>> = vec![None; SLOT_COUNT as usize];
     for (i, n) in nodes.iter().enumerate() {
+        if refused.contains(&i) {
+            continue;
+        }
         for s in n.own_slots.iter() {
             match owner[s as usize] {
                 Some(o) => {
@@ -271,6 +368,7 @@ pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreateP
         }
     }
     if !refusals.is_empty() {
+        refusals.extend(layout_refusals(nodes, &placement, &refusals));
         return Err(refusals);
     }
 
@@ -295,38 +393,11 @@ pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreateP
     }
 
     // A create in progress: it must be this create's layout.
-    let mut planned_master_of: Vec<Option<usize>> = vec![None; nodes.len()];
-    for g in &placement.masters {
-        for &r in &g.replicas {
-            planned_master_of[r] = Some(g.master);
-        }
+    let layout = layout_refusals(nodes, &placement, &[]);
+    if !layout.is_empty() {
+        return Err(layout);
     }
-    for g in &placement.masters {
-        let planned = SlotSet::from_ranges([g.slots]);
-        let extra = nodes[g.master].own_slots.difference(&planned);
-        if !extra.is_empty() {
-            refusals.push(refuse(
-                g.master,
-                format!(
-                    "owns slots {extra} that this create assigns elsewhere: it was set up by another create (different node list or tool)"
-                ),
-            ));
-        }
-    }
-    for (i, n) in nodes.iter().enumerate() {
-        if planned_master_of[i].is_some() && !n.own_slots.is_empty() {
-            refusals.push(refuse(
-                i,
-                format!(
-                    "owns slots {} but this create makes it a replica: it was set up by another create",
-                    n.own_slots
-                ),
-            ));
-        }
-    }
-    if !refusals.is_empty() {
-        return Err(refusals);
-    }
+    let planned_master_of = planned_masters(nodes.len(), &placement);
 
     let mut steps = Vec::new();
     for g in &placement.masters {
@@ -502,6 +573,62 @@ mod tests {
         assert!(
             matches!(&err[1], Refusal::Node { node: 4, reason } if reason.contains("another cluster"))
         );
+    }
+
+    #[test]
+    fn with_nodes_missing_only_sure_reasons() {
+        // Four nodes answered, two listed nodes did not (their IDs are unknown).
+        let mut nodes = empty(4);
+        // Knows two nodes trib did not reach: maybe the missing ones, not refused.
+        nodes[0].known.extend([id(98), id(99)]);
+        // Knows six nodes that did not answer, but only two are missing: another cluster.
+        nodes[1].known.extend((90..96).map(id));
+        // Keys, and neither a master nor a replica: data of its own.
+        nodes[2].keys = 7;
+        // A replica (of a node not reached) holding its master's keys: not refused.
+        nodes[3].keys = 7;
+        nodes[3].master_id = Some(id(98));
+        let refused: Vec<(usize, String)> = node_refusals(&nodes, 2)
+            .into_iter()
+            .map(|r| match r {
+                Refusal::Node { node, reason } => (node, reason),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(refused.len(), 2, "{refused:?}");
+        assert_eq!(refused[0].0, 1);
+        assert!(
+            refused[0].1.contains(
+                "knows 6 nodes besides those that answered, but only 2 listed node(s) did not answer"
+            ),
+            "{refused:?}"
+        );
+        assert_eq!(refused[1].0, 2);
+        assert!(refused[1].1.contains("holds 7 key(s)"));
+    }
+
+    #[test]
+    fn every_bad_node_gets_its_reason() {
+        // Bad nodes, each for its own reason: another cluster (0), keys (1), slots this
+        // create gives another master (2), a slot another node claims too (5), slots on
+        // a node this create makes a replica (6).
+        let mut nodes = empty(8);
+        nodes[0].known.insert(id(99));
+        nodes[1].keys = 5;
+        nodes[2].own_slots = SlotSet::from_ranges([SlotRange::new(0, 10)]);
+        nodes[5].own_slots = SlotSet::from_ranges([SlotRange::new(5, 6)]);
+        nodes[6].own_slots = SlotSet::from_ranges([SlotRange::new(100, 100)]);
+        let err = plan_create(&nodes, 1).unwrap_err();
+        let refused: BTreeSet<usize> = err.iter().filter_map(Refusal::node).collect();
+        assert_eq!(refused, BTreeSet::from([0, 1, 2, 5, 6]), "{err:?}");
+        // A placement that cannot work does not hide the nodes' own problems.
+        let mut nodes = empty(4);
+        nodes[0].known.insert(id(99));
+        nodes[3].keys = 1;
+        let err = plan_create(&nodes, 1).unwrap_err();
+        assert!(matches!(err.last(), Some(Refusal::Placement(_))), "{err:?}");
+        let refused: BTreeSet<usize> = err.iter().filter_map(Refusal::node).collect();
+        assert_eq!(refused, BTreeSet::from([0, 3]), "{err:?}");
     }
 
     #[test]

@@ -155,6 +155,15 @@ pub enum FailoverRefusal {
         "{master}: the master is down ({why}) and owns no slots: the cluster already promoted a replica in its place; nothing to fail over"
     )]
     AlreadyFailedOver { master: String, why: String },
+    /// `failover NODE` of a master that is down: it cannot be made a master.
+    #[error(
+        "{node}: a master that is down ({why}): failover NODE makes NODE a master; to promote one of its replicas in its place, use `trib failover --demote {addr} --force`"
+    )]
+    DownMaster {
+        node: String,
+        addr: String,
+        why: String,
+    },
     /// A plain failover of a master that is down.
     #[error(
         "{master}: the master is down ({why}): a plain failover needs it to hand over; use --force to promote its best replica without it (--takeover if most masters are down too)"
@@ -181,24 +190,61 @@ pub enum FailoverRefusal {
     NoSuchDomain { domain: String, known: Vec<String> },
 }
 
+/// What `trib failover` was asked to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// `failover NODE`: make NODE a master (promote it if it is a replica).
+    Promote,
+    /// `failover --demote MASTER`: promote MASTER's best replica in its place.
+    Demote,
+    /// `failover --domain D`: move every master out of failure domain D.
+    Domain,
+}
+
+/// Why a failover has nothing to do: the node already has the role asked for. A retried
+/// command therefore never switches roles back.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AlreadyDone {
+    /// `failover NODE` of a node that is a master (and up).
+    #[error(
+        "{node} is already a master; nothing to do (to promote one of its replicas in its place: trib failover --demote {node})"
+    )]
+    AlreadyMaster { node: String },
+    /// `failover --demote NODE` of a node that is a replica.
+    #[error("{node} is already a replica (of {master}); nothing to do")]
+    AlreadyReplica { node: String, master: String },
+}
+
+/// Planned failovers, or why there is nothing to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Planned {
+    Step(Box<Step>),
+    /// `--domain`: one step per master in the domain.
+    Steps(Vec<Step>),
+    Nothing(AlreadyDone),
+}
+
 /// `trib failover`'s plan: one failover, or (`--domain`) one per master in the domain,
-/// applied in order; no steps means nothing to do.
+/// applied in order; no steps means nothing to do (`nothing` says why, when a node
+/// already has the role asked for).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FailoverPlan {
     pub mode: Mode,
+    pub action: Action,
     /// `--domain`, if given.
     pub domain: Option<String>,
     pub steps: Vec<Step>,
+    /// Nothing to do because the node already has the role asked for.
+    pub nothing: Option<AlreadyDone>,
 }
 
 /// How the plan names a node: label when reached, else its announced address and short ID.
 fn node_ref(view: &ClusterView, id: &NodeId, entry: &NodeEntry) -> NodeRef {
     let (node, domain) = match view.node(id) {
         Some(n) => (n.label.clone(), n.domain.clone()),
-        None => (
-            format!("{} ({})", entry.addr_string(), id.short()),
-            entry.ip.trim_matches(['[', ']']).to_string(),
-        ),
+        None => (entry.name(), entry.ip.trim_matches(['[', ']']).to_string()),
     };
     NodeRef {
         id: id.clone(),
@@ -408,22 +454,73 @@ fn choose(
     })
 }
 
-/// Plans the failover of `target`: a replica is promoted, a master's best replica is.
-/// A refusal means nothing may be changed.
-pub fn plan_failover(
+/// Plans `failover --demote MASTER`: promote `target`'s best replica in its place.
+/// `target` already a replica: nothing to do. A refusal means nothing may be changed.
+pub fn plan_demote(
     view: &ClusterView,
     target: &NodeId,
     mode: Mode,
-) -> Result<Step, FailoverRefusal> {
+) -> Result<Planned, FailoverRefusal> {
     let all = view.members();
     let entry = all
         .get(target)
         .ok_or_else(|| FailoverRefusal::NotAMember { id: target.clone() })?;
     let me = node_ref(view, target, entry);
     if entry.flags.master {
-        return choose(view, &all, &me, entry, mode, None);
+        return choose(view, &all, &me, entry, mode, None).map(|s| Planned::Step(Box::new(s)));
     }
-    // A replica: promote it.
+    match entry.master_id.as_ref() {
+        Some(m) => Ok(Planned::Nothing(AlreadyDone::AlreadyReplica {
+            node: me.node,
+            master: all
+                .get(m)
+                .map_or_else(|| m.short().to_string(), |e| node_ref(view, m, e).node),
+        })),
+        None => Err(FailoverRefusal::NoRole { node: me.node }),
+    }
+}
+
+/// Plans `failover NODE`: make `target` a master. A replica is promoted; a master that
+/// is up is one already (nothing to do); a master that is down cannot be made one.
+/// A refusal means nothing may be changed.
+pub fn plan_promote(
+    view: &ClusterView,
+    target: &NodeId,
+    mode: Mode,
+) -> Result<Planned, FailoverRefusal> {
+    let all = view.members();
+    let entry = all
+        .get(target)
+        .ok_or_else(|| FailoverRefusal::NotAMember { id: target.clone() })?;
+    let me = node_ref(view, target, entry);
+    if entry.flags.master {
+        return match down_reason(view, target) {
+            None => Ok(Planned::Nothing(AlreadyDone::AlreadyMaster {
+                node: me.node,
+            })),
+            Some(why) if entry.slots.is_empty() => Err(FailoverRefusal::AlreadyFailedOver {
+                master: me.node,
+                why,
+            }),
+            Some(why) => Err(FailoverRefusal::DownMaster {
+                node: me.node,
+                addr: me.addr,
+                why,
+            }),
+        };
+    }
+    promote_replica(view, &all, target, entry, me, mode).map(|s| Planned::Step(Box::new(s)))
+}
+
+/// Plans promoting the replica `target` (`entry`, named `me`).
+fn promote_replica(
+    view: &ClusterView,
+    all: &std::collections::BTreeMap<NodeId, NodeEntry>,
+    target: &NodeId,
+    entry: &NodeEntry,
+    me: NodeRef,
+    mode: Mode,
+) -> Result<Step, FailoverRefusal> {
     let Some(master_id) = entry.master_id.clone() else {
         return Err(FailoverRefusal::NoRole { node: me.node });
     };
@@ -459,7 +556,7 @@ pub fn plan_failover(
         });
     }
     let offset = v.info.get_u64("slave_repl_offset").unwrap_or(0);
-    let others = candidates(view, &all, &master, false);
+    let others = candidates(view, all, &master, false);
     let not_chosen = others
         .iter()
         .filter(|c| &c.r.id != target)
@@ -535,6 +632,51 @@ pub fn plan_domain(
     } else {
         Err(errors)
     }
+}
+
+/// What `trib failover` was asked, with the node named resolved to a member.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// `failover NODE`: [`plan_promote`].
+    Promote(NodeId),
+    /// `failover --demote MASTER`: [`plan_demote`].
+    Demote(NodeId),
+    /// `failover --domain D`: [`plan_domain`].
+    Domain(String),
+}
+
+/// Plans a request. Refusals mean nothing may be changed.
+pub fn plan(
+    view: &ClusterView,
+    request: &Request,
+    mode: Mode,
+) -> Result<FailoverPlan, Vec<FailoverRefusal>> {
+    let (action, planned) = match request {
+        Request::Domain(d) => (Action::Domain, Planned::Steps(plan_domain(view, d, mode)?)),
+        Request::Promote(id) => (
+            Action::Promote,
+            plan_promote(view, id, mode).map_err(|r| vec![r])?,
+        ),
+        Request::Demote(id) => (
+            Action::Demote,
+            plan_demote(view, id, mode).map_err(|r| vec![r])?,
+        ),
+    };
+    let (steps, nothing) = match planned {
+        Planned::Step(s) => (vec![*s], None),
+        Planned::Steps(s) => (s, None),
+        Planned::Nothing(n) => (Vec::new(), Some(n)),
+    };
+    Ok(FailoverPlan {
+        mode,
+        action,
+        domain: match request {
+            Request::Domain(d) => Some(d.clone()),
+            _ => None,
+        },
+        steps,
+        nothing,
+    })
 }
 
 #[cfg(test)]
@@ -631,6 +773,86 @@ mod tests {
 
     fn nid(n: u8) -> NodeId {
         NodeId::parse(&id(n)).unwrap()
+    }
+
+    /// The failover of `target` as the tests below mean it: a master is demoted (its
+    /// best replica promoted), a replica promoted; "nothing to do" is a test failure.
+    fn plan_failover(
+        view: &ClusterView,
+        target: &NodeId,
+        mode: Mode,
+    ) -> Result<Step, FailoverRefusal> {
+        let is_master = view.members().get(target).is_some_and(|e| e.flags.master);
+        let planned = if is_master {
+            plan_demote(view, target, mode)?
+        } else {
+            plan_promote(view, target, mode)?
+        };
+        match planned {
+            Planned::Step(s) => Ok(*s),
+            other => panic!("not one step: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_retried_failover_changes_nothing() {
+        let v = view(
+            &three_replicas(),
+            &[1, 2, 3, 4],
+            &[(2, "up", 10), (3, "up", 10), (4, "up", 10)],
+        );
+        // Making a master a master: nothing to do, and the message says how to demote.
+        let p = plan_promote(&v, &nid(1), Mode::Default).unwrap();
+        let Planned::Nothing(n) = &p else {
+            panic!("{p:?}")
+        };
+        assert_eq!(
+            n,
+            &AlreadyDone::AlreadyMaster {
+                node: "127.0.0.2:7001".into()
+            }
+        );
+        assert!(n.to_string().contains("already a master"), "{n}");
+        assert!(n.to_string().contains("--demote 127.0.0.2:7001"), "{n}");
+        // Demoting a replica: nothing to do either.
+        let p = plan_demote(&v, &nid(3), Mode::Force).unwrap();
+        assert_eq!(
+            p,
+            Planned::Nothing(AlreadyDone::AlreadyReplica {
+                node: "127.0.0.3:7003".into(),
+                master: "127.0.0.2:7001".into()
+            })
+        );
+        // The two forms do what they say on the other role.
+        assert!(matches!(
+            plan_promote(&v, &nid(3), Mode::Default).unwrap(),
+            Planned::Step(s) if s.promote.id == nid(3)
+        ));
+        assert!(matches!(
+            plan_demote(&v, &nid(1), Mode::Default).unwrap(),
+            Planned::Step(s) if s.master.id == nid(1) && s.promote.id != nid(1)
+        ));
+    }
+
+    #[test]
+    fn a_down_master_cannot_be_made_a_master() {
+        let v = view(
+            &three_replicas(),
+            &[2, 3, 4],
+            &[(2, "down", 9), (3, "down", 9), (4, "down", 9)],
+        );
+        for mode in [Mode::Default, Mode::Force, Mode::Takeover] {
+            let e = plan_promote(&v, &nid(1), mode).unwrap_err();
+            assert!(
+                matches!(&e, FailoverRefusal::DownMaster { addr, .. } if addr == "127.0.0.2:7001"),
+                "{e:?}"
+            );
+            assert!(
+                e.to_string()
+                    .contains("trib failover --demote 127.0.0.2:7001 --force"),
+                "{e}"
+            );
+        }
     }
 
     fn m(n: u8, ip: &'static str, slots: &'static str) -> N {

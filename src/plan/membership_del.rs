@@ -94,7 +94,7 @@ fn name(view: &ClusterView, id: &NodeId) -> String {
     }
     view.members()
         .get(id)
-        .map(|e| format!("{} ({})", e.addr_string(), id.short()))
+        .map(|e| e.name())
         .unwrap_or_else(|| id.short().to_string())
 }
 
@@ -137,7 +137,10 @@ pub fn plan_del(view: &ClusterView, target: &NodeId) -> Result<DelPlan, Vec<DelR
             }
         }
         let keys = v.keys();
-        if is_master && keys > 0 {
+        // A master that owns slots is refused for them (above); this is about one that
+        // owns none but still holds keys.
+        let owns_slots = v.myself().is_some_and(|m| !m.slots.is_empty());
+        if is_master && keys > 0 && !owns_slots {
             refusals.push(DelRefusal::MasterHoldsKeys {
                 node: label.clone(),
                 keys,
@@ -247,7 +250,13 @@ pub fn plan_del(view: &ClusterView, target: &NodeId) -> Result<DelPlan, Vec<DelR
         .collect();
     Ok(DelPlan {
         id: target.clone(),
-        label,
+        // Printed with the short ID next to it: the address alone here.
+        label: match reached {
+            Some(v) => v.label.clone(),
+            None => all
+                .get(target)
+                .map_or_else(|| target.short().to_string(), |e| e.addr_string()),
+        },
         role: if is_master { "master" } else { "replica" },
         kind,
         repoint,
@@ -386,6 +395,46 @@ mod tests {
                 id('a').short()
             )
         );
+    }
+
+    #[test]
+    fn a_master_with_slots_and_keys_is_refused_for_its_slots_only() {
+        let mut nodes = six(&[]);
+        nodes[0] = node(
+            'a',
+            "10.0.0.1:6379",
+            "10.0.0.1",
+            &lines('a', &[], &no_flags),
+            42,
+        );
+        let err = plan_del(&view(nodes, vec![]), &id('a')).unwrap_err();
+        assert!(
+            matches!(&err[..], [DelRefusal::OwnsSlots { .. }]),
+            "owns slots, so not \"owns no slot\": {err:?}"
+        );
+        assert!(!err[0].to_string().contains("owns no slot"), "{}", err[0]);
+    }
+
+    #[test]
+    fn an_unreachable_node_is_named_with_its_id_once() {
+        let flags = |c: char| if c == 'd' { "fail" } else { "" };
+        let nodes: Vec<_> = ['a', 'b', 'c', 'e', 'f']
+            .into_iter()
+            .map(|c| {
+                let i = (c as u8 - b'a' + 1) as usize;
+                node(
+                    c,
+                    &format!("10.0.0.{i}:6379"),
+                    &format!("10.0.0.{i}"),
+                    &lines(c, &[], &flags),
+                    0,
+                )
+            })
+            .collect();
+        let v = view(nodes, vec![unreachable('d', "10.0.0.4:6379")]);
+        let p = plan_del(&v, &id('d')).unwrap();
+        // The plan and the last line print the label with the short ID next to it.
+        assert_eq!(p.label, "10.0.0.4:6379");
     }
 
     #[test]

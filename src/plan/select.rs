@@ -5,14 +5,21 @@ use std::net::SocketAddr;
 use crate::model::NodeId;
 use crate::model::view::ClusterView;
 
-/// Shortest ID prefix accepted (shorter ones are too easily ambiguous).
-pub const MIN_PREFIX: usize = 4;
+/// Whether `arg` may be a node ID or an ID prefix: 1 to 40 hex digits. Any length is
+/// accepted: a prefix that matches several members is refused as ambiguous (naming
+/// them), so no minimum is needed to stay safe.
+pub fn looks_like_id(arg: &str) -> bool {
+    (1..=40).contains(&arg.len()) && arg.bytes().all(|b| b.is_ascii_hexdigit())
+}
 
 /// Why a node argument matches no member, or several.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SelectError {
     #[error("{0}: no node of this cluster has this ID or address")]
     NotFound(String),
+    /// A hex word: no member's ID starts with it, and no member has it as address.
+    #[error("{0}: no node of this cluster has an ID that starts with {0} (nor this address)")]
+    NoIdPrefix(String),
     #[error("{arg}: ambiguous ID prefix, matches {matches}")]
     Ambiguous { arg: String, matches: String },
 }
@@ -26,7 +33,7 @@ pub fn find_member(
     addrs: &[SocketAddr],
 ) -> Result<NodeId, SelectError> {
     let all = view.members();
-    let looks_like_id = arg.len() >= MIN_PREFIX && arg.bytes().all(|b| b.is_ascii_hexdigit());
+    let looks_like_id = looks_like_id(arg);
     if looks_like_id {
         let matching: Vec<&NodeId> = all.keys().filter(|id| id.has_prefix(arg)).collect();
         match matching.len() {
@@ -56,5 +63,9 @@ pub fn find_member(
             return Ok(id.clone());
         }
     }
-    Err(SelectError::NotFound(arg.to_string()))
+    Err(if looks_like_id {
+        SelectError::NoIdPrefix(arg.to_string())
+    } else {
+        SelectError::NotFound(arg.to_string())
+    })
 }

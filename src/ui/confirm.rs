@@ -19,7 +19,14 @@ pub fn confirm(yes: bool, question: &str) -> Result<(), TribError> {
         .with_prompt(question)
         .default(false)
         .interact()
-        .map_err(|e| TribError::Aborted(format!("cannot read the answer: {e}")))?;
+        .map_err(|e| match e {
+            // Ctrl-C at the prompt: an answer, not a signal to stop work under way
+            // (nothing has started): aborted at the prompt, exit 3.
+            dialoguer::Error::IO(io) if io.kind() == std::io::ErrorKind::Interrupted => {
+                TribError::Aborted("interrupted at the prompt (Ctrl-C); nothing was changed".into())
+            }
+            e => TribError::Aborted(format!("cannot read the answer: {e}; nothing was changed")),
+        })?;
     if ok {
         Ok(())
     } else {

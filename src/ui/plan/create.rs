@@ -146,9 +146,44 @@ pub fn refusals(refusals: &[Refusal], states: &[CreateNodeState], replicas: usiz
         .join("\n")
 }
 
-/// Said when the nodes already form the cluster asked for.
-pub fn already_created(nodes: usize) -> String {
-    format!("These {nodes} nodes already form a complete cluster; nothing to do.")
+/// Said when the nodes already form a complete cluster: its shape, and, when `--replicas`
+/// asked for another one, that create leaves an existing cluster's replicas as they are.
+pub fn already_created(states: &[CreateNodeState], replicas: usize) -> String {
+    let masters: Vec<&CreateNodeState> =
+        states.iter().filter(|s| !s.own_slots.is_empty()).collect();
+    let counts: Vec<usize> = masters
+        .iter()
+        .map(|m| {
+            states
+                .iter()
+                .filter(|s| s.master_id.as_ref() == Some(&m.id))
+                .count()
+        })
+        .collect();
+    let (least, most) = (
+        counts.iter().copied().min().unwrap_or(0),
+        counts.iter().copied().max().unwrap_or(0),
+    );
+    let each = match (least, most) {
+        (1, 1) => "1 replica per master".to_string(),
+        (l, m) if l == m => format!("{l} replicas per master"),
+        (l, m) => format!("{l} to {m} replicas per master"),
+    };
+    let mut out = format!(
+        "These {} nodes already form a complete cluster ({} masters, {each}); nothing to do.",
+        states.len(),
+        masters.len()
+    );
+    if replicas < least {
+        out.push_str(&format!(
+            " It has more replicas than --replicas {replicas} asks for: create never removes replicas (`trib del-node ENTRY REPLICA` removes one)."
+        ));
+    } else if replicas > most {
+        out.push_str(&format!(
+            " It has fewer replicas than --replicas {replicas} asks for: create does not add replicas to an existing cluster (`trib add-node NEW ENTRY --replica` adds one)."
+        ));
+    }
+    out
 }
 
 /// The line that ends a successful create.
@@ -187,6 +222,38 @@ mod tests {
             n.domain = format!("zone-{}", i % 3);
         }
         s
+    }
+
+    /// A created cluster: masters 0..3 own slots, nodes 3..6 replicate 0, 1, 2.
+    fn created() -> Vec<CreateNodeState> {
+        let mut s = states(6);
+        for i in 0..3 {
+            s[i].own_slots = crate::model::SlotSet::from_ranges([crate::model::SlotRange::new(
+                i as u16 * 5000,
+                i as u16 * 5000 + 10,
+            )]);
+            s[i + 3].master_id = Some(crate::plan::create::fixtures::id(i));
+        }
+        s
+    }
+
+    #[test]
+    fn already_created_says_what_the_cluster_is() {
+        let s = created();
+        assert_eq!(
+            already_created(&s, 1),
+            "These 6 nodes already form a complete cluster (3 masters, 1 replica per master); nothing to do."
+        );
+        let fewer = already_created(&s, 0);
+        assert!(
+            fewer.starts_with("These 6 nodes already form a complete cluster (3 masters, 1 replica per master); nothing to do. It has more replicas than --replicas 0 asks for: create never removes replicas"),
+            "{fewer}"
+        );
+        let more = already_created(&s, 2);
+        assert!(
+            more.contains("create does not add replicas to an existing cluster"),
+            "{more}"
+        );
     }
 
     /// The create plan's look: a reviewed diff when it changes.

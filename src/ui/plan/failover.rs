@@ -58,12 +58,16 @@ pub fn question(plan: &FailoverPlan) -> &'static str {
     }
 }
 
-/// `--domain` named a domain without masters owning slots.
+/// Nothing to do: the node already has the role asked for, or `--domain` named a domain
+/// without masters owning slots.
 pub fn nothing(plan: &FailoverPlan) -> String {
-    format!(
-        "No master owning slots is in failure domain {}; nothing to do.",
-        plan.domain.as_deref().unwrap_or("")
-    )
+    match &plan.nothing {
+        Some(why) => format!("{why}."),
+        None => format!(
+            "No master owning slots is in failure domain {}; nothing to do.",
+            plan.domain.as_deref().unwrap_or("")
+        ),
+    }
 }
 
 /// Step `index` failed: which, how many were done before it, and whether nothing changed.
@@ -100,7 +104,7 @@ mod tests {
     use super::*;
     use crate::model::slots::SlotRange;
     use crate::model::{NodeId, SlotSet};
-    use crate::plan::failover::{NodeRef, NotChosen, Step};
+    use crate::plan::failover::{Action, NodeRef, NotChosen, Step};
 
     fn node(n: &str, c: char) -> NodeRef {
         NodeRef {
@@ -138,8 +142,10 @@ mod tests {
         });
         let plan = FailoverPlan {
             mode: Mode::Default,
+            action: Action::Promote,
             domain: None,
             steps: vec![s],
+            nothing: None,
         };
         assert_eq!(
             render_plan(&plan),
@@ -178,8 +184,10 @@ The master pauses its clients until the replica has caught up: no acknowledged w
         );
         let plan = FailoverPlan {
             mode: Mode::Force,
+            action: Action::Domain,
             domain: Some("10.0.0.5".into()),
             steps: vec![a, b],
+            nothing: None,
         };
         assert_eq!(
             render_plan(&plan),
