@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::model::view::ClusterView;
 use crate::model::{NodeEntry, NodeId, SLOT_COUNT, SlotSet};
+use crate::plan::unreached::{Fate, unreached_in};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -312,17 +313,43 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
         }
     }
     let uncovered = covered.complement();
-    if !uncovered.is_empty() {
+    // The slots of a failed master that nothing took over, with the way out.
+    let mut rest = uncovered.clone();
+    for u in unreached_in(view) {
+        let part = u.orphan.intersection(&uncovered);
+        let way_out = match &u.fate {
+            Fate::Gone => "no replica took over: bring it back with its data, or give them, empty, to the live masters with `trib fix ENTRY --with-unreachable-masters` (keys only it held there are then lost)".to_string(),
+            Fate::Replaceable { replicas } => format!(
+                "its replica {} can take over (the cluster promotes it within cluster-node-timeout, or run `trib failover --force` on it)",
+                replicas.join(", ")
+            ),
+            Fate::Up | Fate::Replaced => continue,
+        };
+        if part.is_empty() {
+            continue;
+        }
         p.push(
             Problem::error(
                 ProblemKind::SlotsUncovered,
                 format!(
-                    "{} of {SLOT_COUNT} slots have no owner: {uncovered}",
-                    uncovered.len()
+                    "{} slot(s) have no live owner: {part}; their master {} is failed, {way_out}",
+                    part.len(),
+                    u.name
                 ),
+                vec![u.name.clone()],
+            )
+            .with_slots(&part),
+        );
+        rest = rest.difference(&part);
+    }
+    if !rest.is_empty() {
+        p.push(
+            Problem::error(
+                ProblemKind::SlotsUncovered,
+                format!("{} of {SLOT_COUNT} slots have no owner: {rest}", rest.len()),
                 vec![],
             )
-            .with_slots(&uncovered),
+            .with_slots(&rest),
         );
     }
     if !doubled.is_empty() {
