@@ -367,7 +367,7 @@ pub async fn apply(
             "{keys_moved} key(s) moved{}",
             if identical_keys > 0 {
                 format!(
-                    ", {identical_keys} identical copie(s) already on the owner (the other copy deleted)"
+                    ", {identical_keys} key(s) already on the owner with the same contents (the other copy deleted)"
                 )
             } else {
                 String::new()

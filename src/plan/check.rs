@@ -332,8 +332,9 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             Problem::error(
                 ProblemKind::SlotsUncovered,
                 format!(
-                    "{} slot(s) have no live owner: {part}; their master {} is failed, {way_out}",
+                    "{} slot(s) have no live owner: {}; their master {} is failed, {way_out}",
                     part.len(),
+                    part.brief(crate::plan::fix::BRIEF),
                     u.name
                 ),
                 vec![u.name.clone()],

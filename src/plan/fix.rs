@@ -90,6 +90,9 @@ pub struct FixInput {
     pub deep: Option<DeepScan>,
 }
 
+/// Slot ranges named in a message before it says "… (N slots in M ranges)".
+pub const BRIEF: usize = 12;
+
 /// Keys per master for the broken slots (`CLUSTER COUNTKEYSINSLOT`); zeros may be left out.
 pub type KeyCounts = BTreeMap<u16, BTreeMap<NodeId, u64>>;
 
@@ -158,8 +161,8 @@ pub enum FixRefusal {
     MastersUnreachable { masters: Vec<String> },
     /// Masters that are gone, with the slots nobody serves.
     #[error(
-        "{}\nto give these slots, empty, to the live masters, run again with --with-unreachable-masters: the keys only that master held in them are then lost for good (if it returns later, it gives the slots up and drops them); to keep them, bring it back with its data first; nothing was changed",
-        .masters.iter().map(|(m, s)| format!("master {m} is failed and no replica took over slots {s} ({} slot(s)): nobody serves them", s.len())).collect::<Vec<_>>().join("\n")
+        "{}\nto give these slots, empty, to the live masters, run again with --with-unreachable-masters: the keys only that master held in them are then lost for good (if it returns later, it gives the slots up and drops them); to keep them, bring it back with its data first (running at another address: name it among the ENTRY arguments); nothing was changed",
+        .masters.iter().map(|(m, s)| format!("master {m} is failed and no replica took over slots {} ({} slot(s)): nobody serves them", s.brief(BRIEF), s.len())).collect::<Vec<_>>().join("\n")
     )]
     MastersGone { masters: Vec<(String, SlotSet)> },
 }
@@ -532,7 +535,7 @@ pub fn input_from_views(view: &ClusterView, reached: &BTreeSet<NodeId>) -> (FixI
                 out.unreachable_masters.push(format!(
                     "master {} is failed and its slots {} have no live owner; its replica {} can take over: wait for the cluster to promote it (cluster-node-timeout), or run `trib failover --force` on it",
                     u.name,
-                    u.orphan,
+                    u.orphan.brief(BRIEF),
                     replicas.join(", ")
                 ));
             }

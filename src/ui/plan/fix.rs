@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::Shown;
 use crate::model::{NodeId, SlotSet};
 use crate::ops::fix::Conflict;
-use crate::plan::fix::{FixJob, FixKind, FixPlan};
+use crate::plan::fix::{BRIEF, FixJob, FixKind, FixPlan};
 use crate::plan::reform::{ReformNode, ReformPlan};
 use crate::ui::render;
 
@@ -24,7 +24,9 @@ pub fn shown(job: &FixJob) -> Vec<Shown> {
             nodes[s].id.short()
         )));
     }
-    for (id, addr) in &job.unreached {
+    // Failed masters get their own line below.
+    let dead = |id: &NodeId| job.slots.dead.iter().any(|(d, _)| d == id);
+    for (id, addr) in job.unreached.iter().filter(|(id, _)| !dead(id)) {
         out.push(Shown::Warn(format!(
             "node {} (known at {addr}) was not reached: name it among the ENTRY arguments at its current address to re-introduce it",
             id.short()
@@ -41,7 +43,7 @@ pub fn shown(job: &FixJob) -> Vec<Shown> {
         out.push(Shown::Out(format!(
             "\nLost unless it returns: master {} is failed and no replica took over; its slots {} ({} slot(s)) go, empty, to the live masters. Keys only it held in them are lost for good (if it returns later, it gives the slots up and drops them).",
             l.node,
-            l.slots,
+            l.slots.brief(BRIEF),
             l.slots.len()
         )));
     }
@@ -246,7 +248,7 @@ pub fn conflicts(conflicts: &[Conflict], entry: &str) -> String {
         .map(|c| {
             let more = c.keys.len().saturating_sub(SHOW);
             format!(
-                "slot {}: {} key(s) on {} have different contents on the slot's owner {}: {}{}; {} key(s) of the slot are still on {}, the slot is left open",
+                "slot {}: {} key(s) on {} differ from their copies on the slot's owner {}: {}{}; {} key(s) of the slot are still on {}, the slot is left open",
                 c.slot,
                 c.keys.len(),
                 c.from,
