@@ -46,7 +46,7 @@ use crate::plan::fix::{
     plan_fix,
 };
 use crate::plan::reform::{ReformNode, plan_reform, unreached};
-use crate::plan::unreached::{Fate, unreached_in};
+use crate::plan::unreached::dead_members;
 
 /// Slots moved concurrently.
 const PARALLEL_MOVES: usize = 4;
@@ -602,8 +602,9 @@ pub async fn settle(job: &FixJob, conns: &[Node], timeout: Duration, reporter: &
 pub struct Checked {
     /// Everything `check` reports.
     pub problems: Vec<Problem>,
-    /// Masters the cluster marks failed that own no slot (replaced, or gone and their
-    /// slots given away), as "ADDR (SHORT_ID)": still members until `trib del-node`.
+    /// Members the cluster marks failed that own no slot ([`dead_members`]: masters
+    /// replaced or whose slots were given away, dead replicas): still members until
+    /// `trib del-node`.
     pub dead: Vec<(NodeId, String)>,
     /// No error but those about `dead`: the cluster serves every slot.
     pub healthy_but_dead: bool,
@@ -629,11 +630,7 @@ pub async fn check_again(
         None
     };
     let problems = check(&loaded.view, deep.as_ref());
-    let dead: Vec<(NodeId, String)> = unreached_in(&loaded.view)
-        .into_iter()
-        .filter(|u| u.fate == Fate::Replaced)
-        .map(|u| (u.id, u.name))
-        .collect();
+    let dead = dead_members(&loaded.view);
     let ids: BTreeSet<NodeId> = dead.iter().map(|(id, _)| id.clone()).collect();
     let healthy_but_dead = !check(&without(&loaded.view, &ids), deep.as_ref())
         .iter()

@@ -111,6 +111,35 @@ pub fn unreached_masters(view: &ClusterView, reached: &BTreeSet<NodeId>) -> Vec<
     out
 }
 
+/// Members trib could not reach that the cluster marks failed (`fail` in a reached
+/// node's view, and no reached node sees it healthy) and that no view gives a slot:
+/// replaced masters and dead replicas, as `(ID, "ADDR (SHORT_ID)")`. They only wait for
+/// `trib del-node`.
+pub fn dead_members(view: &ClusterView) -> Vec<(NodeId, String)> {
+    let reached: BTreeSet<&NodeId> = view.nodes.iter().map(|v| &v.id).collect();
+    view.members()
+        .into_iter()
+        .filter(|(id, _)| !reached.contains(id))
+        .filter(|(id, _)| {
+            let entries = view
+                .nodes
+                .iter()
+                .flat_map(|v| v.nodes.iter().filter(|e| &e.id == id));
+            let (mut fail, mut healthy, mut slots) = (false, false, false);
+            for e in entries {
+                fail |= e.flags.fail;
+                healthy |= !e.is_failing();
+                slots |= !e.slots.is_empty();
+            }
+            fail && !healthy && !slots
+        })
+        .map(|(id, e)| {
+            let name = format!("{} ({})", e.addr_string(), id.short());
+            (id, name)
+        })
+        .collect()
+}
+
 /// [`unreached_masters`] with the nodes of the view as the reached ones.
 pub fn unreached_in(view: &ClusterView) -> Vec<UnreachedMaster> {
     let reached: BTreeSet<NodeId> = view.nodes.iter().map(|v| v.id.clone()).collect();
@@ -224,6 +253,22 @@ mod tests {
         let u = unreached_in(&views("fail", "", "fail", false));
         assert_eq!(u[0].fate, Fate::Replaced);
         assert!(u[0].seen.is_empty());
+    }
+
+    #[test]
+    fn dead_members_are_failed_and_own_nothing() {
+        // c failed with slots: not dead yet; its replica d failed too: dead.
+        let v = views("fail", "10923-16383", "fail", false);
+        assert_eq!(
+            dead_members(&v),
+            vec![(id('d'), format!("10.0.0.4:6379 ({})", id('d').short()))]
+        );
+        // c failed and replaced: both dead.
+        let v = views("fail", "", "fail", false);
+        let ids: Vec<NodeId> = dead_members(&v).into_iter().map(|(i, _)| i).collect();
+        assert_eq!(ids, vec![id('c'), id('d')]);
+        // Only suspected: nothing.
+        assert!(dead_members(&views("fail?", "", "fail?", false)).is_empty());
     }
 
     #[test]

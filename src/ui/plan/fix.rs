@@ -276,7 +276,7 @@ pub fn remove_dead(dead: &[(NodeId, String)], entry: &str) -> String {
         .map(|(id, _)| format!("`trib del-node {entry} {}`", id.short()))
         .collect();
     format!(
-        "every slot is served; failed master(s) {} own no slot but are still members (check reports them): remove them with {}",
+        "every slot is served; failed node(s) {} own no slot but are still members (check reports them): remove them with {}",
         names.join(", "),
         cmds.join(", ")
     )
