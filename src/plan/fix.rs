@@ -443,7 +443,8 @@ pub fn plan_fix(input: &FixInput, keys: &KeyCounts) -> FixPlan {
 /// Spreads `slots` over the masters of `counts` (each with the slots it has) so that
 /// the counts end up as even as they can: each slot in turn to the master with the
 /// fewest (ties: lowest ID), then each master's share taken as one contiguous run of
-/// `slots` in slot order (masters in ID order), so that the new ranges stay few. A
+/// `slots` in slot order (the largest shares first, ties by ID), so that the new
+/// ranges stay few. A
 /// master that gets slots ends with at most one more than any other. Empty without
 /// masters.
 pub fn spread(slots: &SlotSet, counts: &BTreeMap<NodeId, usize>) -> BTreeMap<NodeId, SlotSet> {
@@ -457,8 +458,12 @@ pub fn spread(slots: &SlotSet, counts: &BTreeMap<NodeId, usize>) -> BTreeMap<Nod
         *share.entry(id).or_default() += 1;
         heap.push(Reverse((n + 1, id)));
     }
+    // The largest shares first: a master that lost a run of slots (the fewest now, so
+    // the largest share) gets that run back whole.
+    let mut order: Vec<(&NodeId, usize)> = share.into_iter().collect();
+    order.sort_by_key(|(id, n)| (Reverse(*n), *id));
     let mut it = slots.iter();
-    share
+    order
         .into_iter()
         .map(|(id, n)| {
             let mut set = SlotSet::new();
