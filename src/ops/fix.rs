@@ -100,6 +100,9 @@ pub struct Conflict {
     pub owner: String,
     /// Where the other copies are.
     pub from: String,
+    /// `owner` or `from`: the one that claimed the slot, so clients were served its
+    /// copies (usually the newer).
+    pub served: String,
     /// The keys found to differ (in one batch: the move of the slot stopped there).
     pub keys: Vec<String>,
     /// Keys of the slot still on `from` (the differing ones and any not moved yet).
@@ -382,10 +385,23 @@ pub async fn apply(
                 .map(|n| n.label.clone())
                 .unwrap_or_default();
             let left = source.count_keys_in_slot(slot).await.unwrap_or(0);
+            // Clients reach the master that claims the slot: a source still claiming it
+            // (migrating) served its copies, else the owner did.
+            let claims = source.cluster_nodes().await.ok().is_some_and(|entries| {
+                entries
+                    .iter()
+                    .any(|e| e.flags.myself && e.slots.contains(slot))
+            });
+            let served = if claims {
+                source.label.clone()
+            } else {
+                owner.clone()
+            };
             conflicts.push(Conflict {
                 slot,
                 owner,
                 from: source.label.clone(),
+                served,
                 keys,
                 left,
             });

@@ -248,13 +248,14 @@ pub fn conflicts(conflicts: &[Conflict], entry: &str) -> String {
         .map(|c| {
             let more = c.keys.len().saturating_sub(SHOW);
             format!(
-                "slot {}: {} key(s) on {} differ from their copies on the slot's owner {}: {}{}; {} key(s) of the slot are still on {}, the slot is left open",
+                "slot {}: {} key(s) on {} differ from their copies on the slot's owner {}: {}{}; clients were served the copies on {} (it claims the slot); {} key(s) of the slot are still on {}, the slot is left open",
                 c.slot,
                 c.keys.len(),
                 c.from,
                 c.owner,
                 c.keys.iter().take(SHOW).cloned().collect::<Vec<_>>().join(", "),
                 if more > 0 { format!(" and {more} more") } else { String::new() },
+                c.served,
                 c.left,
                 c.from
             )
@@ -262,7 +263,7 @@ pub fn conflicts(conflicts: &[Conflict], entry: &str) -> String {
         .collect();
     let keys: usize = conflicts.iter().map(|c| c.keys.len()).sum();
     lines.push(format!(
-        "{keys} key(s) in {} slot(s) exist on two masters with different contents; every other slot was repaired. Choose the copies to keep: `trib fix {entry} --replace` keeps the ones being moved (they overwrite the owner's); to keep the owner's, delete the others where they are (ASKING, then DEL, on one connection to that node: docs/runbook.md, \"Keys on two masters\") and run `trib fix {entry}` again",
+        "{keys} key(s) in {} slot(s) exist on two masters with different contents; every other slot was repaired. Choose the copies to keep (those clients were served are usually the newer): `trib fix {entry} --replace` keeps the ones being moved (they overwrite the owner's); to keep the owner's, delete the others where they are (ASKING, then DEL, on one connection to that node: docs/runbook.md §8.3) and run `trib fix {entry}` again",
         conflicts.len()
     ));
     lines.join("\n")
