@@ -57,7 +57,8 @@ fn fix(entry: &RedisNode, args: &[&str]) -> Output {
     out
 }
 
-/// Waits until every node of `live` flags `id` as failed (`fail`).
+/// Waits until every node of `live` flags `id` as failed (`fail`, the cluster's verdict;
+/// not only `fail?`).
 fn wait_failed(live: &[&RedisNode], id: &str) {
     wait_until(
         "the live nodes flag the dead one failed",
@@ -67,7 +68,9 @@ fn wait_failed(live: &[&RedisNode], id: &str) {
                 n.try_cmd(&["CLUSTER", "NODES"]).is_ok_and(|t| {
                     t.lines().any(|l| {
                         let f: Vec<&str> = l.split_whitespace().collect();
-                        f.first() == Some(&id) && f.get(2).is_some_and(|fl| fl.contains("fail"))
+                        f.first() == Some(&id)
+                            && f.get(2)
+                                .is_some_and(|fl| fl.split(',').any(|x| x == "fail"))
                     })
                 })
             })
