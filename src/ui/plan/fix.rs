@@ -437,4 +437,42 @@ Uncovered slots are assigned first (the cluster comes up again), then keys move 
             "Re-introduce these nodes to each other, then repair these slots?"
         );
     }
+
+    #[test]
+    fn lost_slots_and_dead_masters_are_named() {
+        let mut j = job();
+        j.unreached.insert(id(8), "10.0.9.8:6379".into());
+        j.slots.dead = vec![
+            (id(9), "10.0.9.9:6379 (99999999)".into()),
+            (id(8), "10.0.9.8:6379 (88888888)".into()),
+        ];
+        j.slots.plan.lost = vec![crate::plan::fix::LostSlots {
+            id: id(9),
+            node: "10.0.9.9:6379 (99999999)".into(),
+            slots: SlotSet::from_ranges([SlotRange::new(100, 101)]),
+        }];
+        let text: Vec<String> = shown(&j)
+            .into_iter()
+            .map(|s| match s {
+                Shown::Out(t) => t,
+                Shown::Warn(t) => format!("[warn] {t}"),
+            })
+            .collect();
+        let all = text.join("\n");
+        assert!(
+            all.contains("Lost unless it returns: master 10.0.9.9:6379 (99999999) is failed and no replica took over; its slots 100-101 (2 slot(s)) go, empty, to the live masters."),
+            "{all}"
+        );
+        assert!(
+            all.contains("[warn] master 10.0.9.8:6379 (88888888) is failed and no live view needs it (a replica took over its slots): remove it with `trib del-node ENTRY 88888888`"),
+            "{all}"
+        );
+        // Neither is told to be re-introduced.
+        assert!(
+            !all.contains("known at 10.0.9.8:6379") && !all.contains("known at 10.0.9.9:6379"),
+            "{all}"
+        );
+        let json = plan_json(&j);
+        assert_eq!(json["slots"]["lost"][0]["slots"], "100-101");
+    }
 }
