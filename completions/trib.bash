@@ -865,7 +865,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__fix)
-            opts="-a -y -v -q -h -V --deep --with-unreachable-masters --timeout --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --kubeconfig --context --namespace --kube-exec-timeout --help --version"
+            opts="-a -y -v -q -h -V --deep --with-unreachable-masters --replace --timeout --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --kubeconfig --context --namespace --kube-exec-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -174,7 +174,8 @@ complete -c trib -n "__fish_trib_using_subcommand fix" -l context -d 'Kubeconfig
 complete -c trib -n "__fish_trib_using_subcommand fix" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
 complete -c trib -n "__fish_trib_using_subcommand fix" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand fix" -l deep -d 'Also look for keys in slots their node does not own'
-complete -c trib -n "__fish_trib_using_subcommand fix" -l with-unreachable-masters -d 'Repair even while a master is unreachable'
+complete -c trib -n "__fish_trib_using_subcommand fix" -l with-unreachable-masters -d 'Repair even while a master is unreachable: its slots are left alone, or, if the cluster marks it failed and no replica took over, given (empty) to the live masters; keys only it held there are lost'
+complete -c trib -n "__fish_trib_using_subcommand fix" -l replace -d 'Keys moved to a slot\'s owner overwrite the owner\'s copy where both exist with different contents (as `reshard --replace`, `import --replace`)'
 complete -c trib -n "__fish_trib_using_subcommand fix" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_using_subcommand fix" -l tls -d 'Use TLS to every node'
 complete -c trib -n "__fish_trib_using_subcommand fix" -l insecure -d 'Do not verify the nodes\' certificates'

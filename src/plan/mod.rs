@@ -15,3 +15,4 @@ pub mod reshard;
 pub mod resilience;
 pub mod select;
 pub mod set_timeout;
+pub mod unreached;

@@ -307,6 +307,11 @@ pub(super) async fn migrate_keys(
 /// After a BUSYKEY: compares the `DUMP` of every key of the batch still on the source
 /// with the target's copy. Identical copies: the source copy is deleted. Returns how
 /// many were identical, or the keys that differ.
+///
+/// Both sides are read through `ASKING`: the target imports the slot, and the source
+/// may too (`fix` moves stray keys off a master that does not own their slot by opening
+/// it there as importing; without `ASKING` it answers `MOVED`, which once counted as a
+/// difference). On the slot's owner `ASKING` changes nothing.
 pub(super) async fn resolve_busy(
     route: &Route<'_>,
     slot: u16,
@@ -315,7 +320,7 @@ pub(super) async fn resolve_busy(
     let mut src = redis::pipe();
     let mut dst = redis::pipe();
     for k in keys {
-        src.cmd("DUMP").arg(k.as_slice());
+        src.cmd("ASKING").cmd("DUMP").arg(k.as_slice());
         dst.cmd("ASKING").cmd("DUMP").arg(k.as_slice());
     }
     let (a, b) = futures::join!(route.source.pipeline(&src), route.target.pipeline(&dst));
@@ -323,7 +328,7 @@ pub(super) async fn resolve_busy(
     let mut same = Vec::new();
     let mut differ = Vec::new();
     for (i, k) in keys.iter().enumerate() {
-        let ours = a.get(i);
+        let ours = a.get(2 * i + 1);
         let theirs = b.get(2 * i + 1);
         match (ours, theirs) {
             // Gone from the source: a MIGRATING source answers ASK for a missing key.
@@ -334,11 +339,22 @@ pub(super) async fn resolve_busy(
             // DUMP payloads of equal hashes and sets can differ (per-server order):
             // compare contents before calling it a conflict.
             (Some(Ok(_)), Some(Ok(_)))
-                if same_contents(route.source, route.target, k, true).await? =>
+                if same_contents(route.source, route.target, k, true, true).await? =>
             {
                 same.push(k.clone())
             }
             _ => differ.push(String::from_utf8_lossy(k).into_owned()),
+        }
+    }
+    if !same.is_empty() {
+        // Through `ASKING` like the reads: the source may only import the slot.
+        let mut del = redis::pipe();
+        del.cmd("ASKING").cmd("DEL");
+        for k in &same {
+            del.arg(k.as_slice());
+        }
+        for r in route.source.pipeline(&del).await? {
+            r?;
         }
     }
     if !differ.is_empty() {
@@ -347,13 +363,6 @@ pub(super) async fn resolve_busy(
             target: route.target.label.clone(),
             keys: differ,
         });
-    }
-    if !same.is_empty() {
-        let mut del = redis::cmd("DEL");
-        for k in &same {
-            del.arg(k.as_slice());
-        }
-        let _: Value = route.source.query(&del).await?;
     }
     Ok(same.len() as u64)
 }
