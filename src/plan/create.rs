@@ -123,7 +123,7 @@ pub const REDIS_DEFAULT_NODE_TIMEOUT_MS: u64 = 15_000;
 /// Restores of a fast-join timeout that an interrupted create left behind: back to the
 /// value most other nodes have, or Redis's default when every node has trib's value
 /// (a create of masters only, killed before it restored them).
-fn timeout_restores(nodes: &[CreateNodeState]) -> Vec<CreateStep> {
+pub fn timeout_restores(nodes: &[CreateNodeState]) -> Vec<CreateStep> {
     let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
     for t in nodes.iter().filter_map(|n| n.node_timeout) {
         if t != FAST_JOIN_TIMEOUT_MS {
