@@ -148,7 +148,7 @@ pub fn refusals(refusals: &[Refusal], states: &[CreateNodeState], replicas: usiz
 
 /// Said when the nodes already form the cluster asked for.
 pub fn already_created(nodes: usize) -> String {
-    format!("These {nodes} nodes already form a complete cluster; nothing to do.")
+    format!("These {nodes} nodes already are members of one complete cluster; nothing to do.")
 }
 
 /// The line that ends a successful create.
