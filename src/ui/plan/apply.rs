@@ -89,8 +89,11 @@ fn row(phase: &Phase) -> [String; 3] {
         Phase::Remove { node, role: r } => (
             node.node.clone(),
             format!(
-                "not listed ({} by then): forget it everywhere and reset it",
-                role(*r)
+                "not listed{}: forget it everywhere and reset it",
+                match r {
+                    Role::Master => ", drained",
+                    Role::Replica => "",
+                }
             ),
         ),
     };
