@@ -218,16 +218,19 @@ pub fn refused(r: &Refused, states: &[CreateNodeState], replicas: usize) -> Stri
 }
 
 fn phase_json(phase: &Phase, states: &[CreateNodeState]) -> Value {
-    let mut v = match phase {
-        Phase::Create { plan } => create::plan_json(plan, states),
-        Phase::Rebalance { plan } => rebalance::plan_json(plan, &ClusterView::default()),
-        Phase::Reform { stale, plan } => json!({"stale": stale, "meets": plan.meets.len()}),
+    match phase {
+        Phase::Create { plan } => {
+            json!({"phase": phase.name(), "plan": create::plan_json(plan, states)})
+        }
+        Phase::Rebalance { plan } => json!({
+            "phase": phase.name(),
+            "plan": rebalance::plan_json(plan, &ClusterView::default()),
+        }),
+        Phase::Reform { stale, plan } => {
+            json!({"phase": phase.name(), "stale": stale, "meets": plan.meets.len()})
+        }
         other => serde_json::to_value(other).unwrap_or(Value::Null),
-    };
-    if let Value::Object(m) = &mut v {
-        m.insert("phase".into(), json!(phase.name()));
     }
-    v
 }
 
 pub fn plan_json(plan: &ApplyPlan, states: &[CreateNodeState]) -> Value {
