@@ -265,7 +265,7 @@ pub fn rebalance_masters(
             })
         })
         .collect();
-    out.sort_by(|a, b| a.key.cmp(&b.key));
+    out.sort_by_key(|a| a.key);
     out.into_iter().map(|t| t.master).collect()
 }
 
@@ -647,7 +647,7 @@ fn plan_converge(input: &ApplyInput) -> Result<ApplyPlan, Vec<ApplyRefusal>> {
             },
         });
     }
-    taking.sort_by(|a, b| a.key.cmp(&b.key));
+    taking.sort_by_key(|a| a.key);
     let masters: Vec<RebalanceMaster> = taking.into_iter().map(|t| t.master).collect();
     let mut rebalance = None;
     if staying.is_empty() {

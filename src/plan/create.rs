@@ -589,19 +589,17 @@ mod tests {
         let mut a = empty(6);
         let plan = plan_create(&a, 1).unwrap();
         apply(&mut a, &plan);
-        // Nodes 3-5 belong to a cluster of their own (with node 99).
-        for i in 3..6 {
-            a[i].known = [3, 4, 5, 98]
+        // Nodes 3-5 belong to a cluster of their own (with node 98), 0-2 to another (97).
+        for n in a.iter_mut().skip(3) {
+            n.known = [3, 4, 5, 98]
                 .into_iter()
                 .map(id)
-                .filter(|x| *x != a[i].id)
+                .filter(|x| *x != n.id)
                 .collect();
         }
-        for i in 0..3 {
-            for j in 3..6 {
-                a[i].known.remove(&id(j));
-            }
-            a[i].known.insert(id(97));
+        for n in a.iter_mut().take(3) {
+            n.known.retain(|k| ![id(3), id(4), id(5)].contains(k));
+            n.known.insert(id(97));
         }
         let err = plan_create(&a, 1).unwrap_err();
         assert!(
