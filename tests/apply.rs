@@ -177,6 +177,7 @@ fn a_statefulsets_life_with_apply() {
     assert_eq!(settled_snapshots(&nodes[..8]), after_scale);
 
     // 5. A failover (pod 7 takes over pod 6), then apply: nothing changes.
+    wait_synced(&nodes);
     let out = trib_at(&dns, &["failover".into(), format!("{}:{port}", pod(7))]);
     assert_eq!(out.code, 0, "{}", show(&out));
     let after_failover = settled_snapshots(&nodes[..8]);
@@ -283,4 +284,79 @@ fn a_node_of_another_cluster_is_refused() {
     );
     let after: Vec<NodeSnapshot> = snapshots(&a).into_iter().chain(snapshots(&b)).collect();
     assert_eq!(after, before);
+}
+
+/// Writes `n` keys through their owners (from `nodes[0]`'s view), authenticated as the
+/// nodes are; returns them.
+fn write_keys(nodes: &[RedisNode], n: usize) -> Vec<(String, String)> {
+    let kvs: Vec<(String, String)> = (0..n).map(|i| (format!("k{i}"), format!("v{i}"))).collect();
+    let map = slot_map(&nodes[0]);
+    let mut per: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (k, v) in &kvs {
+        let owner = map[usize::from(trib::model::key_slot(k.as_bytes()))]
+            .clone()
+            .unwrap();
+        per.entry(owner).or_default().push(format!("SET {k} {v}"));
+    }
+    for (addr, cmds) in per {
+        let replies = by_addr(nodes, &addr).pipe(&cmds);
+        assert!(replies.iter().all(|r| r == "OK"), "{replies:?}");
+    }
+    kvs
+}
+
+/// Every key is on its slot's owner with its value (authenticated reads, no redirection).
+fn read_keys(nodes: &[RedisNode], kvs: &[(String, String)]) {
+    let map = slot_map(&nodes[0]);
+    let mut per: BTreeMap<String, Vec<&(String, String)>> = BTreeMap::new();
+    for kv in kvs {
+        let owner = map[usize::from(trib::model::key_slot(kv.0.as_bytes()))]
+            .clone()
+            .unwrap();
+        per.entry(owner).or_default().push(kv);
+    }
+    for (addr, kvs) in per {
+        let cmds: Vec<String> = kvs.iter().map(|(k, _)| format!("GET {k}")).collect();
+        let got = by_addr(nodes, &addr).pipe(&cmds);
+        let want: Vec<String> = kvs.iter().map(|(_, v)| v.clone()).collect();
+        assert_eq!(got, want, "keys on {addr}");
+    }
+}
+
+#[test]
+fn scale_out_and_in_with_a_password() {
+    // The bootstrap Job's way: the password from REDISCLI_AUTH, MIGRATE authenticates.
+    let mut nodes = TestCluster::new()
+        .masters(3)
+        .options(quick_opts())
+        .password("apply-pw")
+        .settled()
+        .start()
+        .into_nodes();
+    nodes.push(RedisNode::start(&NodeOptions {
+        password: Some("apply-pw".into()),
+        ..quick_opts()
+    }));
+    let kvs = write_keys(&nodes[..3], 500);
+    let all: Vec<String> = nodes.iter().map(RedisNode::addr).collect();
+    let apply = |nodes: &[String], extra: &[&str]| {
+        run(trib()
+            .env("REDISCLI_AUTH", "apply-pw")
+            .args(["--json", "apply"])
+            .args(nodes)
+            .args(extra)
+            .arg("--yes"))
+    };
+    let doc = ok_doc(&apply(&all, &[]));
+    assert_eq!(phases(&doc), ["join", "rebalance"], "{doc:#}");
+    settled_snapshots(&nodes);
+    assert_eq!(common::view::slot_counts(&nodes[0]).len(), 4);
+    read_keys(&nodes, &kvs);
+    // And back: the fourth master drained and removed.
+    let doc = ok_doc(&apply(&all[..3], &["--prune"]));
+    assert_eq!(phases(&doc), ["rebalance", "remove"], "{doc:#}");
+    assert_eq!(cluster_nodes(&nodes[3]).len(), 1, "reset");
+    nodes.truncate(3);
+    settled_snapshots(&nodes);
+    read_keys(&nodes, &kvs);
 }
