@@ -360,3 +360,57 @@ fn scale_out_and_in_with_a_password() {
     settled_snapshots(&nodes);
     read_keys(&nodes, &kvs);
 }
+
+/// SIGTERM (a Job's pod deleted) while apply moves slots onto a new master: it stops at
+/// the end of a window of slots, leaves none open, exits 143; the same command run again
+/// plans only what is left and finishes; every key is kept.
+#[test]
+fn stopped_by_sigterm_then_completed_by_a_re_run() {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut nodes = TestCluster::new()
+            .masters(3)
+            .options(quick_opts())
+            .settled()
+            .start()
+            .into_nodes();
+        nodes.push(RedisNode::start(&quick_opts()));
+        let kvs = fill(&nodes[..3], "k", 60_000);
+        let all: Vec<String> = nodes.iter().map(RedisNode::addr).collect();
+        let new = nodes[3].addr();
+        let owned = |n: &RedisNode| common::view::owned_by(n, &new);
+        let mut apply = spawn(trib().args(["apply", "--yes"]).args(&all));
+        wait_until("slots start moving", Duration::from_secs(60), || {
+            owned(&nodes[0]) > 0 || apply.exited()
+        });
+        apply.signal("TERM");
+        let (out, _) = apply.finish(Duration::from_secs(60));
+        if out.code == 0 {
+            assert!(attempt < 4, "apply always finished first");
+            continue;
+        }
+        assert_eq!(out.code, 143, "{}", show(&out));
+        assert!(
+            out.stderr.contains("leaving no slot open")
+                && out.stderr.contains("interrupted by SIGTERM"),
+            "{}",
+            show(&out)
+        );
+        for n in &nodes {
+            let table = n.cmd(&["CLUSTER", "NODES"]);
+            assert!(!table.contains("->-") && !table.contains("-<-"), "{table}");
+        }
+        let moved = owned(&nodes[0]);
+        assert!(moved > 0 && moved < 4096, "{moved} slots moved");
+        settled_snapshots(&nodes);
+        let doc = ok_doc(&run(trib().args(["--json", "apply", "--yes"]).args(&all)));
+        assert_eq!(phases(&doc), ["rebalance"], "only what is left: {doc:#}");
+        settled_snapshots(&nodes);
+        assert_eq!(owned(&nodes[0]), 4096);
+        verify_on_owners(&nodes, &kvs);
+        let doc = ok_doc(&run(trib().args(["--json", "apply", "--yes"]).args(&all)));
+        assert_eq!(doc["changed"], false, "{doc:#}");
+        break;
+    }
+}
