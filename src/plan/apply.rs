@@ -348,6 +348,9 @@ struct Staying {
     replicas: Vec<String>,
     /// May be given a replica: reached, not flagged failing (new masters too).
     working: bool,
+    /// Answers (or is a listed node): takes part in the rebalance. A master that does not
+    /// answer takes part only while it owns slots (a rebalance then waits for a repair).
+    reached: bool,
 }
 
 fn flagged_failing(view: &ClusterView, id: &NodeId) -> bool {
@@ -473,6 +476,7 @@ fn plan_converge(input: &ApplyInput) -> Result<ApplyPlan, Vec<ApplyRefusal>> {
             sort_addr: sort_addr(view, e),
             replicas: Vec::new(),
             working: view.node(&e.id).is_some() && !flagged_failing(view, &e.id),
+            reached: view.node(&e.id).is_some(),
         })
         .collect();
 
@@ -508,6 +512,7 @@ fn plan_converge(input: &ApplyInput) -> Result<ApplyPlan, Vec<ApplyRefusal>> {
                 sort_addr: r.addr,
                 replicas: Vec::new(),
                 working: true,
+                reached: true,
             });
         }
     }
@@ -604,6 +609,7 @@ fn plan_converge(input: &ApplyInput) -> Result<ApplyPlan, Vec<ApplyRefusal>> {
                     sort_addr: v.addr,
                     replicas: Vec::new(),
                     working: true,
+                    reached: true,
                 });
                 if !is_member(i) {
                     joins.push(Phase::Join {
@@ -620,6 +626,7 @@ fn plan_converge(input: &ApplyInput) -> Result<ApplyPlan, Vec<ApplyRefusal>> {
     // Slots: onto every master that stays, off the drained ones.
     let mut taking: Vec<Taking> = staying
         .iter()
+        .filter(|s| s.reached || !s.slots.is_empty())
         .map(|s| Taking {
             key: (false, s.listed.unwrap_or(usize::MAX), s.sort_addr),
             master: RebalanceMaster {
@@ -1106,6 +1113,20 @@ mod tests {
             matches!(&r[0], ApplyRefusal::Del(DelRefusal::UncoveredSlots { .. })),
             "{r:?}"
         );
+    }
+
+    #[test]
+    fn a_master_gone_after_its_replica_took_over_is_kept_or_forgotten() {
+        // a is gone; d took over its slots.
+        let mut members = SIX;
+        members[0].3 = "";
+        members[3] = ('d', "10.0.0.4:6379", None, "0-5460");
+        let v = cluster(&members, "bcdef");
+        let p = plan(&v, &listed(&v, "bcdef", &[]), 1, false);
+        assert!(p.is_empty(), "{:?}", summary(&p));
+        assert_eq!(p.unlisted.len(), 1);
+        let p = plan(&v, &listed(&v, "bcdef", &[]), 1, true);
+        assert_eq!(summary(&p), ["forget a"]);
     }
 
     #[test]
