@@ -786,7 +786,11 @@ mod tests {
     }
 
     /// `me`'s CLUSTER NODES: every member at `at(member)`.
-    fn lines(members: &[M], me: char, at: &dyn Fn(char, &str) -> String) -> Vec<String> {
+    fn lines(
+        members: &[(char, &str, Option<char>, &str)],
+        me: char,
+        at: &dyn Fn(char, &str) -> String,
+    ) -> Vec<String> {
         members
             .iter()
             .map(|(c, addr, m, slots)| {
@@ -802,7 +806,7 @@ mod tests {
     }
 
     /// The cluster of `members`, `reached` answering where they are listed.
-    fn cluster(members: &[M], reached: &str) -> ClusterView {
+    fn cluster(members: &[(char, &str, Option<char>, &str)], reached: &str) -> ClusterView {
         let same = |_: char, a: &str| a.to_string();
         let mut v = view(
             members
@@ -1231,5 +1235,127 @@ mod tests {
         let mut l = vec![fresh('g', "10.0.0.7:6379")];
         l.extend(listed(&v, "ab", &[]));
         assert_eq!(load_order(&l), [1, 2, 0]);
+    }
+
+    mod props {
+        use super::*;
+        use crate::plan::placement::slot_ranges;
+        use proptest::prelude::*;
+
+        /// Masters `a`.. with `replicas[i]` replicas each (named after the masters), one IP each.
+        fn members(replicas: &[usize]) -> Vec<(char, String, Option<char>, String)> {
+            let m = replicas.len();
+            let ranges = slot_ranges(m);
+            let mut out = Vec::new();
+            for (i, r) in ranges.iter().enumerate() {
+                out.push(((b'a' + i as u8) as char, String::new(), None, r.to_string()));
+            }
+            for (i, n) in replicas.iter().enumerate() {
+                for _ in 0..*n {
+                    let c = (b'a' + out.len() as u8) as char;
+                    out.push((
+                        c,
+                        String::new(),
+                        Some((b'a' + i as u8) as char),
+                        String::new(),
+                    ));
+                }
+            }
+            for (k, x) in out.iter_mut().enumerate() {
+                x.1 = format!("10.0.0.{}:6379", k + 1);
+            }
+            out
+        }
+
+        proptest! {
+            /// Whatever is listed and asked: phases only touch the nodes they may (joins,
+            /// promotions, re-points: listed nodes; forgetting, removing: members not
+            /// listed, and only with --prune), no master that owns slots is made a
+            /// replica, slots only leave members that go, replicas are removed before
+            /// masters, and every slot keeps an owner.
+            #[test]
+            fn phases_touch_only_what_they_may(
+                replicas in proptest::collection::vec(0usize..3, 3..6),
+                listed_mask in proptest::collection::vec(any::<bool>(), 15),
+                fresh_count in 0usize..4,
+                n in 0usize..3,
+                prune in any::<bool>(),
+            ) {
+                let owned = members(&replicas);
+                let ms: Vec<(char, &str, Option<char>, &str)> = owned
+                    .iter()
+                    .map(|(c, a, m, sl)| (*c, a.as_str(), *m, sl.as_str()))
+                    .collect();
+                let names: String = ms.iter().map(|m| m.0).filter(|c| listed_mask[(*c as u8 - b'a') as usize]).collect();
+                prop_assume!(!names.is_empty());
+                let v = cluster(&ms, &ms.iter().map(|m| m.0).collect::<String>());
+                let fresh: Vec<NodeView> = (0..fresh_count)
+                    .map(|i| fresh((b'w' + i as u8) as char, &format!("10.0.1.{}:6379", i + 1)))
+                    .collect();
+                let l = listed(&v, &names, &fresh);
+                let listed_ids: BTreeSet<NodeId> = l.iter().map(|v| v.id.clone()).collect();
+                let p = match try_plan(&v, &l, n, prune) {
+                    Ok(p) => p,
+                    Err(Refused::Converge(r)) => {
+                        prop_assert!(r.iter().all(|x| *x == ApplyRefusal::NoMasterLeft), "{r:?}");
+                        return Ok(());
+                    }
+                    Err(e) => return Err(TestCaseError::fail(format!("{e:?}"))),
+                };
+                let members = v.members();
+                let is_listed = |r: &NodeRef| listed_ids.contains(&r.id);
+                let mut seen_master_removal = false;
+                let mut promoted_over = BTreeSet::new();
+                for ph in &p.phases {
+                    match ph {
+                        Phase::Join { node, member, .. } => {
+                            prop_assert!(is_listed(node));
+                            if *member {
+                                prop_assert!(members[&node.id].slots.is_empty());
+                            }
+                        }
+                        Phase::Failover { promote, master } => {
+                            prop_assert!(prune && is_listed(promote) && !is_listed(master));
+                            promoted_over.insert(master.id.clone());
+                        }
+                        Phase::Replicate { replica, previous, .. } => {
+                            prop_assert!(prune && is_listed(replica) && !is_listed(previous));
+                        }
+                        Phase::Forget { node } => prop_assert!(prune && !is_listed(node)),
+                        Phase::Remove { node, role } => {
+                            prop_assert!(prune && !is_listed(node));
+                            match role {
+                                Role::Master => seen_master_removal = true,
+                                Role::Replica => prop_assert!(!seen_master_removal),
+                            }
+                        }
+                        Phase::Rebalance { plan } => {
+                            prop_assert_eq!(plan.masters.iter().map(|s| s.target).sum::<usize>(), SLOT_COUNT as usize);
+                            for s in &plan.masters {
+                                let stays = listed_ids.contains(&s.id) || !prune;
+                                prop_assert_eq!(s.weight > 0.0, stays, "{:?}", s);
+                            }
+                        }
+                        Phase::Create { .. } | Phase::RestoreTimeouts { .. } | Phase::Reform { .. } => {
+                            prop_assert!(false, "unexpected {:?}", ph.name());
+                        }
+                    }
+                }
+                // Every master that goes and owns slots is taken over or drained.
+                if prune {
+                    let drained: BTreeSet<NodeId> = p.phases.iter().filter_map(|ph| match ph {
+                        Phase::Rebalance { plan } => Some(plan.masters.iter().filter(|s| s.target == 0 && s.current > 0).map(|s| s.id.clone()).collect::<Vec<_>>()),
+                        _ => None,
+                    }).flatten().collect();
+                    for (id, e) in &members {
+                        if !listed_ids.contains(id) && e.flags.master && !e.slots.is_empty() {
+                            prop_assert!(promoted_over.contains(id) || drained.contains(id), "{} neither", id.short());
+                        }
+                    }
+                } else {
+                    prop_assert_eq!(p.unlisted.len(), members.len() - (listed_ids.len() - fresh_count));
+                }
+            }
+        }
     }
 }
