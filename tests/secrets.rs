@@ -75,6 +75,23 @@ fn no_command_prints_the_password() {
             "--dry-run".into(),
         ],
         vec!["fix".into(), entry.clone(), "--dry-run".into()],
+        [
+            vec!["apply".to_string()],
+            addrs.clone(),
+            vec![
+                spare[0].addr(),
+                "--replicas".into(),
+                "1".into(),
+                "--dry-run".into(),
+            ],
+        ]
+        .concat(),
+        [
+            vec!["apply".to_string()],
+            addrs.clone(),
+            vec!["--replicas".into(), "1".into()],
+        ]
+        .concat(),
         vec!["rebalance".into(), entry.clone(), "--dry-run".into()],
         vec!["backup".into(), entry.clone(), dir.clone()],
         vec![

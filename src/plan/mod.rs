@@ -1,5 +1,6 @@
 //! Pure planners: no I/O.
 
+pub mod apply;
 pub mod check;
 pub mod create;
 pub mod failover;
