@@ -202,8 +202,9 @@ impl Handoff {
         for (_, keys) in group {
             for k in keys {
                 // One key per WATCH: a multi-key command on a migrating slot with a key
-                // missing is refused (TRYAGAIN); a missing key alone answers ASK.
-                pipe.cmd("WATCH").arg(k.as_slice());
+                // missing is refused (TRYAGAIN); a missing key alone answers ASK. ASKING:
+                // `fix` moves stray keys from a node that only imports the slot.
+                pipe.cmd("ASKING").cmd("WATCH").arg(k.as_slice());
             }
         }
         for (slot, keys) in group {
@@ -213,7 +214,17 @@ impl Handoff {
             pipe.add_command(cmd::migrate(&m, keys));
         }
         let deadline = timeout.saturating_mul(group.len() as u32) + grace;
-        let replies = lane.source.pipeline_within(&pipe, deadline).await?;
+        let t0 = Instant::now();
+        let replies = lane.source.pipeline_within(&pipe, deadline).await;
+        tracing::debug!(
+            "{} -> {}: copy of {} slot(s): {:?} after {:?}",
+            route.source.label,
+            route.target.label,
+            group.len(),
+            replies.as_ref().map(|r| r.last().cloned()),
+            t0.elapsed()
+        );
+        let replies = replies?;
         let copies = &replies[replies.len().saturating_sub(group.len())..];
         let mut results: Vec<Result<u64, NodeError>> = Vec::with_capacity(group.len());
         let mut copied: Vec<&[Vec<u8>]> = Vec::new();
@@ -260,12 +271,27 @@ impl Handoff {
         // 4. Delete from the source unless a client touched a key since step 1.
         let all: Vec<&Vec<u8>> = copied.iter().flat_map(|k| k.iter()).collect();
         let mut pipe = redis::pipe();
-        pipe.cmd("MULTI").add_command(self.delete(&all)).cmd("EXEC");
+        pipe.cmd("ASKING")
+            .cmd("MULTI")
+            .add_command(self.delete(&all))
+            .cmd("EXEC");
         let mut replies = lane.source.pipeline(&pipe).await?;
-        let committed = matches!(replies.pop(), Some(Ok(Value::Array(_))));
-        if committed {
-            lane.target.query::<Value>(&redis::cmd("UNWATCH")).await?;
-            return Ok(results);
+        match replies.pop() {
+            Some(Ok(Value::Array(_))) => {
+                lane.target.query::<Value>(&redis::cmd("UNWATCH")).await?;
+                return Ok(results);
+            }
+            // Refused by WATCH: below.
+            Some(Ok(Value::Nil)) => {}
+            // Not a client's doing (e.g. the source is no longer a master): the copies
+            // stay, the keys too; the caller stops with the error.
+            Some(Err(e)) => return Err(e),
+            other => {
+                return Err(protocol(
+                    route.source,
+                    &format!("unexpected reply to EXEC: {other:?}"),
+                ));
+            }
         }
         // The EXEC was refused: a client wrote, deleted or expired a key meanwhile. Keys
         // still on the source go again, overwriting the copies.
@@ -316,13 +342,13 @@ impl Handoff {
     ) -> Result<(), NodeError> {
         let mut pipe = redis::pipe();
         for k in keys {
-            pipe.cmd("EXISTS").arg(k.as_slice());
+            pipe.cmd("ASKING").cmd("EXISTS").arg(k.as_slice());
         }
         let exists = lane.source.pipeline(&pipe).await?;
         let vanished: Vec<&Vec<u8>> = keys
             .iter()
             .copied()
-            .zip(&exists)
+            .zip(exists.iter().skip(1).step_by(2))
             .filter(|(_, e)| match e {
                 Ok(Value::Int(n)) => *n == 0,
                 // A migrating source answers ASK for a key it no longer has.
@@ -385,6 +411,11 @@ impl Handoff {
             if best >= offset {
                 return Ok(());
             }
+            tracing::debug!(
+                "{}: waiting for offset {offset}; replicas at {best} ({:?})",
+                target.label,
+                start.elapsed()
+            );
             if start.elapsed() >= self.wait {
                 return Err(NodeError::new(
                     &target.label,

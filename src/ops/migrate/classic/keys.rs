@@ -363,7 +363,9 @@ pub(super) async fn resolve_busy(
     let mut src = redis::pipe();
     let mut dst = redis::pipe();
     for k in keys {
-        src.cmd("DUMP").arg(k.as_slice());
+        // ASKING on both sides: `fix` moves stray keys from a node that only imports
+        // the slot (where a plain read answers MOVED).
+        src.cmd("ASKING").cmd("DUMP").arg(k.as_slice());
         dst.cmd("ASKING").cmd("DUMP").arg(k.as_slice());
     }
     let (a, b) = futures::join!(route.source.pipeline(&src), route.target.pipeline(&dst));
@@ -371,7 +373,7 @@ pub(super) async fn resolve_busy(
     let mut same = Vec::new();
     let mut differ = Vec::new();
     for (i, k) in keys.iter().enumerate() {
-        let ours = a.get(i);
+        let ours = a.get(2 * i + 1);
         let theirs = b.get(2 * i + 1);
         match (ours, theirs) {
             // Gone from the source: a MIGRATING source answers ASK for a missing key.
@@ -401,7 +403,11 @@ pub(super) async fn resolve_busy(
         for k in &same {
             del.arg(k.as_slice());
         }
-        let _: Value = route.source.query(&del).await?;
+        let mut pipe = redis::pipe();
+        pipe.cmd("ASKING").add_command(del);
+        if let Some(Err(e)) = route.source.pipeline(&pipe).await?.pop() {
+            return Err(e.into());
+        }
     }
     Ok(same.len() as u64)
 }
