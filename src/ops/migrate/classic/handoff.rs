@@ -81,7 +81,7 @@ impl Handoff {
         target: &Node,
         opts: &MigrateOptions,
     ) -> Option<Handoff> {
-        if !opts.handoff || std::env::var_os("TRIB_TMP_NO_HANDOFF").is_some() {
+        if !opts.handoff {
             return None;
         }
         let Ok(Role::Master { replicas, .. }) = target.role().await else {
@@ -214,17 +214,7 @@ impl Handoff {
             pipe.add_command(cmd::migrate(&m, keys));
         }
         let deadline = timeout.saturating_mul(group.len() as u32) + grace;
-        let t0 = Instant::now();
-        let replies = lane.source.pipeline_within(&pipe, deadline).await;
-        tracing::debug!(
-            "{} -> {}: copy of {} slot(s): {:?} after {:?}",
-            route.source.label,
-            route.target.label,
-            group.len(),
-            replies.as_ref().map(|r| r.last().cloned()),
-            t0.elapsed()
-        );
-        let replies = replies?;
+        let replies = lane.source.pipeline_within(&pipe, deadline).await?;
         let copies = &replies[replies.len().saturating_sub(group.len())..];
         let mut results: Vec<Result<u64, NodeError>> = Vec::with_capacity(group.len());
         let mut copied: Vec<&[Vec<u8>]> = Vec::new();
