@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use redis::Value;
 
+use super::keys::SlotKeys;
 use super::route::Route;
 use crate::cluster::commands::cmd;
 use crate::cluster::role::{Role, parse_role};
@@ -160,7 +161,7 @@ impl Handoff {
     pub(super) async fn hand_over(
         &self,
         route: &Route<'_>,
-        group: &[(u16, Vec<Vec<u8>>)],
+        group: &[SlotKeys],
         timeout: Duration,
         grace: Duration,
     ) -> Vec<Result<u64, NodeError>> {
@@ -193,7 +194,7 @@ impl Handoff {
         &self,
         route: &Route<'_>,
         lane: &Lane,
-        group: &[(u16, Vec<Vec<u8>>)],
+        group: &[SlotKeys],
         timeout: Duration,
         grace: Duration,
     ) -> Result<Vec<Result<u64, NodeError>>, NodeError> {

@@ -41,8 +41,10 @@ pub(super) const REPLY_GRACE: Duration = Duration::from_secs(5);
 /// target stalls it only this long per `MIGRATE` sent.
 pub(super) const IO_TIMEOUT_START: Duration = Duration::from_secs(2);
 
+/// A slot and keys of it.
+pub(super) type SlotKeys = (u16, Vec<Vec<u8>>);
 /// Keys listed per slot right after the slot was opened.
-pub(super) type Listed = Vec<(u16, Vec<Vec<u8>>)>;
+pub(super) type Listed = Vec<SlotKeys>;
 
 /// Adaptive (or fixed) batch size, and the adaptive I/O timeout of `MIGRATE`.
 pub(super) struct Batch {
@@ -301,7 +303,7 @@ pub(super) fn is_busy(e: &NodeError) -> bool {
 /// The slots of a round in the groups sent together: one slot per group, except for the
 /// replicated hand-off between servers that can delete keys of several slots in one
 /// transaction, where consecutive slots share a group up to `size` keys in all.
-fn groups(pending: &Listed, size: usize, together: bool) -> Vec<&[(u16, Vec<Vec<u8>>)]> {
+fn groups(pending: &Listed, size: usize, together: bool) -> Vec<&[SlotKeys]> {
     if !together {
         return pending.chunks(1).collect();
     }
@@ -324,7 +326,7 @@ fn groups(pending: &Listed, size: usize, together: bool) -> Vec<&[(u16, Vec<Vec<
 /// Moves one group of slots' keys (see [`groups`]); a result per slot.
 async fn migrate_group(
     route: &Route<'_>,
-    group: &[(u16, Vec<Vec<u8>>)],
+    group: &[SlotKeys],
     timeout: Duration,
 ) -> Vec<Result<u64, NodeError>> {
     if let Some(h) = &route.handoff {
@@ -420,7 +422,7 @@ mod tests {
     fn groups_share_up_to_the_batch_size() {
         let keys = |n: usize| (0..n).map(|i| vec![i as u8]).collect::<Vec<_>>();
         let pending: Listed = vec![(1, keys(3)), (2, keys(4)), (3, keys(9)), (4, keys(1))];
-        let sizes = |g: Vec<&[(u16, Vec<Vec<u8>>)]>| {
+        let sizes = |g: Vec<&[SlotKeys]>| {
             g.iter()
                 .map(|g| g.iter().map(|(s, _)| *s).collect::<Vec<_>>())
                 .collect::<Vec<_>>()
