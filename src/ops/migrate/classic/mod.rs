@@ -13,6 +13,7 @@
 //!   shrinks on `IOERR`/timeouts (big keys);
 //! * different (source, target) pairs run concurrently ([`run`]).
 
+pub(super) mod handoff;
 pub(super) mod keys;
 pub(super) mod route;
 pub(super) mod slots;
