@@ -61,7 +61,7 @@ complete -c trib -n "__fish_trib_needs_command" -f -a "rebalance" -d 'Move slots
 complete -c trib -n "__fish_trib_needs_command" -f -a "add-node" -d 'Add an empty node as master or replica'
 complete -c trib -n "__fish_trib_needs_command" -f -a "replicate" -d 'Attach a node as replica of a master'
 complete -c trib -n "__fish_trib_needs_command" -f -a "del-node" -d 'Remove a node from the cluster'
-complete -c trib -n "__fish_trib_needs_command" -f -a "failover" -d 'Promote a replica (or a master\'s best replica)'
+complete -c trib -n "__fish_trib_needs_command" -f -a "failover" -d 'Make a node a master (promote a replica), or --demote a master'
 complete -c trib -n "__fish_trib_needs_command" -f -a "call" -d 'Run a command on every node'
 complete -c trib -n "__fish_trib_needs_command" -f -a "set-timeout" -d 'Set cluster-node-timeout everywhere and persist it'
 complete -c trib -n "__fish_trib_needs_command" -f -a "import" -d 'Move or copy every key of a standalone Redis into the cluster'
@@ -206,7 +206,8 @@ complete -c trib -n "__fish_trib_using_subcommand fix" -l context -d 'Kubeconfig
 complete -c trib -n "__fish_trib_using_subcommand fix" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
 complete -c trib -n "__fish_trib_using_subcommand fix" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand fix" -l deep -d 'Also look for keys in slots their node does not own'
-complete -c trib -n "__fish_trib_using_subcommand fix" -l with-unreachable-masters -d 'Repair even while a master is unreachable'
+complete -c trib -n "__fish_trib_using_subcommand fix" -l with-unreachable-masters -d 'Repair even while a master is unreachable: its slots are left alone, or, if the cluster marks it failed and no replica took over, given (empty) to the live masters; keys only it held there are lost'
+complete -c trib -n "__fish_trib_using_subcommand fix" -l replace -d 'Keys moved to a slot\'s owner overwrite the owner\'s copy where both exist with different contents (as `reshard --replace`, `import --replace`)'
 complete -c trib -n "__fish_trib_using_subcommand fix" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_using_subcommand fix" -l tls -d 'Use TLS to every node'
 complete -c trib -n "__fish_trib_using_subcommand fix" -l insecure -d 'Do not verify the nodes\' certificates'
@@ -370,6 +371,7 @@ complete -c trib -n "__fish_trib_using_subcommand del-node" -s v -l verbose -d '
 complete -c trib -n "__fish_trib_using_subcommand del-node" -s q -l quiet -d 'Less output on stderr'
 complete -c trib -n "__fish_trib_using_subcommand del-node" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c trib -n "__fish_trib_using_subcommand del-node" -s V -l version -d 'Print version'
+complete -c trib -n "__fish_trib_using_subcommand failover" -l demote -d 'Move mastership away from MASTER: promote its best replica in its place (a replica already: nothing to do)' -r
 complete -c trib -n "__fish_trib_using_subcommand failover" -l entry -d 'Load the cluster from these nodes instead of NODE (repeatable; the first that answers is used)' -r
 complete -c trib -n "__fish_trib_using_subcommand failover" -l timeout -d 'Deadline for the roles to switch (per master with --domain)' -r
 complete -c trib -n "__fish_trib_using_subcommand failover" -l domain -d 'Fail over every master out of failure domain D (IP by default, or NODE=DOMAIN)' -r
@@ -557,7 +559,7 @@ complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subc
 complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "add-node" -d 'Add an empty node as master or replica'
 complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "replicate" -d 'Attach a node as replica of a master'
 complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "del-node" -d 'Remove a node from the cluster'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "failover" -d 'Promote a replica (or a master\'s best replica)'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "failover" -d 'Make a node a master (promote a replica), or --demote a master'
 complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "call" -d 'Run a command on every node'
 complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "set-timeout" -d 'Set cluster-node-timeout everywhere and persist it'
 complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "import" -d 'Move or copy every key of a standalone Redis into the cluster'

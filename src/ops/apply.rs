@@ -142,9 +142,8 @@ pub async fn run(
                 d.node = Some(promote.node.clone());
                 let loaded = reload(env).await?;
                 // Already a master (a failover happened meanwhile): nothing to do.
-                if let Planned::Step(step) =
-                    plan_promote(&loaded.view, &promote.id, Mode::Default)
-                        .map_err(|r| failed(phase, r))?
+                if let Planned::Step(step) = plan_promote(&loaded.view, &promote.id, Mode::Default)
+                    .map_err(|r| failed(phase, r))?
                 {
                     super::failover::apply_step(&loaded.conns, &step, env.timeout, reporter)
                         .await
