@@ -53,6 +53,7 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a cluster: plan slots and anti-affine placement, confirm, apply, verify')
+            [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Make the cluster consist of exactly these nodes: create, join, rebalance, re-form, prune')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check a cluster''s health (exit 1 on problems)')
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show masters, replicas, slots, keys, memory and resilience')
             [CompletionResult]::new('fix', 'fix', [CompletionResultType]::ParameterValue, 'Repair open slots, uncovered slots and moved nodes')
@@ -92,6 +93,44 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             [CompletionResult]::new('--kube-exec-timeout', '--kube-exec-timeout', [CompletionResultType]::ParameterName, 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)')
             [CompletionResult]::new('--no-fast-join', '--no-fast-join', [CompletionResultType]::ParameterName, 'Do not shorten Redis''s rejoin delay (new masters run with a 499 ms cluster-node-timeout until they turn ok, where masters × (nodes − 1) ≤ 2000)')
             [CompletionResult]::new('--wait-sync', '--wait-sync', [CompletionResultType]::ParameterName, 'Also wait until every replica finished its first sync with its master')
+            [CompletionResult]::new('--askpass', '--askpass', [CompletionResultType]::ParameterName, 'Read the password from the terminal')
+            [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS to every node')
+            [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the nodes'' certificates')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'One JSON document on stdout; human output goes to stderr')
+            [CompletionResult]::new('-y', '-y', [CompletionResultType]::ParameterName, 'Skip the confirmation prompt')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Skip the confirmation prompt')
+            [CompletionResult]::new('--dry-run', '--dry-run', [CompletionResultType]::ParameterName, 'Compute and print the plan, change nothing')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'More output on stderr (repeatable)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'More output on stderr (repeatable)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Less output on stderr')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Less output on stderr')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
+        'trib;apply' {
+            [CompletionResult]::new('--replicas', '--replicas', [CompletionResultType]::ParameterName, 'Replicas per master')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait up to DUR for names to resolve and nodes to answer (pods still starting)')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'Deadline for each wait (agreement, a replica''s first sync, a node forgotten)')
+            [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')
+            [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')
+            [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user')
+            [CompletionResult]::new('--cacert', '--cacert', [CompletionResultType]::ParameterName, 'CA bundle (PEM) to verify the nodes'' certificates')
+            [CompletionResult]::new('--cert', '--cert', [CompletionResultType]::ParameterName, 'Client certificate (PEM)')
+            [CompletionResult]::new('--key', '--key', [CompletionResultType]::ParameterName, 'Client private key (PEM)')
+            [CompletionResult]::new('--sni', '--sni', [CompletionResultType]::ParameterName, 'TLS server name to send and verify')
+            [CompletionResult]::new('--connect-timeout', '--connect-timeout', [CompletionResultType]::ParameterName, 'Deadline for each connection')
+            [CompletionResult]::new('--command-timeout', '--command-timeout', [CompletionResultType]::ParameterName, 'Deadline for each command (MIGRATE and waits have their own)')
+            [CompletionResult]::new('--dns-server', '--dns-server', [CompletionResultType]::ParameterName, 'DNS server to use instead of resolv.conf''s nameservers')
+            [CompletionResult]::new('--dns-search', '--dns-search', [CompletionResultType]::ParameterName, 'Extra DNS search domain (repeatable)')
+            [CompletionResult]::new('--domains', '--domains', [CompletionResultType]::ParameterName, 'Where failure domains come from')
+            [CompletionResult]::new('--kubeconfig', '--kubeconfig', [CompletionResultType]::ParameterName, 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]')
+            [CompletionResult]::new('--context', '--context', [CompletionResultType]::ParameterName, 'Kubeconfig context to use instead of the current one')
+            [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace searched first for the Redis pods [default: the context''s, or the pod''s own]')
+            [CompletionResult]::new('--kube-exec-timeout', '--kube-exec-timeout', [CompletionResultType]::ParameterName, 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)')
+            [CompletionResult]::new('--prune', '--prune', [CompletionResultType]::ParameterName, 'Drain (slots and keys moved away) and remove the members that are not listed')
             [CompletionResult]::new('--askpass', '--askpass', [CompletionResultType]::ParameterName, 'Read the password from the terminal')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS to every node')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the nodes'' certificates')
@@ -198,7 +237,8 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             [CompletionResult]::new('--namespace', '--namespace', [CompletionResultType]::ParameterName, 'Namespace searched first for the Redis pods [default: the context''s, or the pod''s own]')
             [CompletionResult]::new('--kube-exec-timeout', '--kube-exec-timeout', [CompletionResultType]::ParameterName, 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)')
             [CompletionResult]::new('--deep', '--deep', [CompletionResultType]::ParameterName, 'Also look for keys in slots their node does not own')
-            [CompletionResult]::new('--with-unreachable-masters', '--with-unreachable-masters', [CompletionResultType]::ParameterName, 'Repair even while a master is unreachable')
+            [CompletionResult]::new('--with-unreachable-masters', '--with-unreachable-masters', [CompletionResultType]::ParameterName, 'Repair even while a master is unreachable: its slots are left alone, or, if the cluster marks it failed and no replica took over, given (empty) to the live masters; keys only it held there are lost')
+            [CompletionResult]::new('--replace', '--replace', [CompletionResultType]::ParameterName, 'Keys moved to a slot''s owner overwrite the owner''s copy where both exist with different contents (as `reshard --replace`, `import --replace`)')
             [CompletionResult]::new('--askpass', '--askpass', [CompletionResultType]::ParameterName, 'Read the password from the terminal')
             [CompletionResult]::new('--tls', '--tls', [CompletionResultType]::ParameterName, 'Use TLS to every node')
             [CompletionResult]::new('--insecure', '--insecure', [CompletionResultType]::ParameterName, 'Do not verify the nodes'' certificates')
@@ -626,6 +666,7 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
         }
         'trib;help' {
             [CompletionResult]::new('create', 'create', [CompletionResultType]::ParameterValue, 'Create a cluster: plan slots and anti-affine placement, confirm, apply, verify')
+            [CompletionResult]::new('apply', 'apply', [CompletionResultType]::ParameterValue, 'Make the cluster consist of exactly these nodes: create, join, rebalance, re-form, prune')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Check a cluster''s health (exit 1 on problems)')
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Show masters, replicas, slots, keys, memory and resilience')
             [CompletionResult]::new('fix', 'fix', [CompletionResultType]::ParameterValue, 'Repair open slots, uncovered slots and moved nodes')
@@ -644,6 +685,9 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             break
         }
         'trib;help;create' {
+            break
+        }
+        'trib;help;apply' {
             break
         }
         'trib;help;check' {

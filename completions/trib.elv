@@ -50,6 +50,7 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand create 'Create a cluster: plan slots and anti-affine placement, confirm, apply, verify'
+            cand apply 'Make the cluster consist of exactly these nodes: create, join, rebalance, re-form, prune'
             cand check 'Check a cluster''s health (exit 1 on problems)'
             cand info 'Show masters, replicas, slots, keys, memory and resilience'
             cand fix 'Repair open slots, uncovered slots and moved nodes'
@@ -88,6 +89,43 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand --kube-exec-timeout 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)'
             cand --no-fast-join 'Do not shorten Redis''s rejoin delay (new masters run with a 499 ms cluster-node-timeout until they turn ok, where masters × (nodes − 1) ≤ 2000)'
             cand --wait-sync 'Also wait until every replica finished its first sync with its master'
+            cand --askpass 'Read the password from the terminal'
+            cand --tls 'Use TLS to every node'
+            cand --insecure 'Do not verify the nodes'' certificates'
+            cand --json 'One JSON document on stdout; human output goes to stderr'
+            cand -y 'Skip the confirmation prompt'
+            cand --yes 'Skip the confirmation prompt'
+            cand --dry-run 'Compute and print the plan, change nothing'
+            cand -v 'More output on stderr (repeatable)'
+            cand --verbose 'More output on stderr (repeatable)'
+            cand -q 'Less output on stderr'
+            cand --quiet 'Less output on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
+        &'trib;apply'= {
+            cand --replicas 'Replicas per master'
+            cand --wait 'Wait up to DUR for names to resolve and nodes to answer (pods still starting)'
+            cand --timeout 'Deadline for each wait (agreement, a replica''s first sync, a node forgotten)'
+            cand -a 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
+            cand --password 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
+            cand --user 'ACL user'
+            cand --cacert 'CA bundle (PEM) to verify the nodes'' certificates'
+            cand --cert 'Client certificate (PEM)'
+            cand --key 'Client private key (PEM)'
+            cand --sni 'TLS server name to send and verify'
+            cand --connect-timeout 'Deadline for each connection'
+            cand --command-timeout 'Deadline for each command (MIGRATE and waits have their own)'
+            cand --dns-server 'DNS server to use instead of resolv.conf''s nameservers'
+            cand --dns-search 'Extra DNS search domain (repeatable)'
+            cand --domains 'Where failure domains come from'
+            cand --kubeconfig 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]'
+            cand --context 'Kubeconfig context to use instead of the current one'
+            cand --namespace 'Namespace searched first for the Redis pods [default: the context''s, or the pod''s own]'
+            cand --kube-exec-timeout 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)'
+            cand --prune 'Drain (slots and keys moved away) and remove the members that are not listed'
             cand --askpass 'Read the password from the terminal'
             cand --tls 'Use TLS to every node'
             cand --insecure 'Do not verify the nodes'' certificates'
@@ -191,7 +229,8 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand --namespace 'Namespace searched first for the Redis pods [default: the context''s, or the pod''s own]'
             cand --kube-exec-timeout 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)'
             cand --deep 'Also look for keys in slots their node does not own'
-            cand --with-unreachable-masters 'Repair even while a master is unreachable'
+            cand --with-unreachable-masters 'Repair even while a master is unreachable: its slots are left alone, or, if the cluster marks it failed and no replica took over, given (empty) to the live masters; keys only it held there are lost'
+            cand --replace 'Keys moved to a slot''s owner overwrite the owner''s copy where both exist with different contents (as `reshard --replace`, `import --replace`)'
             cand --askpass 'Read the password from the terminal'
             cand --tls 'Use TLS to every node'
             cand --insecure 'Do not verify the nodes'' certificates'
@@ -607,6 +646,7 @@ set edit:completion:arg-completer[trib] = {|@words|
         }
         &'trib;help'= {
             cand create 'Create a cluster: plan slots and anti-affine placement, confirm, apply, verify'
+            cand apply 'Make the cluster consist of exactly these nodes: create, join, rebalance, re-form, prune'
             cand check 'Check a cluster''s health (exit 1 on problems)'
             cand info 'Show masters, replicas, slots, keys, memory and resilience'
             cand fix 'Repair open slots, uncovered slots and moved nodes'
@@ -624,6 +664,8 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'trib;help;create'= {
+        }
+        &'trib;help;apply'= {
         }
         &'trib;help;check'= {
         }

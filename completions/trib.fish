@@ -52,6 +52,7 @@ complete -c trib -n "__fish_trib_needs_command" -s q -l quiet -d 'Less output on
 complete -c trib -n "__fish_trib_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c trib -n "__fish_trib_needs_command" -s V -l version -d 'Print version'
 complete -c trib -n "__fish_trib_needs_command" -f -a "create" -d 'Create a cluster: plan slots and anti-affine placement, confirm, apply, verify'
+complete -c trib -n "__fish_trib_needs_command" -f -a "apply" -d 'Make the cluster consist of exactly these nodes: create, join, rebalance, re-form, prune'
 complete -c trib -n "__fish_trib_needs_command" -f -a "check" -d 'Check a cluster\'s health (exit 1 on problems)'
 complete -c trib -n "__fish_trib_needs_command" -f -a "info" -d 'Show masters, replicas, slots, keys, memory and resilience'
 complete -c trib -n "__fish_trib_needs_command" -f -a "fix" -d 'Repair open slots, uncovered slots and moved nodes'
@@ -60,7 +61,7 @@ complete -c trib -n "__fish_trib_needs_command" -f -a "rebalance" -d 'Move slots
 complete -c trib -n "__fish_trib_needs_command" -f -a "add-node" -d 'Add an empty node as master or replica'
 complete -c trib -n "__fish_trib_needs_command" -f -a "replicate" -d 'Attach a node as replica of a master'
 complete -c trib -n "__fish_trib_needs_command" -f -a "del-node" -d 'Remove a node from the cluster'
-complete -c trib -n "__fish_trib_needs_command" -f -a "failover" -d 'Make a node a master (promote a replica), or --demote a master'
+complete -c trib -n "__fish_trib_needs_command" -f -a "failover" -d 'Promote a replica (or a master\'s best replica)'
 complete -c trib -n "__fish_trib_needs_command" -f -a "call" -d 'Run a command on every node'
 complete -c trib -n "__fish_trib_needs_command" -f -a "set-timeout" -d 'Set cluster-node-timeout everywhere and persist it'
 complete -c trib -n "__fish_trib_needs_command" -f -a "import" -d 'Move or copy every key of a standalone Redis into the cluster'
@@ -99,6 +100,37 @@ complete -c trib -n "__fish_trib_using_subcommand create" -s v -l verbose -d 'Mo
 complete -c trib -n "__fish_trib_using_subcommand create" -s q -l quiet -d 'Less output on stderr'
 complete -c trib -n "__fish_trib_using_subcommand create" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c trib -n "__fish_trib_using_subcommand create" -s V -l version -d 'Print version'
+complete -c trib -n "__fish_trib_using_subcommand apply" -l replicas -d 'Replicas per master' -r
+complete -c trib -n "__fish_trib_using_subcommand apply" -l wait -d 'Wait up to DUR for names to resolve and nodes to answer (pods still starting)' -r
+complete -c trib -n "__fish_trib_using_subcommand apply" -l timeout -d 'Deadline for each wait (agreement, a replica\'s first sync, a node forgotten)' -r
+complete -c trib -n "__fish_trib_using_subcommand apply" -s a -l password -d 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)' -r
+complete -c trib -n "__fish_trib_using_subcommand apply" -l user -d 'ACL user' -r
+complete -c trib -n "__fish_trib_using_subcommand apply" -l cacert -d 'CA bundle (PEM) to verify the nodes\' certificates' -r -F
+complete -c trib -n "__fish_trib_using_subcommand apply" -l cert -d 'Client certificate (PEM)' -r -F
+complete -c trib -n "__fish_trib_using_subcommand apply" -l key -d 'Client private key (PEM)' -r -F
+complete -c trib -n "__fish_trib_using_subcommand apply" -l sni -d 'TLS server name to send and verify' -r
+complete -c trib -n "__fish_trib_using_subcommand apply" -l connect-timeout -d 'Deadline for each connection' -r
+complete -c trib -n "__fish_trib_using_subcommand apply" -l command-timeout -d 'Deadline for each command (MIGRATE and waits have their own)' -r
+complete -c trib -n "__fish_trib_using_subcommand apply" -l dns-server -d 'DNS server to use instead of resolv.conf\'s nameservers' -r
+complete -c trib -n "__fish_trib_using_subcommand apply" -l dns-search -d 'Extra DNS search domain (repeatable)' -r
+complete -c trib -n "__fish_trib_using_subcommand apply" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
+kubernetes-node\t'The Kubernetes node its pod runs on'
+kubernetes-zone\t'The zone of that Kubernetes node'"
+complete -c trib -n "__fish_trib_using_subcommand apply" -l kubeconfig -d 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]' -r
+complete -c trib -n "__fish_trib_using_subcommand apply" -l context -d 'Kubeconfig context to use instead of the current one' -r
+complete -c trib -n "__fish_trib_using_subcommand apply" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
+complete -c trib -n "__fish_trib_using_subcommand apply" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
+complete -c trib -n "__fish_trib_using_subcommand apply" -l prune -d 'Drain (slots and keys moved away) and remove the members that are not listed'
+complete -c trib -n "__fish_trib_using_subcommand apply" -l askpass -d 'Read the password from the terminal'
+complete -c trib -n "__fish_trib_using_subcommand apply" -l tls -d 'Use TLS to every node'
+complete -c trib -n "__fish_trib_using_subcommand apply" -l insecure -d 'Do not verify the nodes\' certificates'
+complete -c trib -n "__fish_trib_using_subcommand apply" -l json -d 'One JSON document on stdout; human output goes to stderr'
+complete -c trib -n "__fish_trib_using_subcommand apply" -s y -l yes -d 'Skip the confirmation prompt'
+complete -c trib -n "__fish_trib_using_subcommand apply" -l dry-run -d 'Compute and print the plan, change nothing'
+complete -c trib -n "__fish_trib_using_subcommand apply" -s v -l verbose -d 'More output on stderr (repeatable)'
+complete -c trib -n "__fish_trib_using_subcommand apply" -s q -l quiet -d 'Less output on stderr'
+complete -c trib -n "__fish_trib_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c trib -n "__fish_trib_using_subcommand apply" -s V -l version -d 'Print version'
 complete -c trib -n "__fish_trib_using_subcommand check" -s a -l password -d 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)' -r
 complete -c trib -n "__fish_trib_using_subcommand check" -l user -d 'ACL user' -r
 complete -c trib -n "__fish_trib_using_subcommand check" -l cacert -d 'CA bundle (PEM) to verify the nodes\' certificates' -r -F
@@ -338,7 +370,6 @@ complete -c trib -n "__fish_trib_using_subcommand del-node" -s v -l verbose -d '
 complete -c trib -n "__fish_trib_using_subcommand del-node" -s q -l quiet -d 'Less output on stderr'
 complete -c trib -n "__fish_trib_using_subcommand del-node" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c trib -n "__fish_trib_using_subcommand del-node" -s V -l version -d 'Print version'
-complete -c trib -n "__fish_trib_using_subcommand failover" -l demote -d 'Move mastership away from MASTER: promote its best replica in its place (a replica already: nothing to do)' -r
 complete -c trib -n "__fish_trib_using_subcommand failover" -l entry -d 'Load the cluster from these nodes instead of NODE (repeatable; the first that answers is used)' -r
 complete -c trib -n "__fish_trib_using_subcommand failover" -l timeout -d 'Deadline for the roles to switch (per master with --domain)' -r
 complete -c trib -n "__fish_trib_using_subcommand failover" -l domain -d 'Fail over every master out of failure domain D (IP by default, or NODE=DOMAIN)' -r
@@ -516,19 +547,20 @@ complete -c trib -n "__fish_trib_using_subcommand completions" -s v -l verbose -
 complete -c trib -n "__fish_trib_using_subcommand completions" -s q -l quiet -d 'Less output on stderr'
 complete -c trib -n "__fish_trib_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c trib -n "__fish_trib_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "create" -d 'Create a cluster: plan slots and anti-affine placement, confirm, apply, verify'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "check" -d 'Check a cluster\'s health (exit 1 on problems)'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "info" -d 'Show masters, replicas, slots, keys, memory and resilience'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "fix" -d 'Repair open slots, uncovered slots and moved nodes'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "reshard" -d 'Move slots and their keys between masters'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "rebalance" -d 'Move slots so each master\'s share matches its weight'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "add-node" -d 'Add an empty node as master or replica'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "replicate" -d 'Attach a node as replica of a master'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "del-node" -d 'Remove a node from the cluster'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "failover" -d 'Make a node a master (promote a replica), or --demote a master'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "call" -d 'Run a command on every node'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "set-timeout" -d 'Set cluster-node-timeout everywhere and persist it'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "import" -d 'Move or copy every key of a standalone Redis into the cluster'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "backup" -d 'Write an RDB per master and the cluster layout'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "create" -d 'Create a cluster: plan slots and anti-affine placement, confirm, apply, verify'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "apply" -d 'Make the cluster consist of exactly these nodes: create, join, rebalance, re-form, prune'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "check" -d 'Check a cluster\'s health (exit 1 on problems)'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "info" -d 'Show masters, replicas, slots, keys, memory and resilience'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "fix" -d 'Repair open slots, uncovered slots and moved nodes'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "reshard" -d 'Move slots and their keys between masters'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "rebalance" -d 'Move slots so each master\'s share matches its weight'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "add-node" -d 'Add an empty node as master or replica'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "replicate" -d 'Attach a node as replica of a master'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "del-node" -d 'Remove a node from the cluster'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "failover" -d 'Promote a replica (or a master\'s best replica)'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "call" -d 'Run a command on every node'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "set-timeout" -d 'Set cluster-node-timeout everywhere and persist it'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "import" -d 'Move or copy every key of a standalone Redis into the cluster'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "backup" -d 'Write an RDB per master and the cluster layout'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -22,13 +22,16 @@
 # waits until every node agrees on the new slot map, redis-cli does not). Between runs
 # (not timed) the script waits until `trib check` exits 0.
 #
-# Env: ROUNDS (3), KEYS (1000000), BASE_PORT (31200), KEEP=1 keeps the temp dir.
+# Env: ROUNDS (3), KEYS (1000000), BASE_PORT (31200), KEEP=1 keeps the temp dir,
+# REPLICAS (0): replicas per master; with 1, trib's replicated hand-off is measured (a
+# batch's keys leave the source once the target's replica has them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ROUNDS=${ROUNDS:-3}
 KEYS=${KEYS:-1000000}
 BASE=${BASE_PORT:-31200}
+REPLICAS=${REPLICAS:-0}
 for bin in redis-server redis-cli python3 cargo; do
   command -v "$bin" >/dev/null || { echo "missing: $bin" >&2; exit 1; }
 done
@@ -48,8 +51,8 @@ cleanup() {
 trap cleanup EXIT
 
 nodes=()
-for i in 0 1 2; do
-  ip=127.0.0.$((2 + i)); port=$((BASE + i)); d=$DIR/$i; mkdir -p "$d"
+for i in $(seq 0 $((3 * (1 + REPLICAS) - 1))); do
+  ip=127.0.0.$((2 + i % 3)); port=$((BASE + i)); d=$DIR/$i; mkdir -p "$d"
   redis-server --port "$port" --bind "$ip" --cluster-enabled yes --cluster-port $((BASE + 100 + i)) \
     --cluster-config-file "$d/nodes.conf" --cluster-announce-ip "$ip" --bind-source-addr "$ip" \
     --cluster-node-timeout 1000 --protected-mode no \
@@ -60,10 +63,13 @@ done
 for n in "${nodes[@]}"; do
   for _ in $(seq 100); do redis-cli -h "${n%:*}" -p "${n#*:}" ping >/dev/null 2>&1 && break; sleep 0.05; done
 done
-"$TRIB" -q create "${nodes[@]}" --replicas 0 --yes >/dev/null
+"$TRIB" -q create "${nodes[@]}" --replicas "$REPLICAS" --yes >/dev/null
 E=${nodes[0]}
 cli() { local n=$1; shift; redis-cli -h "${n%:*}" -p "${n#*:}" "$@"; }
-A=$(cli "${nodes[0]}" cluster myid); B=$(cli "${nodes[1]}" cluster myid)
+# The masters (create may have made any node a replica), by address.
+mapfile -t masters < <(cli "$E" cluster nodes | awk '$3 ~ /master/ {split($2, a, "@"); print a[1]}' | sort)
+MA=${masters[0]}; MB=${masters[1]}
+A=$(cli "$MA" cluster myid); B=$(cli "$MB" cluster myid)
 
 # RESP for the Python helpers below (the key loader and the floor client).
 cat >"$DIR/resp.py" <<'PY'
@@ -154,14 +160,14 @@ dbsize() { cli "$1" dbsize; }
 # run METHOD FROM TO SLOTS -> prints "seconds keys_moved"
 run() {
   local method=$1 from=$2 to=$3 slots=$4 fromnode tonode before t0 t1
-  if [ "$from" = "$A" ]; then fromnode=${nodes[0]}; tonode=${nodes[1]}; else fromnode=${nodes[1]}; tonode=${nodes[0]}; fi
+  if [ "$from" = "$A" ]; then fromnode=$MA; tonode=$MB; else fromnode=$MB; tonode=$MA; fi
   settle
   before=$(dbsize "$tonode")
   t0=$(now)
   case $method in
     trib) "$TRIB" -q reshard "$E" --from "$from" --to "$to" --slots "$slots" --yes >"$DIR/out" 2>&1 ;;
     redis-cli) redis-cli --cluster reshard "$E" --cluster-from "$from" --cluster-to "$to" --cluster-slots "$slots" --cluster-yes >"$DIR/out" 2>&1 ;;
-    floor) python3 "$DIR/floor.py" "$fromnode" "$tonode" "$from" "$to" "$slots" "${nodes[@]}" >"$DIR/out" 2>&1 ;;
+    floor) python3 "$DIR/floor.py" "$fromnode" "$tonode" "$from" "$to" "$slots" "${masters[@]}" >"$DIR/out" 2>&1 ;;
     redis-cli-p1000) redis-cli --cluster reshard "$E" --cluster-from "$from" --cluster-to "$to" --cluster-slots "$slots" --cluster-yes --cluster-pipeline 1000 >"$DIR/out" 2>&1 ;;
   esac || { cat "$DIR/out" >&2; exit 1; }
   t1=$(now)
@@ -179,11 +185,11 @@ measure() {
   cnt[$label/$method]=$(( ${cnt[$label/$method]:-0} + 1 ))
 }
 
-echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), $(nproc) CPU(s)"
+echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), $(nproc) CPU(s), $REPLICAS replica(s) per master"
 for r in $(seq "$ROUNDS"); do
   for m in trib redis-cli redis-cli-p1000 floor; do measure "$m" 1000 "1000 slots, ~61k keys"; done
 done
-for n in "${nodes[@]}"; do cli "$n" flushall >/dev/null; done
+for n in "${masters[@]}"; do cli "$n" flushall >/dev/null; done
 for r in $(seq "$ROUNDS"); do
   for m in trib redis-cli; do measure "$m" 5000 "5000 empty slots"; done
 done

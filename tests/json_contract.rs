@@ -205,6 +205,7 @@ fn the_doc_has_a_table_per_command() {
         "check",
         "info",
         "create",
+        "apply",
         "call",
         "set-timeout",
         "add-node",
@@ -235,6 +236,7 @@ fn the_doc_has_a_table_per_command() {
     }
     for name in [
         "create",
+        "apply",
         "set-timeout",
         "add-node",
         "del-node",
@@ -377,6 +379,30 @@ fn real_outputs_match_the_doc() {
     ])));
     validate("add-node", &add);
     assert_eq!(add["plan"]["role"], "replica");
+
+    // apply: nothing to do on the cluster as created; the spare would join and take slots.
+    let same = ok(&run(trib()
+        .args(["--json", "apply"])
+        .args(&addrs)
+        .args(["--replicas", "1"])));
+    validate("apply", &same);
+    assert_eq!(same["changed"], false);
+    assert_eq!(same["plan"]["phases"].as_array().unwrap().len(), 0);
+    let scale = ok(&run(trib()
+        .args(["--json", "--dry-run", "apply"])
+        .args(&addrs)
+        .arg(spare.addr())
+        .args(["--replicas", "1"])));
+    validate("apply", &scale);
+    assert_eq!(scale["changed"], false);
+    let phases: Vec<&str> = scale["plan"]["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["phase"].as_str().unwrap())
+        .collect();
+    assert_eq!(phases, ["join", "rebalance"]);
+    assert_eq!(scale["plan"]["phases"][0]["role"], "master");
 
     let fix = ok(&run(trib().args(["--json", "fix", &entry])));
     validate("fix", &fix);

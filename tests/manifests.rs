@@ -240,7 +240,7 @@ fn readme_bootstrap_command() -> Vec<String> {
 fn bootstrap_job_runs_the_readme_command() {
     let words = readme_bootstrap_command();
     assert_eq!(words[0], "trib");
-    assert_eq!(words[1], "create");
+    assert_eq!(words[1], "apply");
 
     let docs = documents();
     let job = one(&docs, "Job");

@@ -75,6 +75,23 @@ fn no_command_prints_the_password() {
             "--dry-run".into(),
         ],
         vec!["fix".into(), entry.clone(), "--dry-run".into()],
+        [
+            vec!["apply".to_string()],
+            addrs.clone(),
+            vec![
+                spare[0].addr(),
+                "--replicas".into(),
+                "1".into(),
+                "--dry-run".into(),
+            ],
+        ]
+        .concat(),
+        [
+            vec!["apply".to_string()],
+            addrs.clone(),
+            vec!["--replicas".into(), "1".into()],
+        ]
+        .concat(),
         vec!["rebalance".into(), entry.clone(), "--dry-run".into()],
         vec!["backup".into(), entry.clone(), dir.clone()],
         vec![
@@ -111,7 +128,7 @@ fn no_command_prints_the_password() {
 }
 
 /// The minimal ACL rule from docs/security.md (kept in sync by this test).
-const ACL_RULE: &str = "on >acl-pass-8c2e -@all +ping +info +cluster +config|get +config|set +config|rewrite +function|list +function|dump +function|restore +migrate +dbsize +scan +dump +del +sync +psync +replconf";
+const ACL_RULE: &str = "on >acl-pass-8c2e -@all +ping +info +cluster +config|get +config|set +config|rewrite +function|list +function|dump +function|restore +migrate +dbsize +scan +dump +del +asking +type +get +hgetall +smembers +lrange +zrange +sync +psync +replconf";
 
 #[test]
 fn minimal_acl_user_is_enough_for_create_check_info_backup() {

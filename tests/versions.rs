@@ -417,6 +417,7 @@ fn create_state(nv: &NodeView) -> CreateNodeState {
             .filter(|e| !e.flags.handshake)
             .map(|e| e.id.clone())
             .collect(),
+        view_slots: nv.slots_assigned(),
         master_id: me.master_id.clone(),
         config_epoch: me.config_epoch,
         keys: nv.keys(),

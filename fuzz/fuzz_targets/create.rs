@@ -179,6 +179,7 @@ fuzz_target!(|input: Input| {
             domain: p.domain.clone(),
             own_slots: SlotSet::new(),
             known: BTreeSet::new(),
+            view_slots: SlotSet::new(),
             master_id: None,
             config_epoch: 0,
             keys: 0,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use super::duration::parse_timeout;
 use super::{
-    add_node, backup, call, check, create, del_node, failover, fix, import, info, rebalance,
+    add_node, apply, backup, call, check, create, del_node, failover, fix, import, info, rebalance,
     replicate, reshard, set_timeout,
 };
 
@@ -106,6 +106,8 @@ pub enum DomainsArg {
 pub enum Command {
     /// Create a cluster: plan slots and anti-affine placement, confirm, apply, verify
     Create(create::CreateArgs),
+    /// Make the cluster consist of exactly these nodes: create, join, rebalance, re-form, prune
+    Apply(apply::ApplyArgs),
     /// Check a cluster's health (exit 1 on problems)
     Check(check::CheckArgs),
     /// Show masters, replicas, slots, keys, memory and resilience

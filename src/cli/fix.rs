@@ -16,7 +16,7 @@ use super::pipeline::{Applied, Operation, Prepared, Shown};
 use crate::addr::Target;
 use crate::cluster::Node;
 use crate::error::{Exit, TribError};
-use crate::ops::fix::{check_again, prepare, repair, settle};
+use crate::ops::fix::{RepairOptions, check_again, prepare, repair, settle};
 use crate::ops::undo::UndoLog;
 use crate::plan::check::Severity;
 use crate::plan::fix::FixJob;
@@ -32,9 +32,15 @@ pub struct FixArgs {
     /// Also look for keys in slots their node does not own
     #[arg(long)]
     pub deep: bool,
-    /// Repair even while a master is unreachable
+    /// Repair even while a master is unreachable: its slots are left alone, or, if the
+    /// cluster marks it failed and no replica took over, given (empty) to the live
+    /// masters; keys only it held there are lost
     #[arg(long)]
     pub with_unreachable_masters: bool,
+    /// Keys moved to a slot's owner overwrite the owner's copy where both exist with
+    /// different contents (as `reshard --replace`, `import --replace`)
+    #[arg(long)]
+    pub replace: bool,
     /// Deadline for the cluster to settle after the changes
     #[arg(long, value_name = "DUR", default_value = "60s", value_parser = super::parse_timeout)]
     pub timeout: Duration,
@@ -90,20 +96,36 @@ impl Operation for Fix {
     async fn apply(&mut self, ctx: &Context, job: &FixJob, _: &UndoLog) -> anyhow::Result<Applied> {
         let a = &self.args;
         let reporter = ctx.reporter();
-        repair(
+        let opts = RepairOptions {
+            deep: a.deep,
+            replace: a.replace,
+            timeout: a.timeout,
+        };
+        let report = repair(
             job,
             &self.conns,
             &self.targets,
             &ctx.connect,
-            a.deep,
-            a.timeout,
+            opts,
             &reporter,
         )
         .await?;
-        Ok(Applied::done(json!({})))
+        let mut applied = Applied::done(json!({}));
+        if let Some(report) = report {
+            if !report.conflicts.is_empty() {
+                crate::ui::print_error(&anyhow::anyhow!(show::conflicts(
+                    &report.conflicts,
+                    &self.args.entries[0]
+                )));
+                applied.exit = Exit::Failed;
+            }
+            applied.json.insert("report".into(), json!(report));
+        }
+        Ok(applied)
     }
 
-    /// Loads the cluster again, reports every problem, exits 0 only when it is healthy.
+    /// Loads the cluster again, reports every problem, exits 0 only when it is healthy
+    /// but for failed masters that own no slot (named, with the `del-node` to run).
     async fn verify(
         &mut self,
         ctx: &Context,
@@ -116,19 +138,32 @@ impl Operation for Fix {
             // (the check below tells the rest).
             settle(job, &self.conns, self.args.timeout, &ctx.reporter()).await;
         }
-        let problems = check_again(&self.targets, &ctx.connect, self.args.deep).await?;
+        let checked = check_again(&self.targets, &ctx.connect, self.args.deep).await?;
+        let problems = &checked.problems;
         let healthy = !problems.iter().any(|p| p.severity == Severity::Error);
         if !applied.changed {
             ctx.printer.out(show::nothing_to_do(healthy));
         }
         if !problems.is_empty() {
             ctx.printer
-                .out(&format!("\n{}", render::problems(&problems)));
+                .out(&format!("\n{}", render::problems(problems)));
+        }
+        // Failed masters left without slots are the only errors: every slot is served;
+        // they stay members until `del-node`.
+        let serving = healthy || checked.healthy_but_dead;
+        if !healthy && serving {
+            ctx.printer
+                .warn(&show::remove_dead(&checked.dead, &self.args.entries[0]));
         }
         let elapsed_ms = self.started.elapsed().as_millis();
-        let json = json!({"healthy": healthy, "problems": problems, "elapsed_ms": elapsed_ms});
+        let dead: Vec<_> = checked
+            .dead
+            .iter()
+            .map(|(id, node)| json!({"id": id, "node": node}))
+            .collect();
+        let json = json!({"healthy": healthy, "serving": serving, "dead": dead, "problems": problems, "elapsed_ms": elapsed_ms});
         applied.json.extend(super::pipeline::into_map(json));
-        if !healthy {
+        if !serving {
             applied.exit = Exit::Failed;
         }
         Ok(())

@@ -1,6 +1,7 @@
 //! Command-line definitions (clap) and dispatch. Only this module sees clap types.
 
 mod add_node;
+mod apply;
 mod args;
 mod argv;
 mod backup;
@@ -126,6 +127,7 @@ async fn run(cli: Cli) -> anyhow::Result<Exit> {
     let ctx = Context::new(&cli.global)?;
     match cli.command {
         Command::Create(args) => create::run(&ctx, args).await,
+        Command::Apply(args) => apply::run(&ctx, args).await,
         Command::Check(args) => check::run(&ctx, args).await,
         Command::Info(args) => info::run(&ctx, args).await,
         Command::Call(args) => call::run(&ctx, args).await,

@@ -85,6 +85,14 @@ pub struct Node {
     /// What one command of a [`Node::pipeline_paced`] took last, in nanoseconds (0: not
     /// measured yet). Shared by the clones.
     pace: Arc<AtomicU64>,
+    /// How this node was reached, for [`Node::another`] and [`Node::connect_like`].
+    origin: Arc<Origin>,
+}
+
+/// What [`Node::connect`] was given (besides the address).
+struct Origin {
+    host_name: Option<String>,
+    opts: ConnectOptions,
 }
 
 /// Commands in the first paced pipeline to a node, before its pace is known: 128
@@ -132,7 +140,25 @@ impl Node {
             conn,
             command_timeout: opts.command_timeout,
             pace: Arc::new(AtomicU64::new(0)),
+            origin: Arc::new(Origin {
+                host_name: host_name.map(str::to_string),
+                opts: opts.clone(),
+            }),
         })
+    }
+
+    /// A second, separate connection to this node (same options): for connection state
+    /// that must not be shared, such as `WATCH`, which the clones of one [`Node`] would
+    /// interleave.
+    pub async fn another(&self) -> Result<Node, NodeError> {
+        let o = &self.origin;
+        Node::connect(self.addr, &self.label, o.host_name.as_deref(), &o.opts).await
+    }
+
+    /// A connection to another node (e.g. a replica this node named) with the options this
+    /// one was reached with.
+    pub async fn connect_like(&self, addr: SocketAddr, label: &str) -> Result<Node, NodeError> {
+        Node::connect(addr, label, None, &self.origin.opts).await
     }
 
     /// Runs one command under the default command deadline.
@@ -205,7 +231,7 @@ impl Node {
     }
 
     /// Runs a pipeline under a given deadline.
-    async fn pipeline_within(
+    pub async fn pipeline_within(
         &self,
         pipe: &redis::Pipeline,
         timeout: Duration,

@@ -175,6 +175,9 @@ pub enum NodeErrorKind {
     Protocol(String),
     /// The node runs with `cluster-enabled no`.
     NotCluster,
+    /// None of the node's replicas applied what was written to it within the deadline
+    /// (the replicated hand-off of a key batch waits for one).
+    NotReplicated(std::time::Duration),
 }
 
 impl NodeErrorKind {
@@ -266,6 +269,10 @@ impl NodeError {
             NodeErrorKind::NotCluster => {
                 "cluster support is disabled (cluster-enabled no)".to_string()
             }
+            NodeErrorKind::NotReplicated(d) => format!(
+                "no replica of it confirmed the keys copied to it within {:.1}s (replication link down or lagging?)",
+                d.as_secs_f64()
+            ),
         }
     }
 }

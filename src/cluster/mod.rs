@@ -6,6 +6,7 @@ pub mod commands;
 pub mod conn;
 pub mod error;
 pub mod load;
+pub mod role;
 pub mod tls;
 
 pub use commands::{Migrate, MigrateAuth, MigrateReply, SetSlot};

@@ -276,6 +276,25 @@ impl SlotSet {
     }
 }
 
+impl SlotSet {
+    /// For messages: the set as [`Display`](fmt::Display) prints it when it has at most
+    /// `max` ranges, else its first `max` ranges and how many slots and ranges it has in
+    /// all (`0-6,8-13,… (2487 slots in 412 ranges)`).
+    pub fn brief(&self, max: usize) -> String {
+        let ranges = self.ranges();
+        if ranges.len() <= max {
+            return self.to_string();
+        }
+        let head: Vec<String> = ranges[..max].iter().map(|r| r.to_string()).collect();
+        format!(
+            "{},… ({} slots in {} ranges)",
+            head.join(","),
+            self.len(),
+            ranges.len()
+        )
+    }
+}
+
 impl fmt::Display for SlotSet {
     /// `0-5460,5462` style; `-` for the empty set.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -336,6 +355,14 @@ pub fn key_slot(key: &[u8]) -> u16 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn brief_shortens_long_sets() {
+        let s =
+            super::SlotSet::from_ranges((0..10).map(|i| super::SlotRange::new(i * 10, i * 10 + 1)));
+        assert_eq!(s.brief(20), s.to_string());
+        assert_eq!(s.brief(2), "0-1,10-11,… (20 slots in 10 ranges)");
+    }
+
     use super::*;
 
     #[test]

@@ -61,6 +61,19 @@ impl NodeView {
         self.nodes.iter().filter(move |n| n.id != self.id)
     }
 
+    /// The slots its view gives to some master (itself or one it knows).
+    pub fn slots_assigned(&self) -> SlotSet {
+        let mut all = SlotSet::new();
+        for e in self
+            .nodes
+            .iter()
+            .filter(|e| e.flags.master && !e.flags.handshake)
+        {
+            all.union_with(&e.slots);
+        }
+        all
+    }
+
     /// True when the node is alone, owns no slot and holds no key: ready for `create`.
     pub fn is_empty_node(&self) -> bool {
         self.emptiness_problem().is_none()

@@ -31,15 +31,19 @@ fn text(v: Value) -> String {
 
 /// True when `key` has the same type and contents on both nodes (order-insensitive for
 /// hashes and sets). Streams and module types only compare equal by `DUMP` payload.
+/// `asking_a`/`asking_b`: read through `ASKING` on that node (it imports the key's slot,
+/// or may: `ASKING` is harmless on the slot's owner).
 pub async fn same_contents(
     a: &Node,
     b: &Node,
     key: &[u8],
+    asking_a: bool,
     asking_b: bool,
 ) -> Result<bool, NodeError> {
     let mut type_cmd = redis::cmd("TYPE");
     type_cmd.arg(key);
-    let (ta, tb) = futures::try_join!(query(a, &type_cmd, false), query(b, &type_cmd, asking_b))?;
+    let (ta, tb) =
+        futures::try_join!(query(a, &type_cmd, asking_a), query(b, &type_cmd, asking_b))?;
     let (ta, tb) = (text(ta), text(tb));
     if ta != tb {
         return Ok(false);
@@ -62,7 +66,7 @@ pub async fn same_contents(
         }
         _ => {}
     }
-    let (va, vb) = futures::try_join!(query(a, &cmd, false), query(b, &cmd, asking_b))?;
+    let (va, vb) = futures::try_join!(query(a, &cmd, asking_a), query(b, &cmd, asking_b))?;
     Ok(canonical(va, &ta) == canonical(vb, &ta))
 }
 

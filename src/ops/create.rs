@@ -122,6 +122,7 @@ pub fn state_of(g: &Gathered, node_timeout: Option<u64>) -> CreateNodeState {
             .filter(|e| !e.flags.handshake)
             .map(|e| e.id.clone())
             .collect::<BTreeSet<_>>(),
+        view_slots: g.view.slots_assigned(),
         master_id: me.and_then(|m| m.master_id.clone()),
         config_epoch: me.map(|m| m.config_epoch).unwrap_or(0),
         keys: g.view.keys(),

@@ -28,7 +28,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::Reporter;
-use super::migrate::{MigrateError, MigrateOptions, move_slot_keys};
+use super::migrate::{MigrateError, MigrateOptions, SlotKeys, move_slot_keys};
 use super::reform::{send_meets, wait_reformed};
 use super::scan::deep_scan;
 use super::slot_owner::{Batches, Refused, assign, bump_epochs, nudge, run_batches, setslot_node};
@@ -40,11 +40,13 @@ use crate::cluster::{ConnectOptions, Node, NodeError};
 use crate::error::TribError;
 use crate::model::view::{ClusterView, NodeView};
 use crate::model::{NodeId, SLOT_COUNT, SlotSet};
-use crate::plan::check::{Problem, check};
+use crate::plan::check::{Problem, Severity, check};
 use crate::plan::fix::{
-    FixJob, FixPlan, KeyCounts, SetSlot, SlotRepairs, broken_slots, input_from_views, plan_fix,
+    FixJob, FixPlan, KeyCounts, SetSlot, SlotFix, SlotRepairs, broken_slots, input_from_views,
+    plan_fix,
 };
 use crate::plan::reform::{ReformNode, plan_reform, unreached};
+use crate::plan::unreached::dead_members;
 
 /// Slots moved concurrently.
 const PARALLEL_MOVES: usize = 4;
@@ -81,7 +83,30 @@ pub struct FixReport {
     pub slots_fixed: usize,
     pub slots_assigned: usize,
     pub keys_moved: u64,
+    /// Keys whose copy with the same contents was already on the slot's owner: the
+    /// other copy was deleted.
+    pub identical_keys: u64,
+    /// Slots left open because keys exist on the owner and elsewhere with different
+    /// contents (every other slot was repaired).
+    pub conflicts: Vec<Conflict>,
     pub elapsed_ms: u128,
+}
+
+/// Keys found on a slot's owner and on another master with different contents.
+#[derive(Clone, Debug, Serialize)]
+pub struct Conflict {
+    pub slot: u16,
+    /// The slot's owner (where the keys were to move).
+    pub owner: String,
+    /// Where the other copies are.
+    pub from: String,
+    /// `owner` or `from`: the one that claimed the slot, so clients were served its
+    /// copies (usually the newer).
+    pub served: String,
+    /// The keys found to differ (in one batch: the move of the slot stopped there).
+    pub keys: Vec<String>,
+    /// Keys of the slot still on `from` (the differing ones and any not moved yet).
+    pub left: u64,
 }
 
 /// `CLUSTER COUNTKEYSINSLOT` for every slot of `slots` on every master (pipelined).
@@ -257,6 +282,8 @@ pub async fn apply(
 
     let moving: Vec<_> = plan.slots.iter().filter(|f| !f.moves.is_empty()).collect();
     let mut keys_moved = 0u64;
+    let mut identical_keys = 0u64;
+    let mut conflicts: Vec<Conflict> = Vec::new();
     if !moving.is_empty() {
         // 2. MIGRATE needs the cluster up.
         if !assigned.is_empty() {
@@ -313,36 +340,91 @@ pub async fn apply(
                         dst.short()
                     )));
                 };
-                move_slot_keys(source, target, slot, opts)
-                    .await
-                    .map_err(|err| FixError::Move {
+                match move_slot_keys(source, target, slot, opts).await {
+                    Ok(k) => Ok(Ok(k)),
+                    // Different copies on both sides: this slot stays open, the others go on.
+                    Err(MigrateError::BusyKeys { keys, .. }) => Ok(Err((slot, source, keys))),
+                    Err(err) => Err(FixError::Move {
                         slot,
                         from: source.label.clone(),
                         to: target.label.clone(),
                         err,
-                    })
+                    }),
+                }
             }
         }))
         .buffer_unordered(PARALLEL_MOVES);
+        let mut busy = Vec::new();
         while let Some(r) = stream.next().await {
-            keys_moved += r?;
+            match r? {
+                Ok(SlotKeys { moved, identical }) => {
+                    keys_moved += moved;
+                    identical_keys += identical;
+                }
+                Err(b) => busy.push(b),
+            }
             done += 1;
             reporter.progress("moving keys", done, total, "");
         }
-        reporter.finish(&format!("{keys_moved} key(s) moved"));
+        reporter.finish(&format!(
+            "{keys_moved} key(s) moved{}",
+            if identical_keys > 0 {
+                format!(
+                    ", {identical_keys} key(s) already on the owner with the same contents (the other copy deleted)"
+                )
+            } else {
+                String::new()
+            }
+        ));
+        for (slot, source, keys) in busy {
+            let owner = plan
+                .slots
+                .iter()
+                .find(|f| f.slot == slot)
+                .and_then(|f| masters.get(&f.owner))
+                .map(|n| n.label.clone())
+                .unwrap_or_default();
+            let left = source.count_keys_in_slot(slot).await.unwrap_or(0);
+            // Clients reach the master that claims the slot: a source still claiming it
+            // (migrating) served its copies, else the owner did.
+            let claims = source.cluster_nodes().await.ok().is_some_and(|entries| {
+                entries
+                    .iter()
+                    .any(|e| e.flags.myself && e.slots.contains(slot))
+            });
+            let served = if claims {
+                source.label.clone()
+            } else {
+                owner.clone()
+            };
+            conflicts.push(Conflict {
+                slot,
+                owner,
+                from: source.label.clone(),
+                served,
+                keys,
+                left,
+            });
+        }
     }
 
-    // 5. Close every slot: the other masters release, the owners claim, markers clear.
-    let owners: Vec<(u16, &NodeId)> = plan
+    // 5. Close every slot (but those left open by a conflict): the other masters
+    //    release, the owners claim, markers clear.
+    let open: BTreeSet<u16> = conflicts.iter().map(|c| c.slot).collect();
+    let closing: Vec<&SlotFix> = plan
         .slots
+        .iter()
+        .filter(|f| !open.contains(&f.slot))
+        .collect();
+    let owners: Vec<(u16, &NodeId)> = closing
         .iter()
         .filter(|f| !f.assign || !f.moves.is_empty() || !f.stable.is_empty())
         .map(|f| (f.slot, &f.owner))
         .collect();
-    reporter.step(&format!("Closing {} slot(s)", plan.slots.len()));
+    reporter.step(&format!("Closing {} slot(s)", closing.len()));
     assign(masters, &owners).await?;
     let mut stable: Batches = BTreeMap::new();
-    for f in &plan.slots {
+    for f in &closing {
         for id in &f.stable {
             stable.entry(id.clone()).or_default().push((
                 format!("CLUSTER SETSLOT {} STABLE", f.slot),
@@ -351,7 +433,7 @@ pub async fn apply(
         }
     }
     run_batches(masters, stable).await?;
-    let all_owners: BTreeSet<&NodeId> = plan.slots.iter().map(|f| &f.owner).collect();
+    let all_owners: BTreeSet<&NodeId> = closing.iter().map(|f| &f.owner).collect();
     bump_epochs(masters, all_owners.into_iter()).await;
 
     // 6. Converge; a node left behind by a gossip race is told again.
@@ -369,7 +451,7 @@ pub async fn apply(
             Err(e) if Instant::now() >= deadline => return Err(e.into()),
             Err(_) => {
                 let wanted: Vec<(u16, &NodeId)> =
-                    plan.slots.iter().map(|f| (f.slot, &f.owner)).collect();
+                    closing.iter().map(|f| (f.slot, &f.owner)).collect();
                 let told = nudge(masters, &wanted).await;
                 tracing::info!("slot map not agreed yet: {told} SETSLOT NODE sent again");
             }
@@ -377,9 +459,11 @@ pub async fn apply(
     }
     debug_assert!(plan.slots.iter().all(|f| f.slot < SLOT_COUNT));
     Ok(FixReport {
-        slots_fixed: plan.slots.len(),
+        slots_fixed: closing.len(),
         slots_assigned: assigned.len(),
         keys_moved,
+        identical_keys,
+        conflicts,
         elapsed_ms: started.elapsed().as_millis(),
     })
 }
@@ -427,18 +511,34 @@ fn by_id(nodes: &[ReformNode], conns: &[Node]) -> BTreeMap<NodeId, Node> {
         .collect()
 }
 
+/// How `fix` repairs slots.
+#[derive(Clone, Copy, Debug)]
+pub struct RepairOptions {
+    /// Also move keys out of slots their node does not own.
+    pub deep: bool,
+    /// Keys moved to a slot's owner overwrite the owner's copy (`MIGRATE … REPLACE`).
+    pub replace: bool,
+    /// Deadline for each wait.
+    pub timeout: Duration,
+}
+
 /// Applies `job`: the MEETs and the wait until the cluster re-formed, then the slot
 /// repairs (planned again on the re-formed cluster). `conns` is indexed like
 /// `job.nodes`; `targets` are the ENTRY arguments (to load the re-formed cluster).
+/// Returns what the slot repairs did, when there were any.
 pub async fn repair(
     job: &FixJob,
     conns: &[Node],
     targets: &[Target],
     connect: &ConnectOptions,
-    deep: bool,
-    timeout: Duration,
+    opts: RepairOptions,
     reporter: &dyn Reporter,
-) -> Result<(), TribError> {
+) -> Result<Option<FixReport>, TribError> {
+    let RepairOptions {
+        deep,
+        replace,
+        timeout,
+    } = opts;
     let nodes = &job.nodes;
     if !job.reform.is_empty() {
         send_meets(&job.reform.meets, nodes, conns, reporter)
@@ -456,7 +556,7 @@ pub async fn repair(
         ));
     }
     if job.slots.plan.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
     let replanned;
     let (slots, all, by_id) = if job.reform.is_empty() {
@@ -476,6 +576,7 @@ pub async fn repair(
         .collect();
     let opts = MigrateOptions {
         converge_timeout: timeout,
+        replace,
         ..MigrateOptions::default()
     }
     .with_credentials(connect);
@@ -497,7 +598,7 @@ pub async fn repair(
         report.keys_moved,
         report.elapsed_ms as f64 / 1000.0
     ));
-    Ok(())
+    Ok(Some(report))
 }
 
 /// Nothing to repair while the cluster is settling ([`FixJob::settling`]): waits until
@@ -512,13 +613,26 @@ pub async fn settle(job: &FixJob, conns: &[Node], timeout: Duration, reporter: &
     }
 }
 
+/// The cluster as `fix` leaves it.
+#[derive(Clone, Debug)]
+pub struct Checked {
+    /// Everything `check` reports.
+    pub problems: Vec<Problem>,
+    /// Members the cluster marks failed that own no slot ([`dead_members`]: masters
+    /// replaced or whose slots were given away, dead replicas): still members until
+    /// `trib del-node`.
+    pub dead: Vec<(NodeId, String)>,
+    /// No error but those about `dead`: the cluster serves every slot.
+    pub healthy_but_dead: bool,
+}
+
 /// Loads the cluster again and checks it (with `deep`, also for keys in slots their node
 /// does not own).
 pub async fn check_again(
     targets: &[Target],
     connect: &ConnectOptions,
     deep: bool,
-) -> Result<Vec<Problem>, TribError> {
+) -> Result<Checked, TribError> {
     let loaded = load_cluster(targets, connect)
         .await
         .map_err(|e| TribError::Failed(format!("cannot load the cluster to verify it: {e}")))?;
@@ -531,7 +645,28 @@ pub async fn check_again(
     } else {
         None
     };
-    Ok(check(&loaded.view, deep.as_ref()))
+    let problems = check(&loaded.view, deep.as_ref());
+    let dead = dead_members(&loaded.view);
+    let ids: BTreeSet<NodeId> = dead.iter().map(|(id, _)| id.clone()).collect();
+    let healthy_but_dead = !check(&without(&loaded.view, &ids), deep.as_ref())
+        .iter()
+        .any(|p| p.severity == Severity::Error);
+    Ok(Checked {
+        problems,
+        dead,
+        healthy_but_dead,
+    })
+}
+
+/// `view` as if the members `ids` had been forgotten.
+fn without(view: &ClusterView, ids: &BTreeSet<NodeId>) -> ClusterView {
+    let mut v = view.clone();
+    for n in &mut v.nodes {
+        n.nodes.retain(|e| !ids.contains(&e.id));
+    }
+    v.unreachable
+        .retain(|u| !u.id.as_ref().is_some_and(|id| ids.contains(id)));
+    v
 }
 
 /// Builds the planner's input from the views (and, with `--deep` or broken slots, key

@@ -460,7 +460,7 @@ async fn resolve_busy(
             (a, b) if a == b => true,
             // Hash-table encoded hashes and sets serialize in each server's own
             // (randomly seeded) order: compare their contents instead.
-            _ => same_contents(&s.source, tnode, &k, false).await?,
+            _ => same_contents(&s.source, tnode, &k, false, false).await?,
         };
         if same {
             result.identical += 1;

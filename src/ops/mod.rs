@@ -1,5 +1,6 @@
 //! Applying plans to a cluster. Reports through [`Reporter`]; never touches the terminal.
 
+pub mod apply;
 pub mod backup;
 pub mod broadcast;
 pub mod compare;

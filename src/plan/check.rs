@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::model::view::ClusterView;
 use crate::model::{NodeEntry, NodeId, SLOT_COUNT, SlotSet};
+use crate::plan::unreached::{Fate, unreached_in};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -329,17 +330,45 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
         }
     }
     let uncovered = covered.complement();
-    if !uncovered.is_empty() {
+    // The slots of a failed master that nothing took over, with the way out.
+    let mut rest = uncovered.clone();
+    for u in unreached_in(view) {
+        let part = u.orphan.intersection(&uncovered);
+        let way_out = match &u.fate {
+            Fate::Gone => "failed, no replica took over: bring it back with its data, or give them, empty, to the live masters with `trib fix ENTRY --with-unreachable-masters` (keys only it held there are then lost)".to_string(),
+            Fate::Replaceable { replicas } => format!(
+                "failed, its replica {} can take over (the cluster promotes it within cluster-node-timeout, or run `trib failover --force` on it)",
+                replicas.join(", ")
+            ),
+            Fate::Up => "not reachable and suspected failed (fail?): the cluster has not agreed it failed yet; within cluster-node-timeout it comes back, or it is marked failed and a replica takes over (with no replica: `trib fix ENTRY --with-unreachable-masters`)".to_string(),
+            Fate::Replaced => continue,
+        };
+        if part.is_empty() {
+            continue;
+        }
         p.push(
             Problem::error(
                 ProblemKind::SlotsUncovered,
                 format!(
-                    "{} of {SLOT_COUNT} slots have no owner: {uncovered}",
-                    uncovered.len()
+                    "{} slot(s) have no live owner: {}; their master {} is {way_out}",
+                    part.len(),
+                    part.brief(crate::plan::fix::BRIEF),
+                    u.name
                 ),
+                vec![u.name.clone()],
+            )
+            .with_slots(&part),
+        );
+        rest = rest.difference(&part);
+    }
+    if !rest.is_empty() {
+        p.push(
+            Problem::error(
+                ProblemKind::SlotsUncovered,
+                format!("{} of {SLOT_COUNT} slots have no owner: {rest}", rest.len()),
                 vec![],
             )
-            .with_slots(&uncovered),
+            .with_slots(&rest),
         );
     }
     if !doubled.is_empty() {
@@ -577,6 +606,63 @@ mod tests {
             K::ReplicaSyncing,
         ] {
             assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+    }
+
+    mod dead_master {
+        use super::super::*;
+        use crate::plan::membership_del::fixture::*;
+
+        fn cluster(c_flags: &str) -> ClusterView {
+            let lines = |me: char| {
+                let f = |x: char| if x == me { "myself,master" } else { "master" };
+                vec![
+                    line('a', "10.0.0.1:6379", f('a'), None, "0-5460"),
+                    line('b', "10.0.0.2:6379", f('b'), None, "5461-10922"),
+                    line('c', "10.0.0.3:6379", c_flags, None, "10923-16383"),
+                ]
+            };
+            view(
+                vec![
+                    node('a', "10.0.0.1:6379", "a", &lines('a'), 0),
+                    node('b', "10.0.0.2:6379", "b", &lines('b'), 0),
+                ],
+                vec![unreachable('c', "10.0.0.3:6379")],
+            )
+        }
+
+        fn uncovered(v: &ClusterView) -> Vec<Problem> {
+            check(v, None)
+                .into_iter()
+                .filter(|p| p.kind == ProblemKind::SlotsUncovered)
+                .collect()
+        }
+
+        #[test]
+        fn a_gone_masters_slots_name_the_option() {
+            let p = uncovered(&cluster("master,fail"));
+            assert_eq!(p.len(), 1, "{p:?}");
+            assert!(
+                p[0].message.starts_with(&format!(
+                    "5461 slot(s) have no live owner: 10923-16383; their master 10.0.0.3:6379 ({}) is failed, no replica took over",
+                    id('c').short()
+                )),
+                "{}",
+                p[0].message
+            );
+            assert!(p[0].message.contains("--with-unreachable-masters"));
+            assert_eq!(p[0].slots.as_deref(), Some("10923-16383"));
+        }
+
+        #[test]
+        fn a_suspected_masters_slots_say_to_wait() {
+            let p = uncovered(&cluster("master,fail?"));
+            assert_eq!(p.len(), 1, "{p:?}");
+            assert!(
+                p[0].message.contains("suspected failed (fail?)"),
+                "{}",
+                p[0].message
+            );
         }
     }
 }

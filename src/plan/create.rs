@@ -24,6 +24,9 @@ pub struct CreateNodeState {
     pub own_slots: SlotSet,
     /// Other nodes in its view (handshakes excluded).
     pub known: BTreeSet<NodeId>,
+    /// The slots its view gives to some master (its own and those of every node it
+    /// knows): all 16384 when it is a member of a cluster that covers every slot.
+    pub view_slots: SlotSet,
     /// Its master when it is a replica.
     pub master_id: Option<NodeId>,
     pub config_epoch: u64,
@@ -182,7 +185,7 @@ pub const REDIS_DEFAULT_NODE_TIMEOUT_MS: u64 = 15_000;
 /// Restores of a fast-join timeout that an interrupted create left behind: back to the
 /// value most other nodes have, or Redis's default when every node has trib's value
 /// (a create of masters only, killed before it restored them).
-fn timeout_restores(nodes: &[CreateNodeState]) -> Vec<CreateStep> {
+pub fn timeout_restores(nodes: &[CreateNodeState]) -> Vec<CreateStep> {
     let mut counts: BTreeMap<u64, usize> = BTreeMap::new();
     for t in nodes.iter().filter_map(|n| n.node_timeout) {
         if t != FAST_JOIN_TIMEOUT_MS {
@@ -236,6 +239,47 @@ pub fn meet_pairs(n: usize) -> Vec<(usize, usize)> {
     pairs
 }
 
+/// Whether every node is a member of one cluster that covers every slot: each knows all
+/// the others, sees every slot assigned, and owns slots or replicates a node it knows.
+fn one_complete_cluster(nodes: &[CreateNodeState], ids: &BTreeSet<&NodeId>) -> bool {
+    nodes.iter().all(|n| {
+        n.view_slots.len() == SLOT_COUNT as usize
+            && ids.iter().all(|id| *id == &n.id || n.known.contains(*id))
+            && (!n.own_slots.is_empty()
+                || n.master_id.as_ref().is_some_and(|m| n.known.contains(m)))
+    })
+}
+
+/// Why nodes that form one cluster (with members not listed) are not a complete one.
+fn incomplete_reason(nodes: &[CreateNodeState], ids: &BTreeSet<&NodeId>) -> String {
+    if let Some(n) = nodes
+        .iter()
+        .find(|n| n.view_slots.len() < SLOT_COUNT as usize)
+    {
+        return format!(
+            "does not cover every slot ({} sees {} of {SLOT_COUNT} assigned)",
+            n.label,
+            n.view_slots.len()
+        );
+    }
+    for n in nodes {
+        if let Some(other) = ids
+            .iter()
+            .find(|id| **id != &n.id && !n.known.contains(**id))
+        {
+            return format!(
+                "is still forming ({} does not know {} yet)",
+                n.label,
+                other.short()
+            );
+        }
+    }
+    match nodes.iter().find(|n| n.own_slots.is_empty()) {
+        Some(n) => format!("has {} as a master without slots", n.label),
+        None => "is not complete".into(),
+    }
+}
+
 /// Why each node that cannot be part of any create is refused: it belongs to another
 /// cluster, or it holds data of its own. Every such node gets its reason.
 ///
@@ -246,18 +290,38 @@ pub fn meet_pairs(n: usize) -> Vec<(usize, usize)> {
 pub fn node_refusals(nodes: &[CreateNodeState], missing: usize) -> Vec<Refusal> {
     let ids: BTreeSet<&NodeId> = nodes.iter().map(|n| &n.id).collect();
     let mut refusals = Vec::new();
+    let mut incomplete_said = false;
     for (i, n) in nodes.iter().enumerate() {
         let foreign: Vec<&NodeId> = n.known.iter().filter(|k| !ids.contains(k)).collect();
         if missing == 0
             && let Some(foreign) = foreign.first()
         {
-            refusals.push(refuse(
-                i,
-                format!(
+            // A node of this create that neither knows this one nor is known by it.
+            let stranger = nodes
+                .iter()
+                .find(|o| o.id != n.id && !n.known.contains(&o.id) && !o.known.contains(&n.id));
+            let reason = match stranger {
+                Some(o) if !o.known.is_empty() => format!(
+                    "belongs to another cluster than {}: it knows node {} which is not in this create, and the two do not know each other (CLUSTER RESET it if that is intended)",
+                    o.label,
+                    foreign.short()
+                ),
+                Some(_) => format!(
                     "already knows node {} which is not in this create: it belongs to another cluster (CLUSTER RESET it if that is intended)",
                     foreign.short()
                 ),
-            ));
+                // Its cluster holds the other nodes too: one cluster, with more members.
+                None if incomplete_said => continue,
+                None => {
+                    incomplete_said = true;
+                    format!(
+                        "is a member of a cluster that has nodes not in this create (such as {}) and {}: create cannot complete it; `trib check` shows what is wrong, `trib apply` converges it to the nodes given",
+                        foreign.short(),
+                        incomplete_reason(nodes, &ids)
+                    )
+                }
+            };
+            refusals.push(refuse(i, reason));
         } else if foreign.len() > missing {
             refusals.push(refuse(
                 i,
@@ -297,6 +361,24 @@ pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreateP
             domain: n.domain.clone(),
         })
         .collect();
+    // Every node a member of one cluster that covers every slot: a re-run after that
+    // cluster gained members or went through failovers. Nothing to do (but a timeout an
+    // interrupted fast join left lowered).
+    let ids: BTreeSet<&NodeId> = nodes.iter().map(|n| &n.id).collect();
+    if one_complete_cluster(nodes, &ids)
+        && let Ok(placement) = plan_placement(&placement_input, replicas)
+    {
+        let restores = timeout_restores(nodes);
+        return Ok(CreatePlan {
+            status: if restores.is_empty() {
+                CreateStatus::AlreadyCreated
+            } else {
+                CreateStatus::Resume
+            },
+            placement,
+            steps: restores,
+        });
+    }
     // Membership in some other cluster, and data on nodes that own nothing.
     let mut refusals = node_refusals(nodes, 0);
     let placement = match plan_placement(&placement_input, replicas) {
@@ -307,7 +389,6 @@ pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreateP
         }
     };
 
-    let ids: BTreeSet<&NodeId> = nodes.iter().map(|n| &n.id).collect();
     let index_of: BTreeMap<&NodeId, usize> =
         nodes.iter().enumerate().map(|(i, n)| (&n.id, i)).collect();
 
@@ -463,6 +544,7 @@ pub(crate) mod fixtures {
                 domain: format!("10.0.0.{i}"),
                 own_slots: SlotSet::new(),
                 known: BTreeSet::new(),
+                view_slots: SlotSet::new(),
                 master_id: None,
                 config_epoch: 0,
                 keys: 0,
@@ -496,11 +578,107 @@ mod tests {
                 }
             }
         }
-        // Gossip: everyone learns everyone.
+        // Gossip: everyone learns everyone, and every slot assignment.
         let all: BTreeSet<NodeId> = nodes.iter().map(|n| n.id.clone()).collect();
+        let mut slots = SlotSet::new();
+        for n in nodes.iter() {
+            slots.union_with(&n.own_slots);
+        }
         for n in nodes.iter_mut() {
             n.known = all.iter().filter(|i| **i != n.id).cloned().collect();
+            n.view_slots = slots.clone();
         }
+    }
+
+    /// `nodes` (a complete cluster) after two more nodes joined it and took slots from
+    /// the first master: the listed nodes know them and see every slot assigned.
+    fn scaled_out(nodes: &mut [CreateNodeState]) {
+        let first = SlotSet::from_ranges([SlotRange::new(0, 99)]);
+        nodes[0].own_slots = nodes[0].own_slots.difference(&first);
+        for n in nodes.iter_mut() {
+            n.known.insert(id(6));
+            n.known.insert(id(7));
+        }
+    }
+
+    #[test]
+    fn re_run_after_scale_out_or_failovers_is_already_created() {
+        let mut nodes = empty(6);
+        let plan = plan_create(&nodes, 1).unwrap();
+        apply(&mut nodes, &plan);
+        scaled_out(&mut nodes);
+        for n in nodes.iter_mut() {
+            n.keys = 10;
+        }
+        let again = plan_create(&nodes, 1).unwrap();
+        assert_eq!(again.status, CreateStatus::AlreadyCreated, "{again:?}");
+        assert!(again.steps.is_empty());
+        // A failover: a listed replica became a master, its master a replica of it; and a
+        // listed replica now follows one of the new (unlisted) masters.
+        let (m, r) = (
+            plan.placement.masters[0].master,
+            plan.placement.masters[0].replicas[0],
+        );
+        let slots = nodes[m].own_slots.clone();
+        nodes[r].own_slots = slots;
+        nodes[r].master_id = None;
+        nodes[m].own_slots = SlotSet::new();
+        nodes[m].master_id = Some(nodes[r].id.clone());
+        let other = plan.placement.masters[1].replicas[0];
+        nodes[other].master_id = Some(id(6));
+        let again = plan_create(&nodes, 1).unwrap();
+        assert_eq!(again.status, CreateStatus::AlreadyCreated, "{again:?}");
+    }
+
+    #[test]
+    fn a_cluster_with_more_members_that_is_not_complete_is_not_called_foreign() {
+        let mut nodes = empty(6);
+        let plan = plan_create(&nodes, 1).unwrap();
+        apply(&mut nodes, &plan);
+        scaled_out(&mut nodes);
+        // Slots 0-99 are not assigned in anyone's view (the new master is gone).
+        for n in nodes.iter_mut() {
+            n.view_slots = n
+                .view_slots
+                .difference(&SlotSet::from_ranges([SlotRange::new(0, 99)]));
+        }
+        let err = plan_create(&nodes, 1).unwrap_err();
+        assert_eq!(err.len(), 1, "{err:?}");
+        let Refusal::Node { reason, .. } = &err[0] else {
+            panic!("{err:?}")
+        };
+        assert!(!reason.contains("another cluster"), "{reason}");
+        assert!(
+            reason.contains("is a member of a cluster that has nodes not in this create")
+                && reason.contains("does not cover every slot")
+                && reason.contains("16284 of 16384"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn nodes_of_two_clusters_name_the_other_cluster() {
+        let mut a = empty(6);
+        let plan = plan_create(&a, 1).unwrap();
+        apply(&mut a, &plan);
+        // Nodes 3-5 belong to a cluster of their own (with node 98), 0-2 to another (97).
+        for n in a.iter_mut().skip(3) {
+            n.known = [3, 4, 5, 98]
+                .into_iter()
+                .map(id)
+                .filter(|x| *x != n.id)
+                .collect();
+        }
+        for n in a.iter_mut().take(3) {
+            n.known.retain(|k| ![id(3), id(4), id(5)].contains(k));
+            n.known.insert(id(97));
+        }
+        let err = plan_create(&a, 1).unwrap_err();
+        assert!(
+            err.iter().any(|r| matches!(r, Refusal::Node { reason, .. }
+                if reason.contains("belongs to another cluster than 10.0.0.") && reason.contains("do not know each other"))),
+            "{err:?}"
+        );
     }
 
     #[test]

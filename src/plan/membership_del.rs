@@ -74,17 +74,35 @@ pub enum DelRefusal {
         "{node}: is a master holding {keys} key(s) although it owns no slot: Redis refuses to reset a master with keys; move or delete them first"
     )]
     MasterHoldsKeys { node: String, keys: u64 },
-    /// An unreachable node whose `slots` no live master took over.
+    /// An unreachable node whose `slots` no live master took over. `replicas`: its
+    /// replicas that are up (they can take over); none: only `fix
+    /// --with-unreachable-masters` can give the slots to the live masters.
     #[error(
-        "{node}: is not reachable but still owns {} slot(s) ({slots}) that no live master took over; forgetting it would leave them uncovered: wait for its replica to be promoted, or promote one with `trib failover --force REPLICA`",
-        .slots.len()
+        "{node}: is not reachable but still owns {} slot(s) ({slots}) that no live master took over; forgetting it would leave them uncovered: {}",
+        .slots.len(),
+        uncovered_way_out(.replicas)
     )]
-    UncoveredSlots { node: String, slots: SlotSet },
+    UncoveredSlots {
+        node: String,
+        slots: SlotSet,
+        replicas: Vec<String>,
+    },
     /// `replica` of the node (`master`) has no master to be re-pointed to.
     #[error(
         "{replica}: replica of {master}, and no reachable healthy master with slots to move it to"
     )]
     NoMasterForReplica { replica: String, master: String },
+}
+
+fn uncovered_way_out(replicas: &[String]) -> String {
+    if replicas.is_empty() {
+        "it has no replica to take over: give them (empty) to the live masters first with `trib fix ENTRY --with-unreachable-masters` (keys only it held there are then lost), or bring it back".into()
+    } else {
+        format!(
+            "wait for its replica {} to be promoted, or promote it with `trib failover --force REPLICA`",
+            replicas.join(", ")
+        )
+    }
 }
 
 /// How a member is named: its label when reached, else its announced address.
@@ -162,9 +180,15 @@ pub fn plan_del(view: &ClusterView, target: &NodeId) -> Result<DelPlan, Vec<DelR
         }
         let orphan = slots_seen_for(view, target).difference(&live);
         if !orphan.is_empty() {
+            let replicas = all
+                .iter()
+                .filter(|(_, e)| e.master_id.as_ref() == Some(target) && !e.is_failing())
+                .map(|(id, e)| format!("{} ({})", e.addr_string(), id.short()))
+                .collect();
             refusals.push(DelRefusal::UncoveredSlots {
                 node: label.clone(),
                 slots: orphan,
+                replicas,
             });
         }
         DelKind::Unreachable
@@ -578,6 +602,42 @@ mod tests {
         assert!(
             err[0].to_string().contains("trib failover --force"),
             "{err:?}"
+        );
+    }
+
+    #[test]
+    fn failed_master_without_replica_still_owning_slots_points_to_fix() {
+        // a failed, its replica d failed too: nothing can take a's slots over.
+        let flags = |c: char| match c {
+            'a' => "fail",
+            'd' => "fail",
+            _ => "",
+        };
+        let nodes: Vec<_> = ['b', 'c', 'e', 'f']
+            .into_iter()
+            .map(|c| {
+                let i = (c as u8 - b'a' + 1) as usize;
+                node(
+                    c,
+                    &format!("10.0.0.{i}:6379"),
+                    &format!("10.0.0.{i}"),
+                    &lines(c, &[], &flags),
+                    0,
+                )
+            })
+            .collect();
+        let v = view(
+            nodes,
+            vec![
+                unreachable('a', "10.0.0.1:6379"),
+                unreachable('d', "10.0.0.4:6379"),
+            ],
+        );
+        let err = plan_del(&v, &id('a')).unwrap_err();
+        let text = err[0].to_string();
+        assert!(
+            text.contains("--with-unreachable-masters") && !text.contains("failover"),
+            "{text}"
         );
     }
 }

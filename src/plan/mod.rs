@@ -1,5 +1,6 @@
 //! Pure planners: no I/O.
 
+pub mod apply;
 pub mod check;
 pub mod create;
 pub mod failover;
@@ -15,3 +16,4 @@ pub mod reshard;
 pub mod resilience;
 pub mod select;
 pub mod set_timeout;
+pub mod unreached;

@@ -30,8 +30,8 @@ use crate::cluster::{ConnectOptions, Node, NodeError, Secret};
 use crate::model::NodeId;
 use crate::plan::migration::MigrationPlan;
 
-pub use classic::move_slot_keys;
 pub use classic::route::migrate_auth2;
+pub use classic::{SlotKeys, move_slot_keys};
 
 /// While keys move, the target is pinged this often (when a round lasts that long): a
 /// frozen or dead target stops the move within about the command timeout instead of
@@ -61,6 +61,11 @@ pub struct MigrateOptions {
     /// Use atomic slot migration (Valkey 9 `CLUSTER MIGRATESLOTS`) when every master
     /// involved supports it; `false` forces the classic SETSLOT/MIGRATE path.
     pub atomic: bool,
+    /// Classic path: delete a batch's keys from the source only once a replica of the
+    /// target has them (`classic::handoff`), when the target has a connected replica.
+    pub handoff: bool,
+    /// How long the hand-off waits for a replica of the target to apply a batch.
+    pub replica_wait: Duration,
 }
 
 impl Default for MigrateOptions {
@@ -74,6 +79,8 @@ impl Default for MigrateOptions {
             user: None,
             password: None,
             atomic: true,
+            handoff: true,
+            replica_wait: Duration::from_secs(10),
         }
     }
 }

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use super::Shown;
 use crate::model::{NodeId, SlotSet};
-use crate::plan::fix::{FixJob, FixKind, FixPlan};
+use crate::ops::fix::Conflict;
+use crate::plan::fix::{BRIEF, FixJob, FixKind, FixPlan};
 use crate::plan::reform::{ReformNode, ReformPlan};
 use crate::ui::render;
 
@@ -23,7 +24,9 @@ pub fn shown(job: &FixJob) -> Vec<Shown> {
             nodes[s].id.short()
         )));
     }
-    for (id, addr) in &job.unreached {
+    // Failed masters get their own line below.
+    let dead = |id: &NodeId| job.slots.dead.iter().any(|(d, _)| d == id);
+    for (id, addr) in job.unreached.iter().filter(|(id, _)| !dead(id)) {
         out.push(Shown::Warn(format!(
             "node {} (known at {addr}) was not reached: name it among the ENTRY arguments at its current address to re-introduce it",
             id.short()
@@ -34,6 +37,23 @@ pub fn shown(job: &FixJob) -> Vec<Shown> {
         out.push(Shown::Out(format!(
             "\n{}",
             slot_repairs(&slots.plan, &slots.labels)
+        )));
+    }
+    for l in &slots.plan.lost {
+        out.push(Shown::Out(format!(
+            "\nLost unless it returns: master {} is failed and no replica took over; its slots {} ({} slot(s)) go, empty, to the live masters. Keys only it held in them are lost for good (if it returns later, it gives the slots up and drops them).",
+            l.node,
+            l.slots.brief(BRIEF),
+            l.slots.len()
+        )));
+    }
+    for (id, name) in &slots.dead {
+        if slots.plan.lost.iter().any(|l| &l.id == id) {
+            continue;
+        }
+        out.push(Shown::Warn(format!(
+            "master {name} is failed and no live view needs it (a replica took over its slots): remove it with `trib del-node ENTRY {}`",
+            id.short()
         )));
     }
     if !slots.plan.skipped.is_empty() {
@@ -203,6 +223,7 @@ pub fn plan_json(job: &FixJob) -> Value {
 
 fn slots_json(plan: &FixPlan, labels: &BTreeMap<NodeId, String>) -> Value {
     json!({
+        "lost": plan.lost,
         "fixes": plan.slots.iter().map(|f| json!({
             "slot": f.slot,
             "kind": f.kind,
@@ -215,6 +236,51 @@ fn slots_json(plan: &FixPlan, labels: &BTreeMap<NodeId, String>) -> Value {
         })).collect::<Vec<_>>(),
         "skipped": plan.skipped.to_string(),
     })
+}
+
+/// The error after slot repairs that stopped on keys with different contents on two
+/// masters: each slot, the keys, and the two ways out. `entry` names the cluster in
+/// the commands shown.
+pub fn conflicts(conflicts: &[Conflict], entry: &str) -> String {
+    const SHOW: usize = 5;
+    let mut lines: Vec<String> = conflicts
+        .iter()
+        .map(|c| {
+            let more = c.keys.len().saturating_sub(SHOW);
+            format!(
+                "slot {}: {} key(s) on {} differ from their copies on the slot's owner {}: {}{}; clients were served the copies on {} (it claims the slot); {} key(s) of the slot are still on {}, the slot is left open",
+                c.slot,
+                c.keys.len(),
+                c.from,
+                c.owner,
+                c.keys.iter().take(SHOW).cloned().collect::<Vec<_>>().join(", "),
+                if more > 0 { format!(" and {more} more") } else { String::new() },
+                c.served,
+                c.left,
+                c.from
+            )
+        })
+        .collect();
+    let keys: usize = conflicts.iter().map(|c| c.keys.len()).sum();
+    lines.push(format!(
+        "{keys} key(s) in {} slot(s) exist on two masters with different contents; every other slot was repaired. Choose the copies to keep (those clients were served are usually the newer): `trib fix {entry} --replace` keeps the ones being moved (they overwrite the owner's); to keep the owner's, delete the others where they are (ASKING, then DEL, on one connection to that node: docs/runbook.md §8.3) and run `trib fix {entry}` again",
+        conflicts.len()
+    ));
+    lines.join("\n")
+}
+
+/// After a repair that left failed masters without slots: how to remove them.
+pub fn remove_dead(dead: &[(NodeId, String)], entry: &str) -> String {
+    let names: Vec<String> = dead.iter().map(|(_, n)| n.clone()).collect();
+    let cmds: Vec<String> = dead
+        .iter()
+        .map(|(id, _)| format!("`trib del-node {entry} {}`", id.short()))
+        .collect();
+    format!(
+        "every slot is served; failed node(s) {} own no slot but are still members (check reports them): remove them with {}",
+        names.join(", "),
+        cmds.join(", ")
+    )
 }
 
 /// A job serializes as its documented JSON ([`plan_json`]).
@@ -297,9 +363,13 @@ mod tests {
                         fix(300, FixKind::MultipleOwners, 2, false, &[(1, 1), (9, 2)]),
                     ],
                     skipped: SlotSet::from_ranges([SlotRange::new(200, 201)]),
+                    lost: vec![],
                 },
                 masters: (1..=3).map(id).collect(),
-                unreachable_masters: vec!["10.0.9.9:6379 (99999999)".into()],
+                unreachable_masters: vec![
+                    "master 10.0.9.9:6379 (99999999) is not reachable".into(),
+                ],
+                dead: vec![],
                 labels,
             },
             state_not_ok: false,
@@ -366,5 +436,43 @@ Uncovered slots are assigned first (the cluster comes up again), then keys move 
             question(&job()),
             "Re-introduce these nodes to each other, then repair these slots?"
         );
+    }
+
+    #[test]
+    fn lost_slots_and_dead_masters_are_named() {
+        let mut j = job();
+        j.unreached.insert(id(8), "10.0.9.8:6379".into());
+        j.slots.dead = vec![
+            (id(9), "10.0.9.9:6379 (99999999)".into()),
+            (id(8), "10.0.9.8:6379 (88888888)".into()),
+        ];
+        j.slots.plan.lost = vec![crate::plan::fix::LostSlots {
+            id: id(9),
+            node: "10.0.9.9:6379 (99999999)".into(),
+            slots: SlotSet::from_ranges([SlotRange::new(100, 101)]),
+        }];
+        let text: Vec<String> = shown(&j)
+            .into_iter()
+            .map(|s| match s {
+                Shown::Out(t) => t,
+                Shown::Warn(t) => format!("[warn] {t}"),
+            })
+            .collect();
+        let all = text.join("\n");
+        assert!(
+            all.contains("Lost unless it returns: master 10.0.9.9:6379 (99999999) is failed and no replica took over; its slots 100-101 (2 slot(s)) go, empty, to the live masters."),
+            "{all}"
+        );
+        assert!(
+            all.contains("[warn] master 10.0.9.8:6379 (88888888) is failed and no live view needs it (a replica took over its slots): remove it with `trib del-node ENTRY 88888888`"),
+            "{all}"
+        );
+        // Neither is told to be re-introduced.
+        assert!(
+            !all.contains("known at 10.0.9.8:6379") && !all.contains("known at 10.0.9.9:6379"),
+            "{all}"
+        );
+        let json = plan_json(&j);
+        assert_eq!(json["slots"]["lost"][0]["slots"], "100-101");
     }
 }

@@ -2,6 +2,7 @@
 //! (golden strings from small hand-made plans) are unit tests beside each renderer.
 
 pub mod add_node;
+pub mod apply;
 pub mod backup;
 pub mod call;
 pub mod create;

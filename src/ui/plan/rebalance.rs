@@ -10,9 +10,17 @@ use crate::model::{NodeId, SlotSet};
 use crate::plan::rebalance::RebalancePlan;
 use crate::ui::render;
 
-fn name(view: &ClusterView, id: &NodeId) -> String {
+/// A master's name: its label in the view, else in the plan (a master that is not a
+/// member yet, in a plan made ahead), else its short ID.
+fn name(plan: &RebalancePlan, view: &ClusterView, id: &NodeId) -> String {
     view.node(id)
         .map(|n| n.label.clone())
+        .or_else(|| {
+            plan.masters
+                .iter()
+                .find(|s| &s.id == id)
+                .map(|s| s.node.clone())
+        })
         .unwrap_or_else(|| id.short().to_string())
 }
 
@@ -59,8 +67,8 @@ pub fn plan(plan: &RebalancePlan, view: &ClusterView) -> String {
             .into_iter()
             .map(|(f, t, s)| {
                 vec![
-                    name(view, &f),
-                    name(view, &t),
+                    name(plan, view, &f),
+                    name(plan, view, &t),
                     s.len().to_string(),
                     s.to_string(),
                 ]
@@ -81,7 +89,7 @@ pub fn plan_json(plan: &RebalancePlan, view: &ClusterView) -> serde_json::Value 
         "balanced": plan.balanced,
         "masters": plan.masters,
         "moves": grouped(plan).into_iter().map(|(f, t, s)| json!({
-            "from": f, "from_node": name(view, &f), "to": t, "to_node": name(view, &t),
+            "from": f, "from_node": name(plan, view, &f), "to": t, "to_node": name(plan, view, &t),
             "count": s.len(), "slots": s.to_string(),
         })).collect::<Vec<_>>(),
         "slot_moves": plan.moves.moves.len(),

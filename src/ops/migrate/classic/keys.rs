@@ -6,13 +6,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use redis::Value;
 
 use super::route::Route;
 use super::slot_set;
 use crate::cluster::commands::{cmd, keys_of};
-use crate::cluster::{NodeError, NodeErrorKind, ServerError};
+use crate::cluster::{NodeError, ServerError};
 use crate::model::SlotSet;
 use crate::ops::compare::same_contents;
 use crate::ops::migrate::progress::{Progress, unresponsive};
@@ -41,8 +41,10 @@ pub(super) const REPLY_GRACE: Duration = Duration::from_secs(5);
 /// target stalls it only this long per `MIGRATE` sent.
 pub(super) const IO_TIMEOUT_START: Duration = Duration::from_secs(2);
 
+/// A slot and keys of it.
+pub(super) type SlotKeys = (u16, Vec<Vec<u8>>);
 /// Keys listed per slot right after the slot was opened.
-pub(super) type Listed = Vec<(u16, Vec<Vec<u8>>)>;
+pub(super) type Listed = Vec<SlotKeys>;
 
 /// Adaptive (or fixed) batch size, and the adaptive I/O timeout of `MIGRATE`.
 pub(super) struct Batch {
@@ -110,21 +112,30 @@ pub(super) async fn move_window(
         // Set when a MIGRATE gets no reply at all: the source is frozen or down, and the
         // rest of the round is not sent (it would only queue behind).
         let stalled = AtomicBool::new(false);
-        let work = futures::stream::iter(pending.iter().map(|(_, keys)| {
-            let (stalled, timeout) = (&stalled, batch.timeout);
-            async move {
-                if stalled.load(Ordering::Relaxed) {
-                    return None;
+        let in_flight = if route.handoff.is_some() {
+            super::handoff::IN_FLIGHT
+        } else {
+            MIGRATES_IN_FLIGHT
+        };
+        let together = route.handoff.as_ref().is_some_and(|h| h.cross_slot());
+        let work = futures::stream::iter(groups(&pending, batch.size, together).into_iter().map(
+            |group| {
+                let (stalled, timeout) = (&stalled, batch.timeout);
+                async move {
+                    if stalled.load(Ordering::Relaxed) {
+                        return vec![None; group.len()];
+                    }
+                    let rs = migrate_group(route, group, timeout).await;
+                    if rs.iter().any(|r| matches!(r, Err(e) if e.is_timeout())) {
+                        stalled.store(true, Ordering::Relaxed);
+                    }
+                    rs.into_iter().map(Some).collect::<Vec<_>>()
                 }
-                let r = migrate_keys(route, keys, timeout).await;
-                if matches!(&r, Err(e) if matches!(e.kind, NodeErrorKind::Timeout(_))) {
-                    stalled.store(true, Ordering::Relaxed);
-                }
-                Some(r)
-            }
-        }))
-        .buffered(MIGRATES_IN_FLIGHT)
-        .collect::<Vec<_>>();
+            },
+        ))
+        .buffered(in_flight)
+        .collect::<Vec<_>>()
+        .map(|v| v.into_iter().flatten().collect::<Vec<_>>());
         let results = tokio::select! {
             r = work => r,
             e = unresponsive(route.target) => {
@@ -135,11 +146,12 @@ pub(super) async fn move_window(
             }
         };
         if stalled.load(Ordering::Relaxed) {
-            let moved: u64 = pending
+            let moved: u64 = results
                 .iter()
-                .zip(&results)
-                .filter(|(_, r)| matches!(r, Some(Ok(()))))
-                .map(|((_, k), _)| k.len() as u64)
+                .map(|r| match r {
+                    Some(Ok(n)) => *n,
+                    _ => 0,
+                })
                 .sum();
             progress.keys.fetch_add(moved, Ordering::Relaxed);
             let open = slot_set(pending.iter().map(|(s, _)| *s));
@@ -160,10 +172,8 @@ pub(super) async fn move_window(
                 tracing::debug!("slot {slot}: MIGRATE of {} key(s): {e}", keys.len());
             }
             match r {
-                Ok(()) => {
-                    progress
-                        .keys
-                        .fetch_add(keys.len() as u64, Ordering::Relaxed);
+                Ok(n) => {
+                    progress.keys.fetch_add(n, Ordering::Relaxed);
                     retries.remove(slot);
                     again.push(*slot);
                 }
@@ -290,23 +300,68 @@ pub(super) fn is_busy(e: &NodeError) -> bool {
     e.server() == Some(&ServerError::BusyKey)
 }
 
-/// One `MIGRATE host port "" 0 timeout [REPLACE] [AUTH…] KEYS k…`, waiting for its reply
-/// up to `timeout` plus [`REPLY_GRACE`].
+/// The slots of a round in the groups sent together: one slot per group, except for the
+/// replicated hand-off between servers that can delete keys of several slots in one
+/// transaction, where consecutive slots share a group up to `size` keys in all.
+fn groups(pending: &Listed, size: usize, together: bool) -> Vec<&[SlotKeys]> {
+    if !together {
+        return pending.chunks(1).collect();
+    }
+    let mut out = Vec::new();
+    let (mut begin, mut keys) = (0, 0);
+    for (i, (_, k)) in pending.iter().enumerate() {
+        if i > begin && keys + k.len() > size {
+            out.push(&pending[begin..i]);
+            begin = i;
+            keys = 0;
+        }
+        keys += k.len();
+    }
+    if begin < pending.len() {
+        out.push(&pending[begin..]);
+    }
+    out
+}
+
+/// Moves one group of slots' keys (see [`groups`]); a result per slot.
+async fn migrate_group(
+    route: &Route<'_>,
+    group: &[SlotKeys],
+    timeout: Duration,
+) -> Vec<Result<u64, NodeError>> {
+    if let Some(h) = &route.handoff {
+        return h.hand_over(route, group, timeout, REPLY_GRACE).await;
+    }
+    let mut out = Vec::with_capacity(group.len());
+    for (_, keys) in group {
+        out.push(migrate_keys(route, keys, timeout).await);
+    }
+    out
+}
+
+/// Moves one batch of keys of one slot: one `MIGRATE host port "" 0 timeout [REPLACE]
+/// [AUTH…] KEYS k…`, waiting for its reply up to `timeout` plus [`REPLY_GRACE`]. Returns
+/// how many keys left the source.
 pub(super) async fn migrate_keys(
     route: &Route<'_>,
     keys: &[Vec<u8>],
     timeout: Duration,
-) -> Result<(), NodeError> {
+) -> Result<u64, NodeError> {
     route
         .source
         .migrate(&route.migrate_args(timeout), keys, timeout + REPLY_GRACE)
         .await?;
-    Ok(())
+    Ok(keys.len() as u64)
 }
 
 /// After a BUSYKEY: compares the `DUMP` of every key of the batch still on the source
 /// with the target's copy. Identical copies: the source copy is deleted. Returns how
 /// many were identical, or the keys that differ.
+///
+/// Both sides are read through `ASKING`: the target imports the slot, and the source
+/// may too (`fix` moves stray keys off a master that does not own their slot by opening
+/// it there as importing; without `ASKING` it answers `MOVED`, which once counted as a
+/// difference). On the slot's owner `ASKING` changes nothing.
 pub(super) async fn resolve_busy(
     route: &Route<'_>,
     slot: u16,
@@ -315,7 +370,7 @@ pub(super) async fn resolve_busy(
     let mut src = redis::pipe();
     let mut dst = redis::pipe();
     for k in keys {
-        src.cmd("DUMP").arg(k.as_slice());
+        src.cmd("ASKING").cmd("DUMP").arg(k.as_slice());
         dst.cmd("ASKING").cmd("DUMP").arg(k.as_slice());
     }
     let (a, b) = futures::join!(route.source.pipeline(&src), route.target.pipeline(&dst));
@@ -323,7 +378,7 @@ pub(super) async fn resolve_busy(
     let mut same = Vec::new();
     let mut differ = Vec::new();
     for (i, k) in keys.iter().enumerate() {
-        let ours = a.get(i);
+        let ours = a.get(2 * i + 1);
         let theirs = b.get(2 * i + 1);
         match (ours, theirs) {
             // Gone from the source: a MIGRATING source answers ASK for a missing key.
@@ -334,11 +389,22 @@ pub(super) async fn resolve_busy(
             // DUMP payloads of equal hashes and sets can differ (per-server order):
             // compare contents before calling it a conflict.
             (Some(Ok(_)), Some(Ok(_)))
-                if same_contents(route.source, route.target, k, true).await? =>
+                if same_contents(route.source, route.target, k, true, true).await? =>
             {
                 same.push(k.clone())
             }
             _ => differ.push(String::from_utf8_lossy(k).into_owned()),
+        }
+    }
+    if !same.is_empty() {
+        // Through `ASKING` like the reads: the source may only import the slot.
+        let mut del = redis::pipe();
+        del.cmd("ASKING").cmd("DEL");
+        for k in &same {
+            del.arg(k.as_slice());
+        }
+        for r in route.source.pipeline(&del).await? {
+            r?;
         }
     }
     if !differ.is_empty() {
@@ -348,19 +414,34 @@ pub(super) async fn resolve_busy(
             keys: differ,
         });
     }
-    if !same.is_empty() {
-        let mut del = redis::cmd("DEL");
-        for k in &same {
-            del.arg(k.as_slice());
-        }
-        let _: Value = route.source.query(&del).await?;
-    }
     Ok(same.len() as u64)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn groups_share_up_to_the_batch_size() {
+        let keys = |n: usize| (0..n).map(|i| vec![i as u8]).collect::<Vec<_>>();
+        let pending: Listed = vec![(1, keys(3)), (2, keys(4)), (3, keys(9)), (4, keys(1))];
+        let sizes = |g: Vec<&[SlotKeys]>| {
+            g.iter()
+                .map(|g| g.iter().map(|(s, _)| *s).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            sizes(groups(&pending, 8, true)),
+            [vec![1, 2], vec![3], vec![4]]
+        );
+        assert_eq!(sizes(groups(&pending, 100, true)), [vec![1, 2, 3, 4]]);
+        // One slot per group when the keys of several slots cannot share a transaction.
+        assert_eq!(
+            sizes(groups(&pending, 100, false)),
+            [vec![1], vec![2], vec![3], vec![4]]
+        );
+        assert!(groups(&Vec::new(), 8, true).is_empty());
+    }
 
     #[test]
     fn batch_adapts() {

@@ -13,6 +13,7 @@
 //!   shrinks on `IOERR`/timeouts (big keys);
 //! * different (source, target) pairs run concurrently ([`run`]).
 
+pub(super) mod handoff;
 pub(super) mod keys;
 pub(super) mod route;
 pub(super) mod slots;
@@ -117,6 +118,15 @@ fn slot_set(slots: impl Iterator<Item = u16>) -> SlotSet {
     set
 }
 
+/// What [`move_slot_keys`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SlotKeys {
+    /// Keys moved by `MIGRATE`.
+    pub moved: u64,
+    /// Keys the target already had with the same contents: the source's copy deleted.
+    pub identical: u64,
+}
+
 /// Moves every key of `slot` from `source` to `target` (batches of MIGRATE … KEYS),
 /// without changing slot ownership. The building block `fix` uses to close open slots.
 pub async fn move_slot_keys(
@@ -124,7 +134,7 @@ pub async fn move_slot_keys(
     target: &Node,
     slot: u16,
     opts: &MigrateOptions,
-) -> Result<u64, MigrateError> {
+) -> Result<SlotKeys, MigrateError> {
     let route = route::route(source, target, None, opts).await?;
     let mut batch = keys::Batch::new(opts);
     let silent = crate::ops::Silent;
@@ -134,6 +144,9 @@ pub async fn move_slot_keys(
         keys::move_window(&route, &[slot], vec![(slot, keys)], &mut batch, &progress).await;
     match failed {
         Some(e) => Err(e),
-        None => Ok(progress.keys.load(Ordering::Relaxed)),
+        None => Ok(SlotKeys {
+            moved: progress.keys.load(Ordering::Relaxed),
+            identical: progress.identical.load(Ordering::Relaxed),
+        }),
     }
 }

@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use super::handoff::Handoff;
 use crate::cluster::load::entry_addr;
 use crate::cluster::{Migrate, MigrateAuth, Node};
 use crate::model::NodeId;
@@ -18,6 +19,8 @@ pub(super) struct Route<'a> {
     pub(super) opts: &'a MigrateOptions,
     /// Pass the ACL user (`AUTH2`): both ends run Redis ≥ 6 (see [`migrate_auth2`]).
     pub(super) auth2: bool,
+    /// Keys leave the source only once a replica of the target has them.
+    pub(super) handoff: Option<Handoff>,
 }
 
 impl Route<'_> {
@@ -77,6 +80,7 @@ pub(super) async fn route<'a>(
         .find(|e| e.id == id)
         .and_then(entry_addr)
         .unwrap_or(target.addr);
+    let handoff = Handoff::prepare(source, target, opts).await;
     Ok(Route {
         source,
         target,
@@ -84,5 +88,6 @@ pub(super) async fn route<'a>(
         port: addr.port(),
         opts,
         auth2,
+        handoff,
     })
 }
