@@ -115,7 +115,10 @@ the operation failed, or \fBcheck\fR found problems
 bad usage or bad input (address, unreachable node, wrong password, node not empty); nothing was changed
 .TP
 \fB3\fR
-aborted: declined at the prompt, or no terminal and no \fB\-\-yes\fR
+aborted: declined (or Ctrl\-C) at the prompt, or no terminal and no \fB\-\-yes\fR
+.TP
+\fB130\fR, \fB143\fR
+stopped by SIGINT or SIGTERM once work started; temporary changes were undone and running the same command again completes it
 .SH ENVIRONMENT
 .TP
 \fBREDISCLI_AUTH\fR

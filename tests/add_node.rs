@@ -393,7 +393,7 @@ fn bad_inputs_change_nothing() {
             "deadbeefdeadbeef",
             "--yes",
         ],
-        "deadbeefdeadbeef: no node of this cluster has this ID or address",
+        "deadbeefdeadbeef: no node of this cluster has an ID that starts with deadbeefdeadbeef",
     );
     refused(
         &all,

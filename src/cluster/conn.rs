@@ -120,13 +120,20 @@ impl Node {
         host_name: Option<&str>,
         opts: &ConnectOptions,
     ) -> Result<Node, NodeError> {
-        let stream = open_stream(addr, label, host_name, opts).await?;
+        let mut stream = open_stream(addr, label, host_name, opts).await?;
+        if let Some(pw) = &opts.password {
+            authenticate(
+                &mut stream,
+                opts.user.as_deref(),
+                pw,
+                opts.connect_timeout,
+                label,
+            )
+            .await?;
+        }
         let info = RedisConnectionInfo::default().set_skip_set_lib_name();
         let config = AsyncConnectionConfig::new().set_response_timeout(None);
         let conn = handshake(&info, stream, config, opts.connect_timeout, label).await?;
-        if let Some(pw) = &opts.password {
-            authenticate(&conn, opts.user.as_deref(), pw, opts.connect_timeout, label).await?;
-        }
         Ok(Node {
             addr,
             label: label.to_string(),
@@ -364,40 +371,97 @@ where
     Ok(conn)
 }
 
-/// `AUTH [user] password`, sent by trib rather than by the client library (which replaces
-/// the server's reply with its own "authentication failed"), so that the reply is
-/// classified like any other ([`map_redis_error`]): a wrong password, or a node that has
-/// no password set, each says so. Redis 5 knows no users: `AUTH user password` is a
-/// wrong-arity error there, and the password alone is sent then.
+/// `AUTH [user] password` on the raw stream, before the connection takes it over. Sent
+/// by trib rather than by the client library (which replaces the server's reply with its
+/// own "authentication failed"), so that the reply is classified like any other
+/// ([`NodeErrorKind::from_reply`]): a wrong password, or a node that has no password set,
+/// each says so. Sent right after the TLS handshake, as the library did: a node that
+/// refuses our client certificate answers it with an alert, which then explains the
+/// failure. Redis 5 knows no users: `AUTH user password` is a wrong-arity error there, and
+/// the password alone is sent then.
 async fn authenticate(
-    conn: &MultiplexedConnection,
+    stream: &mut Box<dyn Stream>,
     user: Option<&str>,
     password: &Secret,
     deadline: Duration,
     label: &str,
 ) -> Result<(), NodeError> {
-    let auth = |user: Option<&str>| {
-        let mut c = redis::cmd("AUTH");
-        if let Some(u) = user {
-            c.arg(u);
+    let auth = |user: Option<&str>| match user {
+        Some(u) => resp(&[b"AUTH", u.as_bytes(), password.expose().as_bytes()]),
+        None => resp(&[b"AUTH", password.expose().as_bytes()]),
+    };
+    let reply = |line: String| -> Result<(), NodeError> {
+        match line.strip_prefix('-') {
+            None if line.starts_with('+') => Ok(()),
+            None => Err(NodeError::new(
+                label,
+                NodeErrorKind::Protocol(format!("AUTH answered {line:?}")),
+            )),
+            Some(e) => {
+                let (code, detail) = e.split_once(' ').unwrap_or((e, ""));
+                Err(NodeError::new(
+                    label,
+                    NodeErrorKind::from_reply(code, detail),
+                ))
+            }
         }
-        c.arg(password.expose());
-        c
     };
-    let send = |cmd: Cmd| async move {
-        let mut conn = conn.clone();
-        tokio::time::timeout(deadline, cmd.query_async::<Value>(&mut conn))
-            .await
-            .map_err(|_| NodeError::new(label, NodeErrorKind::Timeout("AUTH")))?
-            .map(|_| ())
-            .map_err(|e| map_redis_error(label, &e))
-    };
-    match send(auth(user)).await {
+    match reply(exchange(stream, &auth(user), deadline, label).await?) {
         Err(e) if user.is_some() && e.server() == Some(&ServerError::WrongArity) => {
-            send(auth(None)).await
+            reply(exchange(stream, &auth(None), deadline, label).await?)
         }
         other => other,
     }
+}
+
+/// Sends one command on the raw stream and reads its one-line reply (a status or an
+/// error), within `deadline`.
+async fn exchange(
+    stream: &mut Box<dyn Stream>,
+    command: &[u8],
+    deadline: Duration,
+    label: &str,
+) -> Result<String, NodeError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let io = |e: std::io::Error| {
+        let kind = match super::tls::explain(&e) {
+            Some(why) => NodeErrorKind::Tls(why),
+            None => NodeErrorKind::Connect(io_reason(&e)),
+        };
+        NodeError::new(label, kind)
+    };
+    let run = async {
+        stream.write_all(command).await.map_err(io)?;
+        stream.flush().await.map_err(io)?;
+        let mut line = Vec::new();
+        loop {
+            match stream.read_u8().await.map_err(io)? {
+                b'\n' => break,
+                b => line.push(b),
+            }
+            if line.len() > 4096 {
+                return Err(NodeError::new(
+                    label,
+                    NodeErrorKind::Protocol("a reply line longer than 4096 bytes".into()),
+                ));
+            }
+        }
+        Ok(String::from_utf8_lossy(&line).trim_end().to_string())
+    };
+    tokio::time::timeout(deadline, run)
+        .await
+        .map_err(|_| NodeError::new(label, NodeErrorKind::Timeout("AUTH")))?
+}
+
+/// One RESP command as bytes.
+pub(crate) fn resp(args: &[&[u8]]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+    out
 }
 
 /// `EMFILE` (Linux, macOS and the BSDs): the process is out of file descriptors.

@@ -8,7 +8,7 @@ use serde::Serialize;
 use thiserror::Error;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-use crate::cluster::conn::open_stream;
+use crate::cluster::conn::{open_stream, resp};
 use futures::StreamExt;
 
 use super::Reporter;
@@ -55,17 +55,6 @@ fn auth_command(user: Option<&str>, password: &str, version: Option<(u32, u32, u
         }
         _ => resp(&[b"AUTH", password.as_bytes()]),
     }
-}
-
-/// One RESP command as bytes.
-fn resp(args: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", args.len()).into_bytes();
-    for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
 }
 
 /// Fetches `source`'s RDB into `dest` (through `dest.tmp`, fsynced, then renamed).

@@ -69,3 +69,66 @@ pub fn find_member(
         SelectError::NotFound(arg.to_string())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::membership_del::fixture::{line, node, view};
+
+    /// Two nodes whose IDs share their first hex digit (`a…` and `a…` differ later) and a
+    /// third with another first digit.
+    fn three() -> ClusterView {
+        let ids = [
+            "a1000000000000000000000000000000000000aa",
+            "a2000000000000000000000000000000000000aa",
+            "b1000000000000000000000000000000000000aa",
+        ];
+        let lines: Vec<String> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                line('x', &format!("10.0.0.{}:6379", i + 1), "master", None, "").replacen(
+                    &crate::plan::membership_del::fixture::id('x').to_string(),
+                    id,
+                    1,
+                )
+            })
+            .collect();
+        let mut v = view(
+            vec![node('x', "10.0.0.1:6379", "10.0.0.1", &lines, 0)],
+            vec![],
+        );
+        v.nodes[0].id = NodeId::parse(ids[0]).unwrap();
+        v
+    }
+
+    #[test]
+    fn any_unambiguous_prefix_names_a_member() {
+        let v = three();
+        assert_eq!(find_member(&v, "b", &[]).unwrap().short(), "b1000000");
+        assert_eq!(find_member(&v, "a2", &[]).unwrap().short(), "a2000000");
+        assert_eq!(find_member(&v, "A1", &[]).unwrap().short(), "a1000000");
+        assert_eq!(
+            find_member(&v, "a", &[]).unwrap_err(),
+            SelectError::Ambiguous {
+                arg: "a".into(),
+                matches: "a1000000, a2000000".into()
+            }
+        );
+        let e = find_member(&v, "c", &[]).unwrap_err();
+        assert_eq!(e, SelectError::NoIdPrefix("c".into()));
+        assert_eq!(
+            e.to_string(),
+            "c: no node of this cluster has an ID that starts with c (nor this address)"
+        );
+        // Not hex: an address that matches nobody.
+        assert_eq!(
+            find_member(&v, "redis-9:6379", &[]).unwrap_err(),
+            SelectError::NotFound("redis-9:6379".into())
+        );
+        assert!(looks_like_id("7"));
+        assert!(!looks_like_id(""));
+        assert!(!looks_like_id(&"a".repeat(41)));
+        assert!(!looks_like_id("redis-0"));
+    }
+}
