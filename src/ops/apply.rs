@@ -6,6 +6,8 @@
 //!
 //! A stop request (SIGINT/SIGTERM) is honoured between phases and between the
 //! migration's windows of slots; a re-run of the same command plans what is left.
+//! Reloads do not look failure domains up again: every choice that depends on them
+//! (which master a new replica follows) was made by the planner.
 
 use std::time::{Duration, Instant};
 
