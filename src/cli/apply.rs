@@ -39,7 +39,7 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "DUR", value_parser = super::parse_duration)]
     pub wait: Option<Duration>,
     /// Deadline for each wait (agreement, a replica's first sync, a node forgotten)
-    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = super::parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "60s", value_parser = super::parse_timeout)]
     pub timeout: Duration,
 }
 
