@@ -133,6 +133,7 @@ fn target_killed_mid_reshard_loses_no_key() {
         let mut nodes = cluster();
         let (source, target, replica) = roles(&nodes);
         let what = format!("target killed at {f:.2} of the run");
+        let dead = nodes[target].node_id();
         let mut run = spawn(trib().args(reshard_args(&nodes, source, target)));
         std::thread::sleep(full.mul_f64(f));
         let stopped_mid_run = !run.exited();
@@ -192,7 +193,6 @@ fn target_killed_mid_reshard_loses_no_key() {
             show(&fixed),
             views(&nodes)
         );
-        let dead = nodes[target].node_id();
         let (deleted, _) = run_within(
             trib().args(["del-node", &nodes[source].addr(), &dead, "--yes"]),
             DEADLINE,
