@@ -351,6 +351,21 @@ pub fn node_refusals(nodes: &[CreateNodeState], missing: usize) -> Vec<Refusal> 
     refusals
 }
 
+/// The plan when the nodes already form the cluster: nothing to do, but restoring a
+/// timeout an interrupted fast join left lowered.
+fn already_created(nodes: &[CreateNodeState], placement: Placement) -> CreatePlan {
+    let restores = timeout_restores(nodes);
+    CreatePlan {
+        status: if restores.is_empty() {
+            CreateStatus::AlreadyCreated
+        } else {
+            CreateStatus::Resume
+        },
+        placement,
+        steps: restores,
+    }
+}
+
 /// Plans a create over `nodes` (in the user's order) with `replicas` per master. Every
 /// node that cannot take part is refused with its reason, all at once.
 pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreatePlan, Vec<Refusal>> {
@@ -368,16 +383,7 @@ pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreateP
     if one_complete_cluster(nodes, &ids)
         && let Ok(placement) = plan_placement(&placement_input, replicas)
     {
-        let restores = timeout_restores(nodes);
-        return Ok(CreatePlan {
-            status: if restores.is_empty() {
-                CreateStatus::AlreadyCreated
-            } else {
-                CreateStatus::Resume
-            },
-            placement,
-            steps: restores,
-        });
+        return Ok(already_created(nodes, placement));
     }
     // Membership in some other cluster, and data on nodes that own nothing.
     let mut refusals = node_refusals(nodes, 0);
@@ -461,16 +467,7 @@ pub fn plan_create(nodes: &[CreateNodeState], replicas: usize) -> Result<CreateP
         .iter()
         .all(|n| !n.own_slots.is_empty() || n.master_id.as_ref().is_some_and(|m| ids.contains(m)));
     if covered && all_know_all && roles_done {
-        let restores = timeout_restores(nodes);
-        return Ok(CreatePlan {
-            status: if restores.is_empty() {
-                CreateStatus::AlreadyCreated
-            } else {
-                CreateStatus::Resume
-            },
-            placement,
-            steps: restores,
-        });
+        return Ok(already_created(nodes, placement));
     }
 
     // A create in progress: it must be this create's layout.
