@@ -344,8 +344,9 @@ fn kill_and_wait_failover(nodes: &mut [RedisNode], i: usize, j: usize) {
 /// §10: a master's pod lost with its node (SIGKILL); the cluster fails over by itself;
 /// the replacement comes up at a new IP under the same name, (a) with its volume:
 /// `apply` (the pod rejoins, as a replica of its former replica), (b) without: `apply
-/// --prune` forgets the old identity and joins the new empty node as a replica.
-/// §11 is (b) with the pod down for a while first.
+/// --prune` forgets the old identity and joins the new empty node as a replica, (c) the
+/// same by hand: `del-node` the old identity, then `apply`. §11 is (b) with the pod down
+/// for a while first.
 #[test]
 fn a_dead_node_replaced_at_a_new_ip_with_and_without_its_volume() {
     let (mut nodes, port, _dns, kvs) = six_pods(110, quick_sync_opts());
@@ -478,4 +479,39 @@ fn a_dead_node_replaced_at_a_new_ip_with_and_without_its_volume() {
     assert_check_ok(&nodes[0]);
     let doc = ok_doc(&apply(&dns, &six, &["--prune"]));
     assert_eq!(doc["changed"], false, "{doc:#}");
+
+    // (c) The same by hand: `del-node` the old identity, then apply without --prune.
+    let (i, j) = master_with_replica(&nodes);
+    let old_id = nodes[i].node_id();
+    kill_and_wait_failover(&mut nodes, i, j);
+    nodes[i] = RedisNode::start(&NodeOptions {
+        ip: ip(122),
+        port: Some(port),
+        ..quick_sync_opts()
+    });
+    ips[i] = ip(122);
+    let dns = dns_for(&ips);
+    let out = trib_at(
+        &dns,
+        &strings(&[
+            "del-node",
+            &format!("redis-service:{port}"),
+            &old_id,
+            "--yes",
+        ]),
+    );
+    assert_eq!(out.code, 0, "{}", show(&out));
+    let doc = ok_doc(&apply(&dns, &six, &[]));
+    assert_eq!(phases(&doc), ["join"], "{doc:#}");
+    wait_rejoined(&dns, port, "the new empty pod joined and synced (by hand)");
+    for n in &nodes {
+        assert!(
+            cluster_nodes(n).iter().all(|l| l.id != old_id),
+            "{} still knows the old identity {old_id}",
+            n.addr()
+        );
+    }
+    let l = layout(&nodes[0]);
+    assert!(l.len() == 3 && l.values().all(|r| *r == 1), "{l:?}");
+    verify_on_owners(&nodes, &kvs);
 }
