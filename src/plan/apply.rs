@@ -185,17 +185,36 @@ pub enum ApplyRefusal {
     },
     #[error("{0}")]
     Del(DelRefusal),
-    #[error(
-        "{}\nthe cluster is not healthy: repair it first with `trib fix`; nothing was changed",
-        .problems.join("\n")
-    )]
-    Unhealthy { problems: Vec<String> },
+    /// `gone`: members not listed that do not answer and that `--prune` would forget
+    /// (their slots, if any, taken over): a pod replaced by a new empty one leaves one.
+    #[error("{}", unhealthy_text(.problems, .gone))]
+    Unhealthy {
+        problems: Vec<String>,
+        gone: Vec<String>,
+    },
     #[error(
         "no master would stay to hold the slots: list at least one master of the cluster, or more nodes"
     )]
     NoMasterLeft,
     #[error("{0}")]
     Rebalance(RebalanceRefusal),
+}
+
+fn unhealthy_text(problems: &[String], gone: &[String]) -> String {
+    let advice = if gone.is_empty() {
+        "repair it first with `trib fix`".to_string()
+    } else {
+        format!(
+            "{} not listed and not answering: if gone for good (a pod replaced by a new empty one), add --prune to forget {}; else bring {} back",
+            gone.join(", "),
+            if gone.len() == 1 { "it" } else { "them" },
+            if gone.len() == 1 { "it" } else { "them" },
+        )
+    };
+    format!(
+        "{}\nthe cluster is not healthy: {advice}; nothing was changed",
+        problems.join("\n")
+    )
 }
 
 /// Why nothing may be done.
@@ -733,7 +752,12 @@ fn plan_converge(input: &ApplyInput) -> Result<ApplyPlan, Vec<ApplyRefusal>> {
     if changes && !reforms && !forgets {
         let problems = health_problems(view);
         if !problems.is_empty() {
-            refusals.push(ApplyRefusal::Unhealthy { problems });
+            let gone = unlisted
+                .iter()
+                .filter(|e| view.node(&e.id).is_none() && plan_del(view, &e.id).is_ok())
+                .map(|e| view.name_of(&e.id))
+                .collect();
+            refusals.push(ApplyRefusal::Unhealthy { problems, gone });
         }
     }
     if !refusals.is_empty() {
@@ -1207,6 +1231,47 @@ mod tests {
             panic!()
         };
         assert!(matches!(&r[..], [ApplyRefusal::Unhealthy { .. }]), "{r:?}");
+        // f is not listed and does not answer: the refusal says --prune would forget it.
+        let text = r[0].to_string();
+        assert!(
+            text.contains("10.0.0.6:6379") && text.contains("add --prune to forget it"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_pod_replaced_by_an_empty_one_needs_prune() {
+        // a died, d took over its slots; pod a came back empty at a new address (g).
+        let mut members = SIX;
+        members[0].3 = "";
+        members[3] = ('d', "10.0.0.4:6379", None, "0-5460");
+        let mut v = cluster(&members, "bcdef");
+        // The others flag a as failed.
+        for n in &mut v.nodes {
+            for e in &mut n.nodes {
+                if e.id == id('a') {
+                    e.flags.fail = true;
+                }
+            }
+        }
+        let new = [fresh('g', "10.0.1.1:6379")];
+        // Without --prune: refused, naming a and --prune, not `trib fix`.
+        let Err(Refused::Converge(r)) = try_plan(&v, &listed(&v, "bcdef", &new), 1, false) else {
+            panic!()
+        };
+        let text = r
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(
+            text.contains("10.0.0.1:6379") && text.contains("add --prune to forget it"),
+            "{text}"
+        );
+        assert!(!text.contains("trib fix"), "{text}");
+        // With it: a is forgotten, g joins as d's replica (d lacks one).
+        let p = plan(&v, &listed(&v, "bcdef", &new), 1, true);
+        assert_eq!(summary(&p), ["forget a", "join g Replica of d"]);
     }
 
     #[test]
