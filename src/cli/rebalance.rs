@@ -35,6 +35,10 @@ pub struct RebalanceArgs {
     /// Move slots with SETSLOT/MIGRATE even where every master supports atomic slot migration
     #[arg(long)]
     pub no_atomic: bool,
+    /// How long a source may be kept from its clients by one batch of keys (MIGRATE
+    /// blocks it): batches are sized to it by the pace of recent ones
+    #[arg(long, value_name = "DUR", default_value = "5ms", value_parser = super::parse_timeout)]
+    pub max_stall: std::time::Duration,
 }
 
 pub async fn run(ctx: &Context, args: RebalanceArgs) -> anyhow::Result<Exit> {
@@ -120,6 +124,7 @@ impl Operation for Rebalance {
         let loaded = self.loaded()?;
         let opts = MigrateOptions {
             atomic: !self.args.no_atomic,
+            max_stall: self.args.max_stall,
             ..MigrateOptions::default()
         }
         .with_credentials(&ctx.connect);

@@ -42,6 +42,10 @@ pub struct ReshardArgs {
     /// Move slots with SETSLOT/MIGRATE even where every master supports atomic slot migration
     #[arg(long)]
     pub no_atomic: bool,
+    /// How long a source may be kept from its clients by one batch of keys (MIGRATE
+    /// blocks it): batches are sized to it by the pace of recent ones
+    #[arg(long, value_name = "DUR", default_value = "5ms", value_parser = super::parse_timeout)]
+    pub max_stall: std::time::Duration,
 }
 
 pub async fn run(ctx: &Context, args: ReshardArgs) -> anyhow::Result<Exit> {
@@ -137,6 +141,7 @@ impl Operation for Reshard {
             batch: self.args.pipeline,
             replace: self.args.replace,
             atomic: !self.args.no_atomic,
+            max_stall: self.args.max_stall,
             ..MigrateOptions::default()
         }
         .with_credentials(&ctx.connect);

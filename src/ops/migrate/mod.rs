@@ -66,7 +66,14 @@ pub struct MigrateOptions {
     pub handoff: bool,
     /// How long the hand-off waits for a replica of the target to apply a batch.
     pub replica_wait: Duration,
+    /// Classic path: the server time one source may spend on `MIGRATE`s queued at once,
+    /// which is about how long its clients may wait (`--max-stall`). Batches are sized to
+    /// it by the measured pace of recent ones.
+    pub max_stall: Duration,
 }
+
+/// Default of [`MigrateOptions::max_stall`].
+pub const MAX_STALL: Duration = Duration::from_millis(5);
 
 impl Default for MigrateOptions {
     fn default() -> Self {
@@ -81,6 +88,7 @@ impl Default for MigrateOptions {
             atomic: true,
             handoff: true,
             replica_wait: Duration::from_secs(10),
+            max_stall: MAX_STALL,
         }
     }
 }

@@ -8,23 +8,27 @@
 //! * slots are handled in windows ([`windows`]): the state changes of a whole window are
 //!   one pipeline per node ([`slots`]), so thousands of empty slots take a handful of
 //!   round trips, and the next window is opened while the keys of the current one move;
-//! * the `MIGRATE` commands of every slot of a window are in flight at once ([`keys`]),
-//!   each with as many keys as the batch size, which grows while batches succeed and
-//!   shrinks on `IOERR`/timeouts (big keys);
+//! * the `MIGRATE` commands of every slot of a window are under way at once ([`keys`]),
+//!   each with as many keys as fit the stall budget at the pace measured on recent
+//!   batches ([`pace`]); a source never has more than one budget of them queued, so its
+//!   clients wait at most about that long; batches shrink on `IOERR`/timeouts;
 //! * different (source, target) pairs run concurrently ([`run`]).
 
 pub(super) mod handoff;
 pub(super) mod keys;
+pub(super) mod pace;
 pub(super) mod route;
 pub(super) mod slots;
 pub(super) mod windows;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use futures::future::join_all;
 
+use self::pace::Gate;
 use super::progress::Progress;
 use super::{MigrateError, MigrateOptions};
 use crate::cluster::Node;
@@ -50,6 +54,11 @@ pub(super) async fn run(
     start: Instant,
 ) -> Result<ClassicOutcome, MigrateError> {
     let progress = Progress::new(reporter, total, start);
+    // One gate per source, shared by its pairs: its clients wait for one budget at most.
+    let gates: BTreeMap<&NodeId, Arc<Gate>> = pairs
+        .keys()
+        .map(|(from, _)| (from, Arc::new(Gate::new(opts.max_stall))))
+        .collect();
     if total > 0 {
         reporter.step(&format!(
             "Moving {} slot(s) between {} pair(s) of masters",
@@ -61,6 +70,10 @@ pub(super) async fn run(
 
     let results = join_all(pairs.iter().map(|((from, to), slots)| {
         let progress = &progress;
+        let gate = gates
+            .get(from)
+            .cloned()
+            .unwrap_or_else(|| Arc::new(Gate::new(opts.max_stall)));
         async move {
             let (Some(source), Some(target)) = (masters.get(from), masters.get(to)) else {
                 return Err(MigrateError::Other("no connection".into()));
@@ -71,7 +84,8 @@ pub(super) async fn run(
                 .map(|(_, n)| n)
                 .collect();
             let r =
-                windows::move_pair(source, from, target, to, &others, slots, opts, progress).await;
+                windows::move_pair(source, from, target, to, &others, slots, gate, opts, progress)
+                    .await;
             if r.is_err() {
                 progress.abort.store(true, Ordering::Relaxed);
             }
@@ -135,7 +149,8 @@ pub async fn move_slot_keys(
     slot: u16,
     opts: &MigrateOptions,
 ) -> Result<SlotKeys, MigrateError> {
-    let route = route::route(source, target, None, opts).await?;
+    let gate = Arc::new(Gate::new(opts.max_stall));
+    let route = route::route(source, target, None, gate, opts).await?;
     let mut batch = keys::Batch::new(opts);
     let silent = crate::ops::Silent;
     let progress = Progress::new(&silent, 1, Instant::now());

@@ -2,9 +2,11 @@
 //! arguments that do not change during a migration).
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use super::handoff::Handoff;
+use super::pace::Gate;
 use crate::cluster::load::entry_addr;
 use crate::cluster::{Migrate, MigrateAuth, Node};
 use crate::model::NodeId;
@@ -21,6 +23,8 @@ pub(super) struct Route<'a> {
     pub(super) auth2: bool,
     /// Keys leave the source only once a replica of the target has them.
     pub(super) handoff: Option<Handoff>,
+    /// The source's gate, shared by every pair moving keys from it.
+    pub(super) gate: Arc<Gate>,
 }
 
 impl Route<'_> {
@@ -62,6 +66,7 @@ pub(super) async fn route<'a>(
     source: &'a Node,
     target: &'a Node,
     target_id: Option<&NodeId>,
+    gate: Arc<Gate>,
     opts: &'a MigrateOptions,
 ) -> Result<Route<'a>, MigrateError> {
     let id = match target_id {
@@ -89,5 +94,6 @@ pub(super) async fn route<'a>(
         opts,
         auth2,
         handoff,
+        gate,
     })
 }

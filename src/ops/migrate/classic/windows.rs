@@ -2,10 +2,12 @@
 //! directly, the others are cut into windows of about equal key counts, and the next
 //! window is opened while the keys of the current one move.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::keys::{Batch, move_window};
+use super::pace::Gate;
 use super::route::route;
 use super::slots::{finish_slots, move_empty_slots, open_window, rollback_window};
 use crate::cluster::Node;
@@ -56,10 +58,11 @@ pub(super) async fn move_pair(
     target_id: &NodeId,
     others: &[&Node],
     slots: &[u16],
+    gate: Arc<Gate>,
     opts: &MigrateOptions,
     progress: &Progress<'_>,
 ) -> Result<(), MigrateError> {
-    let route = route(source, target, Some(target_id), opts).await?;
+    let route = route(source, target, Some(target_id), gate, opts).await?;
     let mut batch = Batch::new(opts);
 
     // Keys per slot before opening anything, to cut windows (an estimate: keys may come
