@@ -12,8 +12,9 @@ use crate::cluster::load::Loaded;
 use crate::error::{Exit, TribError};
 use crate::model::SlotRange;
 use crate::ops::Reporter;
+use crate::ops::bigkeys::note_big_keys;
 use crate::ops::migrate::MigrateOptions;
-use crate::ops::slot_moves::{move_slots, unfinished};
+use crate::ops::slot_moves::{master_conns, move_slots, unfinished};
 use crate::ops::undo::UndoLog;
 use crate::plan::reshard::{Amount, ReshardPlan, ReshardRequest, Sources, plan_reshard};
 use crate::ui::plan::reshard as show;
@@ -110,8 +111,12 @@ impl Operation for Reshard {
         let Some(to) = to.filter(|_| errors.is_empty()) else {
             return Err(TribError::BadInput(errors.join("\n")).into());
         };
-        let plan = plan_reshard(view, &ReshardRequest { from, to, amount })
+        let mut plan = plan_reshard(view, &ReshardRequest { from, to, amount })
             .map_err(|r| TribError::refused(&r))?;
+        let masters = master_conns(&loaded);
+        if let Some(w) = note_big_keys(&masters, &mut plan.migration, self.args.max_stall).await {
+            ctx.printer.warn(&w);
+        }
         self.loaded = Some(loaded);
         Ok(Prepared::Plan(plan))
     }

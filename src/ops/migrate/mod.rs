@@ -224,7 +224,22 @@ pub async fn migrate(
             });
         }
     }
-    let done = classic::run(masters, &pairs, plan.moves.len(), opts, reporter, start).await?;
+    let mut big: classic::BigKeys = BTreeMap::new();
+    for k in &plan.big_keys {
+        big.entry(k.slot)
+            .or_default()
+            .push((k.key.clone(), k.bytes));
+    }
+    let done = classic::run(
+        masters,
+        &pairs,
+        &big,
+        plan.moves.len(),
+        opts,
+        reporter,
+        start,
+    )
+    .await?;
 
     let converge_start = Instant::now();
     converge::converge(masters, all, plan, opts, reporter).await?;

@@ -18,6 +18,7 @@ use crate::model::SlotSet;
 use crate::ops::compare::same_contents;
 use crate::ops::migrate::progress::{Progress, unresponsive};
 use crate::ops::migrate::{MigrateError, MigrateOptions};
+use crate::plan::bigkeys::io_timeout_for;
 
 /// First batch size when sizing by time, before any batch was measured: 16 keys of 64 KB
 /// take about 5 ms on loopback.
@@ -109,6 +110,26 @@ pub(super) async fn move_window(
     let mut failed_slots = BTreeSet::new();
     let mut retries: BTreeMap<u16, u32> = BTreeMap::new();
     let mut pending: Listed = listed.into_iter().filter(|(_, k)| !k.is_empty()).collect();
+    if !route.big.is_empty() {
+        move_big_keys(
+            route,
+            slots,
+            batch,
+            progress,
+            &mut failed,
+            &mut failed_slots,
+        )
+        .await;
+        // The big keys are gone from the source (or their slot failed): the first
+        // listing goes without them.
+        pending.retain(|(s, _)| !failed_slots.contains(s));
+        for (slot, keys) in pending.iter_mut() {
+            if let Some(big) = route.big.get(slot) {
+                keys.retain(|k| !big.iter().any(|(b, _)| b == k));
+            }
+        }
+        pending.retain(|(_, k)| !k.is_empty());
+    }
     // Slots whose last listing was empty are done; a slot listed non-empty is listed
     // again after its MIGRATE until it is empty.
     while !pending.is_empty() {
@@ -282,6 +303,66 @@ pub(super) async fn move_window(
         .filter(|s| !failed_slots.contains(s))
         .collect();
     (done, failed)
+}
+
+/// Moves the big keys of the window's slots first, one at a time, each alone on its
+/// source (the whole stall budget of its gate) with an I/O timeout that fits its size. A
+/// slot whose big key could not be moved is marked failed (left open).
+async fn move_big_keys(
+    route: &Route<'_>,
+    slots: &[u16],
+    batch: &Batch,
+    progress: &Progress<'_>,
+    failed: &mut Option<MigrateError>,
+    failed_slots: &mut BTreeSet<u16>,
+) {
+    // Their times would say nothing about the other keys' pace.
+    let alone = Pace::new(batch.pace.budget());
+    for slot in slots {
+        let Some(big) = route.big.get(slot) else {
+            continue;
+        };
+        for (key, bytes) in big {
+            if failed_slots.contains(slot) {
+                break;
+            }
+            let timeout = io_timeout_for(*bytes, batch.timeout);
+            tracing::debug!(
+                "slot {slot}: moving big key {} ({bytes} bytes) alone, I/O timeout {timeout:?}",
+                String::from_utf8_lossy(key)
+            );
+            let group = [(*slot, vec![key.clone()])];
+            let r = migrate_group(route, &alone, &group, timeout)
+                .await
+                .into_iter()
+                .next()
+                .unwrap_or(Ok(0));
+            let err = match r {
+                Ok(n) => {
+                    progress.keys.fetch_add(n, Ordering::Relaxed);
+                    continue;
+                }
+                Err(e) if is_busy(&e) => match resolve_busy(route, *slot, &group[0].1).await {
+                    Ok(same) => {
+                        progress.identical.fetch_add(same, Ordering::Relaxed);
+                        continue;
+                    }
+                    Err(e) => e,
+                },
+                Err(e) => MigrateError::Other(format!(
+                    "slot {slot}: big key {} ({} MB) could not be moved from {} to {} with an I/O timeout of {:.0}s: {}; the slot is left open, run `trib fix` (with a larger --command-timeout if the network is slow)",
+                    String::from_utf8_lossy(key),
+                    bytes / 1_000_000,
+                    route.source.label,
+                    route.target.label,
+                    timeout.as_secs_f64(),
+                    e.reason()
+                )),
+            };
+            failed_slots.insert(*slot);
+            failed.get_or_insert(err);
+        }
+    }
 }
 
 /// The error when the target stopped answering while keys moved to it.

@@ -35,6 +35,9 @@ use crate::cluster::Node;
 use crate::model::{NodeId, SlotSet};
 use crate::ops::Reporter;
 
+/// The big keys of the plan by slot (key, bytes): each moved alone, first in its slot.
+pub(super) type BigKeys = BTreeMap<u16, Vec<(Vec<u8>, u64)>>;
+
 /// What the classic path did.
 pub(super) struct ClassicOutcome {
     pub(super) slots: usize,
@@ -48,6 +51,7 @@ pub(super) struct ClassicOutcome {
 pub(super) async fn run(
     masters: &BTreeMap<NodeId, Node>,
     pairs: &BTreeMap<(NodeId, NodeId), Vec<u16>>,
+    big: &BigKeys,
     total: usize,
     opts: &MigrateOptions,
     reporter: &dyn Reporter,
@@ -83,9 +87,10 @@ pub(super) async fn run(
                 .filter(|(id, _)| *id != from && *id != to)
                 .map(|(_, n)| n)
                 .collect();
-            let r =
-                windows::move_pair(source, from, target, to, &others, slots, gate, opts, progress)
-                    .await;
+            let r = windows::move_pair(
+                source, from, target, to, &others, slots, big, gate, opts, progress,
+            )
+            .await;
             if r.is_err() {
                 progress.abort.store(true, Ordering::Relaxed);
             }

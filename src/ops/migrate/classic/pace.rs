@@ -55,6 +55,10 @@ impl Pace {
         }
     }
 
+    pub(crate) fn budget(&self) -> Duration {
+        self.budget
+    }
+
     /// A batch of `keys` keys took `took` from sending to reply.
     pub(crate) fn observe(&self, keys: usize, took: Duration) {
         if keys == 0 {
@@ -152,10 +156,6 @@ mod tests {
         assert!(whole.is_some());
         // A command estimated over the budget takes the whole budget, not more.
         drop(whole);
-        assert!(
-            gate.enter(Some(Duration::from_secs(3)))
-                .await
-                .is_some()
-        );
+        assert!(gate.enter(Some(Duration::from_secs(3))).await.is_some());
     }
 }

@@ -25,6 +25,8 @@ pub(super) struct Route<'a> {
     pub(super) handoff: Option<Handoff>,
     /// The source's gate, shared by every pair moving keys from it.
     pub(super) gate: Arc<Gate>,
+    /// The big keys of this pair's slots (see [`super::BigKeys`]).
+    pub(super) big: super::BigKeys,
 }
 
 impl Route<'_> {
@@ -95,5 +97,6 @@ pub(super) async fn route<'a>(
         auth2,
         handoff,
         gate,
+        big: super::BigKeys::new(),
     })
 }

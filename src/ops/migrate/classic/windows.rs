@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use super::BigKeys;
 use super::keys::{Batch, move_window};
 use super::pace::Gate;
 use super::route::route;
@@ -58,11 +59,16 @@ pub(super) async fn move_pair(
     target_id: &NodeId,
     others: &[&Node],
     slots: &[u16],
+    big: &BigKeys,
     gate: Arc<Gate>,
     opts: &MigrateOptions,
     progress: &Progress<'_>,
 ) -> Result<(), MigrateError> {
-    let route = route(source, target, Some(target_id), gate, opts).await?;
+    let mut route = route(source, target, Some(target_id), gate, opts).await?;
+    route.big = slots
+        .iter()
+        .filter_map(|s| big.get(s).map(|k| (*s, k.clone())))
+        .collect();
     let mut batch = Batch::new(opts);
 
     // Keys per slot before opening anything, to cut windows (an estimate: keys may come
