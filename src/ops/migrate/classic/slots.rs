@@ -143,8 +143,36 @@ pub(super) async fn finish_slots(
     others: &[&Node],
     slots: &[u16],
 ) -> Result<(), MigrateError> {
+    // A few slots at a time, one stall budget apart: every claim by an importing target
+    // costs every other node some work on the cluster bus (a pipeline of 769 claims kept
+    // every other node from its clients for 70-130 ms on Redis 7.0), and between the
+    // source's release and the target's claim a client is sent back and forth, so each
+    // slot goes through all three steps at once.
+    let budget = route.opts.max_stall;
+    let per_claim = (budget.as_micros() / CLAIM_COST.as_micros()).clamp(1, 1024) as usize;
+    let mut unconfirmed = Vec::new();
+    for (i, chunk) in slots.chunks(per_claim).enumerate() {
+        if i > 0 {
+            tokio::time::sleep(budget).await;
+        }
+        unconfirmed.extend(finish_chunk(route, target_id, others, chunk).await?);
+    }
+    target_owns(route, target_id, &unconfirmed).await
+}
+
+/// How long the other nodes spend on one imported slot's claim, measured on Redis 7.0.
+const CLAIM_COST: Duration = Duration::from_micros(300);
+
+/// [`finish_slots`] for a few slots; returns those whose release by the source is not
+/// confirmed (Valkey: replicas did not acknowledge).
+async fn finish_chunk(
+    route: &Route<'_>,
+    target_id: &NodeId,
+    others: &[&Node],
+    slots: &[u16],
+) -> Result<Vec<u16>, MigrateError> {
     if slots.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let mut pipe = redis::pipe();
     for s in slots {
@@ -193,42 +221,14 @@ pub(super) async fn finish_slots(
     // the target would hand the slots back (deleting their keys) if the source's epoch
     // were higher in that node's view.
     join_all(others.iter().map(|n| n.pipeline_paced(&pipe))).await;
-    claim_paced(route, target_id, slots).await?;
-    target_owns(route, target_id, &unconfirmed).await
-}
-
-/// How long the other nodes spend on one imported slot's claim (measured on Redis 7.0:
-/// an importing target's `SETSLOT s NODE` reaches every node over the cluster bus, and
-/// 769 of them in one pipeline kept every other node from its clients for 70–130 ms).
-const CLAIM_COST: Duration = Duration::from_micros(300);
-
-/// The target takes the imported `slots` (`SETSLOT s NODE target`) a few at a time, one
-/// stall budget apart: every claim costs every other node some work on the cluster bus,
-/// and a pipeline of hundreds would stall them all at once.
-async fn claim_paced(
-    route: &Route<'_>,
-    target_id: &NodeId,
-    slots: &[u16],
-) -> Result<(), MigrateError> {
-    let budget = route.opts.max_stall;
-    let per_claim = (budget.as_micros() / CLAIM_COST.as_micros()).clamp(1, 1024) as usize;
-    for (i, chunk) in slots.chunks(per_claim).enumerate() {
-        if i > 0 {
-            tokio::time::sleep(budget).await;
-        }
-        let mut pipe = redis::pipe();
-        for s in chunk {
-            pipe.add_command(cmd::setslot(*s, SetSlot::Node(target_id)));
-        }
-        if let Some(e) = setslots(route.target, &pipe)
-            .await?
-            .into_iter()
-            .find_map(Result::err)
-        {
-            return Err(e.into());
-        }
+    if let Some(e) = setslots(route.target, &pipe)
+        .await?
+        .into_iter()
+        .find_map(Result::err)
+    {
+        return Err(e.into());
     }
-    Ok(())
+    Ok(unconfirmed)
 }
 
 /// Gives empty slots to the target without opening them: `SETSLOT s NODE target` on the
