@@ -28,7 +28,7 @@ use std::time::Instant;
 
 use futures::future::join_all;
 
-use self::pace::Gate;
+use self::pace::{Gate, PairGate};
 use super::progress::Progress;
 use super::{MigrateError, MigrateOptions};
 use crate::cluster::Node;
@@ -58,10 +58,12 @@ pub(super) async fn run(
     start: Instant,
 ) -> Result<ClassicOutcome, MigrateError> {
     let progress = Progress::new(reporter, total, start);
-    // One gate per source, shared by its pairs: its clients wait for one budget at most.
+    // One gate per node, shared by its pairs (as source or target): its clients wait for
+    // one budget at most.
     let gates: BTreeMap<&NodeId, Arc<Gate>> = pairs
         .keys()
-        .map(|(from, _)| (from, Arc::new(Gate::new(opts.max_stall))))
+        .flat_map(|(from, to)| [from, to])
+        .map(|id| (id, Arc::new(Gate::new(opts.max_stall))))
         .collect();
     if total > 0 {
         reporter.step(&format!(
@@ -74,10 +76,11 @@ pub(super) async fn run(
 
     let results = join_all(pairs.iter().map(|((from, to), slots)| {
         let progress = &progress;
-        let gate = gates
-            .get(from)
-            .cloned()
-            .unwrap_or_else(|| Arc::new(Gate::new(opts.max_stall)));
+        let gate = match (gates.get(from), gates.get(to)) {
+            (Some(f), Some(t)) if from < to => PairGate::new(f.clone(), t.clone()),
+            (Some(f), Some(t)) => PairGate::new(t.clone(), f.clone()),
+            _ => PairGate::alone(opts.max_stall),
+        };
         async move {
             let (Some(source), Some(target)) = (masters.get(from), masters.get(to)) else {
                 return Err(MigrateError::Other("no connection".into()));
@@ -154,7 +157,7 @@ pub async fn move_slot_keys(
     slot: u16,
     opts: &MigrateOptions,
 ) -> Result<SlotKeys, MigrateError> {
-    let gate = Arc::new(Gate::new(opts.max_stall));
+    let gate = PairGate::alone(opts.max_stall);
     let route = route::route(source, target, None, gate, opts).await?;
     let mut batch = keys::Batch::new(opts);
     let silent = crate::ops::Silent;

@@ -5,7 +5,7 @@
 //! batches are sized by time ([`Pace`]): the per-key time measured on recent batches
 //! sets how many keys fit in the budget.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Semaphore, SemaphorePermit};
@@ -13,8 +13,8 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 /// Weight of the newest measurement in the per-key estimate.
 const NEWEST: f64 = 0.3;
 
-/// The server time queued on one source at once: at most its stall budget, in
-/// microseconds of estimated `MIGRATE` time.
+/// The server time queued on one node at once (as the source or the target of
+/// `MIGRATE`s): at most its stall budget, in microseconds of estimated `MIGRATE` time.
 pub(crate) struct Gate {
     permits: Semaphore,
     budget_us: u32,
@@ -37,6 +37,35 @@ impl Gate {
             .unwrap_or(self.budget_us);
         // The semaphore is never closed; if it were, the command goes ungated.
         self.permits.acquire_many(want).await.ok()
+    }
+}
+
+/// The gates of a (source, target) pair: a batch waits on both (the source serializes
+/// and waits, the target restores), entered in a fixed order (by node ID) so that pairs
+/// sharing a node never wait on each other in a circle.
+pub(crate) struct PairGate {
+    first: Arc<Gate>,
+    second: Arc<Gate>,
+}
+
+/// Permits held while a command runs.
+pub(crate) type Entered<'a> = (Option<SemaphorePermit<'a>>, Option<SemaphorePermit<'a>>);
+
+impl PairGate {
+    /// `first` and `second` in the order every pair enters them (by node ID).
+    pub(crate) fn new(first: Arc<Gate>, second: Arc<Gate>) -> PairGate {
+        PairGate { first, second }
+    }
+
+    /// Gates of their own (a single move, e.g. `fix` closing a slot).
+    pub(crate) fn alone(budget: Duration) -> PairGate {
+        PairGate::new(Arc::new(Gate::new(budget)), Arc::new(Gate::new(budget)))
+    }
+
+    pub(crate) async fn enter(&self, estimate: Option<Duration>) -> Entered<'_> {
+        let a = self.first.enter(estimate).await;
+        let b = self.second.enter(estimate).await;
+        (a, b)
     }
 }
 
@@ -95,7 +124,7 @@ impl Pace {
 /// Times one command run through `gate` with the estimate of `pace`, feeding the
 /// measurement back to `pace`.
 pub(crate) async fn timed<T>(
-    gate: &Gate,
+    gate: &PairGate,
     pace: &Pace,
     keys: usize,
     command: impl Future<Output = T>,
@@ -135,6 +164,31 @@ mod tests {
         assert_eq!(big.fitting(4000), Some(1));
         big.observe(0, Duration::from_secs(1)); // nothing moved: no measurement
         assert_eq!(big.fitting(4000), Some(1));
+    }
+
+    #[tokio::test]
+    async fn pairs_sharing_a_node_wait_for_each_other() {
+        let five = Duration::from_millis(5);
+        let (a, b, c) = (
+            Arc::new(Gate::new(five)),
+            Arc::new(Gate::new(five)),
+            Arc::new(Gate::new(five)),
+        );
+        // a -> b and c -> b share the target b: one waits while the other is queued.
+        let ab = PairGate::new(a.clone(), b.clone());
+        let cb = PairGate::new(b.clone(), c.clone());
+        let held = ab.enter(None).await;
+        assert!(held.0.is_some() && held.1.is_some());
+        let waiting = cb.enter(None);
+        tokio::pin!(waiting);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), &mut waiting)
+                .await
+                .is_err()
+        );
+        drop(held);
+        let got = waiting.await;
+        assert!(got.0.is_some() && got.1.is_some());
     }
 
     #[tokio::test]

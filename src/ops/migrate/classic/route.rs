@@ -2,11 +2,10 @@
 //! arguments that do not change during a migration).
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::handoff::Handoff;
-use super::pace::Gate;
+use super::pace::PairGate;
 use crate::cluster::load::entry_addr;
 use crate::cluster::{Migrate, MigrateAuth, Node};
 use crate::model::NodeId;
@@ -23,8 +22,8 @@ pub(super) struct Route<'a> {
     pub(super) auth2: bool,
     /// Keys leave the source only once a replica of the target has them.
     pub(super) handoff: Option<Handoff>,
-    /// The source's gate, shared by every pair moving keys from it.
-    pub(super) gate: Arc<Gate>,
+    /// The gates of the source and the target, shared with every pair using either.
+    pub(super) gate: PairGate,
     /// The big keys of this pair's slots (see [`super::BigKeys`]).
     pub(super) big: super::BigKeys,
 }
@@ -68,7 +67,7 @@ pub(super) async fn route<'a>(
     source: &'a Node,
     target: &'a Node,
     target_id: Option<&NodeId>,
-    gate: Arc<Gate>,
+    gate: PairGate,
     opts: &'a MigrateOptions,
 ) -> Result<Route<'a>, MigrateError> {
     let id = match target_id {

@@ -2,13 +2,12 @@
 //! directly, the others are cut into windows of about equal key counts, and the next
 //! window is opened while the keys of the current one move.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use super::BigKeys;
 use super::keys::{Batch, move_window};
-use super::pace::Gate;
+use super::pace::PairGate;
 use super::route::route;
 use super::slots::{finish_slots, move_empty_slots, open_window, rollback_window};
 use crate::cluster::Node;
@@ -60,7 +59,7 @@ pub(super) async fn move_pair(
     others: &[&Node],
     slots: &[u16],
     big: &BigKeys,
-    gate: Arc<Gate>,
+    gate: PairGate,
     opts: &MigrateOptions,
     progress: &Progress<'_>,
 ) -> Result<(), MigrateError> {
