@@ -65,6 +65,7 @@ pub(super) async fn run(
         .flat_map(|(from, to)| [from, to])
         .map(|id| (id, Arc::new(Gate::new(opts.max_stall))))
         .collect();
+    let claims: Arc<tokio::sync::Mutex<()>> = Arc::default();
     if total > 0 {
         reporter.step(&format!(
             "Moving {} slot(s) between {} pair(s) of masters",
@@ -77,8 +78,8 @@ pub(super) async fn run(
     let results = join_all(pairs.iter().map(|((from, to), slots)| {
         let progress = &progress;
         let gate = match (gates.get(from), gates.get(to)) {
-            (Some(f), Some(t)) if from < to => PairGate::new(f.clone(), t.clone()),
-            (Some(f), Some(t)) => PairGate::new(t.clone(), f.clone()),
+            (Some(f), Some(t)) if from < to => PairGate::new(f.clone(), t.clone(), claims.clone()),
+            (Some(f), Some(t)) => PairGate::new(t.clone(), f.clone(), claims.clone()),
             _ => PairGate::alone(opts.max_stall),
         };
         async move {

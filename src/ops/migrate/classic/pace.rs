@@ -46,6 +46,9 @@ impl Gate {
 pub(crate) struct PairGate {
     first: Arc<Gate>,
     second: Arc<Gate>,
+    /// Held while a pair's targets claim slots: every claim costs every node some work on
+    /// the cluster bus, so claims are spaced out cluster-wide, not per pair.
+    pub(crate) claims: Arc<tokio::sync::Mutex<()>>,
 }
 
 /// Permits held while a command runs.
@@ -53,13 +56,25 @@ pub(crate) type Entered<'a> = (Option<SemaphorePermit<'a>>, Option<SemaphorePerm
 
 impl PairGate {
     /// `first` and `second` in the order every pair enters them (by node ID).
-    pub(crate) fn new(first: Arc<Gate>, second: Arc<Gate>) -> PairGate {
-        PairGate { first, second }
+    pub(crate) fn new(
+        first: Arc<Gate>,
+        second: Arc<Gate>,
+        claims: Arc<tokio::sync::Mutex<()>>,
+    ) -> PairGate {
+        PairGate {
+            first,
+            second,
+            claims,
+        }
     }
 
     /// Gates of their own (a single move, e.g. `fix` closing a slot).
     pub(crate) fn alone(budget: Duration) -> PairGate {
-        PairGate::new(Arc::new(Gate::new(budget)), Arc::new(Gate::new(budget)))
+        PairGate::new(
+            Arc::new(Gate::new(budget)),
+            Arc::new(Gate::new(budget)),
+            Arc::default(),
+        )
     }
 
     pub(crate) async fn enter(&self, estimate: Option<Duration>) -> Entered<'_> {
@@ -175,8 +190,8 @@ mod tests {
             Arc::new(Gate::new(five)),
         );
         // a -> b and c -> b share the target b: one waits while the other is queued.
-        let ab = PairGate::new(a.clone(), b.clone());
-        let cb = PairGate::new(b.clone(), c.clone());
+        let ab = PairGate::new(a.clone(), b.clone(), Arc::default());
+        let cb = PairGate::new(b.clone(), c.clone(), Arc::default());
         let held = ab.enter(None).await;
         assert!(held.0.is_some() && held.1.is_some());
         let waiting = cb.enter(None);

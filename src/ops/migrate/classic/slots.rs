@@ -151,11 +151,12 @@ pub(super) async fn finish_slots(
     let budget = route.opts.max_stall;
     let per_claim = (budget.as_micros() / CLAIM_COST.as_micros()).clamp(1, 1024) as usize;
     let mut unconfirmed = Vec::new();
-    for (i, chunk) in slots.chunks(per_claim).enumerate() {
-        if i > 0 {
-            tokio::time::sleep(budget).await;
-        }
+    for chunk in slots.chunks(per_claim) {
+        // One chunk at a time in the whole cluster (every pair's claims land on the same
+        // nodes), then a budget's rest for them.
+        let _turn = route.gate.claims.lock().await;
         unconfirmed.extend(finish_chunk(route, target_id, others, chunk).await?);
+        tokio::time::sleep(budget).await;
     }
     target_owns(route, target_id, &unconfirmed).await
 }
