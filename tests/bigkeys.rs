@@ -40,7 +40,7 @@ fn run_case(replicas: usize, mode: &[&str]) {
     let (src, dst) = (ms[0], ms[1]);
     let map = slot_map(&nodes[0]);
     let slot = (0..16384u16)
-        .find(|s| map[*s as usize].as_deref() == Some(src.node_id().as_str()))
+        .find(|s| map[*s as usize].as_deref() == Some(src.addr().as_str()))
         .unwrap();
     let big = key_in(slot, "blob");
     let small: Vec<String> = (0..50).map(|i| key_in(slot, &format!("s{i}"))).collect();
