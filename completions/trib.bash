@@ -1471,7 +1471,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__rebalance)
-            opts="-a -y -v -q -h -V --weight --use-empty-masters --threshold --no-atomic --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --kubeconfig --context --namespace --kube-exec-timeout --help --version"
+            opts="-a -y -v -q -h -V --weight --use-empty-masters --threshold --no-atomic --max-stall --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --kubeconfig --context --namespace --kube-exec-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1482,6 +1482,10 @@ _trib() {
                     return 0
                     ;;
                 --threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stall)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1647,7 +1651,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__reshard)
-            opts="-a -y -v -q -h -V --from --to --slots --range --pipeline --replace --no-atomic --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --kubeconfig --context --namespace --kube-exec-timeout --help --version"
+            opts="-a -y -v -q -h -V --from --to --slots --range --pipeline --replace --no-atomic --max-stall --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --kubeconfig --context --namespace --kube-exec-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1670,6 +1674,10 @@ _trib() {
                     return 0
                     ;;
                 --pipeline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-stall)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -20,7 +20,10 @@
 #                  redis-cli --cluster rebalance E --cluster-use-empty-masters
 #                  (4096 slots onto the empty master)
 #   * 0.5 s after it ends the client stops and reports the number of requests, p50, p99,
-#     p99.9 and max latency, failed and missing reads (any of those fails the run).
+#     p99.9 and max latency, failed and missing reads (any of those fails the run);
+#   * "server max": the longest event any node's latency monitor recorded meanwhile
+#     (LATENCY LATEST, threshold 1 ms; e.g. `command` = one command that long): the
+#     servers' own stall, which the scheduler of a loaded machine does not blur.
 #
 # Env: SIZES ("32 2048 65536 big"), OPS ("reshard rebalance"), TOOLS ("trib redis-cli"),
 # KEYS (per size: 100000 for 32 B and 2 KB, 3000 for 64 KB, 20000 for big), BIG_MB (50),
@@ -69,7 +72,7 @@ start_cluster() {
     ip=127.0.0.$((2 + i)); port=$((BASE + i)); d=$DIR/$run/$i; mkdir -p "$d"
     redis-server --port "$port" --bind "$ip" --cluster-enabled yes --cluster-port $((BASE + 100 + i)) \
       --cluster-config-file "$d/nodes.conf" --cluster-announce-ip "$ip" --bind-source-addr "$ip" \
-      --cluster-node-timeout 1000 --protected-mode no \
+      --cluster-node-timeout 1000 --protected-mode no --latency-monitor-threshold 1 \
       --dir "$d" --save '' --appendonly no --daemonize no --logfile "$d/redis.log" &
     pids+=($!)
     nodes+=("$ip:$port")
@@ -113,6 +116,7 @@ measure() {
   local client=$!
   sleep 1
   m0=$(cli "${nodes[0]}" cluster myid); m1=$(cli "${nodes[1]}" cluster myid)
+  for n in "${nodes[@]}"; do cli "$n" latency reset >/dev/null; done
   t0=$(now)
   case $op/$tool in
     reshard/trib) "$TRIB" -q reshard "$e" --from "${nodes[0]}" --to "${nodes[1]}" --slots "$RESHARD_SLOTS" --yes ;;
@@ -126,14 +130,18 @@ measure() {
   touch "$stop"
   wait "$client"
   res=$(cat "$DIR/$run/client.json")
+  # The longest single event any server recorded meanwhile (LATENCY LATEST: event, time,
+  # latest ms, max ms): how long a server itself was busy, apart from the scheduler.
+  server=$(for n in "${nodes[@]}"; do cli "$n" --csv latency latest; done |
+    awk -F, '{gsub(/"/, "", $1); if ($4 + 0 > max) { max = $4 + 0; ev = $1 } } END { if (max) printf "%d (%s)", max, ev; else printf "<1" }')
   settle
   stop_nodes
   field() { echo "$res" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
   ms() { echo "scale=2; $1 / 1000" | bc | sed 's/^\./0./'; }
-  printf '| %s | %s | %s | %s | %.2f s | %s | %s | %s | %s | %s | %s | %s |\n' \
+  printf '| %s | %s | %s | %s | %.2f s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
     "$size" "$keys" "$op" "$tool" "$(echo "$t1 - $t0" | bc)" "$(field requests)" \
     "$(ms "$(field p50_us)")" "$(ms "$(field p99_us)")" "$(ms "$(field p999_us)")" "$(ms "$(field max_us)")" \
-    "$(field failed)" "$(field missing)"
+    "$server" "$(field failed)" "$(field missing)"
   if [ "$(field failed)" != 0 ] || [ "$(field missing)" != 0 ]; then
     echo "client saw failed or missing reads: $res" >&2
     exit 1
@@ -143,8 +151,8 @@ measure() {
 echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), $(nproc) CPU(s), $(date -u +%Y-%m-%d)"
 echo "client: $RATE GET/s over 4 workers; reshard of $RESHARD_SLOTS slots; rebalance onto 1 empty master of 4"
 echo
-echo "| size | keys | operation | tool | time | requests | p50 ms | p99 ms | p99.9 ms | max ms | failed | missing |"
-echo "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| size | keys | operation | tool | time | requests | p50 ms | p99 ms | p99.9 ms | max ms | server max ms (event) | failed | missing |"
+echo "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"
 for size in $SIZES; do
   for op in $OPS; do
     for tool in $TOOLS; do

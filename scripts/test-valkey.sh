@@ -17,7 +17,7 @@ echo ">>> $("$bin" --version)"
 export TRIB_TEST_REDIS_SERVER="$(realpath "$bin")"
 cargo test "$@" \
   --test create --test check --test failover --test add_node --test del_node --test backup \
-  --test reshard --test rebalance --test fix --test incidents
+  --test reshard --test rebalance --test fix --test incidents --test bigkeys
 # The Valkey-only tests are #[ignore = "needs Valkey 9"] (a plain `cargo test` lists them as
 # ignored): included here, in their own run, so no other suite's ignored test runs with them.
 cargo test "$@" --test atomic_migration --test valkey_classic -- --include-ignored

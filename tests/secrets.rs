@@ -128,7 +128,7 @@ fn no_command_prints_the_password() {
 }
 
 /// The minimal ACL rule from docs/security.md (kept in sync by this test).
-const ACL_RULE: &str = "on >acl-pass-8c2e -@all +ping +info +cluster +config|get +config|set +config|rewrite +function|list +function|dump +function|restore +migrate +dbsize +scan +dump +del +asking +type +get +hgetall +smembers +lrange +zrange +sync +psync +replconf +role +watch +unwatch +multi +exec +exists +eval";
+const ACL_RULE: &str = "on >acl-pass-8c2e -@all +ping +info +cluster +config|get +config|set +config|rewrite +function|list +function|dump +function|restore +migrate +dbsize +scan +dump +del +asking +type +get +hgetall +smembers +lrange +zrange +sync +psync +replconf +role +watch +unwatch +multi +exec +exists +eval +memory|usage";
 
 #[test]
 fn minimal_acl_user_is_enough_for_create_check_info_backup() {

@@ -12,6 +12,7 @@ use super::pipeline::{Applied, Operation, Prepared};
 use crate::cluster::load::Loaded;
 use crate::error::{Exit, TribError};
 use crate::ops::Reporter;
+use crate::ops::bigkeys::note_big_keys;
 use crate::ops::migrate::MigrateOptions;
 use crate::ops::slot_moves::{master_conns, move_slots, now_replicas, unfinished};
 use crate::ops::undo::UndoLog;
@@ -35,6 +36,10 @@ pub struct RebalanceArgs {
     /// Move slots with SETSLOT/MIGRATE even where every master supports atomic slot migration
     #[arg(long)]
     pub no_atomic: bool,
+    /// How long a source may be kept from its clients by one batch of keys (MIGRATE
+    /// blocks it): batches are sized to it by the pace of recent ones
+    #[arg(long, value_name = "DUR", default_value = "5ms", value_parser = super::parse_timeout)]
+    pub max_stall: std::time::Duration,
 }
 
 pub async fn run(ctx: &Context, args: RebalanceArgs) -> anyhow::Result<Exit> {
@@ -70,8 +75,14 @@ impl Operation for Rebalance {
         let weights = ctx.master_weights(&loaded.view, &self.args.weight).await?;
         let masters = masters_taking_part(&loaded.view, &weights, self.args.use_empty_masters);
         let threshold = self.args.threshold.unwrap_or(DEFAULT_THRESHOLD);
-        let plan =
+        let mut plan =
             plan_rebalance(&masters, threshold).map_err(|r| TribError::BadInput(r.to_string()))?;
+        if !plan.balanced
+            && let Some(w) =
+                note_big_keys(&master_conns(&loaded), &mut plan.moves, self.args.max_stall).await
+        {
+            ctx.printer.warn(&w);
+        }
         self.loaded = Some(loaded);
         Ok(if plan.balanced {
             let message = format!(
@@ -120,6 +131,7 @@ impl Operation for Rebalance {
         let loaded = self.loaded()?;
         let opts = MigrateOptions {
             atomic: !self.args.no_atomic,
+            max_stall: self.args.max_stall,
             ..MigrateOptions::default()
         }
         .with_credentials(&ctx.connect);

@@ -12,8 +12,9 @@ use crate::cluster::load::Loaded;
 use crate::error::{Exit, TribError};
 use crate::model::SlotRange;
 use crate::ops::Reporter;
+use crate::ops::bigkeys::note_big_keys;
 use crate::ops::migrate::MigrateOptions;
-use crate::ops::slot_moves::{move_slots, unfinished};
+use crate::ops::slot_moves::{master_conns, move_slots, unfinished};
 use crate::ops::undo::UndoLog;
 use crate::plan::reshard::{Amount, ReshardPlan, ReshardRequest, Sources, plan_reshard};
 use crate::ui::plan::reshard as show;
@@ -42,6 +43,10 @@ pub struct ReshardArgs {
     /// Move slots with SETSLOT/MIGRATE even where every master supports atomic slot migration
     #[arg(long)]
     pub no_atomic: bool,
+    /// How long a source may be kept from its clients by one batch of keys (MIGRATE
+    /// blocks it): batches are sized to it by the pace of recent ones
+    #[arg(long, value_name = "DUR", default_value = "5ms", value_parser = super::parse_timeout)]
+    pub max_stall: std::time::Duration,
 }
 
 pub async fn run(ctx: &Context, args: ReshardArgs) -> anyhow::Result<Exit> {
@@ -106,8 +111,12 @@ impl Operation for Reshard {
         let Some(to) = to.filter(|_| errors.is_empty()) else {
             return Err(TribError::BadInput(errors.join("\n")).into());
         };
-        let plan = plan_reshard(view, &ReshardRequest { from, to, amount })
+        let mut plan = plan_reshard(view, &ReshardRequest { from, to, amount })
             .map_err(|r| TribError::refused(&r))?;
+        let masters = master_conns(&loaded);
+        if let Some(w) = note_big_keys(&masters, &mut plan.migration, self.args.max_stall).await {
+            ctx.printer.warn(&w);
+        }
         self.loaded = Some(loaded);
         Ok(Prepared::Plan(plan))
     }
@@ -137,6 +146,7 @@ impl Operation for Reshard {
             batch: self.args.pipeline,
             replace: self.args.replace,
             atomic: !self.args.no_atomic,
+            max_stall: self.args.max_stall,
             ..MigrateOptions::default()
         }
         .with_credentials(&ctx.connect);

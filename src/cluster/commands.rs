@@ -96,6 +96,13 @@ pub mod cmd {
         c
     }
 
+    /// `MEMORY USAGE key`: the key's bytes (aggregates sampled, the server's default 5).
+    pub fn memory_usage(key: &[u8]) -> Cmd {
+        let mut c = redis::cmd("MEMORY");
+        c.arg("USAGE").arg(key);
+        c
+    }
+
     /// `MIGRATE host port "" 0 timeout [COPY] [REPLACE] [AUTH pw | AUTH2 user pw] KEYS k…`.
     pub fn migrate(m: &Migrate<'_>, keys: &[Vec<u8>]) -> Cmd {
         let mut c = redis::cmd("MIGRATE");

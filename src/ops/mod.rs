@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod backup;
+pub mod bigkeys;
 pub mod broadcast;
 pub mod compare;
 pub mod create;

@@ -6,6 +6,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use thiserror::Error;
 
+use super::bigkeys::BigKey;
 use crate::model::NodeId;
 
 /// Move one slot, with its keys, from one master to another.
@@ -21,6 +22,11 @@ pub struct SlotMove {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct MigrationPlan {
     pub moves: Vec<SlotMove>,
+    /// Keys whose move alone would stall their source longer than the budget, found on
+    /// the sources before the move (`ops::bigkeys`): the engine moves each alone, first
+    /// in its slot, with an I/O timeout that fits its size.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub big_keys: Vec<BigKey>,
 }
 
 /// Why a list of moves is not a plan.
@@ -38,7 +44,10 @@ impl MigrationPlan {
     /// The plan of `moves` (in that order), if no slot moves twice, none moves to where it
     /// is and every slot exists.
     pub fn new(moves: Vec<SlotMove>) -> Result<MigrationPlan, InvalidPlan> {
-        let plan = MigrationPlan { moves };
+        let plan = MigrationPlan {
+            moves,
+            big_keys: Vec::new(),
+        };
         plan.validate()?;
         Ok(plan)
     }

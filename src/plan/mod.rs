@@ -1,6 +1,7 @@
 //! Pure planners: no I/O.
 
 pub mod apply;
+pub mod bigkeys;
 pub mod check;
 pub mod create;
 pub mod failover;

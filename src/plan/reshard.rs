@@ -47,8 +47,13 @@ pub struct ReshardPlan {
     pub to_node: String,
     pub shares: Vec<Share>,
     pub slots: usize,
-    #[serde(skip)]
+    /// In JSON: its big keys only (`big_keys`), the shares say the rest.
+    #[serde(rename = "big_keys", serialize_with = "big_keys_of")]
     pub migration: MigrationPlan,
+}
+
+fn big_keys_of<S: serde::Serializer>(m: &MigrationPlan, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&m.big_keys, s)
 }
 
 /// Why the cluster cannot be resharded now: every error `check` finds (open slots,

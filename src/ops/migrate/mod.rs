@@ -66,7 +66,14 @@ pub struct MigrateOptions {
     pub handoff: bool,
     /// How long the hand-off waits for a replica of the target to apply a batch.
     pub replica_wait: Duration,
+    /// Classic path: the server time one source may spend on `MIGRATE`s queued at once,
+    /// which is about how long its clients may wait (`--max-stall`). Batches are sized to
+    /// it by the measured pace of recent ones.
+    pub max_stall: Duration,
 }
+
+/// Default of [`MigrateOptions::max_stall`].
+pub const MAX_STALL: Duration = Duration::from_millis(5);
 
 impl Default for MigrateOptions {
     fn default() -> Self {
@@ -81,6 +88,7 @@ impl Default for MigrateOptions {
             atomic: true,
             handoff: true,
             replica_wait: Duration::from_secs(10),
+            max_stall: MAX_STALL,
         }
     }
 }
@@ -216,7 +224,22 @@ pub async fn migrate(
             });
         }
     }
-    let done = classic::run(masters, &pairs, plan.moves.len(), opts, reporter, start).await?;
+    let mut big: classic::BigKeys = BTreeMap::new();
+    for k in &plan.big_keys {
+        big.entry(k.slot)
+            .or_default()
+            .push((k.key.clone(), k.bytes));
+    }
+    let done = classic::run(
+        masters,
+        &pairs,
+        &big,
+        plan.moves.len(),
+        opts,
+        reporter,
+        start,
+    )
+    .await?;
 
     let converge_start = Instant::now();
     converge::converge(masters, all, plan, opts, reporter).await?;

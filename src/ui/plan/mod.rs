@@ -4,6 +4,7 @@
 pub mod add_node;
 pub mod apply;
 pub mod backup;
+pub mod bigkeys;
 pub mod call;
 pub mod create;
 pub mod del_node;

@@ -79,6 +79,7 @@ pub fn plan(plan: &RebalancePlan, view: &ClusterView) -> String {
             plan.moves.moves.len(),
             render::table(&["FROM", "TO", "COUNT", "SLOTS"], rows)
         ));
+        out.push_str(&super::bigkeys::section(&plan.moves.big_keys));
     }
     out
 }
@@ -93,5 +94,6 @@ pub fn plan_json(plan: &RebalancePlan, view: &ClusterView) -> serde_json::Value 
             "count": s.len(), "slots": s.to_string(),
         })).collect::<Vec<_>>(),
         "slot_moves": plan.moves.moves.len(),
+        "big_keys": plan.moves.big_keys,
     })
 }

@@ -20,11 +20,12 @@ pub fn plan(plan: &ReshardPlan) -> String {
         })
         .collect();
     format!(
-        "Plan: move {} slot(s) to {} ({}):\n\n{}",
+        "Plan: move {} slot(s) to {} ({}):\n\n{}{}",
         plan.slots,
         plan.to_node,
         plan.to.short(),
-        render::table(&["FROM", "SLOTS", "RANGES", "TO"], rows)
+        render::table(&["FROM", "SLOTS", "RANGES", "TO"], rows),
+        super::bigkeys::section(&plan.migration.big_keys)
     )
 }
 

@@ -28,6 +28,7 @@ use futures::future::join_all;
 use redis::Value;
 
 use super::keys::SlotKeys;
+use super::pace::{Pace, timed};
 use super::route::Route;
 use crate::cluster::commands::cmd;
 use crate::cluster::role::{Role, parse_role};
@@ -161,6 +162,7 @@ impl Handoff {
     pub(super) async fn hand_over(
         &self,
         route: &Route<'_>,
+        pace: &Pace,
         group: &[SlotKeys],
         timeout: Duration,
         grace: Duration,
@@ -169,7 +171,7 @@ impl Handoff {
             Ok(l) => l,
             Err(e) => return vec![Err(e); group.len()],
         };
-        let rs = match self.run(route, &lane, group, timeout, grace).await {
+        let rs = match self.run(route, pace, &lane, group, timeout, grace).await {
             Ok(rs) => rs,
             Err(e) => vec![Err(e); group.len()],
         };
@@ -193,6 +195,7 @@ impl Handoff {
     async fn run(
         &self,
         route: &Route<'_>,
+        pace: &Pace,
         lane: &Lane,
         group: &[SlotKeys],
         timeout: Duration,
@@ -215,7 +218,14 @@ impl Handoff {
             pipe.add_command(cmd::migrate(&m, keys));
         }
         let deadline = timeout.saturating_mul(group.len() as u32) + grace;
-        let replies = lane.source.pipeline_within(&pipe, deadline).await?;
+        let keys: usize = group.iter().map(|(_, k)| k.len()).sum();
+        let replies = timed(
+            &route.gate,
+            pace,
+            keys,
+            lane.source.pipeline_within(&pipe, deadline),
+        )
+        .await?;
         let copies = &replies[replies.len().saturating_sub(group.len())..];
         let mut results: Vec<Result<u64, NodeError>> = Vec::with_capacity(group.len());
         let mut copied: Vec<&[Vec<u8>]> = Vec::new();
@@ -266,7 +276,11 @@ impl Handoff {
             .cmd("MULTI")
             .add_command(self.delete(&all))
             .cmd("EXEC");
-        let mut replies = lane.source.pipeline(&pipe).await?;
+        // Deleting is cheaper than copying; still one budget at most queued on the source.
+        let permit = route.gate.enter(pace.estimate(all.len())).await;
+        let replies = lane.source.pipeline(&pipe).await;
+        drop(permit);
+        let mut replies = replies?;
         match replies.pop() {
             Some(Ok(Value::Array(_))) => {
                 lane.target.query::<Value>(&redis::cmd("UNWATCH")).await?;

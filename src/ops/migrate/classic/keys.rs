@@ -4,11 +4,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures::{FutureExt, StreamExt};
 use redis::Value;
 
+use super::pace::{Pace, timed};
 use super::route::Route;
 use super::slot_set;
 use crate::cluster::commands::{cmd, keys_of};
@@ -17,19 +18,19 @@ use crate::model::SlotSet;
 use crate::ops::compare::same_contents;
 use crate::ops::migrate::progress::{Progress, unresponsive};
 use crate::ops::migrate::{MigrateError, MigrateOptions};
+use crate::plan::bigkeys::io_timeout_for;
 
-/// First batch size when sizing adaptively.
-pub(super) const BATCH_START: usize = 100;
-/// Largest adaptive batch.
+/// First batch size when sizing by time, before any batch was measured: 16 keys of 64 KB
+/// take about 5 ms on loopback.
+pub(super) const BATCH_START: usize = 16;
+/// Largest batch sized by time.
 pub(super) const BATCH_MAX: usize = 4000;
-/// A batch round faster than this lets the batch grow.
-pub(super) const GROW_BELOW: Duration = Duration::from_millis(300);
 /// Consecutive IOERR/timeouts tolerated per slot before giving up.
 pub(super) const MAX_IO_RETRIES: u32 = 6;
-/// `MIGRATE` commands in flight per (source, target) pair. The source runs them one after
-/// the other anyway (a few queued keep it busy between round trips); few, because every
-/// one sent to a frozen target blocks the source for the whole I/O timeout, also after
-/// trib gave up.
+/// `MIGRATE` commands under way per (source, target) pair: they pass the source's
+/// [`Gate`](super::pace::Gate) one stall budget at a time (small ones together, keeping
+/// the source busy between round trips); few, because every one sent to a frozen target
+/// blocks the source for the whole I/O timeout, also after trib gave up.
 pub(super) const MIGRATES_IN_FLIGHT: usize = 4;
 /// How much longer than its I/O timeout trib waits for a `MIGRATE` reply before it calls
 /// the source unresponsive (frozen or down): a live source answers within the I/O
@@ -46,13 +47,15 @@ pub(super) type SlotKeys = (u16, Vec<Vec<u8>>);
 /// Keys listed per slot right after the slot was opened.
 pub(super) type Listed = Vec<SlotKeys>;
 
-/// Adaptive (or fixed) batch size, and the adaptive I/O timeout of `MIGRATE`.
+/// Batch size (sized by time, or fixed), and the adaptive I/O timeout of `MIGRATE`.
 pub(super) struct Batch {
     pub(super) size: usize,
     pub(super) fixed: bool,
     pub(super) max_used: usize,
     pub(super) timeout: Duration,
     pub(super) max_timeout: Duration,
+    /// What recent batches took per key, against the stall budget.
+    pub(super) pace: Pace,
 }
 
 impl Batch {
@@ -64,17 +67,20 @@ impl Batch {
             max_used: 0,
             timeout: IO_TIMEOUT_START.min(opts.io_timeout),
             max_timeout: opts.io_timeout,
+            pace: Pace::new(opts.max_stall),
         }
     }
 
-    /// A round without `IOERR`: bigger batches, and the timeout back towards its start.
-    fn grow(&mut self) {
-        if !self.fixed {
-            self.size = (self.size * 2).min(BATCH_MAX);
+    /// A round without `IOERR`: as many keys as fit the stall budget at the measured pace.
+    fn fit(&mut self) {
+        if !self.fixed
+            && let Some(n) = self.pace.fitting(BATCH_MAX)
+        {
+            self.size = n;
         }
     }
 
-    /// A round without `IOERR`, whether the batch grows or not.
+    /// A round without `IOERR`: the I/O timeout back towards its start.
     fn relax(&mut self) {
         self.timeout = (self.timeout / 2).max(IO_TIMEOUT_START.min(self.max_timeout));
     }
@@ -104,10 +110,29 @@ pub(super) async fn move_window(
     let mut failed_slots = BTreeSet::new();
     let mut retries: BTreeMap<u16, u32> = BTreeMap::new();
     let mut pending: Listed = listed.into_iter().filter(|(_, k)| !k.is_empty()).collect();
+    if !route.big.is_empty() {
+        move_big_keys(
+            route,
+            slots,
+            batch,
+            progress,
+            &mut failed,
+            &mut failed_slots,
+        )
+        .await;
+        // The big keys are gone from the source (or their slot failed): the first
+        // listing goes without them.
+        pending.retain(|(s, _)| !failed_slots.contains(s));
+        for (slot, keys) in pending.iter_mut() {
+            if let Some(big) = route.big.get(slot) {
+                keys.retain(|k| !big.iter().any(|(b, _)| b == k));
+            }
+        }
+        pending.retain(|(_, k)| !k.is_empty());
+    }
     // Slots whose last listing was empty are done; a slot listed non-empty is listed
     // again after its MIGRATE until it is empty.
     while !pending.is_empty() {
-        let round = Instant::now();
         let deadline = batch.reply_deadline();
         // Set when a MIGRATE gets no reply at all: the source is frozen or down, and the
         // rest of the round is not sent (it would only queue behind).
@@ -120,12 +145,12 @@ pub(super) async fn move_window(
         let together = route.handoff.as_ref().is_some_and(|h| h.cross_slot());
         let work = futures::stream::iter(groups(&pending, batch.size, together).into_iter().map(
             |group| {
-                let (stalled, timeout) = (&stalled, batch.timeout);
+                let (stalled, timeout, pace) = (&stalled, batch.timeout, &batch.pace);
                 async move {
                     if stalled.load(Ordering::Relaxed) {
                         return vec![None; group.len()];
                     }
-                    let rs = migrate_group(route, group, timeout).await;
+                    let rs = migrate_group(route, pace, group, timeout).await;
                     if rs.iter().any(|r| matches!(r, Err(e) if e.is_timeout())) {
                         stalled.store(true, Ordering::Relaxed);
                     }
@@ -237,9 +262,7 @@ pub(super) async fn move_window(
             batch.shrink();
         } else {
             batch.relax();
-            if round.elapsed() < GROW_BELOW && pending.iter().any(|(_, k)| k.len() >= batch.size) {
-                batch.grow();
-            }
+            batch.fit();
         }
         progress.report(false);
         pending.clear();
@@ -280,6 +303,66 @@ pub(super) async fn move_window(
         .filter(|s| !failed_slots.contains(s))
         .collect();
     (done, failed)
+}
+
+/// Moves the big keys of the window's slots first, one at a time, each alone on its
+/// source (the whole stall budget of its gate) with an I/O timeout that fits its size. A
+/// slot whose big key could not be moved is marked failed (left open).
+async fn move_big_keys(
+    route: &Route<'_>,
+    slots: &[u16],
+    batch: &Batch,
+    progress: &Progress<'_>,
+    failed: &mut Option<MigrateError>,
+    failed_slots: &mut BTreeSet<u16>,
+) {
+    // Their times would say nothing about the other keys' pace.
+    let alone = Pace::new(batch.pace.budget());
+    for slot in slots {
+        let Some(big) = route.big.get(slot) else {
+            continue;
+        };
+        for (key, bytes) in big {
+            if failed_slots.contains(slot) {
+                break;
+            }
+            let timeout = io_timeout_for(*bytes, batch.timeout);
+            tracing::debug!(
+                "slot {slot}: moving big key {} ({bytes} bytes) alone, I/O timeout {timeout:?}",
+                String::from_utf8_lossy(key)
+            );
+            let group = [(*slot, vec![key.clone()])];
+            let r = migrate_group(route, &alone, &group, timeout)
+                .await
+                .into_iter()
+                .next()
+                .unwrap_or(Ok(0));
+            let err = match r {
+                Ok(n) => {
+                    progress.keys.fetch_add(n, Ordering::Relaxed);
+                    continue;
+                }
+                Err(e) if is_busy(&e) => match resolve_busy(route, *slot, &group[0].1).await {
+                    Ok(same) => {
+                        progress.identical.fetch_add(same, Ordering::Relaxed);
+                        continue;
+                    }
+                    Err(e) => e,
+                },
+                Err(e) => MigrateError::Other(format!(
+                    "slot {slot}: big key {} ({} MB) could not be moved from {} to {} with an I/O timeout of {:.0}s: {}; the slot is left open, run `trib fix` (with a larger --command-timeout if the network is slow)",
+                    String::from_utf8_lossy(key),
+                    bytes / 1_000_000,
+                    route.source.label,
+                    route.target.label,
+                    timeout.as_secs_f64(),
+                    e.reason()
+                )),
+            };
+            failed_slots.insert(*slot);
+            failed.get_or_insert(err);
+        }
+    }
 }
 
 /// The error when the target stopped answering while keys moved to it.
@@ -326,31 +409,37 @@ fn groups(pending: &Listed, size: usize, together: bool) -> Vec<&[SlotKeys]> {
 /// Moves one group of slots' keys (see [`groups`]); a result per slot.
 async fn migrate_group(
     route: &Route<'_>,
+    pace: &Pace,
     group: &[SlotKeys],
     timeout: Duration,
 ) -> Vec<Result<u64, NodeError>> {
     if let Some(h) = &route.handoff {
-        return h.hand_over(route, group, timeout, REPLY_GRACE).await;
+        return h.hand_over(route, pace, group, timeout, REPLY_GRACE).await;
     }
     let mut out = Vec::with_capacity(group.len());
     for (_, keys) in group {
-        out.push(migrate_keys(route, keys, timeout).await);
+        out.push(migrate_keys(route, pace, keys, timeout).await);
     }
     out
 }
 
 /// Moves one batch of keys of one slot: one `MIGRATE host port "" 0 timeout [REPLACE]
-/// [AUTH…] KEYS k…`, waiting for its reply up to `timeout` plus [`REPLY_GRACE`]. Returns
-/// how many keys left the source.
+/// [AUTH…] KEYS k…` through the source's gate, waiting for its reply up to `timeout`
+/// plus [`REPLY_GRACE`]. Returns how many keys left the source.
 pub(super) async fn migrate_keys(
     route: &Route<'_>,
+    pace: &Pace,
     keys: &[Vec<u8>],
     timeout: Duration,
 ) -> Result<u64, NodeError> {
-    route
-        .source
-        .migrate(&route.migrate_args(timeout), keys, timeout + REPLY_GRACE)
-        .await?;
+    let args = route.migrate_args(timeout);
+    timed(
+        &route.gate,
+        pace,
+        keys.len(),
+        route.source.migrate(&args, keys, timeout + REPLY_GRACE),
+    )
+    .await?;
     Ok(keys.len() as u64)
 }
 
@@ -449,9 +538,11 @@ mod tests {
         let mut b = Batch::new(&opts);
         assert_eq!(b.size, BATCH_START);
         assert_eq!(b.timeout, IO_TIMEOUT_START);
-        for _ in 0..20 {
-            b.grow();
-        }
+        // Before any measurement the size stays; then it is what fits the stall budget.
+        b.fit();
+        assert_eq!(b.size, BATCH_START);
+        b.pace.observe(1, Duration::from_nanos(1));
+        b.fit();
         assert_eq!(b.size, BATCH_MAX);
         b.shrink();
         assert_eq!(b.size, BATCH_MAX / 4);
@@ -469,7 +560,8 @@ mod tests {
             batch: Some(7),
             ..MigrateOptions::default()
         });
-        f.grow();
+        f.pace.observe(1, Duration::from_nanos(1));
+        f.fit();
         assert_eq!(f.size, 7);
     }
 }

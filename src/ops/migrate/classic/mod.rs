@@ -8,28 +8,35 @@
 //! * slots are handled in windows ([`windows`]): the state changes of a whole window are
 //!   one pipeline per node ([`slots`]), so thousands of empty slots take a handful of
 //!   round trips, and the next window is opened while the keys of the current one move;
-//! * the `MIGRATE` commands of every slot of a window are in flight at once ([`keys`]),
-//!   each with as many keys as the batch size, which grows while batches succeed and
-//!   shrinks on `IOERR`/timeouts (big keys);
+//! * the `MIGRATE` commands of every slot of a window are under way at once ([`keys`]),
+//!   each with as many keys as fit the stall budget at the pace measured on recent
+//!   batches ([`pace`]); a source never has more than one budget of them queued, so its
+//!   clients wait at most about that long; batches shrink on `IOERR`/timeouts;
 //! * different (source, target) pairs run concurrently ([`run`]).
 
 pub(super) mod handoff;
 pub(super) mod keys;
+pub(super) mod pace;
 pub(super) mod route;
 pub(super) mod slots;
 pub(super) mod windows;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use futures::future::join_all;
 
+use self::pace::{Gate, PairGate};
 use super::progress::Progress;
 use super::{MigrateError, MigrateOptions};
 use crate::cluster::Node;
 use crate::model::{NodeId, SlotSet};
 use crate::ops::Reporter;
+
+/// The big keys of the plan by slot (key, bytes): each moved alone, first in its slot.
+pub(super) type BigKeys = BTreeMap<u16, Vec<(Vec<u8>, u64)>>;
 
 /// What the classic path did.
 pub(super) struct ClassicOutcome {
@@ -44,12 +51,21 @@ pub(super) struct ClassicOutcome {
 pub(super) async fn run(
     masters: &BTreeMap<NodeId, Node>,
     pairs: &BTreeMap<(NodeId, NodeId), Vec<u16>>,
+    big: &BigKeys,
     total: usize,
     opts: &MigrateOptions,
     reporter: &dyn Reporter,
     start: Instant,
 ) -> Result<ClassicOutcome, MigrateError> {
     let progress = Progress::new(reporter, total, start);
+    // One gate per node, shared by its pairs (as source or target): its clients wait for
+    // one budget at most.
+    let gates: BTreeMap<&NodeId, Arc<Gate>> = pairs
+        .keys()
+        .flat_map(|(from, to)| [from, to])
+        .map(|id| (id, Arc::new(Gate::new(opts.max_stall))))
+        .collect();
+    let claims: Arc<tokio::sync::Mutex<()>> = Arc::default();
     if total > 0 {
         reporter.step(&format!(
             "Moving {} slot(s) between {} pair(s) of masters",
@@ -61,6 +77,11 @@ pub(super) async fn run(
 
     let results = join_all(pairs.iter().map(|((from, to), slots)| {
         let progress = &progress;
+        let gate = match (gates.get(from), gates.get(to)) {
+            (Some(f), Some(t)) if from < to => PairGate::new(f.clone(), t.clone(), claims.clone()),
+            (Some(f), Some(t)) => PairGate::new(t.clone(), f.clone(), claims.clone()),
+            _ => PairGate::alone(opts.max_stall),
+        };
         async move {
             let (Some(source), Some(target)) = (masters.get(from), masters.get(to)) else {
                 return Err(MigrateError::Other("no connection".into()));
@@ -70,8 +91,10 @@ pub(super) async fn run(
                 .filter(|(id, _)| *id != from && *id != to)
                 .map(|(_, n)| n)
                 .collect();
-            let r =
-                windows::move_pair(source, from, target, to, &others, slots, opts, progress).await;
+            let r = windows::move_pair(
+                source, from, target, to, &others, slots, big, gate, opts, progress,
+            )
+            .await;
             if r.is_err() {
                 progress.abort.store(true, Ordering::Relaxed);
             }
@@ -135,7 +158,8 @@ pub async fn move_slot_keys(
     slot: u16,
     opts: &MigrateOptions,
 ) -> Result<SlotKeys, MigrateError> {
-    let route = route::route(source, target, None, opts).await?;
+    let gate = PairGate::alone(opts.max_stall);
+    let route = route::route(source, target, None, gate, opts).await?;
     let mut batch = keys::Batch::new(opts);
     let silent = crate::ops::Silent;
     let progress = Progress::new(&silent, 1, Instant::now());

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::handoff::Handoff;
+use super::pace::PairGate;
 use crate::cluster::load::entry_addr;
 use crate::cluster::{Migrate, MigrateAuth, Node};
 use crate::model::NodeId;
@@ -21,6 +22,10 @@ pub(super) struct Route<'a> {
     pub(super) auth2: bool,
     /// Keys leave the source only once a replica of the target has them.
     pub(super) handoff: Option<Handoff>,
+    /// The gates of the source and the target, shared with every pair using either.
+    pub(super) gate: PairGate,
+    /// The big keys of this pair's slots (see [`super::BigKeys`]).
+    pub(super) big: super::BigKeys,
 }
 
 impl Route<'_> {
@@ -62,6 +67,7 @@ pub(super) async fn route<'a>(
     source: &'a Node,
     target: &'a Node,
     target_id: Option<&NodeId>,
+    gate: PairGate,
     opts: &'a MigrateOptions,
 ) -> Result<Route<'a>, MigrateError> {
     let id = match target_id {
@@ -89,5 +95,7 @@ pub(super) async fn route<'a>(
         opts,
         auth2,
         handoff,
+        gate,
+        big: super::BigKeys::new(),
     })
 }

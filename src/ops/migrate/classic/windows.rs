@@ -5,7 +5,9 @@
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
+use super::BigKeys;
 use super::keys::{Batch, move_window};
+use super::pace::PairGate;
 use super::route::route;
 use super::slots::{finish_slots, move_empty_slots, open_window, rollback_window};
 use crate::cluster::Node;
@@ -56,10 +58,16 @@ pub(super) async fn move_pair(
     target_id: &NodeId,
     others: &[&Node],
     slots: &[u16],
+    big: &BigKeys,
+    gate: PairGate,
     opts: &MigrateOptions,
     progress: &Progress<'_>,
 ) -> Result<(), MigrateError> {
-    let route = route(source, target, Some(target_id), opts).await?;
+    let mut route = route(source, target, Some(target_id), gate, opts).await?;
+    route.big = slots
+        .iter()
+        .filter_map(|s| big.get(s).map(|k| (*s, k.clone())))
+        .collect();
     let mut batch = Batch::new(opts);
 
     // Keys per slot before opening anything, to cut windows (an estimate: keys may come

@@ -1,0 +1,128 @@
+//! Finding the big keys of a migration plan before it runs: every key of the slots that
+//! move is sized on its source (`MEMORY USAGE`, pipelined), and the keys whose move alone
+//! would exceed the stall budget are named in the plan (`plan::bigkeys`).
+//!
+//! The scan reads keys only (no write, no slot state), in pipelines of a bounded number
+//! of commands so that it never blocks a source for long itself.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use futures::future::try_join_all;
+use redis::Value;
+
+use crate::cluster::commands::{cmd, count_of, keys_of};
+use crate::cluster::{Node, NodeError, NodeErrorKind};
+use crate::model::NodeId;
+use crate::plan::bigkeys::{BigKey, big_keys};
+use crate::plan::migration::MigrationPlan;
+
+/// Commands per pipeline of the scan: about a millisecond of server time each.
+const CHUNK: usize = 512;
+/// Keys listed per pipeline of `GETKEYSINSLOT`s (a slot holding more is listed alone).
+const LIST_KEYS: u64 = 4096;
+
+/// The big keys of `plan` under `budget`, biggest first, found on the sources in
+/// `masters` (all sources scanned at once).
+pub async fn find_big_keys(
+    masters: &BTreeMap<NodeId, Node>,
+    plan: &MigrationPlan,
+    budget: Duration,
+) -> Result<Vec<BigKey>, NodeError> {
+    let mut by_source: BTreeMap<&NodeId, Vec<u16>> = BTreeMap::new();
+    for m in &plan.moves {
+        by_source.entry(&m.from).or_default().push(m.slot);
+    }
+    let sized = try_join_all(by_source.into_iter().filter_map(|(id, slots)| {
+        let node = masters.get(id)?;
+        Some(async move {
+            let sizes = sizes_in_slots(node, &slots).await?;
+            Ok::<_, NodeError>(
+                sizes
+                    .into_iter()
+                    .map(|(key, slot, bytes)| (key, slot, id.clone(), node.label.clone(), bytes))
+                    .collect::<Vec<_>>(),
+            )
+        })
+    }))
+    .await?;
+    Ok(big_keys(sized.into_iter().flatten(), budget))
+}
+
+/// [`find_big_keys`] for a plan about to be shown: the big keys are written into it. A
+/// scan that fails (e.g. `MEMORY` denied by an ACL) only costs the plan its list: the
+/// engine's pace still sizes every batch. Returns the warning to show then.
+pub async fn note_big_keys(
+    masters: &BTreeMap<NodeId, Node>,
+    plan: &mut MigrationPlan,
+    budget: Duration,
+) -> Option<String> {
+    match find_big_keys(masters, plan, budget).await {
+        Ok(big) => {
+            plan.big_keys = big;
+            None
+        }
+        Err(e) => Some(format!(
+            "big keys were not looked for ({e}); keys are still moved in batches sized to --max-stall"
+        )),
+    }
+}
+
+/// Every key of `slots` on `node`, with its slot and `MEMORY USAGE`.
+async fn sizes_in_slots(node: &Node, slots: &[u16]) -> Result<Vec<(Vec<u8>, u16, u64)>, NodeError> {
+    // How many keys each slot holds, to list them all at once.
+    let mut counts = Vec::with_capacity(slots.len());
+    for chunk in slots.chunks(CHUNK) {
+        let mut pipe = redis::pipe();
+        for s in chunk {
+            pipe.add_command(cmd::countkeysinslot(*s));
+        }
+        for (s, r) in chunk.iter().zip(node.pipeline(&pipe).await?) {
+            let n = count_of(&r?);
+            if n > 0 {
+                counts.push((*s, n));
+            }
+        }
+    }
+    // The keys of several slots per pipeline (GETKEYSINSLOT has no cursor: a slot's keys
+    // are listed by one command), then their sizes. Keys added since the count are not
+    // sized: the engine's pace covers them.
+    let mut out = Vec::new();
+    let mut begin = 0;
+    while begin < counts.len() {
+        let mut end = begin;
+        let mut keys = 0;
+        while end < counts.len()
+            && (end == begin || (end - begin < CHUNK && keys + counts[end].1 <= LIST_KEYS))
+        {
+            keys += counts[end].1;
+            end += 1;
+        }
+        let group = &counts[begin..end];
+        begin = end;
+        let mut pipe = redis::pipe();
+        for (slot, n) in group {
+            pipe.add_command(cmd::getkeysinslot(*slot, *n as usize));
+        }
+        let mut listed: Vec<(Vec<u8>, u16)> = Vec::new();
+        for ((slot, _), r) in group.iter().zip(node.pipeline(&pipe).await?) {
+            let keys =
+                keys_of(r?).map_err(|e| NodeError::new(&node.label, NodeErrorKind::Protocol(e)))?;
+            listed.extend(keys.into_iter().map(|k| (k, *slot)));
+        }
+        for chunk in listed.chunks(CHUNK) {
+            let mut pipe = redis::pipe();
+            for (k, _) in chunk {
+                pipe.add_command(cmd::memory_usage(k));
+            }
+            for ((k, slot), r) in chunk.iter().zip(node.pipeline(&pipe).await?) {
+                match r? {
+                    Value::Int(bytes) => out.push((k.clone(), *slot, bytes.max(0) as u64)),
+                    // Nil: the key is gone meanwhile.
+                    _ => {}
+                }
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,230 @@
+//! Bounded stall: `MIGRATE` blocks its source (and the target's reply) while it
+//! serializes, sends and waits; Redis serves no other client meanwhile, and commands
+//! pipelined on one connection run back to back. So every source has a [`Gate`] that
+//! lets at most one stall budget of estimated server time be queued on it at once, and
+//! batches are sized by time ([`Pace`]): the per-key time measured on recent batches
+//! sets how many keys fit in the budget.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+/// Weight of the newest measurement in the per-key estimate.
+const NEWEST: f64 = 0.3;
+
+/// The server time queued on one node at once (as the source or the target of
+/// `MIGRATE`s): at most its stall budget, in microseconds of estimated `MIGRATE` time.
+pub(crate) struct Gate {
+    permits: Semaphore,
+    budget_us: u32,
+}
+
+impl Gate {
+    pub(crate) fn new(budget: Duration) -> Gate {
+        let budget_us = budget.as_micros().clamp(1, u128::from(u32::MAX >> 4)) as u32;
+        Gate {
+            permits: Semaphore::new(budget_us as usize),
+            budget_us,
+        }
+    }
+
+    /// Waits until `estimate` of server time may be queued on the source (the whole
+    /// budget when unknown or larger: the command then runs alone). Held until the reply.
+    pub(crate) async fn enter(&self, estimate: Option<Duration>) -> Option<SemaphorePermit<'_>> {
+        let want = estimate
+            .map(|e| e.as_micros().clamp(1, u128::from(self.budget_us)) as u32)
+            .unwrap_or(self.budget_us);
+        // The semaphore is never closed; if it were, the command goes ungated.
+        self.permits.acquire_many(want).await.ok()
+    }
+}
+
+/// The gates of a (source, target) pair: a batch waits on both (the source serializes
+/// and waits, the target restores), entered in a fixed order (by node ID) so that pairs
+/// sharing a node never wait on each other in a circle.
+pub(crate) struct PairGate {
+    first: Arc<Gate>,
+    second: Arc<Gate>,
+    /// Held while a pair's targets claim slots: every claim costs every node some work on
+    /// the cluster bus, so claims are spaced out cluster-wide, not per pair.
+    pub(crate) claims: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// Permits held while a command runs.
+pub(crate) type Entered<'a> = (Option<SemaphorePermit<'a>>, Option<SemaphorePermit<'a>>);
+
+impl PairGate {
+    /// `first` and `second` in the order every pair enters them (by node ID).
+    pub(crate) fn new(
+        first: Arc<Gate>,
+        second: Arc<Gate>,
+        claims: Arc<tokio::sync::Mutex<()>>,
+    ) -> PairGate {
+        PairGate {
+            first,
+            second,
+            claims,
+        }
+    }
+
+    /// Gates of their own (a single move, e.g. `fix` closing a slot).
+    pub(crate) fn alone(budget: Duration) -> PairGate {
+        PairGate::new(
+            Arc::new(Gate::new(budget)),
+            Arc::new(Gate::new(budget)),
+            Arc::default(),
+        )
+    }
+
+    pub(crate) async fn enter(&self, estimate: Option<Duration>) -> Entered<'_> {
+        let a = self.first.enter(estimate).await;
+        let b = self.second.enter(estimate).await;
+        (a, b)
+    }
+}
+
+/// The measured time of recent batches per key, and the batch size it allows.
+pub(crate) struct Pace {
+    budget: Duration,
+    /// Nanoseconds per key (moving average); `None` before the first measurement.
+    per_key_ns: Mutex<Option<f64>>,
+}
+
+impl Pace {
+    pub(crate) fn new(budget: Duration) -> Pace {
+        Pace {
+            budget,
+            per_key_ns: Mutex::new(None),
+        }
+    }
+
+    pub(crate) fn budget(&self) -> Duration {
+        self.budget
+    }
+
+    /// A batch of `keys` keys took `took` from sending to reply.
+    pub(crate) fn observe(&self, keys: usize, took: Duration) {
+        if keys == 0 {
+            return;
+        }
+        let sample = took.as_nanos() as f64 / keys as f64;
+        if let Ok(mut p) = self.per_key_ns.lock() {
+            *p = Some(match *p {
+                None => sample,
+                Some(old) => old + NEWEST * (sample - old),
+            });
+        }
+    }
+
+    fn per_key_ns(&self) -> Option<f64> {
+        self.per_key_ns.lock().ok().and_then(|p| *p)
+    }
+
+    /// How long `keys` keys are expected to take, once measured.
+    pub(crate) fn estimate(&self, keys: usize) -> Option<Duration> {
+        self.per_key_ns()
+            .map(|ns| Duration::from_nanos((ns * keys as f64).min(u64::MAX as f64) as u64))
+    }
+
+    /// The batch size that fits the budget (between 1 and `max`); `None` before the first
+    /// measurement.
+    pub(crate) fn fitting(&self, max: usize) -> Option<usize> {
+        let ns = self.per_key_ns()?;
+        let n = self.budget.as_nanos() as f64 / ns.max(1.0);
+        Some((n.floor() as usize).clamp(1, max))
+    }
+}
+
+/// Times one command run through `gate` with the estimate of `pace`, feeding the
+/// measurement back to `pace`.
+pub(crate) async fn timed<T>(
+    gate: &PairGate,
+    pace: &Pace,
+    keys: usize,
+    command: impl Future<Output = T>,
+) -> T {
+    let permit = gate.enter(pace.estimate(keys)).await;
+    let start = Instant::now();
+    let out = command.await;
+    pace.observe(keys, start.elapsed());
+    drop(permit);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_fit_the_budget() {
+        let pace = Pace::new(Duration::from_millis(5));
+        assert_eq!(pace.fitting(4000), None);
+        assert_eq!(pace.estimate(10), None);
+        // 100 keys in 2 ms: 20 µs a key, 250 fit in 5 ms.
+        pace.observe(100, Duration::from_millis(2));
+        assert_eq!(pace.fitting(4000), Some(250));
+        assert_eq!(pace.estimate(50), Some(Duration::from_millis(1)));
+        assert_eq!(pace.fitting(100), Some(100));
+        // A slow batch (big keys) pulls the size down at once, a fast one up gradually.
+        pace.observe(10, Duration::from_millis(50));
+        let slow = pace.fitting(4000).unwrap_or(0);
+        assert!(slow < 10, "{slow}");
+        pace.observe(1000, Duration::from_millis(1));
+        let after = pace.fitting(4000).unwrap_or(0);
+        assert!(after > slow && after < 4000, "{after}");
+        // Never below one key, whatever one key takes.
+        let big = Pace::new(Duration::from_millis(5));
+        big.observe(1, Duration::from_secs(1));
+        assert_eq!(big.fitting(4000), Some(1));
+        big.observe(0, Duration::from_secs(1)); // nothing moved: no measurement
+        assert_eq!(big.fitting(4000), Some(1));
+    }
+
+    #[tokio::test]
+    async fn pairs_sharing_a_node_wait_for_each_other() {
+        let five = Duration::from_millis(5);
+        let (a, b, c) = (
+            Arc::new(Gate::new(five)),
+            Arc::new(Gate::new(five)),
+            Arc::new(Gate::new(five)),
+        );
+        // a -> b and c -> b share the target b: one waits while the other is queued.
+        let ab = PairGate::new(a.clone(), b.clone(), Arc::default());
+        let cb = PairGate::new(b.clone(), c.clone(), Arc::default());
+        let held = ab.enter(None).await;
+        assert!(held.0.is_some() && held.1.is_some());
+        let waiting = cb.enter(None);
+        tokio::pin!(waiting);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), &mut waiting)
+                .await
+                .is_err()
+        );
+        drop(held);
+        let got = waiting.await;
+        assert!(got.0.is_some() && got.1.is_some());
+    }
+
+    #[tokio::test]
+    async fn the_gate_holds_one_budget_of_queued_time() {
+        let gate = Gate::new(Duration::from_millis(5));
+        // Two small commands fit together; an unknown one waits until both are done.
+        let a = gate.enter(Some(Duration::from_millis(2))).await;
+        let b = gate.enter(Some(Duration::from_millis(2))).await;
+        assert!(a.is_some() && b.is_some());
+        let unknown = gate.enter(None);
+        tokio::pin!(unknown);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), &mut unknown)
+                .await
+                .is_err()
+        );
+        drop((a, b));
+        let whole = unknown.await;
+        assert!(whole.is_some());
+        // A command estimated over the budget takes the whole budget, not more.
+        drop(whole);
+        assert!(gate.enter(Some(Duration::from_secs(3))).await.is_some());
+    }
+}

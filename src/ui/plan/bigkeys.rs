@@ -1,0 +1,77 @@
+//! The big keys of a slot-moving plan, as a section under its table.
+
+use crate::plan::bigkeys::BigKey;
+use crate::ui::render;
+
+/// Rows shown before "… and N more".
+const SHOWN: usize = 20;
+
+/// The section naming the plan's big keys, or nothing when there is none.
+pub fn section(big: &[BigKey]) -> String {
+    if big.is_empty() {
+        return String::new();
+    }
+    let rows = big
+        .iter()
+        .take(SHOWN)
+        .map(|k| {
+            vec![
+                k.name(),
+                k.slot.to_string(),
+                k.from_node.clone(),
+                size(k.bytes),
+                format!("~{} ms", k.stall_ms),
+            ]
+        })
+        .collect();
+    let more = if big.len() > SHOWN {
+        format!(
+            "\n… and {} more (`--json` lists them all)",
+            big.len() - SHOWN
+        )
+    } else {
+        String::new()
+    };
+    format!(
+        "\n\n{} big key(s): each is moved alone, and its source serves no client while it moves (about the time shown):\n\n{}{more}",
+        big.len(),
+        render::table(&["KEY", "SLOT", "FROM", "SIZE", "STALL"], rows)
+    )
+}
+
+fn size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1_000_000_000 => format!("{:.1} GB", b as f64 / 1e9),
+        b if b >= 1_000_000 => format!("{:.1} MB", b as f64 / 1e6),
+        b => format!("{:.0} KB", b as f64 / 1e3),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::NodeId;
+
+    #[test]
+    fn big_keys_section_snapshot() {
+        let k = |name: &str, bytes: u64, stall_ms: u64| BigKey {
+            key: name.as_bytes().to_vec(),
+            slot: 42,
+            from: NodeId::parse(&"a".repeat(40)).unwrap(),
+            from_node: "10.0.0.1:6379".into(),
+            bytes,
+            stall_ms,
+        };
+        assert_eq!(section(&[]), "");
+        assert_eq!(
+            section(&[k("user:blob", 52_428_800, 350), k("q", 900_000, 6)]),
+            "\n\n2 big key(s): each is moved alone, and its source serves no client while it moves (about the time shown):
+
+KEY        SLOT  FROM           SIZE     STALL
+user:blob  42    10.0.0.1:6379  52.4 MB  ~350 ms
+q          42    10.0.0.1:6379  900 KB   ~6 ms"
+        );
+        let many: Vec<BigKey> = (0..25).map(|i| k(&i.to_string(), 1_000_000, 7)).collect();
+        assert!(section(&many).ends_with("… and 5 more (`--json` lists them all)"));
+    }
+}

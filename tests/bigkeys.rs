@@ -1,0 +1,126 @@
+//! Big keys (issue "Online resharding", part 2): a key whose move alone would block its
+//! source longer than the stall budget is found before the move, named in the plan (text
+//! and `--json`) with its estimated stall, and moved alone with an I/O timeout that fits
+//! its size — on the plain path and on the replicated hand-off.
+
+mod common;
+
+use common::data::connect_addr;
+use common::view::{masters_with_slots as masters, slot_map};
+use common::*;
+
+/// 8 MB: about 50 ms at the engine's estimated rate, ten times the default budget.
+const BIG: usize = 8_000_000;
+
+fn cluster(replicas: usize) -> TestCluster {
+    TestCluster::new()
+        .masters(3)
+        .replicas(replicas)
+        .options(quick_sync_opts())
+        .synced()
+        .start()
+}
+
+/// A key of slot `slot` (hash tag).
+fn key_in(slot: u16, name: &str) -> String {
+    (0..)
+        .map(|i| format!("{{t{i}}}{name}"))
+        .find(|k| trib::model::key_slot(k.as_bytes()) == slot)
+        .unwrap()
+}
+
+fn strlen(node: &RedisNode, key: &str) -> i64 {
+    let mut c = connect_addr(&node.addr());
+    ::redis::cmd("STRLEN").arg(key).query(&mut c).unwrap()
+}
+
+fn run_case(replicas: usize, mode: &[&str]) {
+    let nodes = cluster(replicas);
+    let ms = masters(&nodes);
+    let (src, dst) = (ms[0], ms[1]);
+    let map = slot_map(&nodes[0]);
+    let slot = (0..16384u16)
+        .find(|s| map[*s as usize].as_deref() == Some(src.addr().as_str()))
+        .unwrap();
+    let big = key_in(slot, "blob");
+    let small: Vec<String> = (0..50).map(|i| key_in(slot, &format!("s{i}"))).collect();
+    {
+        let mut c = connect_addr(&src.addr());
+        ::redis::cmd("SET")
+            .arg(&big)
+            .arg(vec![b'x'; BIG])
+            .query::<()>(&mut c)
+            .unwrap();
+        for k in &small {
+            ::redis::cmd("SET")
+                .arg(k)
+                .arg("v")
+                .query::<()>(&mut c)
+                .unwrap();
+        }
+    }
+    let range = format!("{slot}-{slot}");
+    let e = nodes[0].addr();
+    let (from, to) = (src.addr(), dst.addr());
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "reshard", &e, "--from", &from, "--to", &to, "--range", &range,
+        ];
+        a.extend_from_slice(extra);
+        a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
+    };
+
+    // The plan names it, with its size and estimated stall; nothing moves.
+    let out = run(trib().args(args(&["--dry-run", "--json"])));
+    assert_eq!(out.code, 0, "{}", show(&out));
+    let doc = json(&out);
+    let listed = doc["plan"]["big_keys"].as_array().unwrap().clone();
+    assert_eq!(listed.len(), 1, "{doc}");
+    assert_eq!(listed[0]["key"], big.as_str());
+    assert_eq!(listed[0]["slot"], slot);
+    assert_eq!(listed[0]["from"], src.node_id().as_str());
+    assert!(listed[0]["bytes"].as_u64().unwrap() >= BIG as u64, "{doc}");
+    assert!(listed[0]["stall_ms"].as_u64().unwrap() >= 5, "{doc}");
+    let out = run(trib().args(args(&["--dry-run"])));
+    assert_eq!(out.code, 0, "{}", show(&out));
+    assert!(
+        out.stdout.contains("1 big key(s)") && out.stdout.contains(&big),
+        "{}",
+        show(&out)
+    );
+    // A budget it fits in: not big.
+    let out = run(trib().args(args(&["--dry-run", "--json", "--max-stall", "2s"])));
+    assert_eq!(out.code, 0, "{}", show(&out));
+    assert_eq!(json(&out)["plan"]["big_keys"], serde_json::json!([]));
+    assert_eq!(strlen(src, &big), BIG as i64, "the dry runs moved nothing");
+
+    // The move: every key on the target, the big one whole.
+    let out = run(trib().args(args(&["--yes", "-v"])));
+    assert_eq!(out.code, 0, "{}", show(&out));
+    assert_eq!(strlen(dst, &big), BIG as i64);
+    for k in &small {
+        assert_eq!(dst.cmd(&["GET", k]), "v", "{k}");
+    }
+    assert_eq!(
+        src.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]),
+        "0"
+    );
+    assert_check_ok(&nodes[0]);
+}
+
+#[test]
+fn a_big_key_is_named_and_moved_alone() {
+    // On Valkey 9 (scripts/test-valkey.sh) this is the atomic path; `--no-atomic` below
+    // is the classic one everywhere.
+    run_case(0, &[]);
+}
+
+#[test]
+fn a_big_key_is_moved_alone_on_the_classic_path() {
+    run_case(0, &["--no-atomic"]);
+}
+
+#[test]
+fn a_big_key_is_handed_over_to_a_replicated_target() {
+    run_case(1, &["--no-atomic"]);
+}
