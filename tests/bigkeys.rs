@@ -66,6 +66,7 @@ fn run_case(replicas: usize, mode: &[&str]) {
         let mut a = vec![
             "reshard", &e, "--from", &from, "--to", &to, "--range", &range,
         ];
+        a.extend_from_slice(mode);
         a.extend_from_slice(extra);
         a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
     };

@@ -116,10 +116,9 @@ async fn sizes_in_slots(node: &Node, slots: &[u16]) -> Result<Vec<(Vec<u8>, u16,
                 pipe.add_command(cmd::memory_usage(k));
             }
             for ((k, slot), r) in chunk.iter().zip(node.pipeline(&pipe).await?) {
-                match r? {
-                    Value::Int(bytes) => out.push((k.clone(), *slot, bytes.max(0) as u64)),
-                    // Nil: the key is gone meanwhile.
-                    _ => {}
+                // Nil: the key is gone meanwhile.
+                if let Value::Int(bytes) = r? {
+                    out.push((k.clone(), *slot, bytes.max(0) as u64));
                 }
             }
         }
