@@ -14,11 +14,15 @@ use redis::Value;
 use crate::cluster::commands::{cmd, count_of, keys_of};
 use crate::cluster::{Node, NodeError, NodeErrorKind};
 use crate::model::NodeId;
-use crate::plan::bigkeys::{BigKey, big_keys};
+use futures::StreamExt;
+
+use crate::plan::bigkeys::{BigKey, big_from, big_keys};
 use crate::plan::migration::MigrationPlan;
 
 /// Commands per pipeline of the scan: about a millisecond of server time each.
 const CHUNK: usize = 512;
+/// Pipelines of `MEMORY USAGE` in flight per source.
+const IN_FLIGHT: usize = 4;
 /// Keys listed per pipeline of `GETKEYSINSLOT`s (a slot holding more is listed alone).
 const LIST_KEYS: u64 = 4096;
 
@@ -36,7 +40,7 @@ pub async fn find_big_keys(
     let sized = try_join_all(by_source.into_iter().filter_map(|(id, slots)| {
         let node = masters.get(id)?;
         Some(async move {
-            let sizes = sizes_in_slots(node, &slots).await?;
+            let sizes = sizes_in_slots(node, &slots, big_from(budget)).await?;
             Ok::<_, NodeError>(
                 sizes
                     .into_iter()
@@ -68,8 +72,13 @@ pub async fn note_big_keys(
     }
 }
 
-/// Every key of `slots` on `node`, with its slot and `MEMORY USAGE`.
-async fn sizes_in_slots(node: &Node, slots: &[u16]) -> Result<Vec<(Vec<u8>, u16, u64)>, NodeError> {
+/// The keys of `slots` on `node` whose `MEMORY USAGE` is at least `min_bytes`, with
+/// their slot and size.
+async fn sizes_in_slots(
+    node: &Node,
+    slots: &[u16],
+    min_bytes: u64,
+) -> Result<Vec<(Vec<u8>, u16, u64)>, NodeError> {
     // How many keys each slot holds, to list them all at once.
     let mut counts = Vec::with_capacity(slots.len());
     for chunk in slots.chunks(CHUNK) {
@@ -110,17 +119,30 @@ async fn sizes_in_slots(node: &Node, slots: &[u16]) -> Result<Vec<(Vec<u8>, u16,
                 keys_of(r?).map_err(|e| NodeError::new(&node.label, NodeErrorKind::Protocol(e)))?;
             listed.extend(keys.into_iter().map(|k| (k, *slot)));
         }
-        for chunk in listed.chunks(CHUNK) {
+        // A few pipelines in flight: each is well under a millisecond of server time.
+        let sized = futures::stream::iter(listed.chunks(CHUNK).map(|chunk| async move {
             let mut pipe = redis::pipe();
             for (k, _) in chunk {
                 pipe.add_command(cmd::memory_usage(k));
             }
-            for ((k, slot), r) in chunk.iter().zip(node.pipeline(&pipe).await?) {
-                // Nil: the key is gone meanwhile.
-                if let Value::Int(bytes) = r? {
-                    out.push((k.clone(), *slot, bytes.max(0) as u64));
+            let replies = node.pipeline(&pipe).await?;
+            let mut big = Vec::new();
+            for ((k, slot), r) in chunk.iter().zip(replies) {
+                // Nil: the key is gone meanwhile. Only big ones are kept: a move of
+                // millions of keys must not hold them all.
+                if let Value::Int(bytes) = r?
+                    && bytes.max(0) as u64 >= min_bytes
+                {
+                    big.push((k.clone(), *slot, bytes as u64));
                 }
             }
+            Ok::<_, NodeError>(big)
+        }))
+        .buffered(IN_FLIGHT)
+        .collect::<Vec<_>>()
+        .await;
+        for part in sized {
+            out.extend(part?);
         }
     }
     Ok(out)
