@@ -71,6 +71,16 @@ fn run_case(replicas: usize, mode: &[&str]) {
         a.iter().map(|s| s.to_string()).collect::<Vec<_>>()
     };
 
+    // A zero budget is bad input: exit 2, named, nothing moved.
+    let out = run(trib().args(args(&["--yes", "--max-stall", "0s"])));
+    assert_eq!(out.code, 2, "{}", show(&out));
+    assert!(out.stderr.contains("--max-stall"), "{}", show(&out));
+    assert_eq!(strlen(src, &big), BIG as i64);
+    assert_eq!(
+        src.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]),
+        "51"
+    );
+
     // The plan names it, with its size and estimated stall; nothing moves.
     let out = run(trib().args(args(&["--dry-run", "--json"])));
     assert_eq!(out.code, 0, "{}", show(&out));

@@ -78,8 +78,13 @@ impl Operation for Rebalance {
         let mut plan =
             plan_rebalance(&masters, threshold).map_err(|r| TribError::BadInput(r.to_string()))?;
         if !plan.balanced
-            && let Some(w) =
-                note_big_keys(&master_conns(&loaded), &mut plan.moves, self.args.max_stall).await
+            && let Some(w) = note_big_keys(
+                &master_conns(&loaded),
+                &mut plan.moves,
+                self.args.max_stall,
+                &ctx.reporter(),
+            )
+            .await
         {
             ctx.printer.warn(&w);
         }

@@ -114,7 +114,14 @@ impl Operation for Reshard {
         let mut plan = plan_reshard(view, &ReshardRequest { from, to, amount })
             .map_err(|r| TribError::refused(&r))?;
         let masters = master_conns(&loaded);
-        if let Some(w) = note_big_keys(&masters, &mut plan.migration, self.args.max_stall).await {
+        if let Some(w) = note_big_keys(
+            &masters,
+            &mut plan.migration,
+            self.args.max_stall,
+            &ctx.reporter(),
+        )
+        .await
+        {
             ctx.printer.warn(&w);
         }
         self.loaded = Some(loaded);

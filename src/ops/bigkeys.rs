@@ -6,6 +6,7 @@
 //! of commands so that it never blocks a source for long itself.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use futures::future::try_join_all;
@@ -14,6 +15,7 @@ use redis::Value;
 use crate::cluster::commands::{cmd, count_of, keys_of};
 use crate::cluster::{Node, NodeError, NodeErrorKind};
 use crate::model::NodeId;
+use crate::ops::Reporter;
 use futures::StreamExt;
 
 use crate::plan::bigkeys::{BigKey, big_from, big_keys};
@@ -32,15 +34,22 @@ pub async fn find_big_keys(
     masters: &BTreeMap<NodeId, Node>,
     plan: &MigrationPlan,
     budget: Duration,
+    reporter: &dyn Reporter,
 ) -> Result<Vec<BigKey>, NodeError> {
     let mut by_source: BTreeMap<&NodeId, Vec<u16>> = BTreeMap::new();
     for m in &plan.moves {
         by_source.entry(&m.from).or_default().push(m.slot);
     }
+    let scanned = Scanned {
+        reporter,
+        done: AtomicUsize::new(0),
+        total: plan.moves.len(),
+    };
+    let scanned = &scanned;
     let sized = try_join_all(by_source.into_iter().filter_map(|(id, slots)| {
         let node = masters.get(id)?;
         Some(async move {
-            let sizes = sizes_in_slots(node, &slots, big_from(budget)).await?;
+            let sizes = sizes_in_slots(node, &slots, big_from(budget), scanned).await?;
             Ok::<_, NodeError>(
                 sizes
                     .into_iter()
@@ -50,7 +59,27 @@ pub async fn find_big_keys(
         })
     }))
     .await?;
+    reporter.finish("");
     Ok(big_keys(sized.into_iter().flatten(), budget))
+}
+
+/// Slots sized so far, shown as the scan goes (a move of millions of keys takes seconds).
+struct Scanned<'a> {
+    reporter: &'a dyn Reporter,
+    done: AtomicUsize,
+    total: usize,
+}
+
+impl Scanned<'_> {
+    fn add(&self, slots: usize) {
+        let done = self.done.fetch_add(slots, Ordering::Relaxed) + slots;
+        self.reporter.progress(
+            "sizing the keys that move, for big ones",
+            done,
+            self.total,
+            "",
+        );
+    }
 }
 
 /// [`find_big_keys`] for a plan about to be shown: the big keys are written into it. A
@@ -60,8 +89,9 @@ pub async fn note_big_keys(
     masters: &BTreeMap<NodeId, Node>,
     plan: &mut MigrationPlan,
     budget: Duration,
+    reporter: &dyn Reporter,
 ) -> Option<String> {
-    match find_big_keys(masters, plan, budget).await {
+    match find_big_keys(masters, plan, budget, reporter).await {
         Ok(big) => {
             plan.big_keys = big;
             None
@@ -78,6 +108,7 @@ async fn sizes_in_slots(
     node: &Node,
     slots: &[u16],
     min_bytes: u64,
+    scanned: &Scanned<'_>,
 ) -> Result<Vec<(Vec<u8>, u16, u64)>, NodeError> {
     // How many keys each slot holds, to list them all at once.
     let mut counts = Vec::with_capacity(slots.len());
@@ -93,6 +124,7 @@ async fn sizes_in_slots(
             }
         }
     }
+    scanned.add(slots.len() - counts.len());
     // The keys of several slots per pipeline (GETKEYSINSLOT has no cursor: a slot's keys
     // are listed by one command), then their sizes. Keys added since the count are not
     // sized: the engine's pace covers them.
@@ -144,6 +176,7 @@ async fn sizes_in_slots(
         for part in sized {
             out.extend(part?);
         }
+        scanned.add(group.len());
     }
     Ok(out)
 }
