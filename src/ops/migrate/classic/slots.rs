@@ -227,30 +227,43 @@ async fn finish_chunk(
     // the target would hand the slots back (deleting their keys) if the source's epoch
     // were higher in that node's view.
     join_all(others.iter().map(|n| n.pipeline_paced(&pipe))).await;
-    // The target claims the way it claims empty slots: it bumps its config epoch, then
-    // per slot stops importing it and takes it, each pair back to back in one pipeline
-    // (a client sees the slot neither imported nor owned only if a pipeline is split
-    // between the two). Taking slots it imports instead costs every other node much
-    // more on the cluster bus (see CLAIM_COST).
-    // The last slot is taken while still imported: that one claim makes the target tell
-    // every node at once (a PONG with its new epoch and all its slots), where the others
-    // alone would spread by gossip, within the node timeout.
-    let mut claim = redis::pipe();
-    claim.add_command(cmd::bumpepoch());
+    claim(route, target_id, slots, true).await?;
+    Ok(unconfirmed)
+}
+
+/// The target takes `slots`: it bumps its config epoch (a reply of "STILL", already the
+/// newest, is as good), then claims each slot, in one pipeline.
+///
+/// `imported`: the target imports them. It then first stops importing each but the last
+/// (`STABLE` and `NODE` back to back: a client sees the slot neither imported nor owned
+/// only if a pipeline is split between the two), because taking a slot it imports costs
+/// every other node much more on the cluster bus (see [`CLAIM_COST`]). The last one is
+/// taken while still imported: that one claim makes the target tell every node at once
+/// (a PONG with its new epoch and all its slots), where the others alone would spread by
+/// gossip, within the node timeout.
+async fn claim(
+    route: &Route<'_>,
+    target_id: &NodeId,
+    slots: &[u16],
+    imported: bool,
+) -> Result<(), MigrateError> {
+    let mut pipe = redis::pipe();
+    pipe.add_command(cmd::bumpepoch());
     for (i, s) in slots.iter().enumerate() {
-        if i + 1 < slots.len() {
-            claim.add_command(cmd::setslot(*s, SetSlot::Stable));
+        if imported && i + 1 < slots.len() {
+            pipe.add_command(cmd::setslot(*s, SetSlot::Stable));
         }
-        claim.add_command(cmd::setslot(*s, SetSlot::Node(target_id)));
+        pipe.add_command(cmd::setslot(*s, SetSlot::Node(target_id)));
     }
-    if let Some(e) = setslots(route.target, &claim)
+    match setslots(route.target, &pipe)
         .await?
         .into_iter()
+        .skip(1)
         .find_map(Result::err)
     {
-        return Err(e.into());
+        Some(e) => Err(e.into()),
+        None => Ok(()),
     }
-    Ok(unconfirmed)
 }
 
 /// Gives empty slots to the target without opening them: `SETSLOT s NODE target` on the
@@ -314,15 +327,7 @@ pub(super) async fn move_empty_slots(
         }
         // The other masters learn the new owner first, as in `finish_slots`.
         join_all(others.iter().map(|n| n.pipeline_paced(&pipe))).await;
-        // "STILL" (already the newest epoch) is as good as a bump.
-        let _ = route.target.bump_epoch().await;
-        if let Some(e) = setslots(route.target, &pipe)
-            .await?
-            .into_iter()
-            .find_map(Result::err)
-        {
-            return Err(e.into());
-        }
+        claim(route, target_id, &released, false).await?;
         target_owns(route, target_id, &unconfirmed).await?;
     }
     Ok(refused)
