@@ -18,24 +18,27 @@ use crate::model::NodeId;
 use crate::ops::Reporter;
 use futures::StreamExt;
 
-use crate::plan::bigkeys::{BigKey, big_from, big_keys};
+use crate::plan::bigkeys::{BigKey, KeySizes, big_from, big_keys};
 use crate::plan::migration::MigrationPlan;
 
 /// Commands per pipeline of the scan: about a millisecond of server time each.
 const CHUNK: usize = 512;
-/// Pipelines of `MEMORY USAGE` in flight per source.
+/// Pipelines of `MEMORY USAGE` in flight per group of slots.
 const IN_FLIGHT: usize = 4;
+/// Groups of slots under way per source: the next is listed while one is sized (at most
+/// `GROUPS_IN_FLIGHT × IN_FLIGHT × CHUNK` commands queued, a few milliseconds).
+const GROUPS_IN_FLIGHT: usize = 2;
 /// Keys listed per pipeline of `GETKEYSINSLOT`s (a slot holding more is listed alone).
 const LIST_KEYS: u64 = 4096;
 
 /// The big keys of `plan` under `budget`, biggest first, found on the sources in
-/// `masters` (all sources scanned at once).
+/// `masters` (all sources scanned at once), and what each source's keys weigh.
 pub async fn find_big_keys(
     masters: &BTreeMap<NodeId, Node>,
     plan: &MigrationPlan,
     budget: Duration,
     reporter: &dyn Reporter,
-) -> Result<Vec<BigKey>, NodeError> {
+) -> Result<(Vec<BigKey>, BTreeMap<NodeId, KeySizes>), NodeError> {
     let mut by_source: BTreeMap<&NodeId, Vec<u16>> = BTreeMap::new();
     for m in &plan.moves {
         by_source.entry(&m.from).or_default().push(m.slot);
@@ -49,18 +52,18 @@ pub async fn find_big_keys(
     let sized = try_join_all(by_source.into_iter().filter_map(|(id, slots)| {
         let node = masters.get(id)?;
         Some(async move {
-            let sizes = sizes_in_slots(node, &slots, big_from(budget), scanned).await?;
-            Ok::<_, NodeError>(
-                sizes
-                    .into_iter()
-                    .map(|(key, slot, bytes)| (key, slot, id.clone(), node.label.clone(), bytes))
-                    .collect::<Vec<_>>(),
-            )
+            let (big, sizes) = sizes_in_slots(node, &slots, big_from(budget), scanned).await?;
+            let big = big
+                .into_iter()
+                .map(|(key, slot, bytes)| (key, slot, id.clone(), node.label.clone(), bytes))
+                .collect::<Vec<_>>();
+            Ok::<_, NodeError>((big, (id.clone(), sizes)))
         })
     }))
     .await?;
     reporter.finish("");
-    Ok(big_keys(sized.into_iter().flatten(), budget))
+    let (big, sizes): (Vec<_>, BTreeMap<_, _>) = sized.into_iter().unzip();
+    Ok((big_keys(big.into_iter().flatten(), budget), sizes))
 }
 
 /// Slots sized so far, shown as the scan goes (a move of millions of keys takes seconds).
@@ -92,8 +95,9 @@ pub async fn note_big_keys(
     reporter: &dyn Reporter,
 ) -> Option<String> {
     match find_big_keys(masters, plan, budget, reporter).await {
-        Ok(big) => {
+        Ok((big, sizes)) => {
             plan.big_keys = big;
+            plan.key_sizes = sizes;
             None
         }
         Err(e) => Some(format!(
@@ -102,14 +106,17 @@ pub async fn note_big_keys(
     }
 }
 
+/// Found on one source: its big keys (key, slot, bytes) and what all its keys weigh.
+type SourceScan = (Vec<(Vec<u8>, u16, u64)>, KeySizes);
+
 /// The keys of `slots` on `node` whose `MEMORY USAGE` is at least `min_bytes`, with
-/// their slot and size.
+/// their slot and size, and the count and total size of every key sized.
 async fn sizes_in_slots(
     node: &Node,
     slots: &[u16],
     min_bytes: u64,
     scanned: &Scanned<'_>,
-) -> Result<Vec<(Vec<u8>, u16, u64)>, NodeError> {
+) -> Result<SourceScan, NodeError> {
     // How many keys each slot holds, to list them all at once.
     let mut counts = Vec::with_capacity(slots.len());
     for chunk in slots.chunks(CHUNK) {
@@ -125,10 +132,9 @@ async fn sizes_in_slots(
         }
     }
     scanned.add(slots.len() - counts.len());
-    // The keys of several slots per pipeline (GETKEYSINSLOT has no cursor: a slot's keys
-    // are listed by one command), then their sizes. Keys added since the count are not
-    // sized: the engine's pace covers them.
-    let mut out = Vec::new();
+    // The keys of several slots per group (GETKEYSINSLOT has no cursor: a slot's keys are
+    // listed by one command). The next group is listed while this one is sized.
+    let mut groups = Vec::new();
     let mut begin = 0;
     while begin < counts.len() {
         let mut end = begin;
@@ -139,44 +145,77 @@ async fn sizes_in_slots(
             keys += counts[end].1;
             end += 1;
         }
-        let group = &counts[begin..end];
+        groups.push(&counts[begin..end]);
         begin = end;
+    }
+    let sized = futures::stream::iter(
+        groups
+            .into_iter()
+            .map(|group| size_group(node, group, min_bytes, scanned)),
+    )
+    .buffered(GROUPS_IN_FLIGHT)
+    .collect::<Vec<_>>()
+    .await;
+    let mut out = Vec::new();
+    let mut total = KeySizes::default();
+    for part in sized {
+        let (big, sizes) = part?;
+        out.extend(big);
+        total.add(sizes);
+    }
+    Ok((out, total))
+}
+
+/// Lists the keys of a group of slots (with their counts), then sizes them. Keys added
+/// since the count are not sized: the engine's pace covers them.
+async fn size_group(
+    node: &Node,
+    group: &[(u16, u64)],
+    min_bytes: u64,
+    scanned: &Scanned<'_>,
+) -> Result<SourceScan, NodeError> {
+    let mut pipe = redis::pipe();
+    for (slot, n) in group {
+        pipe.add_command(cmd::getkeysinslot(*slot, *n as usize));
+    }
+    let mut listed: Vec<(Vec<u8>, u16)> = Vec::new();
+    for ((slot, _), r) in group.iter().zip(node.pipeline(&pipe).await?) {
+        let keys =
+            keys_of(r?).map_err(|e| NodeError::new(&node.label, NodeErrorKind::Protocol(e)))?;
+        listed.extend(keys.into_iter().map(|k| (k, *slot)));
+    }
+    // A few pipelines in flight: each is well under a millisecond of server time.
+    let sized = futures::stream::iter(listed.chunks(CHUNK).map(|chunk| async move {
         let mut pipe = redis::pipe();
-        for (slot, n) in group {
-            pipe.add_command(cmd::getkeysinslot(*slot, *n as usize));
+        for (k, _) in chunk {
+            pipe.add_command(cmd::memory_usage(k));
         }
-        let mut listed: Vec<(Vec<u8>, u16)> = Vec::new();
-        for ((slot, _), r) in group.iter().zip(node.pipeline(&pipe).await?) {
-            let keys =
-                keys_of(r?).map_err(|e| NodeError::new(&node.label, NodeErrorKind::Protocol(e)))?;
-            listed.extend(keys.into_iter().map(|k| (k, *slot)));
-        }
-        // A few pipelines in flight: each is well under a millisecond of server time.
-        let sized = futures::stream::iter(listed.chunks(CHUNK).map(|chunk| async move {
-            let mut pipe = redis::pipe();
-            for (k, _) in chunk {
-                pipe.add_command(cmd::memory_usage(k));
-            }
-            let replies = node.pipeline(&pipe).await?;
-            let mut big = Vec::new();
-            for ((k, slot), r) in chunk.iter().zip(replies) {
-                // Nil: the key is gone meanwhile. Only big ones are kept: a move of
-                // millions of keys must not hold them all.
-                if let Value::Int(bytes) = r?
-                    && bytes.max(0) as u64 >= min_bytes
-                {
-                    big.push((k.clone(), *slot, bytes as u64));
+        let replies = node.pipeline(&pipe).await?;
+        let mut big = Vec::new();
+        let mut sizes = KeySizes::default();
+        for ((k, slot), r) in chunk.iter().zip(replies) {
+            // Nil: the key is gone meanwhile. Only big ones are kept: a move of millions
+            // of keys must not hold them all.
+            if let Value::Int(bytes) = r? {
+                let bytes = bytes.max(0) as u64;
+                sizes.add(KeySizes { keys: 1, bytes });
+                if bytes >= min_bytes {
+                    big.push((k.clone(), *slot, bytes));
                 }
             }
-            Ok::<_, NodeError>(big)
-        }))
-        .buffered(IN_FLIGHT)
-        .collect::<Vec<_>>()
-        .await;
-        for part in sized {
-            out.extend(part?);
         }
-        scanned.add(group.len());
+        Ok::<_, NodeError>((big, sizes))
+    }))
+    .buffered(IN_FLIGHT)
+    .collect::<Vec<_>>()
+    .await;
+    let mut out = Vec::new();
+    let mut total = KeySizes::default();
+    for part in sized {
+        let (big, sizes) = part?;
+        out.extend(big);
+        total.add(sizes);
     }
-    Ok(out)
+    scanned.add(group.len());
+    Ok((out, total))
 }

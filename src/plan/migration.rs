@@ -1,12 +1,12 @@
 //! Slot moves: the plain data every slot-moving command (reshard, rebalance, fix) hands
 //! to the migration engine.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use thiserror::Error;
 
-use super::bigkeys::BigKey;
+use super::bigkeys::{BigKey, KeySizes};
 use crate::model::NodeId;
 
 /// Move one slot, with its keys, from one master to another.
@@ -27,6 +27,10 @@ pub struct MigrationPlan {
     /// in its slot, with an I/O timeout that fits its size.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub big_keys: Vec<BigKey>,
+    /// The keys the scan sized per source, when it ran: the engine's first batches are
+    /// sized by them instead of starting small.
+    #[serde(skip)]
+    pub key_sizes: BTreeMap<NodeId, KeySizes>,
 }
 
 /// Why a list of moves is not a plan.
@@ -47,6 +51,7 @@ impl MigrationPlan {
         let plan = MigrationPlan {
             moves,
             big_keys: Vec::new(),
+            key_sizes: BTreeMap::new(),
         };
         plan.validate()?;
         Ok(plan)

@@ -224,16 +224,23 @@ pub async fn migrate(
             });
         }
     }
-    let mut big: classic::BigKeys = BTreeMap::new();
+    let mut scanned = classic::Scanned::default();
     for k in &plan.big_keys {
-        big.entry(k.slot)
+        scanned
+            .big
+            .entry(k.slot)
             .or_default()
             .push((k.key.clone(), k.bytes));
     }
+    scanned.per_key = plan
+        .key_sizes
+        .iter()
+        .filter_map(|(id, sizes)| sizes.per_key().map(|t| (id.clone(), t)))
+        .collect();
     let done = classic::run(
         masters,
         &pairs,
-        &big,
+        &scanned,
         plan.moves.len(),
         opts,
         reporter,

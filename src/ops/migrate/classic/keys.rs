@@ -59,15 +59,21 @@ pub(super) struct Batch {
 }
 
 impl Batch {
-    pub(super) fn new(opts: &MigrateOptions) -> Batch {
-        let size = opts.batch.unwrap_or(BATCH_START).max(1);
+    /// `per_key`: the expected time of one key (from the keys' sizes) before a batch was
+    /// measured; without it the first batch has [`BATCH_START`] keys.
+    pub(super) fn new(opts: &MigrateOptions, per_key: Option<Duration>) -> Batch {
+        let pace = Pace::seeded(opts.max_stall, per_key);
+        let size = match opts.batch {
+            Some(n) => n,
+            None => pace.fitting(BATCH_MAX).unwrap_or(BATCH_START),
+        };
         Batch {
-            size,
+            size: size.max(1),
             fixed: opts.batch.is_some(),
             max_used: 0,
             timeout: IO_TIMEOUT_START.min(opts.io_timeout),
             max_timeout: opts.io_timeout,
-            pace: Pace::new(opts.max_stall),
+            pace,
         }
     }
 
@@ -535,7 +541,7 @@ mod tests {
     #[test]
     fn batch_adapts() {
         let opts = MigrateOptions::default();
-        let mut b = Batch::new(&opts);
+        let mut b = Batch::new(&opts, None);
         assert_eq!(b.size, BATCH_START);
         assert_eq!(b.timeout, IO_TIMEOUT_START);
         // Before any measurement the size stays; then it is what fits the stall budget.
@@ -556,12 +562,18 @@ mod tests {
             b.relax();
         }
         assert_eq!(b.timeout, IO_TIMEOUT_START);
-        let mut f = Batch::new(&MigrateOptions {
-            batch: Some(7),
-            ..MigrateOptions::default()
-        });
+        let mut f = Batch::new(
+            &MigrateOptions {
+                batch: Some(7),
+                ..MigrateOptions::default()
+            },
+            Some(Duration::from_micros(10)),
+        );
         f.pace.observe(1, Duration::from_nanos(1));
         f.fit();
         assert_eq!(f.size, 7);
+        // Seeded by the keys' sizes: 10 µs a key, 500 fit in 5 ms from the first batch.
+        let seeded = Batch::new(&opts, Some(Duration::from_micros(10)));
+        assert_eq!(seeded.size, 500);
     }
 }

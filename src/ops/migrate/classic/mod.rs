@@ -24,7 +24,7 @@ pub(super) mod windows;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 
@@ -37,6 +37,15 @@ use crate::ops::Reporter;
 
 /// The big keys of the plan by slot (key, bytes): each moved alone, first in its slot.
 pub(super) type BigKeys = BTreeMap<u16, Vec<(Vec<u8>, u64)>>;
+
+/// What the plan's scan found out about the keys that move.
+#[derive(Default)]
+pub(super) struct Scanned {
+    pub(super) big: BigKeys,
+    /// Per source, the expected time of one of its keys: its first batches are sized by
+    /// it (the keys' average size) instead of starting at [`keys::BATCH_START`].
+    pub(super) per_key: BTreeMap<NodeId, Duration>,
+}
 
 /// What the classic path did.
 pub(super) struct ClassicOutcome {
@@ -51,7 +60,7 @@ pub(super) struct ClassicOutcome {
 pub(super) async fn run(
     masters: &BTreeMap<NodeId, Node>,
     pairs: &BTreeMap<(NodeId, NodeId), Vec<u16>>,
-    big: &BigKeys,
+    scanned: &Scanned,
     total: usize,
     opts: &MigrateOptions,
     reporter: &dyn Reporter,
@@ -92,7 +101,17 @@ pub(super) async fn run(
                 .map(|(_, n)| n)
                 .collect();
             let r = windows::move_pair(
-                source, from, target, to, &others, slots, big, gate, opts, progress,
+                source,
+                from,
+                target,
+                to,
+                &others,
+                slots,
+                &scanned.big,
+                scanned.per_key.get(from).copied(),
+                gate,
+                opts,
+                progress,
             )
             .await;
             if r.is_err() {
@@ -160,7 +179,7 @@ pub async fn move_slot_keys(
 ) -> Result<SlotKeys, MigrateError> {
     let gate = PairGate::alone(opts.max_stall);
     let route = route::route(source, target, None, gate, opts).await?;
-    let mut batch = keys::Batch::new(opts);
+    let mut batch = keys::Batch::new(opts, None);
     let silent = crate::ops::Silent;
     let progress = Progress::new(&silent, 1, Instant::now());
     let keys = source.keys_in_slot(slot, batch.size).await?;

@@ -99,6 +99,15 @@ impl Pace {
         }
     }
 
+    /// A pace that starts from an estimate of one key's time (e.g. from the keys' sizes)
+    /// until batches are measured.
+    pub(crate) fn seeded(budget: Duration, per_key: Option<Duration>) -> Pace {
+        Pace {
+            budget,
+            per_key_ns: Mutex::new(per_key.map(|d| d.as_nanos() as f64)),
+        }
+    }
+
     pub(crate) fn budget(&self) -> Duration {
         self.budget
     }

@@ -3,7 +3,7 @@
 //! window is opened while the keys of the current one move.
 
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::BigKeys;
 use super::keys::{Batch, move_window};
@@ -59,6 +59,7 @@ pub(super) async fn move_pair(
     others: &[&Node],
     slots: &[u16],
     big: &BigKeys,
+    per_key: Option<Duration>,
     gate: PairGate,
     opts: &MigrateOptions,
     progress: &Progress<'_>,
@@ -68,7 +69,7 @@ pub(super) async fn move_pair(
         .iter()
         .filter_map(|s| big.get(s).map(|k| (*s, k.clone())))
         .collect();
-    let mut batch = Batch::new(opts);
+    let mut batch = Batch::new(opts, per_key);
 
     // Keys per slot before opening anything, to cut windows (an estimate: keys may come
     // and go until the slot is MIGRATING; the real keys are listed after that).
