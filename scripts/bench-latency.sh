@@ -27,7 +27,8 @@
 #
 # Env: SIZES ("32 2048 65536 big"), OPS ("reshard rebalance"), TOOLS ("trib redis-cli"),
 # KEYS (per size: 100000 for 32 B and 2 KB, 3000 for 64 KB, 20000 for big), BIG_MB (50),
-# RESHARD_SLOTS (3000), RATE (2000), BASE_PORT (31600), KEEP=1 keeps the temp dir.
+# RESHARD_SLOTS (3000), RATE (2000), BASE_PORT (31600), KEEP=1 keeps the temp dir,
+# TRIB_ARGS: more flags for trib's reshard and rebalance (e.g. "--max-stall 2ms").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -119,10 +120,10 @@ measure() {
   for n in "${nodes[@]}"; do cli "$n" latency reset >/dev/null; done
   t0=$(now)
   case $op/$tool in
-    reshard/trib) "$TRIB" -q reshard "$e" --from "${nodes[0]}" --to "${nodes[1]}" --slots "$RESHARD_SLOTS" --yes ;;
+    reshard/trib) "$TRIB" -q reshard "$e" --from "${nodes[0]}" --to "${nodes[1]}" --slots "$RESHARD_SLOTS" --yes ${TRIB_ARGS:-} ;;
     reshard/redis-cli) redis-cli --cluster reshard "$e" --cluster-from "$m0" --cluster-to "$m1" \
       --cluster-slots "$RESHARD_SLOTS" --cluster-yes ;;
-    rebalance/trib) "$TRIB" -q rebalance "$e" --use-empty-masters --yes ;;
+    rebalance/trib) "$TRIB" -q rebalance "$e" --use-empty-masters --yes ${TRIB_ARGS:-} ;;
     rebalance/redis-cli) redis-cli --cluster rebalance "$e" --cluster-use-empty-masters ;;
   esac >"$DIR/$run/tool.out" 2>&1 || { echo "$op/$tool failed:" >&2; tail -20 "$DIR/$run/tool.out" >&2; exit 1; }
   t1=$(now)

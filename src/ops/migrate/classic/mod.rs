@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 
-use self::pace::{Gate, PairGate};
+use self::pace::{Claims, Gate, PairGate};
 use super::progress::Progress;
 use super::{MigrateError, MigrateOptions};
 use crate::cluster::Node;
@@ -74,7 +74,7 @@ pub(super) async fn run(
         .flat_map(|(from, to)| [from, to])
         .map(|id| (id, Arc::new(Gate::new(opts.max_stall))))
         .collect();
-    let claims: Arc<tokio::sync::Mutex<()>> = Arc::default();
+    let claims = Arc::new(Claims::new(gates.values().cloned().collect()));
     if total > 0 {
         reporter.step(&format!(
             "Moving {} slot(s) between {} pair(s) of masters",

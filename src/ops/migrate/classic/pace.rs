@@ -46,9 +46,49 @@ impl Gate {
 pub(crate) struct PairGate {
     first: Arc<Gate>,
     second: Arc<Gate>,
-    /// Held while a pair's targets claim slots: every claim costs every node some work on
-    /// the cluster bus, so claims are spaced out cluster-wide, not per pair.
-    pub(crate) claims: Arc<tokio::sync::Mutex<()>>,
+    /// Taken while a pair's target claims slots: every claim costs every node some work
+    /// on the cluster bus, so claims are spaced out cluster-wide, not per pair.
+    pub(crate) claims: Arc<Claims>,
+}
+
+/// The turn to claim slots, one pair at a time in the whole cluster. A claim's cost on the
+/// cluster bus falls on every node at once, so a turn also holds every node's whole
+/// [`Gate`] budget: no `MIGRATE` is queued on a node while it pays for a claim, and the
+/// two stalls never add up.
+pub(crate) struct Claims {
+    turn: tokio::sync::Mutex<()>,
+    /// The gates of every node that moves keys, in node-ID order (the order pairs enter
+    /// theirs), so that a turn and a pair never wait on each other in a circle.
+    gates: Vec<Arc<Gate>>,
+}
+
+/// Held while a claim is made and its cost on the cluster bus is paid.
+pub(crate) struct ClaimTurn<'a> {
+    _turn: tokio::sync::MutexGuard<'a, ()>,
+    _gates: Vec<Option<SemaphorePermit<'a>>>,
+}
+
+impl Claims {
+    /// `gates` in node-ID order.
+    pub(crate) fn new(gates: Vec<Arc<Gate>>) -> Claims {
+        Claims {
+            turn: tokio::sync::Mutex::new(()),
+            gates,
+        }
+    }
+
+    /// Waits for the turn, then for every node's queued work to finish.
+    pub(crate) async fn enter(&self) -> ClaimTurn<'_> {
+        let turn = self.turn.lock().await;
+        let mut gates = Vec::with_capacity(self.gates.len());
+        for g in &self.gates {
+            gates.push(g.enter(None).await);
+        }
+        ClaimTurn {
+            _turn: turn,
+            _gates: gates,
+        }
+    }
 }
 
 /// Permits held while a command runs.
@@ -56,11 +96,7 @@ pub(crate) type Entered<'a> = (Option<SemaphorePermit<'a>>, Option<SemaphorePerm
 
 impl PairGate {
     /// `first` and `second` in the order every pair enters them (by node ID).
-    pub(crate) fn new(
-        first: Arc<Gate>,
-        second: Arc<Gate>,
-        claims: Arc<tokio::sync::Mutex<()>>,
-    ) -> PairGate {
+    pub(crate) fn new(first: Arc<Gate>, second: Arc<Gate>, claims: Arc<Claims>) -> PairGate {
         PairGate {
             first,
             second,
@@ -70,11 +106,9 @@ impl PairGate {
 
     /// Gates of their own (a single move, e.g. `fix` closing a slot).
     pub(crate) fn alone(budget: Duration) -> PairGate {
-        PairGate::new(
-            Arc::new(Gate::new(budget)),
-            Arc::new(Gate::new(budget)),
-            Arc::default(),
-        )
+        let (a, b) = (Arc::new(Gate::new(budget)), Arc::new(Gate::new(budget)));
+        let claims = Arc::new(Claims::new(vec![a.clone(), b.clone()]));
+        PairGate::new(a, b, claims)
     }
 
     pub(crate) async fn enter(&self, estimate: Option<Duration>) -> Entered<'_> {
@@ -199,8 +233,9 @@ mod tests {
             Arc::new(Gate::new(five)),
         );
         // a -> b and c -> b share the target b: one waits while the other is queued.
-        let ab = PairGate::new(a.clone(), b.clone(), Arc::default());
-        let cb = PairGate::new(b.clone(), c.clone(), Arc::default());
+        let claims = Arc::new(Claims::new(vec![a.clone(), b.clone(), c.clone()]));
+        let ab = PairGate::new(a.clone(), b.clone(), claims.clone());
+        let cb = PairGate::new(b.clone(), c.clone(), claims.clone());
         let held = ab.enter(None).await;
         assert!(held.0.is_some() && held.1.is_some());
         let waiting = cb.enter(None);
@@ -213,6 +248,26 @@ mod tests {
         drop(held);
         let got = waiting.await;
         assert!(got.0.is_some() && got.1.is_some());
+        // A claim waits until no MIGRATE is queued on any node, and holds them all.
+        let turn = claims.enter();
+        tokio::pin!(turn);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), &mut turn)
+                .await
+                .is_err()
+        );
+        drop(got);
+        let held = turn.await;
+        let blocked = ab.enter(Some(Duration::from_micros(1)));
+        tokio::pin!(blocked);
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), &mut blocked)
+                .await
+                .is_err()
+        );
+        drop(held);
+        let after = blocked.await;
+        assert!(after.0.is_some() && after.1.is_some());
     }
 
     #[tokio::test]

@@ -15,8 +15,6 @@ use crate::cluster::{Node, NodeError, NodeErrorKind, ServerError, SetSlot};
 use crate::model::NodeId;
 use crate::ops::migrate::MigrateError;
 
-/// Slots per pipeline when empty slots change owner.
-const EMPTY_CHUNK: usize = 4096;
 /// How often a `SETSLOT` that was not acknowledged in time ([`unacknowledged`]) is sent
 /// again.
 const SETSLOT_RETRIES: usize = 3;
@@ -145,22 +143,42 @@ pub(super) async fn finish_slots(
 ) -> Result<(), MigrateError> {
     // In chunks that fit the stall budget, each through all three steps before the next
     // (between the source's release and the target's claim a client is sent back and
-    // forth), one budget apart: every claim costs every other node some work on the
-    // cluster bus.
+    // forth).
+    let unconfirmed = in_turns(route, slots, |chunk| {
+        finish_chunk(route, target_id, others, chunk)
+    })
+    .await?;
+    target_owns(route, target_id, &unconfirmed).await
+}
+
+/// Runs `step` on chunks of `slots` that fit the stall budget at [`CLAIM_COST`] a slot:
+/// one chunk at a time in the whole cluster (every pair's claims land on the same nodes),
+/// with no `MIGRATE` queued on any node until the others have had the time the chunk
+/// costs them, and a budget's rest before the next chunk. Returns what the steps
+/// returned, together.
+async fn in_turns<'a, F, Fut>(
+    route: &Route<'_>,
+    slots: &'a [u16],
+    mut step: F,
+) -> Result<Vec<u16>, MigrateError>
+where
+    F: FnMut(&'a [u16]) -> Fut,
+    Fut: Future<Output = Result<Vec<u16>, MigrateError>>,
+{
     let budget = route.opts.max_stall;
     let per_claim = (budget.as_micros() / CLAIM_COST.as_micros()).clamp(1, 1024) as usize;
-    let mut unconfirmed = Vec::new();
+    let mut out = Vec::new();
     let chunks: Vec<&[u16]> = slots.chunks(per_claim).collect();
     for (i, chunk) in chunks.iter().enumerate() {
-        // One chunk at a time in the whole cluster (every pair's claims land on the same
-        // nodes), with a budget's rest for them before the next.
-        let _turn = route.gate.claims.lock().await;
-        unconfirmed.extend(finish_chunk(route, target_id, others, chunk).await?);
+        let turn = route.gate.claims.enter().await;
+        out.extend(step(chunk).await?);
+        tokio::time::sleep(CLAIM_COST.saturating_mul(chunk.len() as u32)).await;
+        drop(turn);
         if i + 1 < chunks.len() {
             tokio::time::sleep(budget).await;
         }
     }
-    target_owns(route, target_id, &unconfirmed).await
+    Ok(out)
 }
 
 /// How long the other nodes spend on one slot's claim, measured on Redis 7.0 with 4
@@ -281,55 +299,66 @@ pub(super) async fn move_empty_slots(
     others: &[&Node],
     slots: &[u16],
 ) -> Result<Vec<u16>, MigrateError> {
+    in_turns(route, slots, |chunk| {
+        empty_chunk(route, target_id, others, chunk)
+    })
+    .await
+}
+
+/// [`move_empty_slots`] for a few slots; returns those the source refused.
+async fn empty_chunk(
+    route: &Route<'_>,
+    target_id: &NodeId,
+    others: &[&Node],
+    chunk: &[u16],
+) -> Result<Vec<u16>, MigrateError> {
     let mut refused = Vec::new();
-    for chunk in slots.chunks(EMPTY_CHUNK) {
-        let mut pipe = redis::pipe();
-        for s in chunk {
-            pipe.add_command(cmd::setslot(*s, SetSlot::Node(target_id)));
-        }
-        let mut released = Vec::with_capacity(chunk.len());
-        let mut demoted = false;
-        let mut unconfirmed = Vec::new();
-        for (s, r) in chunk.iter().zip(setslots(route.source, &pipe).await?) {
-            match r {
-                Ok(_) => released.push(*s),
-                Err(e) if still_holds_keys(&e) => refused.push(*s),
-                Err(e) if only_masters(&e) => {
-                    demoted = true;
-                    released.push(*s);
-                }
-                Err(e) if unacknowledged(&e) => {
-                    unconfirmed.push(*s);
-                    released.push(*s);
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        // A source that is a replica now: as in `finish_slots`, the target claims only when
-        // the source follows it; a failed-over source's new master still claims the slots.
-        if demoted {
-            let follows = source_master(route.source).await;
-            if follows.as_ref() != Some(target_id) {
-                return Err(MigrateError::Other(format!(
-                    "{} is no longer a master: empty slot(s) {} were not given to {}; run `trib fix`",
-                    route.source.label,
-                    slot_set(released.iter().copied()),
-                    route.target.label
-                )));
-            }
-        }
-        if released.is_empty() {
-            continue;
-        }
-        let mut pipe = redis::pipe();
-        for s in &released {
-            pipe.add_command(cmd::setslot(*s, SetSlot::Node(target_id)));
-        }
-        // The other masters learn the new owner first, as in `finish_slots`.
-        join_all(others.iter().map(|n| n.pipeline_paced(&pipe))).await;
-        claim(route, target_id, &released, false).await?;
-        target_owns(route, target_id, &unconfirmed).await?;
+    let mut pipe = redis::pipe();
+    for s in chunk {
+        pipe.add_command(cmd::setslot(*s, SetSlot::Node(target_id)));
     }
+    let mut released = Vec::with_capacity(chunk.len());
+    let mut demoted = false;
+    let mut unconfirmed = Vec::new();
+    for (s, r) in chunk.iter().zip(setslots(route.source, &pipe).await?) {
+        match r {
+            Ok(_) => released.push(*s),
+            Err(e) if still_holds_keys(&e) => refused.push(*s),
+            Err(e) if only_masters(&e) => {
+                demoted = true;
+                released.push(*s);
+            }
+            Err(e) if unacknowledged(&e) => {
+                unconfirmed.push(*s);
+                released.push(*s);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    // A source that is a replica now: as in `finish_slots`, the target claims only when
+    // the source follows it; a failed-over source's new master still claims the slots.
+    if demoted {
+        let follows = source_master(route.source).await;
+        if follows.as_ref() != Some(target_id) {
+            return Err(MigrateError::Other(format!(
+                "{} is no longer a master: empty slot(s) {} were not given to {}; run `trib fix`",
+                route.source.label,
+                slot_set(released.iter().copied()),
+                route.target.label
+            )));
+        }
+    }
+    if released.is_empty() {
+        return Ok(refused);
+    }
+    let mut pipe = redis::pipe();
+    for s in &released {
+        pipe.add_command(cmd::setslot(*s, SetSlot::Node(target_id)));
+    }
+    // The other masters learn the new owner first, as in `finish_slots`.
+    join_all(others.iter().map(|n| n.pipeline_paced(&pipe))).await;
+    claim(route, target_id, &released, false).await?;
+    target_owns(route, target_id, &unconfirmed).await?;
     Ok(refused)
 }
 
