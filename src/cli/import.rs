@@ -9,7 +9,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::Context;
-use super::check::load;
+use super::load::load;
 use super::pipeline::{Applied, Operation, Prepared, Shown};
 use crate::error::{Exit, TribError};
 use crate::ops::Reporter;

@@ -48,6 +48,24 @@ impl CreateTarget {
     }
 }
 
+/// The gathered nodes as [`apply`] takes them, with what was read of each (`states`,
+/// indexed alike).
+pub fn targets(gathered: &[Gathered], states: &[CreateNodeState]) -> Vec<CreateTarget> {
+    gathered
+        .iter()
+        .zip(states)
+        .map(|(g, s)| CreateTarget::new(g, s))
+        .collect()
+}
+
+/// The error of a create that stopped before the cluster was complete; `what` names it
+/// ("create", or "apply: create").
+pub fn unfinished(what: &str, e: CreateError) -> TribError {
+    TribError::Failed(format!(
+        "{what} did not finish: {e} (re-run the same command to complete it)"
+    ))
+}
+
 /// Whether a server of this version has `CLUSTER ADDSLOTSRANGE` (Redis 7.0; Valkey reports
 /// its own version, 7.2 and later). Unknown: no.
 pub fn has_addslotsrange(version: Option<(u32, u32, u32)>) -> bool {

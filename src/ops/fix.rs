@@ -601,10 +601,14 @@ pub async fn repair(
     Ok(Some(report))
 }
 
-/// Nothing to repair while the cluster is settling ([`FixJob::settling`]): waits until
-/// every node reports `cluster_state:ok`. Running out of time is no error: the check
-/// afterwards tells.
+/// Nothing to repair, but the cluster is settling ([`FixJob::settling`]: a node still
+/// reports `cluster_state:fail`, while every member was reached and every slot is owned,
+/// which passes by itself): waits until every node reports `cluster_state:ok`. Running
+/// out of time is no error: the check afterwards tells. Otherwise returns at once.
 pub async fn settle(job: &FixJob, conns: &[Node], timeout: Duration, reporter: &dyn Reporter) {
+    if !job.settling() {
+        return;
+    }
     if let Ok(waited) = wait_reformed(&job.nodes, conns, true, timeout, reporter).await {
         reporter.finish(&format!(
             "every node reports cluster_state:ok after {:.2}s",
@@ -624,6 +628,19 @@ pub struct Checked {
     pub dead: Vec<(NodeId, String)>,
     /// No error but those about `dead`: the cluster serves every slot.
     pub healthy_but_dead: bool,
+}
+
+impl Checked {
+    /// No error.
+    pub fn healthy(&self) -> bool {
+        !self.problems.iter().any(|p| p.severity == Severity::Error)
+    }
+
+    /// Every slot is served: healthy, or only failed members without slots are wrong
+    /// (they stay members until `del-node`).
+    pub fn serving(&self) -> bool {
+        self.healthy() || self.healthy_but_dead
+    }
 }
 
 /// Loads the cluster again and checks it (with `deep`, also for keys in slots their node
