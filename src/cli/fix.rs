@@ -64,6 +64,8 @@ struct Fix {
 
 impl Operation for Fix {
     type Plan = FixJob;
+    /// Between re-forming and slot repairs, and between slots (`ops::fix`).
+    const SAFE_POINTS: bool = true;
 
     async fn prepare(&mut self, ctx: &Context) -> anyhow::Result<Prepared<FixJob>> {
         self.targets = ctx.resolve(&self.args.entries).await?;
