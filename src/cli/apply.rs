@@ -75,7 +75,7 @@ impl Operation for Apply {
         let a = &self.args;
         let gathered = ctx.gather_all(&a.nodes, a.wait, &ctx.reporter()).await?;
         self.listed = dedupe(gathered)?;
-        self.states = states(&self.listed).await;
+        self.states = states(&self.listed);
         let views: Vec<NodeView> = self.listed.iter().map(|g| g.view.clone()).collect();
         self.entries = entries(&self.listed, &views);
         self.cluster = load(&self.entries, &self.listed, &ctx.connect).await?;

@@ -64,7 +64,7 @@ impl Operation for Create {
             .gather_some(&self.args.nodes, self.args.wait, &ctx.reporter())
             .await?;
         let gathered = dedupe(gathered)?;
-        self.states = states(&gathered).await;
+        self.states = states(&gathered);
         if !unusable.is_empty() {
             // Every bad node gets its reason: those that did not answer, and those that
             // answered but cannot be part of it whatever the others turn out to be.

@@ -25,6 +25,8 @@ pub struct NodeView {
     pub info: Info,
     /// `CLUSTER INFO`.
     pub cluster_info: Info,
+    /// `cluster-node-timeout` in ms (`CONFIG GET`); `None` where CONFIG is not allowed.
+    pub node_timeout: Option<u64>,
 }
 
 impl NodeView {

@@ -84,14 +84,9 @@ pub struct CreateTimings {
 
 /// Several addresses of one headless name answering with the same ID are one node; the
 /// same node named twice by the user is an error (redis-cli builds a broken cluster).
-/// Each gathered node's state for the planner, its `cluster-node-timeout` read.
-pub async fn states(gathered: &[Gathered]) -> Vec<CreateNodeState> {
-    let timeouts = join_all(gathered.iter().map(|g| g.node.node_timeout())).await;
-    gathered
-        .iter()
-        .zip(timeouts)
-        .map(|(g, t)| state_of(g, t))
-        .collect()
+/// Each gathered node's state for the planner.
+pub fn states(gathered: &[Gathered]) -> Vec<CreateNodeState> {
+    gathered.iter().map(state_of).collect()
 }
 
 pub fn dedupe(gathered: Vec<Gathered>) -> Result<Vec<Gathered>, TribError> {
@@ -122,7 +117,7 @@ pub fn dedupe(gathered: Vec<Gathered>) -> Result<Vec<Gathered>, TribError> {
     }
 }
 
-pub fn state_of(g: &Gathered, node_timeout: Option<u64>) -> CreateNodeState {
+pub fn state_of(g: &Gathered) -> CreateNodeState {
     let me = g.view.myself();
     CreateNodeState {
         label: g.view.label.clone(),
@@ -144,7 +139,7 @@ pub fn state_of(g: &Gathered, node_timeout: Option<u64>) -> CreateNodeState {
         master_id: me.and_then(|m| m.master_id.clone()),
         config_epoch: me.map(|m| m.config_epoch).unwrap_or(0),
         keys: g.view.keys(),
-        node_timeout,
+        node_timeout: g.view.node_timeout,
     }
 }
 

@@ -765,6 +765,7 @@ mod tests {
                 nodes: parse_cluster_nodes(&text).unwrap(),
                 info: Info::parse(format!("role:{role}\n{repl}")),
                 cluster_info: Info::parse("cluster_state:ok\n"),
+                node_timeout: None,
             });
         }
         v.nodes.sort_by_key(|n| n.addr);

@@ -647,6 +647,7 @@ mod tests {
             nodes,
             info,
             cluster_info: Info::parse(""),
+            node_timeout: None,
         }
     }
 

@@ -385,6 +385,7 @@ mod tests {
                 nodes: parse_cluster_nodes(&text_for(i)).unwrap(),
                 info: Info::parse("cluster_enabled:1\r\n"),
                 cluster_info: Info::parse("cluster_state:ok\r\n"),
+                node_timeout: None,
             })
             .collect();
         ClusterView {
