@@ -209,6 +209,16 @@ impl ClusterView {
             .unwrap_or_else(|| id.short().to_string())
     }
 
+    /// Why the node `id` was not reached: the error trib got from it, or "not reached"
+    /// (no address known, or not tried).
+    pub fn why_unreached(&self, id: &NodeId) -> String {
+        self.unreachable
+            .iter()
+            .find(|u| u.id.as_ref() == Some(id))
+            .map(|u| u.error.clone())
+            .unwrap_or_else(|| "not reached".into())
+    }
+
     /// The slots each master claims for itself, by ID (from the masters' own entries).
     pub fn claimed_slots(&self) -> BTreeMap<NodeId, SlotSet> {
         self.nodes
