@@ -752,3 +752,69 @@ fn check_and_info_through_a_headless_dns_name() {
     let out = trib_out(&args);
     assert_eq!(out.code, 2, "{out:#?}");
 }
+
+/// A node whose `cluster-node-timeout` differs from the others' (set by hand here; an
+/// interrupted fast join leaves 499 ms) is a warning naming it and its value: exit 0,
+/// exit 1 with `--strict`. An ACL user without `CONFIG` sees no such warning and no
+/// error: the timeouts are just not compared.
+#[test]
+fn differing_node_timeouts_are_a_warning_unless_config_is_denied() {
+    let nodes = make_cluster(&three_hosts());
+    let all: Vec<&RedisNode> = nodes.iter().collect();
+    let entry = entries(&all[..1]);
+    let (out, doc) = trib_json(&check_args(&["--strict"], &entry));
+    assert_eq!(out.code, 0, "one timeout everywhere, no warning: {out:#?}");
+    assert!(problems(&doc).is_empty(), "{doc:#}");
+
+    let odd = &nodes[4];
+    assert_eq!(
+        odd.cmd(&["CONFIG", "SET", "cluster-node-timeout", "4321"]),
+        "OK"
+    );
+    let (out, doc) = trib_json(&check_args(&[], &entry));
+    assert_eq!(out.code, 0, "a warning alone is healthy: {out:#?}");
+    assert_eq!(doc["healthy"], true, "{doc:#}");
+    assert_eq!(doc["warnings"], 1, "{doc:#}");
+    let differ = of_kind(&doc, "node_timeouts_differ");
+    assert_eq!(differ.len(), 1, "{doc:#}");
+    assert_eq!(differ[0]["severity"], "warning");
+    assert_eq!(
+        differ[0]["nodes"],
+        serde_json::json!([odd.addr()]),
+        "{doc:#}"
+    );
+    let message = differ[0]["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("{} has 4321 ms", odd.addr()))
+            && message.contains("5 other node(s) have"),
+        "{message}"
+    );
+    let out = trib_out(&check_args(&[], &entry));
+    assert_eq!(out.code, 0, "{out:#?}");
+    assert!(
+        out.stdout.contains("cluster-node-timeout differs"),
+        "{out:#?}"
+    );
+    let out = trib_out(&check_args(&["--strict"], &entry));
+    assert_eq!(out.code, 1, "--strict fails on the warning: {out:#?}");
+
+    // CONFIG denied by an ACL: the timeouts are not compared, silently.
+    for n in &nodes {
+        let rule = "on >cfg-less-7q ~* &* +@all -config";
+        let mut args = vec!["ACL", "SETUSER", "nocfg"];
+        args.extend(rule.split(' '));
+        assert_eq!(n.cmd(&args), "OK");
+    }
+    let mut cmd = trib();
+    cmd.env("REDISCLI_AUTH", "cfg-less-7q")
+        .args(["--user", "nocfg", "--json"])
+        .args(check_args(&["--strict"], &entry));
+    let out = run(&mut cmd);
+    assert_eq!(out.code, 0, "no CONFIG, no warning, no error: {out:#?}");
+    let doc: Value = serde_json::from_str(&out.stdout).expect("JSON");
+    assert!(problems(&doc).is_empty(), "{doc:#}");
+    assert!(
+        !out.stderr.contains("NOPERM") && !out.stderr.to_lowercase().contains("config"),
+        "{out:#?}"
+    );
+}

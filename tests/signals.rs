@@ -1,13 +1,17 @@
 //! SIGINT and SIGTERM (what Kubernetes sends a Job's pod) stop a command at a safe point
 //! with its temporary changes undone (exit 130 / 143); after SIGKILL a re-run of the same
 //! command puts them back. The temporary change today is `create`'s fast join: new
-//! masters run with a 499 ms `cluster-node-timeout` until they turn `ok`.
+//! masters run with a 499 ms `cluster-node-timeout` until they turn `ok`. Commands that
+//! move keys (`reshard`, `fix`, `import`) stop between their batches or slots, with no
+//! slot left open and every key on exactly one node.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{Background, NodeOptions, RedisNode, show, spawn, start_nodes, trib, wait_until};
+use common::{
+    Background, NodeOptions, Output, RedisNode, show, spawn, start_nodes, trib, wait_until,
+};
 
 const OWN_TIMEOUT: &str = "2000";
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -289,5 +293,278 @@ fn reshard_stopped_by_a_signal_leaves_no_slot_open() {
             cluster.assert_check_ok();
             break;
         }
+    }
+}
+
+/// Keys in all the masters together.
+fn keys_on_masters(nodes: &[RedisNode]) -> u64 {
+    nodes
+        .iter()
+        .filter(|n| common::role(n) == "master")
+        .map(|n| n.cmd(&["DBSIZE"]).parse::<u64>().unwrap_or(0))
+        .sum()
+}
+
+/// Slots a migration from `from` to `to` left open (MIGRATING on `from`, IMPORTING on
+/// `to`), each with `per_slot` keys still on `from`: the slots and every key with its
+/// value.
+fn open_migrations(
+    from: &RedisNode,
+    to: &RedisNode,
+    slots: usize,
+    per_slot: usize,
+) -> (Vec<u16>, Vec<(String, String)>) {
+    let map = common::slot_map(from);
+    let tags: Vec<(String, u16)> = (0..)
+        .map(|i| format!("t{i}"))
+        .map(|t| {
+            let slot: u16 = from.cmd(&["CLUSTER", "KEYSLOT", &t]).parse().unwrap();
+            (t, slot)
+        })
+        .filter(|(_, s)| map[usize::from(*s)].as_deref() == Some(from.addr().as_str()))
+        .take(slots)
+        .collect();
+    let mut keys = Vec::new();
+    let mut c = common::data::connect_addr(&from.addr());
+    for (tag, slot) in &tags {
+        let these: Vec<(String, String)> = (0..per_slot)
+            .map(|i| (format!("{{{tag}}}:{i}"), format!("v{i}")))
+            .collect();
+        for chunk in these.chunks(5000) {
+            let mut p = ::redis::pipe();
+            for (k, v) in chunk {
+                p.cmd("SET").arg(k).arg(v).ignore();
+            }
+            p.query::<()>(&mut c).unwrap();
+        }
+        keys.extend(these);
+        let s = slot.to_string();
+        assert_eq!(
+            to.cmd(&["CLUSTER", "SETSLOT", &s, "IMPORTING", &from.node_id()]),
+            "OK"
+        );
+        assert_eq!(
+            from.cmd(&["CLUSTER", "SETSLOT", &s, "MIGRATING", &to.node_id()]),
+            "OK"
+        );
+    }
+    (tags.into_iter().map(|(_, s)| s).collect(), keys)
+}
+
+fn keys_in_slot(n: &RedisNode, slot: u16) -> usize {
+    n.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()])
+        .parse()
+        .unwrap()
+}
+
+/// Starts `trib fix` on the cluster and stops it with SIGTERM once keys of `slots` have
+/// reached `to`. `None` when it finished first.
+fn fix_stopped_while_moving(
+    cluster: &common::TestCluster,
+    to: &RedisNode,
+    slots: &[u16],
+) -> Option<Output> {
+    let mut fix = spawn(cluster.command().args([
+        "fix",
+        &cluster.entry().addr(),
+        "--yes",
+        "--timeout",
+        "30s",
+    ]));
+    wait_until("fix: keys start moving", DEADLINE, || {
+        slots.iter().any(|s| keys_in_slot(to, *s) > 0) || fix.exited()
+    });
+    fix.signal("TERM");
+    let (out, _) = fix.finish(DEADLINE);
+    if out.code == 0 {
+        return None;
+    }
+    assert_eq!(out.code, 143, "fix stopped by SIGTERM: {}", show(&out));
+    assert!(
+        out.stderr.contains("interrupted by SIGTERM")
+            && out.stderr.contains("fix stopped after repairing")
+            && out.stderr.contains("re-run the same command"),
+        "fix stopped by SIGTERM: {}",
+        show(&out)
+    );
+    Some(out)
+}
+
+/// After a stopped fix: the re-run completes (exit 0), every key is on its slot's owner
+/// and nowhere else, and `check` passes.
+fn fix_again_completes(cluster: &common::TestCluster, keys: &[(String, String)], what: &str) {
+    let again = cluster.trib("fix", &["--yes", "--timeout", "30s"]);
+    assert_eq!(again.code, 0, "{what}: the re-run: {}", show(&again));
+    assert_eq!(open_slots(cluster), Vec::<String>::new(), "{what}");
+    cluster.settle();
+    assert_eq!(keys_on_masters(cluster), keys.len() as u64, "{what}");
+    common::verify_on_owners(cluster, keys);
+    cluster.assert_check_ok();
+}
+
+/// SIGTERM while `fix` moves the keys of a slot a migration left open (100k keys):
+/// fix finishes the slot whose keys are moving and closes it, then stops (before
+/// waiting for every view to agree) with exit 143. No slot is left open, every key is
+/// on exactly one master, its owner, and the re-run completes with exit 0.
+#[test]
+fn fix_stopped_by_sigterm_while_moving_keys_leaves_no_slot_open() {
+    let what = "fix stopped by SIGTERM";
+    for attempt in 1.. {
+        let cluster = common::TestCluster::new()
+            .masters(3)
+            .options(common::quick_opts())
+            .settled()
+            .start();
+        let (from, to) = (&cluster[0], &cluster[1]);
+        let (slots, keys) = open_migrations(from, to, 1, 100_000 * attempt);
+        let Some(out) = fix_stopped_while_moving(&cluster, to, &slots) else {
+            assert!(attempt < 4, "{what}: the fix always finished first");
+            continue;
+        };
+        assert!(
+            out.stderr
+                .contains("fix stopped after repairing every slot (1)"),
+            "{what}: {}",
+            show(&out)
+        );
+        eprintln!("{what} (attempt {attempt}): {}", out.stderr.trim());
+        assert_eq!(open_slots(&cluster), Vec::<String>::new(), "{what}");
+        assert_eq!(keys_in_slot(from, slots[0]), 0, "{what}: keys left behind");
+        assert_eq!(keys_in_slot(to, slots[0]), keys.len(), "{what}");
+        cluster.settle();
+        assert_eq!(keys_on_masters(&cluster), keys.len() as u64, "{what}");
+        common::verify_on_owners(&cluster, &keys);
+        fix_again_completes(&cluster, &keys, what);
+        break;
+    }
+}
+
+/// SIGTERM while `fix` moves the keys of the first of 8 slots a migration left open:
+/// the slots under way are finished and closed, the others are not touched (still open
+/// as the migration left them, keys where they were); the re-run repairs them.
+#[test]
+fn fix_stopped_by_sigterm_leaves_the_slots_not_reached_as_they_were() {
+    let what = "fix of 8 slots stopped by SIGTERM";
+    for attempt in 1.. {
+        let cluster = common::TestCluster::new()
+            .masters(3)
+            .options(common::quick_opts())
+            .settled()
+            .start();
+        let (from, to) = (&cluster[0], &cluster[1]);
+        let (slots, keys) = open_migrations(from, to, 8, 20_000 * attempt);
+        let Some(out) = fix_stopped_while_moving(&cluster, to, &slots) else {
+            assert!(attempt < 4, "{what}: the fix always finished first");
+            continue;
+        };
+        eprintln!("{what} (attempt {attempt}): {}", out.stderr.trim());
+        if out.stderr.contains("every slot (8)") {
+            assert!(attempt < 4, "{what}: every slot was repaired first");
+            continue;
+        }
+        let (done, left): (Vec<u16>, Vec<u16>) =
+            slots.iter().partition(|s| keys_in_slot(from, **s) == 0);
+        assert!(
+            !done.is_empty() && !left.is_empty(),
+            "{what}: slots repaired {done:?}, left {left:?}"
+        );
+        assert!(
+            out.stderr
+                .contains(&format!("repairing {} of 8 slot(s)", done.len())),
+            "{what}: {}",
+            show(&out)
+        );
+        let per_slot = keys.len() / slots.len();
+        let (from_nodes, to_nodes) = (
+            from.cmd(&["CLUSTER", "NODES"]),
+            to.cmd(&["CLUSTER", "NODES"]),
+        );
+        for s in &done {
+            assert_eq!(keys_in_slot(to, *s), per_slot, "{what}: slot {s}");
+            assert!(
+                !from_nodes.contains(&format!("[{s}->-")),
+                "{what}: slot {s} open"
+            );
+            assert!(
+                !to_nodes.contains(&format!("[{s}-<-")),
+                "{what}: slot {s} open"
+            );
+        }
+        for s in &left {
+            assert_eq!(keys_in_slot(from, *s), per_slot, "{what}: slot {s}");
+            assert_eq!(keys_in_slot(to, *s), 0, "{what}: slot {s}");
+            assert!(from_nodes.contains(&format!("[{s}->-")), "{what}: slot {s}");
+            assert!(to_nodes.contains(&format!("[{s}-<-")), "{what}: slot {s}");
+        }
+        fix_again_completes(&cluster, &keys, what);
+        break;
+    }
+}
+
+/// SIGTERM while `import` moves the keys of a standalone Redis into the cluster: it
+/// sends no batch after the signal, finishes those sent and says how far it got (exit
+/// 143). Every key is in exactly one place, the source or its owner in the cluster, no
+/// slot is open, and the re-run moves the rest (exit 0).
+#[test]
+fn import_stopped_by_sigterm_between_batches() {
+    let what = "import stopped by SIGTERM";
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let cluster = common::TestCluster::new()
+            .masters(3)
+            .options(common::quick_opts())
+            .settled()
+            .start();
+        let source = RedisNode::start(&NodeOptions {
+            ip: common::ip(5),
+            cluster_enabled: false,
+            ..Default::default()
+        });
+        let count = 200_000 * attempt;
+        source.cmd(&["DEBUG", "POPULATE", &count.to_string(), "key"]);
+        let import = |extra: &[&str]| {
+            let mut cmd = cluster.command();
+            cmd.args(["import", &cluster.entry().addr(), "--from", &source.addr()])
+                .args(["--pipeline", "100", "--yes"])
+                .args(extra);
+            cmd
+        };
+        let mut run = spawn(&mut import(&[]));
+        wait_until(&format!("{what}: keys start moving"), DEADLINE, || {
+            keys_on_masters(&cluster) > 0 || run.exited()
+        });
+        run.signal("TERM");
+        let (out, _) = run.finish(DEADLINE);
+        if out.code == 0 {
+            assert!(attempt < 4, "{what}: the import always finished first");
+            continue;
+        }
+        assert_eq!(out.code, 143, "{what}: {}", show(&out));
+        assert!(
+            out.stderr.contains("interrupted by SIGTERM")
+                && out.stderr.contains("import stopped between batches")
+                && out.stderr.contains("re-run the same command"),
+            "{what}: {}",
+            show(&out)
+        );
+        eprintln!("{what} (attempt {attempt}): {}", out.stderr.trim());
+        assert_eq!(open_slots(&cluster), Vec::<String>::new(), "{what}");
+        let on_source: u64 = source.cmd(&["DBSIZE"]).parse().unwrap();
+        let in_cluster = keys_on_masters(&cluster);
+        assert!(
+            on_source > 0 && in_cluster > 0,
+            "{what}: {on_source} key(s) left on the source, {in_cluster} in the cluster"
+        );
+        assert_eq!(on_source + in_cluster, count as u64, "{what}");
+        let (again, _) = spawn(&mut import(&[])).finish(DEADLINE);
+        assert_eq!(again.code, 0, "{what}: the re-run: {}", show(&again));
+        assert_eq!(source.cmd(&["DBSIZE"]), "0", "{what}");
+        let keys: Vec<(String, String)> = (0..count)
+            .map(|i| (format!("key:{i}"), format!("value:{i}")))
+            .collect();
+        assert_eq!(keys_on_masters(&cluster), count as u64, "{what}");
+        common::verify_on_owners(&cluster, &keys);
+        break;
     }
 }

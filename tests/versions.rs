@@ -133,6 +133,7 @@ fn node_view(v: &Version, scenario: &str, n: u16) -> NodeView {
         info: Info::parse(read(v, info_dir, &format!("node{n}.info.txt"))),
         cluster_info: Info::parse(read(v, info_dir, &format!("node{n}.cluster_info.txt"))),
         nodes,
+        node_timeout: None,
     }
 }
 
@@ -765,6 +766,7 @@ fn pre_redis_4_address_forms() {
         nodes,
         info: Info::parse("redis_version:3.2.12\r\ncluster_enabled:1\r\n"),
         cluster_info: Info::default(),
+        node_timeout: None,
     };
     assert_eq!(bus_port(&nv), 17000);
     assert_eq!(nv.info.version(), Some((3, 2, 12)));

@@ -119,6 +119,7 @@ fuzz_target!(|data: &[u8]| {
             nodes: nodes.clone(),
             info: Info::parse("cluster_enabled:1\r\nrole:master\r\n"),
             cluster_info: Info::parse("cluster_state:ok\r\n"),
+            node_timeout: None,
         }],
         unreachable: vec![],
         entry: None,

@@ -118,6 +118,7 @@ pub fn build(layout: &Layout) -> (ClusterView, usize) {
                     "cluster_enabled:1\r\nrole:{role}\r\nmaster_link_status:up\r\n"
                 )),
                 cluster_info: Info::parse("cluster_state:ok\r\n"),
+                node_timeout: None,
             }
         })
         .collect();

@@ -14,11 +14,11 @@ use crate::cluster::load::Loaded;
 use crate::error::{Exit, TribError};
 use crate::model::view::{ClusterView, NodeView};
 use crate::ops::Reporter;
-use crate::ops::apply::{Env, load, merge, run as apply_phases};
+use crate::ops::apply::{Env, entries, load, merge, run as apply_phases};
 use crate::ops::create::{dedupe, states};
 use crate::ops::gather::Gathered;
 use crate::ops::undo::UndoLog;
-use crate::plan::apply::{ApplyInput, ApplyPlan, load_order, plan_apply};
+use crate::plan::apply::{ApplyInput, ApplyPlan, plan_apply};
 use crate::plan::check::ProblemKind;
 use crate::plan::create::CreateNodeState;
 use crate::ui::plan::apply as show;
@@ -75,12 +75,9 @@ impl Operation for Apply {
         let a = &self.args;
         let gathered = ctx.gather_all(&a.nodes, a.wait, &ctx.reporter()).await?;
         self.listed = dedupe(gathered)?;
-        self.states = states(&self.listed).await;
+        self.states = states(&self.listed);
         let views: Vec<NodeView> = self.listed.iter().map(|g| g.view.clone()).collect();
-        self.entries = load_order(&views)
-            .into_iter()
-            .map(|i| self.listed[i].target.clone())
-            .collect();
+        self.entries = entries(&self.listed, &views);
         self.cluster = load(&self.entries, &self.listed, &ctx.connect).await?;
         if let Some(c) = self.cluster.as_mut() {
             ctx.assign_domains(c.view.nodes.iter_mut(), &self.entries)
@@ -96,12 +93,7 @@ impl Operation for Apply {
             prune: a.prune,
         })
         .map_err(|r| TribError::BadInput(show::refused(&r, &self.states, a.replicas)))?;
-        Ok(if plan.is_empty() {
-            let message = show::nothing(&plan);
-            Prepared::Nothing { plan, message }
-        } else {
-            Prepared::Plan(plan)
-        })
+        Ok(Prepared::unless(plan, ApplyPlan::is_empty, show::nothing))
     }
 
     fn render(&self, plan: &ApplyPlan) -> String {

@@ -7,8 +7,8 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use super::Context;
-use super::check::load;
-use super::pipeline::{Applied, Operation, Prepared};
+use super::load::load;
+use super::pipeline::{Applied, Operation, Prepared, kept};
 use crate::cluster::load::Loaded;
 use crate::error::{Exit, TribError};
 use crate::ops::backup::{BackupPlan, run_backup};
@@ -77,9 +77,7 @@ impl Operation for Backup {
         plan: &BackupPlan,
         _: &UndoLog,
     ) -> anyhow::Result<Applied> {
-        let Some(loaded) = &self.loaded else {
-            return Err(TribError::Failed("backup: the cluster was not loaded".into()).into());
-        };
+        let loaded = kept(&self.loaded, "backup")?;
         let reporter = ctx.reporter();
         let layout = |files: &[_]| show::layout_json(&loaded.view, files);
         let done = run_backup(

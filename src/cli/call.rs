@@ -5,7 +5,7 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use super::Context;
-use super::check::load;
+use super::load::load;
 use super::pipeline::{Applied, Operation, Prepared};
 use crate::cluster::Node;
 use crate::cluster::command_info::Effect;

@@ -4,9 +4,10 @@ use clap::Args;
 use serde_json::json;
 
 use super::Context;
+use super::load::load_with;
 use super::operation::Applied;
 use crate::addr::Target;
-use crate::cluster::load::{Conns, InfoDetail, Loaded, load_cluster, load_cluster_with};
+use crate::cluster::load::{Conns, InfoDetail, load_cluster};
 use crate::error::{Exit, TribError};
 use crate::ops::scan::deep_scan;
 use crate::plan::check::{Problem, ProblemKind, Severity, check};
@@ -23,42 +24,6 @@ pub struct CheckArgs {
     /// Exit 1 on warnings too
     #[arg(long)]
     pub strict: bool,
-}
-
-/// Resolves ENTRY arguments and loads the cluster; no entry answering is bad input.
-pub async fn load(ctx: &Context, entries: &[String]) -> Result<Loaded, TribError> {
-    load_with(ctx, entries, InfoDetail::Basic, Conns::Keep).await
-}
-
-/// [`load`] of a cluster about to have slots moved: any problem that makes moving slots
-/// unsafe (`plan::reshard::health_problems`) is bad input, nothing changed.
-pub async fn load_healthy(ctx: &Context, entry: &str) -> Result<Loaded, TribError> {
-    let loaded = load(ctx, std::slice::from_ref(&entry.to_string())).await?;
-    let problems = crate::plan::reshard::health_problems(&loaded.view);
-    if !problems.is_empty() {
-        return Err(TribError::BadInput(format!(
-            "{}\nthe cluster is not healthy: repair it first with `trib fix {entry}`; nothing was changed",
-            problems.join("\n")
-        )));
-    }
-    Ok(loaded)
-}
-
-/// [`load`], asking every node for `detail` of `INFO` and keeping or closing the
-/// connections as `conns` says.
-pub async fn load_with(
-    ctx: &Context,
-    entries: &[String],
-    detail: InfoDetail,
-    conns: Conns,
-) -> Result<Loaded, TribError> {
-    let targets = ctx.resolve(entries).await?;
-    let mut loaded = load_cluster_with(&targets, &ctx.connect, detail, conns)
-        .await
-        .map_err(|e| TribError::BadInput(format!("no entry node answered: {e}")))?;
-    ctx.assign_domains(loaded.view.nodes.iter_mut(), &targets)
-        .await?;
-    Ok(loaded)
 }
 
 /// After a change: `trib check`'s checks on the cluster at `entries`, except the kinds

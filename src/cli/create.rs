@@ -9,11 +9,11 @@ use super::Context;
 use super::pipeline::{Applied, Operation, Prepared};
 use crate::error::{Exit, TribError};
 use crate::ops::Reporter;
-use crate::ops::create::{CreateTarget, apply, dedupe, states};
+use crate::ops::create::{apply, dedupe, states, targets, unfinished};
 use crate::ops::gather::Gathered;
 use crate::ops::undo::UndoLog;
 use crate::plan::check::ProblemKind;
-use crate::plan::create::{CreateNodeState, CreatePlan, CreateStatus, node_refusals, plan_create};
+use crate::plan::create::{CreateNodeState, CreatePlan, node_refusals, plan_create};
 use crate::ui::plan::create as show;
 
 #[derive(Debug, Args)]
@@ -64,33 +64,20 @@ impl Operation for Create {
             .gather_some(&self.args.nodes, self.args.wait, &ctx.reporter())
             .await?;
         let gathered = dedupe(gathered)?;
-        self.states = states(&gathered).await;
+        self.states = states(&gathered);
         if !unusable.is_empty() {
             // Every bad node gets its reason: those that did not answer, and those that
             // answered but cannot be part of it whatever the others turn out to be.
             let refused = node_refusals(&self.states, unusable.len());
-            let reasons = show::refusals(&refused, &self.states, self.args.replicas);
-            return Err(TribError::BadInput(
-                unusable
-                    .into_iter()
-                    .chain((!reasons.is_empty()).then_some(reasons))
-                    .collect::<Vec<_>>()
-                    .join("\n"),
-            )
-            .into());
+            let reasons = show::unusable(unusable, &refused, &self.states, self.args.replicas);
+            return Err(TribError::BadInput(reasons).into());
         }
         self.gathered = gathered;
         let plan = plan_create(&self.states, self.args.replicas).map_err(|refusals| {
             TribError::BadInput(show::refusals(&refusals, &self.states, self.args.replicas))
         })?;
-        Ok(if plan.status == CreateStatus::AlreadyCreated {
-            Prepared::Nothing {
-                message: show::already_created(&self.states, self.args.replicas),
-                plan,
-            }
-        } else {
-            Prepared::Plan(plan)
-        })
+        let already = |_: &CreatePlan| show::already_created(&self.states, self.args.replicas);
+        Ok(Prepared::unless(plan, CreatePlan::already_created, already))
     }
 
     fn render(&self, plan: &CreatePlan) -> String {
@@ -115,12 +102,7 @@ impl Operation for Create {
         plan: &CreatePlan,
         undo: &UndoLog,
     ) -> anyhow::Result<Applied> {
-        let targets: Vec<CreateTarget> = self
-            .gathered
-            .iter()
-            .zip(&self.states)
-            .map(|(g, s)| CreateTarget::new(g, s))
-            .collect();
+        let targets = targets(&self.gathered, &self.states);
         let reporter = ctx.reporter();
         let a = &self.args;
         let timings = apply(
@@ -133,11 +115,7 @@ impl Operation for Create {
             undo,
         )
         .await
-        .map_err(|e| {
-            TribError::Failed(format!(
-                "create did not finish: {e} (re-run the same command to complete it)"
-            ))
-        })?;
+        .map_err(|e| unfinished("create", e))?;
         let elapsed = self.started.elapsed();
         reporter.finish(&show::created(
             plan,

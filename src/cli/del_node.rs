@@ -7,8 +7,8 @@ use clap::Args;
 use serde_json::Value;
 
 use super::Context;
-use super::check::load;
-use super::pipeline::{Applied, Operation, Prepared};
+use super::load::load;
+use super::pipeline::{Applied, Operation, Prepared, kept};
 use crate::cluster::load::Loaded;
 use crate::error::{Exit, TribError};
 use crate::ops::Reporter;
@@ -84,9 +84,7 @@ impl Operation for DelNode {
         plan: &DelPlan,
         _: &UndoLog,
     ) -> anyhow::Result<Applied> {
-        let Some(loaded) = &self.loaded else {
-            return Err(TribError::Failed("del-node: the cluster was not loaded".into()).into());
-        };
+        let loaded = kept(&self.loaded, "del-node")?;
         let reporter = ctx.reporter();
         let timings = apply(plan, &loaded.conns, self.args.timeout, &reporter)
             .await

@@ -7,9 +7,9 @@ use clap::Args;
 use serde_json::{Map, Value, json};
 
 use super::Context;
-use super::check::load;
-use super::pipeline::{Applied, Operation, Prepared, into_map};
-use crate::cluster::load::{Loaded, load_cluster};
+use super::load::{load, load_from_node};
+use super::pipeline::{Applied, Operation, Prepared, into_map, kept};
+use crate::cluster::load::Loaded;
 use crate::error::{Exit, TribError};
 use crate::ops::failover::{StepsError, apply_steps};
 use crate::ops::undo::UndoLog;
@@ -82,15 +82,7 @@ impl Failover {
                 "{target}: looks like a node ID; say where the cluster is with --entry ENTRY (or give the node as an address)"
             )));
         }
-        let node = ctx.resolve(&[target.to_string()]).await?;
-        let mut loaded = load_cluster(&node, &ctx.connect).await.map_err(|e| {
-            TribError::BadInput(format!(
-                "{e}; if this node is down, name any other node of the cluster with --entry ENTRY"
-            ))
-        })?;
-        ctx.assign_domains(loaded.view.nodes.iter_mut(), &node)
-            .await?;
-        Ok(loaded)
+        load_from_node(ctx, target).await
     }
 }
 
@@ -111,12 +103,11 @@ impl Operation for Failover {
         };
         let plan = plan(view, &request, mode).map_err(|r| TribError::refused(&r))?;
         self.loaded = Some(loaded);
-        Ok(if plan.steps.is_empty() {
-            let message = show::nothing(&plan);
-            Prepared::Nothing { plan, message }
-        } else {
-            Prepared::Plan(plan)
-        })
+        Ok(Prepared::unless(
+            plan,
+            |p| p.steps.is_empty(),
+            show::nothing,
+        ))
     }
 
     fn render(&self, plan: &FailoverPlan) -> String {
@@ -139,9 +130,7 @@ impl Operation for Failover {
         plan: &FailoverPlan,
         _: &UndoLog,
     ) -> anyhow::Result<Applied> {
-        let Some(loaded) = &self.loaded else {
-            return Err(TribError::Failed("failover: the cluster was not loaded".into()).into());
-        };
+        let loaded = kept(&self.loaded, "failover")?;
         let reporter = ctx.reporter();
         let done = apply_steps(&loaded.conns, &plan.steps, self.args.timeout, &reporter)
             .await

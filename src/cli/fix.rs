@@ -12,16 +12,14 @@ use clap::Args;
 use serde_json::json;
 
 use super::Context;
-use super::pipeline::{Applied, Operation, Prepared, Shown};
+use super::pipeline::{Applied, Operation, Prepared, Shown, into_map};
 use crate::addr::Target;
 use crate::cluster::Node;
 use crate::error::{Exit, TribError};
 use crate::ops::fix::{RepairOptions, check_again, prepare, repair, settle};
 use crate::ops::undo::UndoLog;
-use crate::plan::check::Severity;
 use crate::plan::fix::FixJob;
 use crate::ui::plan::fix as show;
-use crate::ui::render;
 
 #[derive(Debug, Args)]
 pub struct FixArgs {
@@ -66,6 +64,8 @@ struct Fix {
 
 impl Operation for Fix {
     type Plan = FixJob;
+    /// Between re-forming and slot repairs, and between slots (`ops::fix`).
+    const SAFE_POINTS: bool = true;
 
     async fn prepare(&mut self, ctx: &Context) -> anyhow::Result<Prepared<FixJob>> {
         self.targets = ctx.resolve(&self.args.entries).await?;
@@ -132,38 +132,16 @@ impl Operation for Fix {
         job: &FixJob,
         applied: &mut Applied,
     ) -> anyhow::Result<()> {
-        if !applied.changed && !ctx.dry_run && job.settling() {
-            // Nothing to repair, but a node still reports cluster_state:fail: with every
-            // member reached and every slot owned that passes by itself: wait for it
-            // (the check below tells the rest).
+        if !applied.changed && !ctx.dry_run {
             settle(job, &self.conns, self.args.timeout, &ctx.reporter()).await;
         }
         let checked = check_again(&self.targets, &ctx.connect, self.args.deep).await?;
-        let problems = &checked.problems;
-        let healthy = !problems.iter().any(|p| p.severity == Severity::Error);
-        if !applied.changed {
-            ctx.printer.out(show::nothing_to_do(healthy));
-        }
-        if !problems.is_empty() {
-            ctx.printer
-                .out(&format!("\n{}", render::problems(problems)));
-        }
-        // Failed masters left without slots are the only errors: every slot is served;
-        // they stay members until `del-node`.
-        let serving = healthy || checked.healthy_but_dead;
-        if !healthy && serving {
-            ctx.printer
-                .warn(&show::remove_dead(&checked.dead, &self.args.entries[0]));
-        }
-        let elapsed_ms = self.started.elapsed().as_millis();
-        let dead: Vec<_> = checked
-            .dead
-            .iter()
-            .map(|(id, node)| json!({"id": id, "node": node}))
-            .collect();
-        let json = json!({"healthy": healthy, "serving": serving, "dead": dead, "problems": problems, "elapsed_ms": elapsed_ms});
-        applied.json.extend(super::pipeline::into_map(json));
-        if !serving {
+        let entry = &self.args.entries[0];
+        ctx.printer
+            .show(&show::checked(&checked, applied.changed, entry));
+        let json = show::checked_json(&checked, self.started.elapsed());
+        applied.json.extend(into_map(json));
+        if !checked.serving() {
             applied.exit = Exit::Failed;
         }
         Ok(())

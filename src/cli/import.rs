@@ -9,11 +9,11 @@ use clap::Args;
 use serde_json::json;
 
 use super::Context;
-use super::check::load;
+use super::load::load;
 use super::pipeline::{Applied, Operation, Prepared, Shown};
 use crate::error::{Exit, TribError};
 use crate::ops::Reporter;
-use crate::ops::import::ImportReport;
+use crate::ops::import::{ImportError, ImportReport};
 use crate::ops::import_source::{ImportJob, changed, master_conns, open_source, run_import};
 use crate::ops::undo::UndoLog;
 use crate::plan::import::{Mode, plan_import};
@@ -67,6 +67,8 @@ struct Import {
 
 impl Operation for Import {
     type Plan = ImportJob;
+    /// Between batches of keys: every batch sent is finished.
+    const SAFE_POINTS: bool = true;
 
     async fn prepare(&mut self, ctx: &Context) -> anyhow::Result<Prepared<ImportJob>> {
         let a = &self.args;
@@ -119,6 +121,9 @@ impl Operation for Import {
         let summary = show::summary(&report, job.plan.mode);
         let mut applied = Applied::done(json!({"report": report}));
         applied.changed = changed(&report, job.plan.mode);
+        if let Some(e @ ImportError::Interrupted(_)) = error {
+            return Err(TribError::failed(show::interrupted(&summary), e).into());
+        }
         if let Some(e) = error {
             let msg = show::stopped(&e.to_string(), &summary);
             crate::ui::print_error(&anyhow::anyhow!(msg.clone()));

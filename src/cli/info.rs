@@ -4,7 +4,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::Context;
-use super::check::load_with;
+use super::load::load_with;
 use crate::cluster::load::{Conns, InfoDetail};
 use crate::error::Exit;
 use crate::plan::resilience::analyze;

@@ -4,8 +4,8 @@
 use std::time::{Duration, Instant};
 
 use super::Context;
-use super::check::load;
-use super::pipeline::{Applied, Operation, Prepared};
+use super::load::load;
+use super::pipeline::{Applied, Operation, Prepared, kept};
 use crate::cluster::load::Loaded;
 use crate::error::{Exit, TribError};
 use crate::ops::Reporter;
@@ -87,12 +87,7 @@ impl Operation for Join {
         })
         .map_err(|r| TribError::refused(&r))?;
         self.state = Some((new, loaded));
-        Ok(if plan.is_noop() {
-            let message = show::nothing(&plan);
-            Prepared::Nothing { plan, message }
-        } else {
-            Prepared::Plan(plan)
-        })
+        Ok(Prepared::unless(plan, JoinPlan::is_noop, show::nothing))
     }
 
     fn render(&self, plan: &JoinPlan) -> String {
@@ -113,9 +108,7 @@ impl Operation for Join {
         plan: &JoinPlan,
         _: &UndoLog,
     ) -> anyhow::Result<Applied> {
-        let Some((new, loaded)) = &self.state else {
-            return Err(TribError::Failed("join: the cluster was not loaded".into()).into());
-        };
+        let (new, loaded) = kept(&self.state, "join")?;
         let reporter = ctx.reporter();
         let joined = apply(plan, &new.node, loaded, self.req.timeout, &reporter)
             .await

@@ -13,12 +13,15 @@ mod del_node;
 mod duration;
 mod failover;
 mod fix;
+mod global_args;
 mod guarded;
 mod help;
 mod import;
 mod info;
 mod join;
 mod kube_args;
+mod load;
+mod migration_args;
 mod nodes;
 mod operation;
 mod pipeline;
@@ -29,9 +32,10 @@ mod set_timeout;
 
 use clap::{CommandFactory, Parser};
 
-pub use args::{Cli, Command, DomainsArg, GlobalArgs};
+pub use args::{Cli, Command};
 pub use context::Context;
 pub use duration::{parse_duration, parse_timeout};
+pub use global_args::{DomainsArg, GlobalArgs};
 
 use crate::error::Exit;
 

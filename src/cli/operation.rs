@@ -5,7 +5,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use super::Context;
-use crate::error::Exit;
+use crate::error::{Exit, TribError};
 use crate::ops::undo::UndoLog;
 pub use crate::ui::plan::Shown;
 
@@ -19,6 +19,30 @@ pub enum Prepared<P> {
     /// too, which then prints no "Dry run" line) and decides the exit code;
     /// `changed: false`. For commands whose result is the cluster's state.
     Check(P),
+}
+
+impl<P> Prepared<P> {
+    /// [`Prepared::Nothing`] when `nothing` says the plan changes nothing (`message`
+    /// says so to a person), else [`Prepared::Plan`].
+    pub fn unless(
+        plan: P,
+        nothing: impl FnOnce(&P) -> bool,
+        message: impl FnOnce(&P) -> String,
+    ) -> Prepared<P> {
+        if nothing(&plan) {
+            let message = message(&plan);
+            Prepared::Nothing { plan, message }
+        } else {
+            Prepared::Plan(plan)
+        }
+    }
+}
+
+/// What `prepare` kept for `apply` (the loaded cluster, say). Missing only through a
+/// bug in the command: a failure, naming the `command`.
+pub fn kept<'a, T>(kept: &'a Option<T>, command: &str) -> Result<&'a T, TribError> {
+    kept.as_ref()
+        .ok_or_else(|| TribError::Failed(format!("{command}: the cluster was not loaded")))
 }
 
 /// What `apply` did.

@@ -21,7 +21,7 @@ use serde_json::{Map, Value};
 
 use super::Context;
 use super::guarded;
-pub use super::operation::{Applied, Operation, Prepared, Shown, into_map};
+pub use super::operation::{Applied, Operation, Prepared, Shown, into_map, kept};
 use crate::error::Exit;
 use crate::ops::interrupt;
 
@@ -45,13 +45,7 @@ pub async fn run<O: Operation>(ctx: &Context, mut op: O) -> anyhow::Result<Exit>
         ctx.printer.out(&message);
         return Ok(finish(ctx, doc, false, Map::new(), Exit::Ok));
     }
-    for shown in op.show(&plan) {
-        match shown {
-            Shown::Out(text) if text.is_empty() => {}
-            Shown::Out(text) => ctx.printer.out(&text),
-            Shown::Warn(text) => ctx.printer.warn(&text),
-        }
-    }
+    ctx.printer.show(&op.show(&plan));
     if check {
         let mut applied = Applied {
             exit: Exit::Ok,

@@ -7,13 +7,12 @@ use clap::Args;
 use serde_json::{Value, json};
 
 use super::Context;
-use super::check::load_healthy;
-use super::pipeline::{Applied, Operation, Prepared};
+use super::load::load_healthy;
+use super::migration_args::MigrationArgs;
+use super::pipeline::{Applied, Operation, Prepared, kept};
 use crate::cluster::load::Loaded;
 use crate::error::{Exit, TribError};
 use crate::ops::Reporter;
-use crate::ops::bigkeys::note_big_keys;
-use crate::ops::migrate::MigrateOptions;
 use crate::ops::slot_moves::{master_conns, move_slots, now_replicas, unfinished};
 use crate::ops::undo::UndoLog;
 use crate::plan::rebalance::{
@@ -33,13 +32,8 @@ pub struct RebalanceArgs {
     /// Only rebalance when a master is off by more than PCT percent
     #[arg(long, value_name = "PCT")]
     pub threshold: Option<f64>,
-    /// Move slots with SETSLOT/MIGRATE even where every master supports atomic slot migration
-    #[arg(long)]
-    pub no_atomic: bool,
-    /// How long a source may be kept from its clients by one batch of keys (MIGRATE
-    /// blocks it): batches are sized to it by the pace of recent ones
-    #[arg(long, value_name = "DUR", default_value = "5ms", value_parser = super::parse_timeout)]
-    pub max_stall: std::time::Duration,
+    #[command(flatten)]
+    pub migration: MigrationArgs,
 }
 
 pub async fn run(ctx: &Context, args: RebalanceArgs) -> anyhow::Result<Exit> {
@@ -57,14 +51,6 @@ struct Rebalance {
     loaded: Option<Loaded>,
 }
 
-impl Rebalance {
-    fn loaded(&self) -> Result<&Loaded, TribError> {
-        self.loaded
-            .as_ref()
-            .ok_or_else(|| TribError::Failed("rebalance: the cluster was not loaded".into()))
-    }
-}
-
 impl Operation for Rebalance {
     type Plan = RebalancePlan;
     /// The migration engine stops between windows of slots, leaving none open.
@@ -77,41 +63,19 @@ impl Operation for Rebalance {
         let threshold = self.args.threshold.unwrap_or(DEFAULT_THRESHOLD);
         let mut plan =
             plan_rebalance(&masters, threshold).map_err(|r| TribError::BadInput(r.to_string()))?;
-        if !plan.balanced
-            && let Some(w) = note_big_keys(
-                &master_conns(&loaded),
-                &mut plan.moves,
-                self.args.max_stall,
-                &ctx.reporter(),
-            )
-            .await
-        {
-            ctx.printer.warn(&w);
+        if !plan.balanced {
+            let migration = &self.args.migration;
+            migration.note_big_keys(ctx, &loaded, &mut plan.moves).await;
         }
+        let balanced = |p: &RebalancePlan| show::balanced(p, &loaded.view);
+        let prepared = Prepared::unless(plan, |p| p.balanced, balanced);
         self.loaded = Some(loaded);
-        Ok(if plan.balanced {
-            let message = format!(
-                "{}\n\nEvery master is within {threshold}% of its target: nothing to move.",
-                show::plan(&plan, &self.loaded()?.view)
-            );
-            Prepared::Nothing { plan, message }
-        } else {
-            Prepared::Plan(plan)
-        })
+        Ok(prepared)
     }
 
     fn render(&self, plan: &RebalancePlan) -> String {
-        let Ok(loaded) = self.loaded() else {
-            return String::new();
-        };
-        let mut out = show::plan(plan, &loaded.view);
-        for d in plan.drained() {
-            out.push_str(&format!(
-                "\n{} will own no slot: with cluster-allow-replica-migration on, Redis may turn it into a replica on its own",
-                d.node
-            ));
-        }
-        out
+        kept(&self.loaded, "rebalance")
+            .map_or_else(|_| String::new(), |l| show::render(plan, &l.view))
     }
 
     fn question(&self, plan: &RebalancePlan) -> Option<String> {
@@ -123,8 +87,7 @@ impl Operation for Rebalance {
     }
 
     fn plan_json(&self, plan: &RebalancePlan) -> Value {
-        self.loaded()
-            .map_or(Value::Null, |l| show::plan_json(plan, &l.view))
+        kept(&self.loaded, "rebalance").map_or(Value::Null, |l| show::plan_json(plan, &l.view))
     }
 
     async fn apply(
@@ -133,13 +96,8 @@ impl Operation for Rebalance {
         plan: &RebalancePlan,
         _: &UndoLog,
     ) -> anyhow::Result<Applied> {
-        let loaded = self.loaded()?;
-        let opts = MigrateOptions {
-            atomic: !self.args.no_atomic,
-            max_stall: self.args.max_stall,
-            ..MigrateOptions::default()
-        }
-        .with_credentials(&ctx.connect);
+        let loaded = kept(&self.loaded, "rebalance")?;
+        let opts = self.args.migration.options(ctx);
         let reporter = ctx.reporter();
         let report = move_slots(loaded, &plan.moves, &opts, &reporter)
             .await
@@ -155,20 +113,14 @@ impl Operation for Rebalance {
             .collect();
         let became_replicas = now_replicas(&master_conns(loaded), &drained).await;
         for node in &became_replicas {
-            reporter.finish(&format!(
-                "{node} owns no slot any more and turned into a replica on its own (cluster-allow-replica-migration)"
-            ));
+            reporter.finish(&show::became_replica(node));
         }
-        reporter.finish(&format!(
-            "{} slot(s), {} key(s) moved in {:.2}s",
-            report.slots_moved,
-            report.keys_moved,
-            self.started.elapsed().as_secs_f64()
-        ));
+        let elapsed = self.started.elapsed();
+        reporter.finish(&show::moved(&report, elapsed));
         Ok(Applied::done(json!({
             "report": report,
             "became_replicas": became_replicas,
-            "elapsed_ms": self.started.elapsed().as_millis(),
+            "elapsed_ms": elapsed.as_millis(),
         })))
     }
 }

@@ -6,15 +6,14 @@ use clap::Args;
 use serde_json::json;
 
 use super::Context;
-use super::check::load_healthy;
-use super::pipeline::{Applied, Operation, Prepared};
+use super::load::load_healthy;
+use super::migration_args::MigrationArgs;
+use super::pipeline::{Applied, Operation, Prepared, kept};
 use crate::cluster::load::Loaded;
 use crate::error::{Exit, TribError};
-use crate::model::SlotRange;
 use crate::ops::Reporter;
-use crate::ops::bigkeys::note_big_keys;
 use crate::ops::migrate::MigrateOptions;
-use crate::ops::slot_moves::{master_conns, move_slots, unfinished};
+use crate::ops::slot_moves::{move_slots, unfinished};
 use crate::ops::undo::UndoLog;
 use crate::plan::reshard::{Amount, ReshardPlan, ReshardRequest, Sources, plan_reshard};
 use crate::ui::plan::reshard as show;
@@ -40,13 +39,8 @@ pub struct ReshardArgs {
     /// Overwrite keys that already exist on the target
     #[arg(long)]
     pub replace: bool,
-    /// Move slots with SETSLOT/MIGRATE even where every master supports atomic slot migration
-    #[arg(long)]
-    pub no_atomic: bool,
-    /// How long a source may be kept from its clients by one batch of keys (MIGRATE
-    /// blocks it): batches are sized to it by the pace of recent ones
-    #[arg(long, value_name = "DUR", default_value = "5ms", value_parser = super::parse_timeout)]
-    pub max_stall: std::time::Duration,
+    #[command(flatten)]
+    pub migration: MigrationArgs,
 }
 
 pub async fn run(ctx: &Context, args: ReshardArgs) -> anyhow::Result<Exit> {
@@ -58,33 +52,14 @@ struct Reshard {
     loaded: Option<Loaded>,
 }
 
-fn parse_amount(args: &ReshardArgs) -> Result<Amount, TribError> {
-    let bad_range = |r: &String| {
-        TribError::BadInput(format!(
-            "--range {r}: not a slot range (A-B with 0 <= A <= B <= 16383)"
-        ))
-    };
-    match (args.slots, args.range.is_empty()) {
-        (Some(n), true) => Ok(Amount::Slots(n as usize)),
-        (None, false) => args
-            .range
-            .iter()
-            .map(|r| SlotRange::parse(r).ok_or_else(|| bad_range(r)))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Amount::Ranges),
-        _ => Err(TribError::BadInput(
-            "give either --slots N or --range A-B[,C-D...]".into(),
-        )),
-    }
-}
-
 impl Operation for Reshard {
     type Plan = ReshardPlan;
     /// The migration engine stops between windows of slots, leaving none open.
     const SAFE_POINTS: bool = true;
 
     async fn prepare(&mut self, ctx: &Context) -> anyhow::Result<Prepared<ReshardPlan>> {
-        let amount = parse_amount(&self.args)?;
+        let amount = Amount::parse(self.args.slots, &self.args.range)
+            .map_err(|e| TribError::BadInput(e.to_string()))?;
         if self.args.pipeline == Some(0) {
             return Err(TribError::BadInput("--pipeline must be at least 1".into()).into());
         }
@@ -113,17 +88,10 @@ impl Operation for Reshard {
         };
         let mut plan = plan_reshard(view, &ReshardRequest { from, to, amount })
             .map_err(|r| TribError::refused(&r))?;
-        let masters = master_conns(&loaded);
-        if let Some(w) = note_big_keys(
-            &masters,
-            &mut plan.migration,
-            self.args.max_stall,
-            &ctx.reporter(),
-        )
-        .await
-        {
-            ctx.printer.warn(&w);
-        }
+        let migration = &self.args.migration;
+        migration
+            .note_big_keys(ctx, &loaded, &mut plan.migration)
+            .await;
         self.loaded = Some(loaded);
         Ok(Prepared::Plan(plan))
     }
@@ -146,17 +114,12 @@ impl Operation for Reshard {
         plan: &ReshardPlan,
         _: &UndoLog,
     ) -> anyhow::Result<Applied> {
-        let Some(loaded) = &self.loaded else {
-            return Err(TribError::Failed("reshard: the cluster was not loaded".into()).into());
-        };
+        let loaded = kept(&self.loaded, "reshard")?;
         let opts = MigrateOptions {
             batch: self.args.pipeline,
             replace: self.args.replace,
-            atomic: !self.args.no_atomic,
-            max_stall: self.args.max_stall,
-            ..MigrateOptions::default()
-        }
-        .with_credentials(&ctx.connect);
+            ..self.args.migration.options(ctx)
+        };
         let reporter = ctx.reporter();
         let started = Instant::now();
         let report = move_slots(loaded, &plan.migration, &opts, &reporter)

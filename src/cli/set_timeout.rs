@@ -5,7 +5,7 @@ use futures::future::join_all;
 use serde_json::json;
 
 use super::Context;
-use super::check::load;
+use super::load::load;
 use super::pipeline::{Applied, Operation, Prepared};
 use crate::cluster::Node;
 use crate::error::{Exit, TribError};

@@ -146,12 +146,22 @@ fn classify_err(detail: &str) -> ServerError {
     }
 }
 
-/// `Auth` reason when the node wants a password and got none.
-const NEEDS_PASSWORD: &str = "the node requires a password (use -a, REDISCLI_AUTH or --askpass)";
-/// `Auth` reason when the password or user is wrong.
-const WRONG_PASSWORD: &str = "wrong password or user";
-/// `Auth` reason when a password was given but the node has none.
-const NO_PASSWORD_SET: &str = "the node has no password set, but one was given (-a, REDISCLI_AUTH or --askpass): leave it out";
+/// Why our own authentication failed, classified from the reply (the text says what to
+/// do about it, in the cluster's terms: `-a`, `REDISCLI_AUTH`, `--askpass`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum AuthFailure {
+    /// The node wants a password and got none (`NOAUTH`).
+    #[error("the node requires a password (use -a, REDISCLI_AUTH or --askpass)")]
+    PasswordRequired,
+    /// Wrong user or password (`WRONGPASS`; `ERR invalid password` before Redis 6).
+    #[error("wrong password or user")]
+    WrongPassword,
+    /// A password was given but the node has none set.
+    #[error(
+        "the node has no password set, but one was given (-a, REDISCLI_AUTH or --askpass): leave it out"
+    )]
+    NoPasswordSet,
+}
 
 /// What went wrong with a node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,7 +173,7 @@ pub enum NodeErrorKind {
     /// TLS handshake failed.
     Tls(String),
     /// Wrong password / user, or authentication required.
-    Auth(String),
+    Auth(AuthFailure),
     /// The server answered with an error reply: `error` says what it means, `code` and
     /// `detail` are the reply as sent (for messages).
     Server {
@@ -186,11 +196,11 @@ impl NodeErrorKind {
     /// [`NodeErrorKind::Server`].
     pub fn from_reply(code: &str, detail: &str) -> NodeErrorKind {
         match code {
-            "NOAUTH" => return NodeErrorKind::Auth(NEEDS_PASSWORD.into()),
-            "WRONGPASS" => return NodeErrorKind::Auth(WRONG_PASSWORD.into()),
+            "NOAUTH" => return NodeErrorKind::Auth(AuthFailure::PasswordRequired),
+            "WRONGPASS" => return NodeErrorKind::Auth(AuthFailure::WrongPassword),
             // Redis before 6: `ERR invalid password`.
             "ERR" if detail.contains("invalid password") => {
-                return NodeErrorKind::Auth(WRONG_PASSWORD.into());
+                return NodeErrorKind::Auth(AuthFailure::WrongPassword);
             }
             // A password sent to a node that has none: Redis 6+ and Valkey `ERR AUTH
             // <password> called without any password configured for the default user`,
@@ -199,7 +209,7 @@ impl NodeErrorKind {
                 if detail.contains("AUTH <password> called without")
                     || detail.contains("no password is set") =>
             {
-                return NodeErrorKind::Auth(NO_PASSWORD_SET.into());
+                return NodeErrorKind::Auth(AuthFailure::NoPasswordSet);
             }
             _ => {}
         }
@@ -215,7 +225,7 @@ impl NodeErrorKind {
     pub fn auth_failed(reply: Option<NodeErrorKind>) -> NodeErrorKind {
         match reply {
             Some(k @ NodeErrorKind::Auth(_)) => k,
-            _ => NodeErrorKind::Auth(WRONG_PASSWORD.into()),
+            _ => NodeErrorKind::Auth(AuthFailure::WrongPassword),
         }
     }
 }
@@ -456,7 +466,7 @@ mod tests {
     fn our_own_authentication_failures_are_auth_errors() {
         assert_eq!(
             NodeErrorKind::from_reply("NOAUTH", "Authentication required."),
-            NodeErrorKind::Auth(NEEDS_PASSWORD.into())
+            NodeErrorKind::Auth(AuthFailure::PasswordRequired)
         );
         for (code, detail) in [
             ("WRONGPASS", "invalid username-password pair"),
@@ -464,7 +474,7 @@ mod tests {
         ] {
             assert_eq!(
                 NodeErrorKind::from_reply(code, detail),
-                NodeErrorKind::Auth(WRONG_PASSWORD.into()),
+                NodeErrorKind::Auth(AuthFailure::WrongPassword),
                 "{code} {detail}"
             );
         }
@@ -475,7 +485,7 @@ mod tests {
         ] {
             assert_eq!(
                 NodeErrorKind::from_reply("ERR", detail),
-                NodeErrorKind::Auth(NO_PASSWORD_SET.into()),
+                NodeErrorKind::Auth(AuthFailure::NoPasswordSet),
                 "{detail}"
             );
         }
@@ -493,11 +503,11 @@ mod tests {
         ));
         assert_eq!(
             NodeErrorKind::auth_failed(None),
-            NodeErrorKind::Auth(WRONG_PASSWORD.into())
+            NodeErrorKind::Auth(AuthFailure::WrongPassword)
         );
         assert_eq!(
             NodeErrorKind::auth_failed(Some(NodeErrorKind::from_reply("NOAUTH", ""))),
-            NodeErrorKind::Auth(NEEDS_PASSWORD.into())
+            NodeErrorKind::Auth(AuthFailure::PasswordRequired)
         );
     }
 

@@ -60,13 +60,15 @@ async fn info_of(node: &Node, detail: InfoDetail) -> Result<Info, NodeError> {
 
 /// Reads everything trib needs from one node, concurrently over its connection.
 pub async fn probe(node: &Node, domain: String, detail: InfoDetail) -> Result<NodeView, NodeError> {
-    // One round trip: the four commands go out together on the node's connection. A
+    // One round trip: the five commands go out together on the node's connection. A
     // node without cluster support answers the CLUSTER ones with errors; INFO says why.
-    let (info, id, nodes, cluster_info) = futures::join!(
+    // `CONFIG GET` may be denied (an ACL, a managed service): no timeout then.
+    let (info, id, nodes, cluster_info, node_timeout) = futures::join!(
         info_of(node, detail),
         node.myid(),
         node.cluster_nodes(),
-        node.cluster_info()
+        node.cluster_info(),
+        node.node_timeout()
     );
     let info = info?;
     if info.get("cluster_enabled") != Some("1") {
@@ -100,6 +102,7 @@ pub async fn probe(node: &Node, domain: String, detail: InfoDetail) -> Result<No
         nodes,
         info,
         cluster_info,
+        node_timeout,
     })
 }
 

@@ -11,4 +11,4 @@ pub mod tls;
 
 pub use commands::{Migrate, MigrateAuth, MigrateReply, SetSlot};
 pub use conn::{ConnectOptions, Node, Secret};
-pub use error::{NodeError, NodeErrorKind, ServerError};
+pub use error::{AuthFailure, NodeError, NodeErrorKind, ServerError};

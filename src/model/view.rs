@@ -25,6 +25,8 @@ pub struct NodeView {
     pub info: Info,
     /// `CLUSTER INFO`.
     pub cluster_info: Info,
+    /// `cluster-node-timeout` in ms (`CONFIG GET`); `None` where CONFIG is not allowed.
+    pub node_timeout: Option<u64>,
 }
 
 impl NodeView {
@@ -205,6 +207,16 @@ impl ClusterView {
             .find(|e| &e.id == id)
             .map(|e| e.name())
             .unwrap_or_else(|| id.short().to_string())
+    }
+
+    /// Why the node `id` was not reached: the error trib got from it, or "not reached"
+    /// (no address known, or not tried).
+    pub fn why_unreached(&self, id: &NodeId) -> String {
+        self.unreachable
+            .iter()
+            .find(|u| u.id.as_ref() == Some(id))
+            .map(|u| u.error.clone())
+            .unwrap_or_else(|| "not reached".into())
     }
 
     /// The slots each master claims for itself, by ID (from the masters' own entries).

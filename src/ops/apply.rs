@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::Reporter;
-use super::create::CreateTarget;
 use super::del_node;
 use super::gather::Gathered;
 use super::interrupt;
@@ -29,6 +28,7 @@ use crate::cluster::load::{InfoDetail, Loaded, load_cluster, probe};
 use crate::cluster::{ConnectOptions, Node};
 use crate::error::TribError;
 use crate::model::NodeId;
+use crate::model::view::NodeView;
 use crate::plan::apply::{ApplyPlan, Phase, rebalance_masters, reform_nodes};
 use crate::plan::create::{CreateNodeState, CreatePlan};
 use crate::plan::failover::{Mode, Planned, plan_promote};
@@ -67,7 +67,16 @@ pub struct Done {
     pub ms: u128,
 }
 
-/// Loads the cluster from `entries` (see [`crate::plan::apply::load_order`]) and puts
+/// The listed nodes (`views`: theirs, alike) in the order the cluster is loaded from
+/// them ([`crate::plan::apply::load_order`]).
+pub fn entries(listed: &[Gathered], views: &[NodeView]) -> Vec<Target> {
+    crate::plan::apply::load_order(views)
+        .into_iter()
+        .map(|i| listed[i].target.clone())
+        .collect()
+}
+
+/// Loads the cluster from `entries` (see [`entries`]) and puts
 /// the listed members in it as they answered (their current addresses, which the
 /// cluster may not know yet). `None` when no listed node belongs to a cluster.
 pub async fn load(
@@ -222,19 +231,10 @@ async fn create(
     reporter: &dyn Reporter,
     undo: &UndoLog,
 ) -> Result<(), TribError> {
-    let targets: Vec<CreateTarget> = env
-        .listed
-        .iter()
-        .zip(env.states)
-        .map(|(g, s)| CreateTarget::new(g, s))
-        .collect();
+    let targets = super::create::targets(env.listed, env.states);
     super::create::apply(plan, &targets, env.timeout, true, false, reporter, undo)
         .await
-        .map_err(|e| {
-            TribError::Failed(format!(
-                "apply: create did not finish: {e} (re-run the same command to complete it)"
-            ))
-        })?;
+        .map_err(|e| super::create::unfinished("apply: create", e))?;
     Ok(())
 }
 

@@ -48,6 +48,24 @@ impl CreateTarget {
     }
 }
 
+/// The gathered nodes as [`apply`] takes them, with what was read of each (`states`,
+/// indexed alike).
+pub fn targets(gathered: &[Gathered], states: &[CreateNodeState]) -> Vec<CreateTarget> {
+    gathered
+        .iter()
+        .zip(states)
+        .map(|(g, s)| CreateTarget::new(g, s))
+        .collect()
+}
+
+/// The error of a create that stopped before the cluster was complete; `what` names it
+/// ("create", or "apply: create").
+pub fn unfinished(what: &str, e: CreateError) -> TribError {
+    TribError::Failed(format!(
+        "{what} did not finish: {e} (re-run the same command to complete it)"
+    ))
+}
+
 /// Whether a server of this version has `CLUSTER ADDSLOTSRANGE` (Redis 7.0; Valkey reports
 /// its own version, 7.2 and later). Unknown: no.
 pub fn has_addslotsrange(version: Option<(u32, u32, u32)>) -> bool {
@@ -66,14 +84,9 @@ pub struct CreateTimings {
 
 /// Several addresses of one headless name answering with the same ID are one node; the
 /// same node named twice by the user is an error (redis-cli builds a broken cluster).
-/// Each gathered node's state for the planner, its `cluster-node-timeout` read.
-pub async fn states(gathered: &[Gathered]) -> Vec<CreateNodeState> {
-    let timeouts = join_all(gathered.iter().map(|g| g.node.node_timeout())).await;
-    gathered
-        .iter()
-        .zip(timeouts)
-        .map(|(g, t)| state_of(g, t))
-        .collect()
+/// Each gathered node's state for the planner.
+pub fn states(gathered: &[Gathered]) -> Vec<CreateNodeState> {
+    gathered.iter().map(state_of).collect()
 }
 
 pub fn dedupe(gathered: Vec<Gathered>) -> Result<Vec<Gathered>, TribError> {
@@ -104,7 +117,7 @@ pub fn dedupe(gathered: Vec<Gathered>) -> Result<Vec<Gathered>, TribError> {
     }
 }
 
-pub fn state_of(g: &Gathered, node_timeout: Option<u64>) -> CreateNodeState {
+pub fn state_of(g: &Gathered) -> CreateNodeState {
     let me = g.view.myself();
     CreateNodeState {
         label: g.view.label.clone(),
@@ -126,7 +139,7 @@ pub fn state_of(g: &Gathered, node_timeout: Option<u64>) -> CreateNodeState {
         master_id: me.and_then(|m| m.master_id.clone()),
         config_epoch: me.map(|m| m.config_epoch).unwrap_or(0),
         keys: g.view.keys(),
-        node_timeout,
+        node_timeout: g.view.node_timeout,
     }
 }
 

@@ -7,13 +7,17 @@
 //!    (MIGRATE is refused with CLUSTERDOWN before that); a master whose view names no
 //!    owner, or another one, for a slot exactly one master claims is told that claimant
 //!    first (see [`repair_views`]), else it might never turn ok;
-//! 3. sources (and owners) are opened (`SETSLOT … MIGRATING/IMPORTING/STABLE`, pipelined
-//!    per node);
-//! 4. keys move with the engine's `move_slot_keys`, a few slots at a time;
+//! 3. each slot's sources (and owner) are opened (`SETSLOT … MIGRATING/IMPORTING/STABLE`)
+//!    right before
+//! 4. its keys move with the engine's `move_slot_keys`, a few slots at a time;
 //! 5. `SETSLOT s NODE owner` on every other master, then on the owners (releases before
 //!    claims: see [`assign`]), then `SETSLOT s STABLE` where a marker is left; owners
 //!    bump their config epoch;
 //! 6. wait until every node agrees on the slot map and reports `cluster_state:ok`.
+//!
+//! SIGINT/SIGTERM ([`interrupt`]) stop it at a safe point: the slots whose keys are
+//! moving are finished, no other slot is opened, and every slot opened is closed (step 5
+//! runs, 6 does not); or, during step 6, between its waits.
 //!
 //! Around it, `trib fix`'s other phases: [`prepare`] (reach every ENTRY, plan the
 //! re-forming and the slot repairs), [`repair`] (re-form, then repair slots planned
@@ -28,6 +32,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::Reporter;
+use super::interrupt::{self, Interrupted};
 use super::migrate::{MigrateError, MigrateOptions, SlotKeys, move_slot_keys};
 use super::reform::{send_meets, wait_reformed};
 use super::scan::deep_scan;
@@ -69,6 +74,15 @@ pub enum FixError {
     /// Commands that were refused, one line each.
     #[error("{0}")]
     Refused(String),
+    /// Stopped by SIGINT/SIGTERM at a safe point: the slots whose keys were moving were
+    /// finished and closed (`repaired` of `total`), the others were not touched.
+    #[error("stopped after repairing {repaired} of {total} slot(s)")]
+    Interrupted {
+        #[source]
+        stop: Interrupted,
+        repaired: usize,
+        total: usize,
+    },
 }
 
 impl From<Refused> for FixError {
@@ -147,6 +161,15 @@ pub async fn count_keys(
     Ok(out)
 }
 
+/// How a `SETSLOT` is named in an error.
+fn setslot_text(slot: u16, action: &SetSlot) -> String {
+    match action {
+        SetSlot::Stable => format!("CLUSTER SETSLOT {slot} STABLE"),
+        SetSlot::Migrating(to) => format!("CLUSTER SETSLOT {slot} MIGRATING {}", to.short()),
+        SetSlot::Importing(from) => format!("CLUSTER SETSLOT {slot} IMPORTING {}", from.short()),
+    }
+}
+
 fn setslot(slot: u16, action: &SetSlot) -> redis::Cmd {
     cmd::setslot(
         slot,
@@ -218,6 +241,73 @@ async fn repair_views(masters: &BTreeMap<NodeId, Node>) -> Result<usize, FixErro
     Ok(sent)
 }
 
+/// What became of one slot's keys.
+enum SlotMoved<'a> {
+    /// Not started, not opened: a stop was requested first.
+    Skipped(u16),
+    /// Opened, and every source's keys moved to the owner but for the `busy` sources'
+    /// (keys with other contents on the owner: the slot stays open).
+    Done {
+        slot: u16,
+        keys: SlotKeys,
+        sources: usize,
+        busy: Vec<(&'a Node, Vec<String>)>,
+    },
+}
+
+/// Opens `f`'s slot (its `open` states: each node's in order, nodes at once) and moves
+/// every source's keys of it to the owner, unless a stop was requested first.
+async fn move_slot<'a>(
+    f: &SlotFix,
+    masters: &'a BTreeMap<NodeId, Node>,
+    opts: &MigrateOptions,
+) -> Result<SlotMoved<'a>, FixError> {
+    if interrupt::check().is_err() {
+        return Ok(SlotMoved::Skipped(f.slot));
+    }
+    let mut open: Batches = BTreeMap::new();
+    for (node, action) in &f.open {
+        open.entry(node.clone())
+            .or_default()
+            .push((setslot_text(f.slot, action), setslot(f.slot, action)));
+    }
+    run_batches(masters, open).await?;
+    let mut keys = SlotKeys::default();
+    let mut busy = Vec::new();
+    for (src, _) in &f.moves {
+        let (Some(source), Some(target)) = (masters.get(src), masters.get(&f.owner)) else {
+            return Err(FixError::Refused(format!(
+                "slot {}: {} or {} is not reachable",
+                f.slot,
+                src.short(),
+                f.owner.short()
+            )));
+        };
+        match move_slot_keys(source, target, f.slot, opts).await {
+            Ok(k) => {
+                keys.moved += k.moved;
+                keys.identical += k.identical;
+            }
+            // Different copies on both sides: this slot stays open, the others go on.
+            Err(MigrateError::BusyKeys { keys, .. }) => busy.push((source, keys)),
+            Err(err) => {
+                return Err(FixError::Move {
+                    slot: f.slot,
+                    from: source.label.clone(),
+                    to: target.label.clone(),
+                    err,
+                });
+            }
+        }
+    }
+    Ok(SlotMoved::Done {
+        slot: f.slot,
+        keys,
+        sources: f.moves.len(),
+        busy,
+    })
+}
+
 /// Every master reports `cluster_state:ok`.
 async fn wait_state_ok(
     masters: &BTreeMap<NodeId, Node>,
@@ -284,6 +374,8 @@ pub async fn apply(
     let mut keys_moved = 0u64;
     let mut identical_keys = 0u64;
     let mut conflicts: Vec<Conflict> = Vec::new();
+    // Slots whose keys were not moved because a stop was requested first.
+    let mut skipped: BTreeSet<u16> = BTreeSet::new();
     if !moving.is_empty() {
         // 2. MIGRATE needs the cluster up.
         if !assigned.is_empty() {
@@ -295,76 +387,37 @@ pub async fn apply(
         }
         wait_state_ok(masters, timeout, reporter).await?;
 
-        // 3. Open the slots.
-        let mut open: Batches = BTreeMap::new();
-        for f in &moving {
-            for (node, action) in &f.open {
-                let what = match action {
-                    SetSlot::Stable => format!("CLUSTER SETSLOT {} STABLE", f.slot),
-                    SetSlot::Migrating(to) => {
-                        format!("CLUSTER SETSLOT {} MIGRATING {}", f.slot, to.short())
-                    }
-                    SetSlot::Importing(from) => {
-                        format!("CLUSTER SETSLOT {} IMPORTING {}", f.slot, from.short())
-                    }
-                };
-                open.entry(node.clone())
-                    .or_default()
-                    .push((what, setslot(f.slot, action)));
-            }
-        }
-        if !open.is_empty() {
-            run_batches(masters, open).await?;
-        }
-
-        // 4. Move the keys.
-        let jobs: Vec<(u16, &NodeId, &NodeId)> = moving
-            .iter()
-            .flat_map(|f| f.moves.iter().map(move |(src, _)| (f.slot, src, &f.owner)))
-            .collect();
-        let total = jobs.len();
+        // 3–4. Each slot is opened right before its keys move, a few slots at a time. A
+        //    stop request (SIGINT/SIGTERM) lets the slots under way finish; the others
+        //    are not opened.
+        let total: usize = moving.iter().map(|f| f.moves.len()).sum();
         reporter.step(&format!(
             "Moving keys of {} slot(s) to their owners ({} source(s))",
             moving.len(),
             total
         ));
         let mut done = 0usize;
-        let mut stream = futures::stream::iter(jobs.into_iter().map(|(slot, src, dst)| {
-            let source = masters.get(src);
-            let target = masters.get(dst);
-            async move {
-                let (Some(source), Some(target)) = (source, target) else {
-                    return Err(FixError::Refused(format!(
-                        "slot {slot}: {} or {} is not reachable",
-                        src.short(),
-                        dst.short()
-                    )));
-                };
-                match move_slot_keys(source, target, slot, opts).await {
-                    Ok(k) => Ok(Ok(k)),
-                    // Different copies on both sides: this slot stays open, the others go on.
-                    Err(MigrateError::BusyKeys { keys, .. }) => Ok(Err((slot, source, keys))),
-                    Err(err) => Err(FixError::Move {
-                        slot,
-                        from: source.label.clone(),
-                        to: target.label.clone(),
-                        err,
-                    }),
-                }
-            }
-        }))
-        .buffer_unordered(PARALLEL_MOVES);
+        let mut stream = futures::stream::iter(moving.iter().map(|f| move_slot(f, masters, opts)))
+            .buffer_unordered(PARALLEL_MOVES);
         let mut busy = Vec::new();
         while let Some(r) = stream.next().await {
             match r? {
-                Ok(SlotKeys { moved, identical }) => {
-                    keys_moved += moved;
-                    identical_keys += identical;
+                SlotMoved::Skipped(slot) => {
+                    skipped.insert(slot);
                 }
-                Err(b) => busy.push(b),
+                SlotMoved::Done {
+                    slot,
+                    keys,
+                    sources,
+                    busy: b,
+                } => {
+                    keys_moved += keys.moved;
+                    identical_keys += keys.identical;
+                    busy.extend(b.into_iter().map(|(source, keys)| (slot, source, keys)));
+                    done += sources;
+                    reporter.progress("moving keys", done, total, "");
+                }
             }
-            done += 1;
-            reporter.progress("moving keys", done, total, "");
         }
         reporter.finish(&format!(
             "{keys_moved} key(s) moved{}",
@@ -408,13 +461,13 @@ pub async fn apply(
         }
     }
 
-    // 5. Close every slot (but those left open by a conflict): the other masters
-    //    release, the owners claim, markers clear.
-    let open: BTreeSet<u16> = conflicts.iter().map(|c| c.slot).collect();
+    // 5. Close every slot (but those left open by a conflict, and those skipped): the
+    //    other masters release, the owners claim, markers clear.
+    let left: BTreeSet<u16> = conflicts.iter().map(|c| c.slot).chain(skipped).collect();
     let closing: Vec<&SlotFix> = plan
         .slots
         .iter()
-        .filter(|f| !open.contains(&f.slot))
+        .filter(|f| !left.contains(&f.slot))
         .collect();
     let owners: Vec<(u16, &NodeId)> = closing
         .iter()
@@ -427,7 +480,7 @@ pub async fn apply(
     for f in &closing {
         for id in &f.stable {
             stable.entry(id.clone()).or_default().push((
-                format!("CLUSTER SETSLOT {} STABLE", f.slot),
+                setslot_text(f.slot, &SetSlot::Stable),
                 setslot(f.slot, &SetSlot::Stable),
             ));
         }
@@ -436,7 +489,9 @@ pub async fn apply(
     let all_owners: BTreeSet<&NodeId> = closing.iter().map(|f| &f.owner).collect();
     bump_epochs(masters, all_owners.into_iter()).await;
 
-    // 6. Converge; a node left behind by a gossip race is told again.
+    // 6. Converge; a node left behind by a gossip race is told again. A stop request is
+    //    honoured between the waits: every slot is closed by now (unless a conflict left
+    //    one open: that is reported instead).
     let ids: BTreeSet<NodeId> = masters.keys().cloned().collect();
     let what = "every node to agree on the repaired slot map and report cluster_state:ok";
     let want = Converged {
@@ -445,6 +500,13 @@ pub async fn apply(
     };
     let deadline = Instant::now() + timeout;
     loop {
+        if let (true, Err(stop)) = (conflicts.is_empty(), interrupt::check()) {
+            return Err(FixError::Interrupted {
+                stop,
+                repaired: closing.len(),
+                total: plan.slots.len(),
+            });
+        }
         let left = deadline.saturating_duration_since(Instant::now());
         match wait_converged(all, &ids, want, what, left.min(NUDGE_AFTER), reporter).await {
             Ok(_) => break,
@@ -554,6 +616,14 @@ pub async fn repair(
             if state_ok { ", cluster_state:ok" } else { "" },
             waited.as_secs_f64()
         ));
+        if !job.slots.plan.is_empty()
+            && let Err(stop) = interrupt::check()
+        {
+            return Err(TribError::failed(
+                "fix stopped after re-introducing the nodes to each other, before repairing slots; re-run the same command to complete it",
+                stop,
+            ));
+        }
     }
     if job.slots.plan.is_empty() {
         return Ok(None);
@@ -590,7 +660,20 @@ pub async fn repair(
         reporter,
     )
     .await
-    .map_err(|e| TribError::Failed(format!("slot repair did not finish: {e}")))?;
+    .map_err(|e| match e {
+        e @ FixError::Interrupted { repaired, total, .. } => {
+            let what = if repaired == total {
+                format!("every slot ({total}), before every node agreed on them")
+            } else {
+                format!(
+                    "{repaired} of {total} slot(s): every slot it opened was closed, the others are as they were"
+                )
+            };
+            let what = format!("fix stopped after repairing {what}; re-run the same command to complete it");
+            TribError::failed(what, e)
+        }
+        e => TribError::Failed(format!("slot repair did not finish: {e}")),
+    })?;
     reporter.finish(&format!(
         "{} slot(s) repaired ({} assigned), {} key(s) moved in {:.2}s",
         report.slots_fixed,
@@ -601,10 +684,14 @@ pub async fn repair(
     Ok(Some(report))
 }
 
-/// Nothing to repair while the cluster is settling ([`FixJob::settling`]): waits until
-/// every node reports `cluster_state:ok`. Running out of time is no error: the check
-/// afterwards tells.
+/// Nothing to repair, but the cluster is settling ([`FixJob::settling`]: a node still
+/// reports `cluster_state:fail`, while every member was reached and every slot is owned,
+/// which passes by itself): waits until every node reports `cluster_state:ok`. Running
+/// out of time is no error: the check afterwards tells. Otherwise returns at once.
 pub async fn settle(job: &FixJob, conns: &[Node], timeout: Duration, reporter: &dyn Reporter) {
+    if !job.settling() {
+        return;
+    }
     if let Ok(waited) = wait_reformed(&job.nodes, conns, true, timeout, reporter).await {
         reporter.finish(&format!(
             "every node reports cluster_state:ok after {:.2}s",
@@ -624,6 +711,19 @@ pub struct Checked {
     pub dead: Vec<(NodeId, String)>,
     /// No error but those about `dead`: the cluster serves every slot.
     pub healthy_but_dead: bool,
+}
+
+impl Checked {
+    /// No error.
+    pub fn healthy(&self) -> bool {
+        !self.problems.iter().any(|p| p.severity == Severity::Error)
+    }
+
+    /// Every slot is served: healthy, or only failed members without slots are wrong
+    /// (they stay members until `del-node`).
+    pub fn serving(&self) -> bool {
+        self.healthy() || self.healthy_but_dead
+    }
 }
 
 /// Loads the cluster again and checks it (with `deep`, also for keys in slots their node

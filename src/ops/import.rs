@@ -7,7 +7,8 @@
 //! that already exists on its target (BUSYKEY) is compared by `DUMP` payload: identical
 //! means done (in move mode the source copy is deleted), different stops the import and
 //! names the keys unless `--replace`. Resumable: moved keys are gone from the source, and
-//! copied keys compare identical on a re-run.
+//! copied keys compare identical on a re-run. SIGINT/SIGTERM stop it between batches
+//! ([`interrupt`]): no batch is sent after the stop request, those sent are finished.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use tokio::task::JoinSet;
 
 use super::Reporter;
 use super::compare::same_contents;
+use super::interrupt::{self, Interrupted};
 use crate::cluster::{Migrate, MigrateAuth, MigrateReply, Node, NodeError, Secret, ServerError};
 use crate::model::info::Info;
 use crate::plan::import::{Batcher, ImportPlan, ImportTarget, Mode, rate_and_eta};
@@ -140,6 +142,9 @@ pub enum ImportError {
     Node(#[from] NodeError),
     #[error("{0}")]
     Other(String),
+    /// Stopped by SIGINT/SIGTERM between batches: every batch sent was finished.
+    #[error("stopped between batches")]
+    Interrupted(#[source] Interrupted),
 }
 
 fn conflict_list(c: &[Conflict]) -> String {
@@ -232,6 +237,10 @@ pub async fn import(
             }
             break;
         }
+        if let Err(stop) = interrupt::check() {
+            report.keys_remaining = Some(left);
+            return Err((report, ImportError::Interrupted(stop)));
+        }
         reporter.step(&format!(
             "{left} key(s) appeared on the source during pass {}: another pass",
             report.passes
@@ -263,8 +272,12 @@ async fn run_pass(
     let in_flight = shared.opts.in_flight.max(1);
     // About one batch per master per SCAN.
     let scan_count = plan.batch * plan.masters.len().clamp(1, 16);
+    // A stop request (SIGINT/SIGTERM) is honoured between batches: no batch is sent or
+    // scanned for after it, those sent are waited for.
+    let mut interrupted = None;
     loop {
-        let stopping = failure.is_some() || !conflicts.is_empty();
+        interrupted = interrupted.or(interrupt::check().err());
+        let stopping = failure.is_some() || !conflicts.is_empty() || interrupted.is_some();
         if !stopping {
             while tasks.len() < in_flight {
                 let Some((t, keys)) = ready.pop_front() else {
@@ -320,7 +333,11 @@ async fn run_pass(
         conflicts.sort_by(|a, b| a.key.cmp(&b.key));
         return Err(ImportError::Conflicts(conflicts));
     }
-    Ok(())
+    // Stopped with keys left to scan or send (a stop after the last batch is none).
+    match interrupted {
+        Some(stop) if !scan_done || !ready.is_empty() => Err(ImportError::Interrupted(stop)),
+        _ => Ok(()),
+    }
 }
 
 fn absorb(

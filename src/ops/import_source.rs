@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::Reporter;
 use super::import::{ImportError, ImportOptions, ImportReport, SourceInfo, import, probe_source};
 use crate::addr::Target;
-use crate::cluster::{ConnectOptions, Node, NodeError, NodeErrorKind, Secret};
+use crate::cluster::{AuthFailure, ConnectOptions, Node, NodeError, NodeErrorKind, Secret};
 use crate::error::TribError;
 use crate::model::NodeId;
 use crate::model::info::Info;
@@ -134,7 +134,7 @@ pub fn changed(report: &ImportReport, mode: Mode) -> bool {
 /// One line naming the source and what is wrong with it, for a connection or probe error.
 fn source_problem(e: &NodeError) -> String {
     let reason = match &e.kind {
-        NodeErrorKind::Auth(d) if d.contains("requires a password") => {
+        NodeErrorKind::Auth(AuthFailure::PasswordRequired) => {
             "authentication failed: the source requires a password (use --from-password or TRIB_FROM_PASSWORD)".to_string()
         }
         NodeErrorKind::Auth(_) => {

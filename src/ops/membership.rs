@@ -19,6 +19,10 @@ use crate::plan::membership::{JoinPlan, JoinStep, Library};
 pub enum JoinError {
     #[error(transparent)]
     Node(#[from] NodeError),
+    /// NEW and the members did not all come to know each other (the handshake over the
+    /// cluster bus did not end).
+    #[error(transparent)]
+    Handshake(WaitTimeout),
     #[error(transparent)]
     Timeout(#[from] WaitTimeout),
 }
@@ -143,7 +147,9 @@ pub async fn apply_join(
                 meet = Some((senders, cmd));
             }
             JoinStep::WaitKnown => {
-                wait_known(new, new_id, &others, &other_ids, timeout, reporter).await?;
+                wait_known(new, new_id, &others, &other_ids, timeout, reporter)
+                    .await
+                    .map_err(JoinError::Handshake)?;
                 t.known_ms = started.elapsed().as_millis();
                 // A handshake tells NEW who its peers are, not what they serve: it learns
                 // slots and roles from their later pings, which takes seconds. A MEET from

@@ -54,6 +54,8 @@ pub enum ProblemKind {
     ReplicaLinkDown,
     /// Losing one failure domain would stop the cluster.
     DomainSinglePointOfFailure,
+    /// Nodes run with different `cluster-node-timeout`s.
+    NodeTimeoutsDiffer,
 }
 
 impl ProblemKind {
@@ -77,6 +79,7 @@ impl ProblemKind {
             ProblemKind::ReplicaSyncing => "replica_syncing",
             ProblemKind::ReplicaLinkDown => "replica_link_down",
             ProblemKind::DomainSinglePointOfFailure => "domain_single_point_of_failure",
+            ProblemKind::NodeTimeoutsDiffer => "node_timeouts_differ",
         }
     }
 }
@@ -170,6 +173,43 @@ fn open_message(node: &str, dir: &str, peer: &str, slots: &SlotSet) -> String {
         1 => format!("{node}: slot {slots} is {dir} {peer}"),
         n => format!("{node}: {n} slots {dir} {peer}: {slots}"),
     }
+}
+
+/// A warning when the reached nodes run with different `cluster-node-timeout`s (an
+/// interrupted fast join, a node configured by hand): the nodes that differ from the
+/// most common value, each with its own. Nodes whose value could not be read (`CONFIG`
+/// denied) are left out.
+fn timeouts_differ(view: &ClusterView) -> Option<Problem> {
+    let mut by_value: BTreeMap<u64, Vec<&str>> = BTreeMap::new();
+    for v in &view.nodes {
+        if let Some(ms) = v.node_timeout {
+            by_value.entry(ms).or_default().push(&v.label);
+        }
+    }
+    if by_value.len() < 2 {
+        return None;
+    }
+    // The most common value (a tie: the largest, a lowered value being the usual odd one).
+    let (&common, most) = by_value
+        .iter()
+        .max_by_key(|(ms, nodes)| (nodes.len(), **ms))?;
+    let most = most.len();
+    let odd: Vec<(&str, u64)> = by_value
+        .iter()
+        .filter(|(ms, _)| **ms != common)
+        .flat_map(|(ms, nodes)| nodes.iter().map(move |n| (*n, *ms)))
+        .collect();
+    Some(Problem::warning(
+        ProblemKind::NodeTimeoutsDiffer,
+        format!(
+            "cluster-node-timeout differs: {} ({most} other node(s) have {common} ms; `trib set-timeout` sets one value everywhere)",
+            odd.iter()
+                .map(|(n, ms)| format!("{n} has {ms} ms"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        odd.iter().map(|(n, _)| n.to_string()).collect(),
+    ))
 }
 
 /// Everything `check` reports.
@@ -505,6 +545,7 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             ));
         }
     }
+    p.extend(timeouts_differ(view));
     for loss in crate::plan::resilience::analyze(view).single_domain_losses {
         p.push(Problem::warning(
             ProblemKind::DomainSinglePointOfFailure,
@@ -525,6 +566,68 @@ mod tests {
     use super::ProblemKind as K;
     use super::{Severity, check};
     use crate::plan::membership_del::fixture::{id, line, node, view};
+
+    /// Masters a, b, c (one domain each) with these `cluster-node-timeout`s.
+    fn three_masters(timeouts: [Option<u64>; 3]) -> crate::model::view::ClusterView {
+        let nodes = [
+            ('a', "10.0.0.1:6379", "0-5460"),
+            ('b', "10.0.0.2:6379", "5461-10922"),
+            ('c', "10.0.0.3:6379", "10923-16383"),
+        ];
+        let lines = |me: char| -> Vec<String> {
+            nodes
+                .iter()
+                .map(|(c, addr, slots)| {
+                    let flags = if *c == me { "myself,master" } else { "master" };
+                    line(*c, addr, flags, None, slots)
+                })
+                .collect()
+        };
+        let mut v = view(
+            nodes
+                .iter()
+                .map(|(c, addr, _)| node(*c, addr, &addr[..8], &lines(*c), 0))
+                .collect(),
+            vec![],
+        );
+        for (n, t) in v.nodes.iter_mut().zip(timeouts) {
+            n.node_timeout = t;
+        }
+        v
+    }
+
+    #[test]
+    fn differing_node_timeouts_are_a_warning_naming_the_odd_nodes() {
+        let kinds = |v| -> Vec<K> { check(&v, None).into_iter().map(|p| p.kind).collect() };
+        // One value everywhere, or none readable (CONFIG denied): nothing to say.
+        assert!(!kinds(three_masters([Some(15000); 3])).contains(&K::NodeTimeoutsDiffer));
+        assert!(!kinds(three_masters([None; 3])).contains(&K::NodeTimeoutsDiffer));
+        // A node whose value could not be read is left out of the comparison.
+        let v = three_masters([Some(15000), None, Some(15000)]);
+        assert!(!kinds(v).contains(&K::NodeTimeoutsDiffer));
+        // The odd one is named with its value, the others' value given.
+        let p = check(&three_masters([Some(15000), Some(499), Some(15000)]), None);
+        let w: Vec<_> = p
+            .iter()
+            .filter(|p| p.kind == K::NodeTimeoutsDiffer)
+            .collect();
+        assert_eq!(w.len(), 1, "{p:?}");
+        assert_eq!(w[0].severity, Severity::Warning);
+        assert_eq!(w[0].nodes, vec!["10.0.0.2:6379".to_string()]);
+        assert_eq!(
+            w[0].message,
+            "cluster-node-timeout differs: 10.0.0.2:6379 has 499 ms (2 other node(s) have 15000 ms; `trib set-timeout` sets one value everywhere)"
+        );
+        // Three values: the odd ones are those that differ from the largest, on a tie.
+        let p = check(&three_masters([Some(499), Some(2000), Some(15000)]), None);
+        let w = p.iter().find(|p| p.kind == K::NodeTimeoutsDiffer).unwrap();
+        assert_eq!(w.nodes, vec!["10.0.0.1:6379", "10.0.0.2:6379"]);
+        assert!(
+            w.message.contains("(1 other node(s) have 15000 ms;"),
+            "{}",
+            w.message
+        );
+    }
 
     /// Masters a (0-8191) and b (8192-16383); a is moving `moving` slots from 0 to b, as
     /// an interrupted reshard leaves them (MIGRATING on a, IMPORTING on b).

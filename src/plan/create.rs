@@ -81,6 +81,13 @@ pub struct CreatePlan {
     pub steps: Vec<CreateStep>,
 }
 
+impl CreatePlan {
+    /// The nodes already form the cluster asked for: nothing to do.
+    pub fn already_created(&self) -> bool {
+        self.status == CreateStatus::AlreadyCreated
+    }
+}
+
 /// Why create refuses; each names a node (by index) and says why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {

@@ -258,13 +258,7 @@ fn node_ref(view: &ClusterView, id: &NodeId, entry: &NodeEntry) -> NodeRef {
 /// that was reached. `None` when it is up.
 pub fn down_reason(view: &ClusterView, id: &NodeId) -> Option<String> {
     if view.node(id).is_none() {
-        let why = view
-            .unreachable
-            .iter()
-            .find(|u| u.id.as_ref() == Some(id))
-            .map(|u| u.error.clone())
-            .unwrap_or_else(|| "not reached".into());
-        return Some(format!("unreachable ({why})"));
+        return Some(format!("unreachable ({})", view.why_unreached(id)));
     }
     let flagged = |f: fn(&NodeEntry) -> bool| -> Vec<&str> {
         view.nodes
@@ -765,6 +759,7 @@ mod tests {
                 nodes: parse_cluster_nodes(&text).unwrap(),
                 info: Info::parse(format!("role:{role}\n{repl}")),
                 cluster_info: Info::parse("cluster_state:ok\n"),
+                node_timeout: None,
             });
         }
         v.nodes.sort_by_key(|n| n.addr);

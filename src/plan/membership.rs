@@ -403,15 +403,9 @@ pub fn plan_join(input: &JoinInput) -> Result<JoinPlan, Vec<JoinRefusal>> {
                         }),
                     });
                 } else if own_view.is_none() {
-                    let why = view
-                        .unreachable
-                        .iter()
-                        .find(|u| u.id.as_ref() == Some(id))
-                        .map(|u| u.error.clone())
-                        .unwrap_or_else(|| "not reached".into());
                     refusals.push(JoinRefusal::MasterUnreachable {
                         node: r.node.clone(),
-                        why,
+                        why: view.why_unreached(id),
                     });
                 } else if flagged_failing(view, id) {
                     refusals.push(JoinRefusal::MasterFailing {
@@ -647,6 +641,7 @@ mod tests {
             nodes,
             info,
             cluster_info: Info::parse(""),
+            node_timeout: None,
         }
     }
 

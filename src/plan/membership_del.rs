@@ -335,6 +335,7 @@ pub(crate) mod fixture {
             nodes,
             info,
             cluster_info: Info::parse("cluster_state:ok\r\n"),
+            node_timeout: None,
         }
     }
 

@@ -24,6 +24,30 @@ pub enum Amount {
     Ranges(Vec<SlotRange>),
 }
 
+/// Why `--slots`/`--range` say neither how many slots nor which.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AmountError {
+    #[error("--range {0}: not a slot range (A-B with 0 <= A <= B <= 16383)")]
+    BadRange(String),
+    #[error("give either --slots N or --range A-B[,C-D...]")]
+    Neither,
+}
+
+impl Amount {
+    /// `--slots N` or `--range A-B[,C-D...]`: exactly one of them.
+    pub fn parse(slots: Option<u16>, ranges: &[String]) -> Result<Amount, AmountError> {
+        match (slots, ranges.is_empty()) {
+            (Some(n), true) => Ok(Amount::Slots(n as usize)),
+            (None, false) => ranges
+                .iter()
+                .map(|r| SlotRange::parse(r).ok_or_else(|| AmountError::BadRange(r.clone())))
+                .collect::<Result<Vec<_>, _>>()
+                .map(Amount::Ranges),
+            _ => Err(AmountError::Neither),
+        }
+    }
+}
+
 /// What the user asked for, with nodes already resolved to IDs.
 #[derive(Clone, Debug)]
 pub struct ReshardRequest {
@@ -303,6 +327,32 @@ mod tests {
         NodeId::parse(s).unwrap()
     }
 
+    #[test]
+    fn amount_is_slots_or_ranges() {
+        let ranges = |r: &[&str]| r.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(Amount::parse(Some(5), &[]), Ok(Amount::Slots(5)));
+        assert_eq!(
+            Amount::parse(None, &ranges(&["0-9", "20"])),
+            Ok(Amount::Ranges(vec![
+                SlotRange::new(0, 9),
+                SlotRange::new(20, 20)
+            ]))
+        );
+        assert_eq!(
+            Amount::parse(None, &ranges(&["0-9", "9-3"])),
+            Err(AmountError::BadRange("9-3".into()))
+        );
+        assert_eq!(
+            Amount::parse(None, &ranges(&["16384"])),
+            Err(AmountError::BadRange("16384".into()))
+        );
+        assert_eq!(Amount::parse(None, &[]), Err(AmountError::Neither));
+        assert_eq!(
+            Amount::parse(Some(1), &ranges(&["0-1"])),
+            Err(AmountError::Neither)
+        );
+    }
+
     /// A healthy view: A 0-5460, B 5461-10922, C 10923-16383, D empty master, R replica of A.
     fn view() -> ClusterView {
         let lines = [
@@ -335,6 +385,7 @@ mod tests {
                 nodes: parse_cluster_nodes(&text_for(i)).unwrap(),
                 info: Info::parse("cluster_enabled:1\r\n"),
                 cluster_info: Info::parse("cluster_state:ok\r\n"),
+                node_timeout: None,
             })
             .collect();
         ClusterView {

@@ -3,6 +3,8 @@
 
 use std::io::{IsTerminal, Write};
 
+use super::plan::Shown;
+
 #[derive(Clone, Debug)]
 pub struct Printer {
     pub json: bool,
@@ -50,6 +52,18 @@ impl Printer {
     /// Warnings: always on stderr.
     pub fn warn(&self, text: &str) {
         eprintln!("warning: {text}");
+    }
+
+    /// Pieces of a plan or a result, in order: text as [`Printer::out`] (empty ones
+    /// left out), warnings as [`Printer::warn`].
+    pub fn show(&self, shown: &[Shown]) {
+        for s in shown {
+            match s {
+                Shown::Out(text) if text.is_empty() => {}
+                Shown::Out(text) => self.out(text),
+                Shown::Warn(text) => self.warn(text),
+            }
+        }
     }
 
     /// The JSON document (only with `--json`).

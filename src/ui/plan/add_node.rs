@@ -131,7 +131,7 @@ pub fn failure(plan: &JoinPlan, e: &JoinError) -> String {
             _ => None,
         }),
     ) {
-        (JoinError::Timeout(t), Some((ip, bus))) if t.what.contains("know each other") => format!(
+        (JoinError::Handshake(_), Some((ip, bus))) => format!(
             " (can the members reach {}'s cluster bus at {ip}:{bus}? a firewall or a wrong cluster-announce-ip stops the handshake)",
             plan.node.node
         ),

@@ -146,6 +146,23 @@ pub fn refusals(refusals: &[Refusal], states: &[CreateNodeState], replicas: usiz
         .join("\n")
 }
 
+/// Why create refuses when some nodes could not be used: each `unusable` node's line
+/// (those that did not answer), then those of the nodes that answered but cannot be
+/// part of it whatever the others turn out to be (`refused`).
+pub fn unusable(
+    unusable: Vec<String>,
+    refused: &[Refusal],
+    states: &[CreateNodeState],
+    replicas: usize,
+) -> String {
+    let reasons = refusals(refused, states, replicas);
+    unusable
+        .into_iter()
+        .chain((!reasons.is_empty()).then_some(reasons))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// Said when the nodes already form a complete cluster: its shape, and, when `--replicas`
 /// asked for another one, that create leaves an existing cluster's replicas as they are.
 pub fn already_created(states: &[CreateNodeState], replicas: usize) -> String {

@@ -2,13 +2,14 @@
 //! with their warnings, and as JSON (node indexes and IDs resolved to labels).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 use serde_json::{Value, json};
 
 use super::Shown;
 use crate::model::{NodeId, SlotSet};
-use crate::ops::fix::Conflict;
+use crate::ops::fix::{Checked, Conflict};
 use crate::plan::fix::{BRIEF, FixJob, FixKind, FixPlan};
 use crate::plan::reform::{ReformNode, ReformPlan};
 use crate::ui::render;
@@ -281,6 +282,41 @@ pub fn remove_dead(dead: &[(NodeId, String)], entry: &str) -> String {
         names.join(", "),
         cmds.join(", ")
     )
+}
+
+/// The cluster as `fix` left it: the line for nothing to re-introduce (when nothing
+/// `changed`), every problem, and how to remove failed members that own no slot.
+pub fn checked(checked: &Checked, changed: bool, entry: &str) -> Vec<Shown> {
+    let mut out = Vec::new();
+    if !changed {
+        out.push(Shown::Out(nothing_to_do(checked.healthy()).into()));
+    }
+    if !checked.problems.is_empty() {
+        out.push(Shown::Out(format!(
+            "\n{}",
+            render::problems(&checked.problems)
+        )));
+    }
+    if !checked.healthy() && checked.serving() {
+        out.push(Shown::Warn(remove_dead(&checked.dead, entry)));
+    }
+    out
+}
+
+/// [`checked`] in the JSON document.
+pub fn checked_json(checked: &Checked, took: Duration) -> Value {
+    let dead: Vec<_> = checked
+        .dead
+        .iter()
+        .map(|(id, node)| json!({"id": id, "node": node}))
+        .collect();
+    json!({
+        "healthy": checked.healthy(),
+        "serving": checked.serving(),
+        "dead": dead,
+        "problems": checked.problems,
+        "elapsed_ms": took.as_millis(),
+    })
 }
 
 /// A job serializes as its documented JSON ([`plan_json`]).

@@ -122,6 +122,13 @@ pub fn stopped(error: &str, summary: &str) -> String {
     )
 }
 
+/// An import stopped by SIGINT/SIGTERM between batches: how far it got.
+pub fn interrupted(summary: &str) -> String {
+    format!(
+        "import stopped between batches: {summary}; re-run the same command to continue (keys already imported are not imported twice)"
+    )
+}
+
 pub fn keys_left(left: u64, label: &str) -> String {
     format!(
         "{left} key(s) are still on {label} (written during the import?); stop the writers and re-run to move them"

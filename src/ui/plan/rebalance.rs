@@ -2,11 +2,13 @@
 //! JSON.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use serde_json::json;
 
 use crate::model::view::ClusterView;
 use crate::model::{NodeId, SlotSet};
+use crate::ops::migrate::MigrationReport;
 use crate::plan::rebalance::RebalancePlan;
 use crate::ui::render;
 
@@ -82,6 +84,45 @@ pub fn plan(plan: &RebalancePlan, view: &ClusterView) -> String {
         out.push_str(&super::bigkeys::section(&plan.moves.big_keys));
     }
     out
+}
+
+/// The plan as shown before the question: [`plan`], and a line for each master it
+/// drains.
+pub fn render(plan: &RebalancePlan, view: &ClusterView) -> String {
+    let mut out = self::plan(plan, view);
+    for d in plan.drained() {
+        out.push_str(&format!(
+            "\n{} will own no slot: with cluster-allow-replica-migration on, Redis may turn it into a replica on its own",
+            d.node
+        ));
+    }
+    out
+}
+
+/// Nothing to move: the plan, and why.
+pub fn balanced(plan: &RebalancePlan, view: &ClusterView) -> String {
+    format!(
+        "{}\n\nEvery master is within {}% of its target: nothing to move.",
+        self::plan(plan, view),
+        plan.threshold
+    )
+}
+
+/// A drained master that Redis turned into a replica.
+pub fn became_replica(node: &str) -> String {
+    format!(
+        "{node} owns no slot any more and turned into a replica on its own (cluster-allow-replica-migration)"
+    )
+}
+
+/// The line that ends a rebalance.
+pub fn moved(report: &MigrationReport, took: Duration) -> String {
+    format!(
+        "{} slot(s), {} key(s) moved in {:.2}s",
+        report.slots_moved,
+        report.keys_moved,
+        took.as_secs_f64()
+    )
 }
 
 pub fn plan_json(plan: &RebalancePlan, view: &ClusterView) -> serde_json::Value {

@@ -1,0 +1,47 @@
+//! The flags of the commands that move slots with the migration engine (`reshard`,
+//! `rebalance`), flattened into their arguments, and what those commands do with them
+//! around the engine: its options, and the big keys named in the plan.
+
+use std::time::Duration;
+
+use clap::Args;
+
+use super::Context;
+use crate::cluster::load::Loaded;
+use crate::ops::bigkeys::note_big_keys;
+use crate::ops::migrate::MigrateOptions;
+use crate::ops::slot_moves::master_conns;
+use crate::plan::migration::MigrationPlan;
+
+// (No doc comment: clap would take it for the subcommand's about.)
+#[derive(Debug, Args)]
+pub struct MigrationArgs {
+    /// Move slots with SETSLOT/MIGRATE even where every master supports atomic slot migration
+    #[arg(long)]
+    pub no_atomic: bool,
+    /// How long a source may be kept from its clients by one batch of keys (MIGRATE
+    /// blocks it): batches are sized to it by the pace of recent ones
+    #[arg(long, value_name = "DUR", default_value = "5ms", value_parser = super::parse_timeout)]
+    pub max_stall: Duration,
+}
+
+impl MigrationArgs {
+    /// The engine's options: these flags and the cluster's credentials.
+    pub fn options(&self, ctx: &Context) -> MigrateOptions {
+        MigrateOptions {
+            atomic: !self.no_atomic,
+            max_stall: self.max_stall,
+            ..MigrateOptions::default()
+        }
+        .with_credentials(&ctx.connect)
+    }
+
+    /// Names `plan`'s big keys (those whose move alone would stall a source longer than
+    /// `--max-stall`), sized on the loaded sources; when they cannot be, a warning says so.
+    pub async fn note_big_keys(&self, ctx: &Context, loaded: &Loaded, plan: &mut MigrationPlan) {
+        let masters = master_conns(loaded);
+        if let Some(w) = note_big_keys(&masters, plan, self.max_stall, &ctx.reporter()).await {
+            ctx.printer.warn(&w);
+        }
+    }
+}
