@@ -152,7 +152,13 @@ PY
 
 settle() {
   for _ in $(seq 400); do "$TRIB" -q check "$E" >/dev/null 2>&1 && return 0; sleep 0.05; done
-  echo "cluster did not settle; trib check says:" >&2; "$TRIB" check "$E" >&2 || true; exit 1
+  # redis-cli --cluster reshard of many empty slots sometimes leaves one slot unowned in
+  # one node's view (seen for slot 0 and others, Redis 7.0.15): repair it and say so.
+  echo "note: the cluster did not settle after the last run; trib check says:" >&2
+  "$TRIB" check "$E" >&2 || true
+  "$TRIB" -q fix "$E" --yes >&2 || { echo "trib fix could not repair it" >&2; exit 1; }
+  for _ in $(seq 400); do "$TRIB" -q check "$E" >/dev/null 2>&1 && return 0; sleep 0.05; done
+  echo "cluster did not settle after trib fix" >&2; exit 1
 }
 now() { date +%s.%N; }
 dbsize() { cli "$1" dbsize; }
