@@ -154,8 +154,8 @@ pub(super) async fn finish_slots(
 /// Runs `step` on chunks of `slots` that fit the stall budget at [`CLAIM_COST`] a slot:
 /// one chunk at a time in the whole cluster (every pair's claims land on the same nodes),
 /// with no `MIGRATE` queued on any node until the others have had the time the chunk
-/// costs them, and a budget's rest before the next chunk. Returns what the steps
-/// returned, together.
+/// costs them (the next turn waits behind `MIGRATE`s queued meanwhile: the gates are
+/// first come, first served). Returns what the steps returned, together.
 async fn in_turns<'a, F, Fut>(
     route: &Route<'_>,
     slots: &'a [u16],
@@ -168,15 +168,11 @@ where
     let budget = route.opts.max_stall;
     let per_claim = (budget.as_micros() / CLAIM_COST.as_micros()).clamp(1, 1024) as usize;
     let mut out = Vec::new();
-    let chunks: Vec<&[u16]> = slots.chunks(per_claim).collect();
-    for (i, chunk) in chunks.iter().enumerate() {
+    for chunk in slots.chunks(per_claim) {
         let turn = route.gate.claims.enter().await;
         out.extend(step(chunk).await?);
         tokio::time::sleep(CLAIM_COST.saturating_mul(chunk.len() as u32)).await;
         drop(turn);
-        if i + 1 < chunks.len() {
-            tokio::time::sleep(budget).await;
-        }
     }
     Ok(out)
 }
