@@ -156,14 +156,7 @@ async fn sizes_in_slots(
     .buffered(GROUPS_IN_FLIGHT)
     .collect::<Vec<_>>()
     .await;
-    let mut out = Vec::new();
-    let mut total = KeySizes::default();
-    for part in sized {
-        let (big, sizes) = part?;
-        out.extend(big);
-        total.add(sizes);
-    }
-    Ok((out, total))
+    together(sized)
 }
 
 /// Lists the keys of a group of slots (with their counts), then sizes them. Keys added
@@ -209,13 +202,18 @@ async fn size_group(
     .buffered(IN_FLIGHT)
     .collect::<Vec<_>>()
     .await;
+    scanned.add(group.len());
+    together(sized)
+}
+
+/// The parts of a scan as one: every big key, and the sizes added up.
+fn together(parts: Vec<Result<SourceScan, NodeError>>) -> Result<SourceScan, NodeError> {
     let mut out = Vec::new();
     let mut total = KeySizes::default();
-    for part in sized {
+    for part in parts {
         let (big, sizes) = part?;
         out.extend(big);
         total.add(sizes);
     }
-    scanned.add(group.len());
     Ok((out, total))
 }
