@@ -152,8 +152,8 @@ PY
 
 settle() {
   for _ in $(seq 400); do "$TRIB" -q check "$E" >/dev/null 2>&1 && return 0; sleep 0.05; done
-  # redis-cli --cluster reshard of many empty slots sometimes leaves one slot unowned in
-  # one node's view (seen for slot 0 and others, Redis 7.0.15): repair it and say so.
+  # redis-cli --cluster reshard (and once the floor client) sometimes leaves one slot
+  # unowned in one node's view (Redis 7.0.15): repair it and say so.
   echo "note: the cluster did not settle after the last run; trib check says:" >&2
   "$TRIB" check "$E" >&2 || true
   "$TRIB" -q fix "$E" --yes >&2 || { echo "trib fix could not repair it" >&2; exit 1; }
