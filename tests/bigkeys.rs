@@ -135,3 +135,80 @@ fn a_big_key_is_moved_alone_on_the_classic_path() {
 fn a_big_key_is_handed_over_to_a_replicated_target() {
     run_case(1, &["--no-atomic"]);
 }
+
+/// Above 10,000 moving keys a source's keys are sized by an even sample (the plan says
+/// so, text and JSON); `--size-all-keys` sizes every one and names a big key wherever
+/// it is in its slot's list.
+#[test]
+fn many_keys_are_sized_by_a_sample_unless_all_are_asked_for() {
+    let nodes = cluster(0);
+    let ms = masters(&nodes);
+    let (src, dst) = (ms[0], ms[1]);
+    let map = slot_map(&nodes[0]);
+    let slots: Vec<u16> = (0..16384u16)
+        .filter(|s| map[*s as usize].as_deref() == Some(src.addr().as_str()))
+        .take(200)
+        .collect();
+    // 12,000 small keys over 200 slots (60 each), and one big key among them.
+    let big = key_in(slots[7], "blob");
+    {
+        let mut c = connect_addr(&src.addr());
+        let mut pipe = ::redis::pipe();
+        for s in &slots {
+            // The hash tag decides the slot: found once per slot.
+            let tag = key_in(*s, "");
+            for j in 0..60 {
+                pipe.cmd("SET").arg(format!("{tag}k{j}")).arg("v").ignore();
+            }
+        }
+        pipe.cmd("SET").arg(&big).arg(vec![b'x'; BIG]).ignore();
+        pipe.query::<()>(&mut c).unwrap();
+    }
+    let e = nodes[0].addr();
+    let (from, to) = (src.addr(), dst.addr());
+    let range = format!("{}-{}", slots[0], slots[199]);
+    let plan = |extra: &[&str]| {
+        let mut a = vec![
+            "reshard",
+            e.as_str(),
+            "--from",
+            &from,
+            "--to",
+            &to,
+            "--range",
+            &range,
+            "--dry-run",
+        ];
+        a.extend_from_slice(extra);
+        let out = run(trib().args(&a));
+        assert_eq!(out.code, 0, "{}", show(&out));
+        out
+    };
+    let moving = src.cmd(&["DBSIZE"]).parse::<u64>().unwrap();
+    assert!(moving > 12_000, "{moving}");
+
+    let doc = json(&plan(&["--json"]));
+    let sized = &doc["plan"]["keys_sized"];
+    assert_eq!(sized["sample"], true, "{doc}");
+    assert_eq!(sized["moving"], moving, "{doc}");
+    let n = sized["sized"].as_u64().unwrap();
+    assert!((5_000..=10_000).contains(&n), "{doc}");
+    let text = plan(&[]);
+    assert!(
+        text.stdout
+            .contains(&format!("a sample of {n} of the {moving} key(s) that move")),
+        "{}",
+        show(&text)
+    );
+
+    let doc = json(&plan(&["--json", "--size-all-keys"]));
+    let sized = &doc["plan"]["keys_sized"];
+    assert_eq!(sized["sample"], false, "{doc}");
+    assert_eq!(sized["sized"], moving, "{doc}");
+    let listed = doc["plan"]["big_keys"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{doc}");
+    assert_eq!(listed[0]["key"], big.as_str());
+    let text = plan(&["--size-all-keys"]);
+    assert!(!text.stdout.contains("a sample of"), "{}", show(&text));
+    assert_eq!(strlen(src, &big), BIG as i64, "the dry runs moved nothing");
+}

@@ -23,6 +23,10 @@ pub struct MigrationArgs {
     /// blocks it): batches are sized to it by the pace of recent ones
     #[arg(long, value_name = "DUR", default_value = "5ms", value_parser = super::parse_timeout)]
     pub max_stall: Duration,
+    /// Look for big keys by sizing every key that moves (default: every key when at most
+    /// 10000 move from a source, else an even sample of about 10000 of them)
+    #[arg(long)]
+    pub size_all_keys: bool,
 }
 
 impl MigrationArgs {
@@ -40,7 +44,15 @@ impl MigrationArgs {
     /// `--max-stall`), sized on the loaded sources; when they cannot be, a warning says so.
     pub async fn note_big_keys(&self, ctx: &Context, loaded: &Loaded, plan: &mut MigrationPlan) {
         let masters = master_conns(loaded);
-        if let Some(w) = note_big_keys(&masters, plan, self.max_stall, &ctx.reporter()).await {
+        if let Some(w) = note_big_keys(
+            &masters,
+            plan,
+            self.max_stall,
+            self.size_all_keys,
+            &ctx.reporter(),
+        )
+        .await
+        {
             ctx.printer.warn(&w);
         }
     }

@@ -1,6 +1,8 @@
-//! Finding the big keys of a migration plan before it runs: every key of the slots that
-//! move is sized on its source (`MEMORY USAGE`, pipelined), and the keys whose move alone
-//! would exceed the stall budget are named in the plan (`plan::bigkeys`).
+//! Finding the big keys of a migration plan before it runs: the keys of the slots that
+//! move are sized on their source (`MEMORY USAGE`, pipelined) — every one of them up to
+//! [`SIZE_ALL_UP_TO`](crate::plan::bigkeys::SIZE_ALL_UP_TO) per source, an even sample of each slot's keys above it — and the
+//! keys whose move alone would exceed the stall budget are named in the plan
+//! (`plan::bigkeys`).
 //!
 //! The scan reads keys only (no write, no slot state), in pipelines of a bounded number
 //! of commands so that it never blocks a source for long itself.
@@ -18,7 +20,9 @@ use crate::model::NodeId;
 use crate::ops::Reporter;
 use futures::StreamExt;
 
-use crate::plan::bigkeys::{BigKey, KeySizes, big_from, big_keys};
+use crate::plan::bigkeys::{
+    BigKey, KeySizes, Sized, big_from, big_keys, sample_stride, sampled,
+};
 use crate::plan::migration::MigrationPlan;
 
 /// Commands per pipeline of the scan: about a millisecond of server time each.
@@ -31,14 +35,19 @@ const GROUPS_IN_FLIGHT: usize = 2;
 /// Keys listed per pipeline of `GETKEYSINSLOT`s (a slot holding more is listed alone).
 const LIST_KEYS: u64 = 4096;
 
+/// What the scan found: the big keys, what each source's keys weigh, how many were sized.
+pub type Found = (Vec<BigKey>, BTreeMap<NodeId, KeySizes>, Sized);
+
 /// The big keys of `plan` under `budget`, biggest first, found on the sources in
-/// `masters` (all sources scanned at once), and what each source's keys weigh.
+/// `masters` (all sources scanned at once), what each source's keys weigh, and how many
+/// keys were sized (`all`: every one, however many move).
 pub async fn find_big_keys(
     masters: &BTreeMap<NodeId, Node>,
     plan: &MigrationPlan,
     budget: Duration,
+    all: bool,
     reporter: &dyn Reporter,
-) -> Result<(Vec<BigKey>, BTreeMap<NodeId, KeySizes>), NodeError> {
+) -> Result<Found, NodeError> {
     let mut by_source: BTreeMap<&NodeId, Vec<u16>> = BTreeMap::new();
     for m in &plan.moves {
         by_source.entry(&m.from).or_default().push(m.slot);
@@ -52,18 +61,26 @@ pub async fn find_big_keys(
     let sized = try_join_all(by_source.into_iter().filter_map(|(id, slots)| {
         let node = masters.get(id)?;
         Some(async move {
-            let (big, sizes) = sizes_in_slots(node, &slots, big_from(budget), scanned).await?;
+            let (big, sizes, sized) =
+                sizes_in_slots(node, &slots, big_from(budget), all, scanned).await?;
             let big = big
                 .into_iter()
                 .map(|(key, slot, bytes)| (key, slot, id.clone(), node.label.clone(), bytes))
                 .collect::<Vec<_>>();
-            Ok::<_, NodeError>((big, (id.clone(), sizes)))
+            Ok::<_, NodeError>((big, (id.clone(), sizes), sized))
         })
     }))
     .await?;
     reporter.finish("");
-    let (big, sizes): (Vec<_>, BTreeMap<_, _>) = sized.into_iter().unzip();
-    Ok((big_keys(big.into_iter().flatten(), budget), sizes))
+    let mut total = Sized::default();
+    let mut all_big = Vec::new();
+    let mut by_source = BTreeMap::new();
+    for (big, (id, sizes), sized) in sized {
+        all_big.extend(big);
+        by_source.insert(id, sizes);
+        total.add(sized);
+    }
+    Ok((big_keys(all_big, budget), by_source, total))
 }
 
 /// Slots sized so far, shown as the scan goes (a move of millions of keys takes seconds).
@@ -92,12 +109,14 @@ pub async fn note_big_keys(
     masters: &BTreeMap<NodeId, Node>,
     plan: &mut MigrationPlan,
     budget: Duration,
+    all: bool,
     reporter: &dyn Reporter,
 ) -> Option<String> {
-    match find_big_keys(masters, plan, budget, reporter).await {
-        Ok((big, sizes)) => {
+    match find_big_keys(masters, plan, budget, all, reporter).await {
+        Ok((big, sizes, sized)) => {
             plan.big_keys = big;
             plan.key_sizes = sizes;
+            plan.sized = Some(sized);
             None
         }
         Err(e) => Some(format!(
@@ -106,17 +125,19 @@ pub async fn note_big_keys(
     }
 }
 
-/// Found on one source: its big keys (key, slot, bytes) and what all its keys weigh.
+/// Found on one source: its big keys (key, slot, bytes) and what its sized keys weigh.
 type SourceScan = (Vec<(Vec<u8>, u16, u64)>, KeySizes);
 
 /// The keys of `slots` on `node` whose `MEMORY USAGE` is at least `min_bytes`, with
-/// their slot and size, and the count and total size of every key sized.
+/// their slot and size, the count and total size of every key sized, and how many were
+/// sized of how many (every key when `all`, or when at most [`SIZE_ALL_UP_TO`](crate::plan::bigkeys::SIZE_ALL_UP_TO) move).
 async fn sizes_in_slots(
     node: &Node,
     slots: &[u16],
     min_bytes: u64,
+    all: bool,
     scanned: &Scanned<'_>,
-) -> Result<SourceScan, NodeError> {
+) -> Result<(Vec<(Vec<u8>, u16, u64)>, KeySizes, Sized), NodeError> {
     // How many keys each slot holds, to list them all at once.
     let mut counts = Vec::with_capacity(slots.len());
     for chunk in slots.chunks(CHUNK) {
@@ -132,6 +153,8 @@ async fn sizes_in_slots(
         }
     }
     scanned.add(slots.len() - counts.len());
+    let moving: u64 = counts.iter().map(|(_, n)| n).sum();
+    let stride = sample_stride(moving, all);
     // The keys of several slots per group (GETKEYSINSLOT has no cursor: a slot's keys are
     // listed by one command). The next group is listed while this one is sized.
     let mut groups = Vec::new();
@@ -151,20 +174,28 @@ async fn sizes_in_slots(
     let sized = futures::stream::iter(
         groups
             .into_iter()
-            .map(|group| size_group(node, group, min_bytes, scanned)),
+            .map(|group| size_group(node, group, min_bytes, stride, scanned)),
     )
     .buffered(GROUPS_IN_FLIGHT)
     .collect::<Vec<_>>()
     .await;
-    together(sized)
+    let (big, sizes) = together(sized)?;
+    let sized = Sized {
+        sized: sizes.keys,
+        moving,
+        sample: stride > 1,
+    };
+    Ok((big, sizes, sized))
 }
 
-/// Lists the keys of a group of slots (with their counts), then sizes them. Keys added
-/// since the count are not sized: the engine's pace covers them.
+/// Lists the keys of a group of slots (with their counts), then sizes them (every
+/// `stride`-th of each slot's list). Keys added since the count are not sized: the
+/// engine's pace covers them.
 async fn size_group(
     node: &Node,
     group: &[(u16, u64)],
     min_bytes: u64,
+    stride: u64,
     scanned: &Scanned<'_>,
 ) -> Result<SourceScan, NodeError> {
     let mut pipe = redis::pipe();
@@ -175,7 +206,12 @@ async fn size_group(
     for ((slot, _), r) in group.iter().zip(node.pipeline(&pipe).await?) {
         let keys =
             keys_of(r?).map_err(|e| NodeError::new(&node.label, NodeErrorKind::Protocol(e)))?;
-        listed.extend(keys.into_iter().map(|k| (k, *slot)));
+        listed.extend(
+            keys.into_iter()
+                .enumerate()
+                .filter(|(i, _)| sampled(*i, *slot, stride))
+                .map(|(_, k)| (k, *slot)),
+        );
     }
     // A few pipelines in flight: each is well under a millisecond of server time.
     let sized = futures::stream::iter(listed.chunks(CHUNK).map(|chunk| async move {

@@ -8,6 +8,7 @@ use std::time::Duration;
 use serde::{Serialize, Serializer};
 
 use crate::model::NodeId;
+use crate::plan::migration::MigrationPlan;
 
 /// Bytes per second `MIGRATE` moves one key at (serialize, send, restore), measured on
 /// loopback (Redis 7.0: 150–180 MB/s for 1–50 MB strings on a loaded 2-core machine). A
@@ -40,6 +41,60 @@ impl KeySizes {
     pub fn per_key(&self) -> Option<Duration> {
         (self.keys > 0).then(|| KEY_COST + stall_of(self.bytes / self.keys))
     }
+}
+
+/// Keys sized one by one when at most this many move; above it, an even sample of about
+/// this many. Sizing costs a source about a third of what moving a small key costs
+/// (`MEMORY USAGE` per key against `MIGRATE`'s per-key work), so sizing every one of a
+/// million small keys would slow the whole move by a third.
+pub const SIZE_ALL_UP_TO: u64 = 10_000;
+
+/// Which listed keys of a source the scan sizes: every `stride`-th of each slot's list,
+/// 1 (all of them) when at most [`SIZE_ALL_UP_TO`] keys move from it or `all` is asked.
+pub fn sample_stride(moving: u64, all: bool) -> u64 {
+    if all || moving <= SIZE_ALL_UP_TO {
+        1
+    } else {
+        moving.div_ceil(SIZE_ALL_UP_TO)
+    }
+}
+
+/// Whether the `index`-th listed key of `slot` is sized under `stride`: every
+/// `stride`-th, starting at a place that differs from slot to slot, so that a slot with
+/// fewer keys than the stride is not always skipped. Spread over the whole list: Redis
+/// lists a slot's newest keys first, and big keys are often old ones.
+pub fn sampled(index: usize, slot: u16, stride: u64) -> bool {
+    (index as u64 + u64::from(slot)) % stride.max(1) == 0
+}
+
+/// How many of the keys that move the scan sized: all of them, or a sample.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Sized {
+    /// Keys sized (`MEMORY USAGE`).
+    pub sized: u64,
+    /// Keys the moving slots held when the scan counted them.
+    pub moving: u64,
+    /// Whether only a sample was sized (every n-th key of each slot).
+    pub sample: bool,
+}
+
+impl Sized {
+    pub fn add(&mut self, other: Sized) {
+        self.sized += other.sized;
+        self.moving += other.moving;
+        self.sample |= other.sample;
+    }
+}
+
+/// A plan's scan in JSON: `big_keys`, and `keys_sized` when the scan ran.
+pub fn scan_of<S: Serializer>(m: &MigrationPlan, s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = s.serialize_map(None)?;
+    map.serialize_entry("big_keys", &m.big_keys)?;
+    if let Some(sized) = &m.sized {
+        map.serialize_entry("keys_sized", sized)?;
+    }
+    map.end()
 }
 
 /// A key whose move would stall its source for longer than the budget.
@@ -141,6 +196,17 @@ mod tests {
     #[test]
     fn a_source_s_average_key_sets_the_first_estimate() {
         assert_eq!(KeySizes::default().per_key(), None);
+        // Every key up to the limit, or when asked; above it about the limit in all.
+        assert_eq!(sample_stride(SIZE_ALL_UP_TO, false), 1);
+        assert_eq!(sample_stride(SIZE_ALL_UP_TO + 1, false), 2);
+        assert_eq!(sample_stride(61_000, false), 7);
+        assert_eq!(sample_stride(61_000, true), 1);
+        // Every key of every slot with stride 1; with stride 7, a seventh of a long list,
+        // and a slot of fewer keys than the stride is sized in some slots, not in all.
+        assert!((0..100).all(|i| sampled(i, 5, 1)));
+        assert_eq!((0..700).filter(|i| sampled(*i, 3, 7)).count(), 100);
+        let short = (0..7u16).filter(|s| sampled(0, *s, 7)).count();
+        assert_eq!(short, 1);
         let mut tiny = KeySizes {
             keys: 1000,
             bytes: 64_000,

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use thiserror::Error;
 
-use super::bigkeys::{BigKey, KeySizes};
+use super::bigkeys::{BigKey, KeySizes, Sized};
 use crate::model::NodeId;
 
 /// Move one slot, with its keys, from one master to another.
@@ -31,6 +31,9 @@ pub struct MigrationPlan {
     /// sized by them instead of starting small.
     #[serde(skip)]
     pub key_sizes: BTreeMap<NodeId, KeySizes>,
+    /// How many of the moving keys the scan sized, when it ran.
+    #[serde(skip)]
+    pub sized: Option<Sized>,
 }
 
 /// Why a list of moves is not a plan.
@@ -52,6 +55,7 @@ impl MigrationPlan {
             moves,
             big_keys: Vec::new(),
             key_sizes: BTreeMap::new(),
+            sized: None,
         };
         plan.validate()?;
         Ok(plan)

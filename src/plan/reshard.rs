@@ -71,13 +71,10 @@ pub struct ReshardPlan {
     pub to_node: String,
     pub shares: Vec<Share>,
     pub slots: usize,
-    /// In JSON: its big keys only (`big_keys`), the shares say the rest.
-    #[serde(rename = "big_keys", serialize_with = "big_keys_of")]
+    /// In JSON: its big keys and how many keys were sized for them (`big_keys`,
+    /// `keys_sized`), the shares say the rest.
+    #[serde(flatten, serialize_with = "crate::plan::bigkeys::scan_of")]
     pub migration: MigrationPlan,
-}
-
-fn big_keys_of<S: serde::Serializer>(m: &MigrationPlan, s: S) -> Result<S::Ok, S::Error> {
-    serde::Serialize::serialize(&m.big_keys, s)
 }
 
 /// Why the cluster cannot be resharded now: every error `check` finds (open slots,

@@ -1,15 +1,23 @@
 //! The big keys of a slot-moving plan, as a section under its table.
 
-use crate::plan::bigkeys::BigKey;
+use crate::plan::bigkeys::{BigKey, Sized};
 use crate::ui::render;
 
 /// Rows shown before "… and N more".
 const SHOWN: usize = 20;
 
-/// The section naming the plan's big keys, or nothing when there is none.
-pub fn section(big: &[BigKey]) -> String {
+/// The section naming the plan's big keys, or nothing when there is none; and, when
+/// only a sample of the moving keys was sized, a line saying so.
+pub fn section(big: &[BigKey], sized: Option<Sized>) -> String {
+    let sample = match sized {
+        Some(s) if s.sample => format!(
+            "\n\nBig keys were looked for in a sample of {} of the {} key(s) that move (`--size-all-keys` sizes every one); a big key outside the sample is not named here, and the batch it moves in keeps its source from its clients as long as the key takes to move.",
+            s.sized, s.moving
+        ),
+        _ => String::new(),
+    };
     if big.is_empty() {
-        return String::new();
+        return sample;
     }
     let rows = big
         .iter()
@@ -36,7 +44,7 @@ pub fn section(big: &[BigKey]) -> String {
         "\n\n{} big key(s): each is moved alone, and its source serves no client while it moves (about the time shown):\n\n{}{more}",
         big.len(),
         render::table(&["KEY", "SLOT", "FROM", "SIZE", "STALL"], rows)
-    )
+    ) + &sample
 }
 
 fn size(bytes: u64) -> String {
@@ -62,9 +70,24 @@ mod tests {
             bytes,
             stall_ms,
         };
-        assert_eq!(section(&[]), "");
+        assert_eq!(section(&[], None), "");
+        let full = Sized {
+            sized: 51,
+            moving: 51,
+            sample: false,
+        };
+        assert_eq!(section(&[], Some(full)), "");
+        let sample = Sized {
+            sized: 10_000,
+            moving: 61_000,
+            sample: true,
+        };
+        assert!(
+            section(&[], Some(sample))
+                .contains("a sample of 10000 of the 61000 key(s) that move (`--size-all-keys`")
+        );
         assert_eq!(
-            section(&[k("user:blob", 52_428_800, 350), k("q", 900_000, 6)]),
+            section(&[k("user:blob", 52_428_800, 350), k("q", 900_000, 6)], None),
             "\n\n2 big key(s): each is moved alone, and its source serves no client while it moves (about the time shown):
 
 KEY        SLOT  FROM           SIZE     STALL
@@ -72,6 +95,6 @@ user:blob  42    10.0.0.1:6379  52.4 MB  ~350 ms
 q          42    10.0.0.1:6379  900 KB   ~6 ms"
         );
         let many: Vec<BigKey> = (0..25).map(|i| k(&i.to_string(), 1_000_000, 7)).collect();
-        assert!(section(&many).ends_with("… and 5 more (`--json` lists them all)"));
+        assert!(section(&many, None).ends_with("… and 5 more (`--json` lists them all)"));
     }
 }

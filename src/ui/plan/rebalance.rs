@@ -81,7 +81,10 @@ pub fn plan(plan: &RebalancePlan, view: &ClusterView) -> String {
             plan.moves.moves.len(),
             render::table(&["FROM", "TO", "COUNT", "SLOTS"], rows)
         ));
-        out.push_str(&super::bigkeys::section(&plan.moves.big_keys));
+        out.push_str(&super::bigkeys::section(
+            &plan.moves.big_keys,
+            plan.moves.sized,
+        ));
     }
     out
 }
@@ -136,5 +139,6 @@ pub fn plan_json(plan: &RebalancePlan, view: &ClusterView) -> serde_json::Value 
         })).collect::<Vec<_>>(),
         "slot_moves": plan.moves.moves.len(),
         "big_keys": plan.moves.big_keys,
+        "keys_sized": plan.moves.sized,
     })
 }
