@@ -20,9 +20,7 @@ use crate::model::NodeId;
 use crate::ops::Reporter;
 use futures::StreamExt;
 
-use crate::plan::bigkeys::{
-    BigKey, KeySizes, Sized, big_from, big_keys, sample_stride, sampled,
-};
+use crate::plan::bigkeys::{BigKey, KeySizes, Sized, big_from, big_keys, sample_stride, sampled};
 use crate::plan::migration::MigrationPlan;
 
 /// Commands per pipeline of the scan: about a millisecond of server time each.

@@ -64,7 +64,7 @@ pub fn sample_stride(moving: u64, all: bool) -> u64 {
 /// fewer keys than the stride is not always skipped. Spread over the whole list: Redis
 /// lists a slot's newest keys first, and big keys are often old ones.
 pub fn sampled(index: usize, slot: u16, stride: u64) -> bool {
-    (index as u64 + u64::from(slot)) % stride.max(1) == 0
+    (index as u64 + u64::from(slot)).is_multiple_of(stride.max(1))
 }
 
 /// How many of the keys that move the scan sized: all of them, or a sample.
