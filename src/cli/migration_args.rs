@@ -19,8 +19,9 @@ pub struct MigrationArgs {
     /// Move slots with SETSLOT/MIGRATE even where every master supports atomic slot migration
     #[arg(long)]
     pub no_atomic: bool,
-    /// How long a source may be kept from its clients by one batch of keys (MIGRATE
-    /// blocks it): batches are sized to it by the pace of recent ones
+    /// About how long a client may wait behind trib's MIGRATEs (which block their source
+    /// and target): half on the node it asks, half on the node ASK sends it to; batches are
+    /// sized to that by the pace of recent ones
     #[arg(long, value_name = "DUR", default_value = "5ms", value_parser = super::parse_timeout)]
     pub max_stall: Duration,
     /// Look for big keys by sizing every key that moves (default: every key when at most

@@ -66,9 +66,9 @@ pub struct MigrateOptions {
     pub handoff: bool,
     /// How long the hand-off waits for a replica of the target to apply a batch.
     pub replica_wait: Duration,
-    /// Classic path: the server time one source may spend on `MIGRATE`s queued at once,
-    /// which is about how long its clients may wait (`--max-stall`). Batches are sized to
-    /// it by the measured pace of recent ones.
+    /// Classic path: about how long a client may wait behind trib's `MIGRATE`s
+    /// (`--max-stall`): half of it on the node it asks, half on the node an `ASK` sends it
+    /// to ([`MigrateOptions::node_budget`]).
     pub max_stall: Duration,
 }
 
@@ -94,6 +94,14 @@ impl Default for MigrateOptions {
 }
 
 impl MigrateOptions {
+    /// The server time `MIGRATE`s may queue on one node (source or target) at once, and
+    /// the time a batch is sized to: half of `max_stall`. A client whose key has just moved
+    /// waits on the source, then (sent on by `ASK`) on the target, behind the batches
+    /// restoring there, so the two halves together stay within `max_stall`.
+    pub fn node_budget(&self) -> Duration {
+        self.max_stall / 2
+    }
+
     /// The same options with the credentials trib connects with, which `MIGRATE` passes
     /// on to the target.
     pub fn with_credentials(mut self, connect: &ConnectOptions) -> MigrateOptions {

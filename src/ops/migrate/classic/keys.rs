@@ -62,7 +62,7 @@ impl Batch {
     /// `per_key`: the expected time of one key (from the keys' sizes) before a batch was
     /// measured; without it the first batch has [`BATCH_START`] keys.
     pub(super) fn new(opts: &MigrateOptions, per_key: Option<Duration>) -> Batch {
-        let pace = Pace::seeded(opts.max_stall, per_key);
+        let pace = Pace::seeded(opts.node_budget(), per_key);
         let size = match opts.batch {
             Some(n) => n,
             None => pace.fitting(BATCH_MAX).unwrap_or(BATCH_START),
@@ -572,8 +572,9 @@ mod tests {
         f.pace.observe(1, Duration::from_nanos(1));
         f.fit();
         assert_eq!(f.size, 7);
-        // Seeded by the keys' sizes: 10 µs a key, 500 fit in 5 ms from the first batch.
+        // Seeded by the keys' sizes: 10 µs a key, 250 fit in the node budget of 2.5 ms
+        // (half of the default 5 ms) from the first batch.
         let seeded = Batch::new(&opts, Some(Duration::from_micros(10)));
-        assert_eq!(seeded.size, 500);
+        assert_eq!(seeded.size, 250);
     }
 }

@@ -68,11 +68,11 @@ pub(super) async fn run(
 ) -> Result<ClassicOutcome, MigrateError> {
     let progress = Progress::new(reporter, total, start);
     // One gate per node, shared by its pairs (as source or target): its clients wait for
-    // one budget at most.
+    // one node budget at most (half of --max-stall: a redirected client meets two nodes).
     let gates: BTreeMap<&NodeId, Arc<Gate>> = pairs
         .keys()
         .flat_map(|(from, to)| [from, to])
-        .map(|id| (id, Arc::new(Gate::new(opts.max_stall))))
+        .map(|id| (id, Arc::new(Gate::new(opts.node_budget()))))
         .collect();
     let claims = Arc::new(Claims::new(gates.values().cloned().collect()));
     if total > 0 {
@@ -89,7 +89,7 @@ pub(super) async fn run(
         let gate = match (gates.get(from), gates.get(to)) {
             (Some(f), Some(t)) if from < to => PairGate::new(f.clone(), t.clone(), claims.clone()),
             (Some(f), Some(t)) => PairGate::new(t.clone(), f.clone(), claims.clone()),
-            _ => PairGate::alone(opts.max_stall),
+            _ => PairGate::alone(opts.node_budget()),
         };
         async move {
             let (Some(source), Some(target)) = (masters.get(from), masters.get(to)) else {
@@ -177,7 +177,7 @@ pub async fn move_slot_keys(
     slot: u16,
     opts: &MigrateOptions,
 ) -> Result<SlotKeys, MigrateError> {
-    let gate = PairGate::alone(opts.max_stall);
+    let gate = PairGate::alone(opts.node_budget());
     let route = route::route(source, target, None, gate, opts).await?;
     let mut batch = keys::Batch::new(opts, None);
     let silent = crate::ops::Silent;

@@ -165,7 +165,7 @@ where
     F: FnMut(&'a [u16]) -> Fut,
     Fut: Future<Output = Result<Vec<u16>, MigrateError>>,
 {
-    let budget = route.opts.max_stall;
+    let budget = route.opts.node_budget();
     let per_claim = (budget.as_micros() / CLAIM_COST.as_micros()).clamp(1, 1024) as usize;
     let mut out = Vec::new();
     for chunk in slots.chunks(per_claim) {
