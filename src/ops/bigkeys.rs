@@ -1,8 +1,10 @@
 //! Finding the big keys of a migration plan before it runs: the keys of the slots that
 //! move are sized on their source (`MEMORY USAGE`, pipelined) — every one of them up to
-//! [`SIZE_ALL_UP_TO`](crate::plan::bigkeys::SIZE_ALL_UP_TO) per source, an even sample of each slot's keys above it — and the
+//! [`SIZE_ALL_UP_TO`] per source, an even sample of each slot's keys above it — and the
 //! keys whose move alone would exceed the stall budget are named in the plan
 //! (`plan::bigkeys`).
+//!
+//! [`SIZE_ALL_UP_TO`]: crate::plan::bigkeys::SIZE_ALL_UP_TO
 //!
 //! The scan reads keys only (no write, no slot state), in pipelines of a bounded number
 //! of commands so that it never blocks a source for long itself.
@@ -20,7 +22,9 @@ use crate::model::NodeId;
 use crate::ops::Reporter;
 use futures::StreamExt;
 
-use crate::plan::bigkeys::{BigKey, KeySizes, Sized, big_from, big_keys, sample_stride, sampled};
+use crate::plan::bigkeys::{
+    BigKey, KeySizes, KeysSized, big_from, big_keys, sample_stride, sampled,
+};
 use crate::plan::migration::MigrationPlan;
 
 /// Commands per pipeline of the scan: about a millisecond of server time each.
@@ -34,7 +38,7 @@ const GROUPS_IN_FLIGHT: usize = 2;
 const LIST_KEYS: u64 = 4096;
 
 /// What the scan found: the big keys, what each source's keys weigh, how many were sized.
-pub type Found = (Vec<BigKey>, BTreeMap<NodeId, KeySizes>, Sized);
+pub type Found = (Vec<BigKey>, BTreeMap<NodeId, KeySizes>, KeysSized);
 
 /// The big keys of `plan` under `budget`, biggest first, found on the sources in
 /// `masters` (all sources scanned at once), what each source's keys weigh, and how many
@@ -59,7 +63,7 @@ pub async fn find_big_keys(
     let sized = try_join_all(by_source.into_iter().filter_map(|(id, slots)| {
         let node = masters.get(id)?;
         Some(async move {
-            let (big, sizes, sized) =
+            let ((big, sizes), sized) =
                 sizes_in_slots(node, &slots, big_from(budget), all, scanned).await?;
             let big = big
                 .into_iter()
@@ -70,7 +74,7 @@ pub async fn find_big_keys(
     }))
     .await?;
     reporter.finish("");
-    let mut total = Sized::default();
+    let mut total = KeysSized::default();
     let mut all_big = Vec::new();
     let mut by_source = BTreeMap::new();
     for (big, (id, sizes), sized) in sized {
@@ -128,14 +132,15 @@ type SourceScan = (Vec<(Vec<u8>, u16, u64)>, KeySizes);
 
 /// The keys of `slots` on `node` whose `MEMORY USAGE` is at least `min_bytes`, with
 /// their slot and size, the count and total size of every key sized, and how many were
-/// sized of how many (every key when `all`, or when at most [`SIZE_ALL_UP_TO`](crate::plan::bigkeys::SIZE_ALL_UP_TO) move).
+/// sized of how many (every key when `all`, or when at most
+/// [`crate::plan::bigkeys::SIZE_ALL_UP_TO`] move).
 async fn sizes_in_slots(
     node: &Node,
     slots: &[u16],
     min_bytes: u64,
     all: bool,
     scanned: &Scanned<'_>,
-) -> Result<(Vec<(Vec<u8>, u16, u64)>, KeySizes, Sized), NodeError> {
+) -> Result<(SourceScan, KeysSized), NodeError> {
     // How many keys each slot holds, to list them all at once.
     let mut counts = Vec::with_capacity(slots.len());
     for chunk in slots.chunks(CHUNK) {
@@ -178,12 +183,12 @@ async fn sizes_in_slots(
     .collect::<Vec<_>>()
     .await;
     let (big, sizes) = together(sized)?;
-    let sized = Sized {
+    let sized = KeysSized {
         sized: sizes.keys,
         moving,
         sample: stride > 1,
     };
-    Ok((big, sizes, sized))
+    Ok(((big, sizes), sized))
 }
 
 /// Lists the keys of a group of slots (with their counts), then sizes them (every

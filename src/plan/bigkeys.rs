@@ -69,7 +69,7 @@ pub fn sampled(index: usize, slot: u16, stride: u64) -> bool {
 
 /// How many of the keys that move the scan sized: all of them, or a sample.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-pub struct Sized {
+pub struct KeysSized {
     /// Keys sized (`MEMORY USAGE`).
     pub sized: u64,
     /// Keys the moving slots held when the scan counted them.
@@ -78,8 +78,8 @@ pub struct Sized {
     pub sample: bool,
 }
 
-impl Sized {
-    pub fn add(&mut self, other: Sized) {
+impl KeysSized {
+    pub fn add(&mut self, other: KeysSized) {
         self.sized += other.sized;
         self.moving += other.moving;
         self.sample |= other.sample;

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 use thiserror::Error;
 
-use super::bigkeys::{BigKey, KeySizes, Sized};
+use super::bigkeys::{BigKey, KeySizes, KeysSized};
 use crate::model::NodeId;
 
 /// Move one slot, with its keys, from one master to another.
@@ -33,7 +33,7 @@ pub struct MigrationPlan {
     pub key_sizes: BTreeMap<NodeId, KeySizes>,
     /// How many of the moving keys the scan sized, when it ran.
     #[serde(skip)]
-    pub sized: Option<Sized>,
+    pub sized: Option<KeysSized>,
 }
 
 /// Why a list of moves is not a plan.

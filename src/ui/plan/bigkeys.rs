@@ -1,6 +1,6 @@
 //! The big keys of a slot-moving plan, as a section under its table.
 
-use crate::plan::bigkeys::{BigKey, Sized};
+use crate::plan::bigkeys::{BigKey, KeysSized};
 use crate::ui::render;
 
 /// Rows shown before "… and N more".
@@ -8,7 +8,7 @@ const SHOWN: usize = 20;
 
 /// The section naming the plan's big keys, or nothing when there is none; and, when
 /// only a sample of the moving keys was sized, a line saying so.
-pub fn section(big: &[BigKey], sized: Option<Sized>) -> String {
+pub fn section(big: &[BigKey], sized: Option<KeysSized>) -> String {
     let sample = match sized {
         Some(s) if s.sample => format!(
             "\n\nBig keys were looked for in a sample of {} of the {} key(s) that move (`--size-all-keys` sizes every one); a big key outside the sample is not named here, and the batch it moves in keeps its source from its clients as long as the key takes to move.",
@@ -71,13 +71,13 @@ mod tests {
             stall_ms,
         };
         assert_eq!(section(&[], None), "");
-        let full = Sized {
+        let full = KeysSized {
             sized: 51,
             moving: 51,
             sample: false,
         };
         assert_eq!(section(&[], Some(full)), "");
-        let sample = Sized {
+        let sample = KeysSized {
             sized: 10_000,
             moving: 61_000,
             sample: true,
