@@ -210,5 +210,13 @@ fn many_keys_are_sized_by_a_sample_unless_all_are_asked_for() {
     assert_eq!(listed[0]["key"], big.as_str());
     let text = plan(&["--size-all-keys"]);
     assert!(!text.stdout.contains("a sample of"), "{}", show(&text));
+
+    // rebalance's plan says the same (draining the source moves every one of its keys).
+    let weight = format!("{}=0", src.node_id());
+    let out = run(trib().args(["rebalance", &e, "--weight", &weight, "--dry-run", "--json"]));
+    assert_eq!(out.code, 0, "{}", show(&out));
+    let doc = json(&out);
+    assert_eq!(doc["plan"]["keys_sized"]["sample"], true, "{doc}");
+    assert_eq!(doc["plan"]["keys_sized"]["moving"], moving, "{doc}");
     assert_eq!(strlen(src, &big), BIG as i64, "the dry runs moved nothing");
 }

@@ -129,7 +129,7 @@ pub fn moved(report: &MigrationReport, took: Duration) -> String {
 }
 
 pub fn plan_json(plan: &RebalancePlan, view: &ClusterView) -> serde_json::Value {
-    json!({
+    let mut out = json!({
         "threshold": plan.threshold,
         "balanced": plan.balanced,
         "masters": plan.masters,
@@ -139,6 +139,10 @@ pub fn plan_json(plan: &RebalancePlan, view: &ClusterView) -> serde_json::Value 
         })).collect::<Vec<_>>(),
         "slot_moves": plan.moves.moves.len(),
         "big_keys": plan.moves.big_keys,
-        "keys_sized": plan.moves.sized,
-    })
+    });
+    // Only when the scan ran, as in reshard's plan.
+    if let (Some(sized), Some(map)) = (plan.moves.sized, out.as_object_mut()) {
+        map.insert("keys_sized".into(), json!(sized));
+    }
+    out
 }
