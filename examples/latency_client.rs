@@ -99,7 +99,9 @@ impl Cluster {
         let mut addr = self.owners.lock().await[slot].clone();
         let mut asking = false;
         let started = Instant::now();
+        stats.path.clear();
         loop {
+            let hop = Instant::now();
             let mut conn = self.conn(&addr).await?;
             let result: Result<Value, RedisError> = if asking {
                 let mut p = redis::pipe();
@@ -110,6 +112,15 @@ impl Cluster {
             } else {
                 cmd.query_async(&mut conn).await
             };
+            stats.path.push_str(&format!(
+                "{}{addr} {}us {}; ",
+                if asking { "ASKING " } else { "" },
+                hop.elapsed().as_micros(),
+                match &result {
+                    Ok(_) => "ok".to_string(),
+                    Err(e) => e.code().unwrap_or("error").to_string(),
+                }
+            ));
             match result {
                 Ok(Value::Nil) => return Ok(Reply::Missing),
                 Ok(v) => return Ok(Reply::Value(v)),
@@ -160,6 +171,11 @@ struct Stats {
     ask: u64,
     retried: u64,
     first_error: Option<String>,
+    /// The hops of the last request (node, time, outcome).
+    path: String,
+    /// The slowest request: its time, when it started (ms since the client started), and
+    /// its hops.
+    worst: (u32, u128, String),
 }
 
 impl Stats {
@@ -172,6 +188,9 @@ impl Stats {
         self.retried += o.retried;
         if self.first_error.is_none() {
             self.first_error = o.first_error;
+        }
+        if o.worst.0 > self.worst.0 {
+            self.worst = o.worst;
         }
     }
 
@@ -226,6 +245,7 @@ async fn read(
     big: Option<(String, usize)>,
 ) -> Res<()> {
     let cluster = Cluster::connect(seed).await?;
+    let begun = Instant::now();
     let per_worker = Duration::from_secs_f64(WORKERS as f64 / rate.max(1.0));
     let mut tasks = Vec::new();
     for w in 0..WORKERS {
@@ -248,9 +268,12 @@ async fn read(
                 let r = cluster
                     .run(&key, redis::cmd("GET").arg(&key), &mut stats)
                     .await;
-                stats
-                    .micros
-                    .push(u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX));
+                let took = u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX);
+                stats.micros.push(took);
+                if took > stats.worst.0 {
+                    let at = t.duration_since(begun).as_millis();
+                    stats.worst = (took, at, std::mem::take(&mut stats.path));
+                }
                 match r {
                     Ok(Reply::Value(Value::BulkString(v))) if v == value(k, size) => {}
                     Ok(Reply::Value(other)) => {
@@ -303,7 +326,7 @@ async fn read(
         all.micros[i - 1]
     };
     println!(
-        "{{\"requests\":{},\"p50_us\":{},\"p99_us\":{},\"p999_us\":{},\"max_us\":{},\"failed\":{},\"missing\":{},\"moved\":{},\"ask\":{},\"retried\":{},\"first_error\":{:?}}}",
+        "{{\"requests\":{},\"p50_us\":{},\"p99_us\":{},\"p999_us\":{},\"max_us\":{},\"failed\":{},\"missing\":{},\"moved\":{},\"ask\":{},\"retried\":{},\"first_error\":{:?},\"worst\":{:?}}}",
         all.micros.len(),
         pct(0.50),
         pct(0.99),
@@ -314,7 +337,12 @@ async fn read(
         all.moved,
         all.ask,
         all.retried,
-        all.first_error.unwrap_or_default()
+        all.first_error.unwrap_or_default(),
+        format!(
+            "at {} ms: {}",
+            all.worst.1,
+            all.worst.2.trim_end_matches("; ")
+        )
     );
     Ok(())
 }

@@ -16,7 +16,7 @@
 
 pub(super) mod handoff;
 pub(super) mod keys;
-pub(super) mod pace;
+pub(crate) mod pace;
 pub(super) mod route;
 pub(super) mod slots;
 pub(super) mod windows;

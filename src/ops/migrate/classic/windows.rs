@@ -116,11 +116,29 @@ pub(super) async fn move_pair(
         .map(|(s, c)| (*s, *c))
         .unzip();
     let windows = cut_windows(&slots, &counts);
+    // The expected keys of each window's slots, for pacing its opening.
+    let keys_of_window = |w: &[u16]| -> Vec<u64> {
+        let begin = w
+            .first()
+            .and_then(|f| slots.iter().position(|s| s == f))
+            .unwrap_or(0);
+        counts[begin..begin + w.len()].to_vec()
+    };
 
     interrupt::check().map_err(MigrateError::interrupted)?;
     let t0 = Instant::now();
     let mut opened = match windows.first() {
-        Some(w) => open_window(&route, source_id, target_id, w, batch.size).await?,
+        Some(w) => {
+            open_window(
+                &route,
+                source_id,
+                target_id,
+                w,
+                &keys_of_window(w),
+                batch.size,
+            )
+            .await?
+        }
         None => return Ok(()),
     };
     // Slots emptied by the previous window, given their new owner while the keys of the
@@ -145,7 +163,10 @@ pub(super) async fn move_pair(
             ),
             async {
                 match next {
-                    Some(w) => Some(open_window(&route, source_id, target_id, w, size).await),
+                    Some(w) => Some(
+                        open_window(&route, source_id, target_id, w, &keys_of_window(w), size)
+                            .await,
+                    ),
                     None => None,
                 }
             },
