@@ -262,7 +262,7 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             [CompletionResult]::new('--slots', '--slots', [CompletionResultType]::ParameterName, 'Number of slots to move')
             [CompletionResult]::new('--range', '--range', [CompletionResultType]::ParameterName, 'Slot ranges to move, A-B[,C-D...]')
             [CompletionResult]::new('--pipeline', '--pipeline', [CompletionResultType]::ParameterName, 'Keys per MIGRATE batch (adaptive when omitted)')
-            [CompletionResult]::new('--max-stall', '--max-stall', [CompletionResultType]::ParameterName, 'About how long a client may wait behind trib''s MIGRATEs (which block their source and target): half on the node it asks, half on the node ASK sends it to; batches are sized to that by the pace of recent ones')
+            [CompletionResult]::new('--max-stall', '--max-stall', [CompletionResultType]::ParameterName, 'About how long a client may wait behind trib''s work on a node (MIGRATEs, which block their source and target, the big-key scan, opening slots): half on the node it asks, half on the node ASK sends it to; batches are sized to that by the pace of recent ones')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user')
@@ -302,7 +302,7 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
         'trib;rebalance' {
             [CompletionResult]::new('--weight', '--weight', [CompletionResultType]::ParameterName, 'NODE=W (repeatable); weight 0 drains a master')
             [CompletionResult]::new('--threshold', '--threshold', [CompletionResultType]::ParameterName, 'Only rebalance when a master is off by more than PCT percent')
-            [CompletionResult]::new('--max-stall', '--max-stall', [CompletionResultType]::ParameterName, 'About how long a client may wait behind trib''s MIGRATEs (which block their source and target): half on the node it asks, half on the node ASK sends it to; batches are sized to that by the pace of recent ones')
+            [CompletionResult]::new('--max-stall', '--max-stall', [CompletionResultType]::ParameterName, 'About how long a client may wait behind trib''s work on a node (MIGRATEs, which block their source and target, the big-key scan, opening slots): half on the node it asks, half on the node ASK sends it to; batches are sized to that by the pace of recent ones')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user')

@@ -253,7 +253,7 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand --slots 'Number of slots to move'
             cand --range 'Slot ranges to move, A-B[,C-D...]'
             cand --pipeline 'Keys per MIGRATE batch (adaptive when omitted)'
-            cand --max-stall 'About how long a client may wait behind trib''s MIGRATEs (which block their source and target): half on the node it asks, half on the node ASK sends it to; batches are sized to that by the pace of recent ones'
+            cand --max-stall 'About how long a client may wait behind trib''s work on a node (MIGRATEs, which block their source and target, the big-key scan, opening slots): half on the node it asks, half on the node ASK sends it to; batches are sized to that by the pace of recent ones'
             cand -a 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --password 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --user 'ACL user'
@@ -292,7 +292,7 @@ set edit:completion:arg-completer[trib] = {|@words|
         &'trib;rebalance'= {
             cand --weight 'NODE=W (repeatable); weight 0 drains a master'
             cand --threshold 'Only rebalance when a master is off by more than PCT percent'
-            cand --max-stall 'About how long a client may wait behind trib''s MIGRATEs (which block their source and target): half on the node it asks, half on the node ASK sends it to; batches are sized to that by the pace of recent ones'
+            cand --max-stall 'About how long a client may wait behind trib''s work on a node (MIGRATEs, which block their source and target, the big-key scan, opening slots): half on the node it asks, half on the node ASK sends it to; batches are sized to that by the pace of recent ones'
             cand -a 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --password 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --user 'ACL user'

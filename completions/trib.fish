@@ -223,7 +223,7 @@ complete -c trib -n "__fish_trib_using_subcommand reshard" -l to -d 'Destination
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l slots -d 'Number of slots to move' -r
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l range -d 'Slot ranges to move, A-B[,C-D...]' -r
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l pipeline -d 'Keys per MIGRATE batch (adaptive when omitted)' -r
-complete -c trib -n "__fish_trib_using_subcommand reshard" -l max-stall -d 'About how long a client may wait behind trib\'s MIGRATEs (which block their source and target): half on the node it asks, half on the node ASK sends it to; batches are sized to that by the pace of recent ones' -r
+complete -c trib -n "__fish_trib_using_subcommand reshard" -l max-stall -d 'About how long a client may wait behind trib\'s work on a node (MIGRATEs, which block their source and target, the big-key scan, opening slots): half on the node it asks, half on the node ASK sends it to; batches are sized to that by the pace of recent ones' -r
 complete -c trib -n "__fish_trib_using_subcommand reshard" -s a -l password -d 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)' -r
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l user -d 'ACL user' -r
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l cacert -d 'CA bundle (PEM) to verify the nodes\' certificates' -r -F
@@ -256,7 +256,7 @@ complete -c trib -n "__fish_trib_using_subcommand reshard" -s h -l help -d 'Prin
 complete -c trib -n "__fish_trib_using_subcommand reshard" -s V -l version -d 'Print version'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l weight -d 'NODE=W (repeatable); weight 0 drains a master' -r
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l threshold -d 'Only rebalance when a master is off by more than PCT percent' -r
-complete -c trib -n "__fish_trib_using_subcommand rebalance" -l max-stall -d 'About how long a client may wait behind trib\'s MIGRATEs (which block their source and target): half on the node it asks, half on the node ASK sends it to; batches are sized to that by the pace of recent ones' -r
+complete -c trib -n "__fish_trib_using_subcommand rebalance" -l max-stall -d 'About how long a client may wait behind trib\'s work on a node (MIGRATEs, which block their source and target, the big-key scan, opening slots): half on the node it asks, half on the node ASK sends it to; batches are sized to that by the pace of recent ones' -r
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -s a -l password -d 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)' -r
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l user -d 'ACL user' -r
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l cacert -d 'CA bundle (PEM) to verify the nodes\' certificates' -r -F

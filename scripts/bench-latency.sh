@@ -20,7 +20,9 @@
 #                  redis-cli --cluster rebalance E --cluster-use-empty-masters
 #                  (4096 slots onto the empty master)
 #   * 0.5 s after it ends the client stops and reports the number of requests, p50, p99,
-#     p99.9 and max latency, failed and missing reads (any of those fails the run);
+#     p99.9 and max latency, failed and missing reads (any of those fails the run); the
+#     slowest request's hops (node, time, reply: e.g. a MOVED bounce between source and
+#     target) go to stderr, with when it started (the operation starts at about 1000 ms);
 #   * "server max": the longest event any node's latency monitor recorded meanwhile
 #     (LATENCY LATEST, threshold 1 ms; e.g. `command` = one command that long): the
 #     servers' own stall, which the scheduler of a loaded machine does not blur.
@@ -131,6 +133,8 @@ measure() {
   touch "$stop"
   wait "$client"
   res=$(cat "$DIR/$run/client.json")
+  # The slowest request's hops (node, time, reply), on stderr: where a stall came from.
+  echo "$size $op $tool worst: $(echo "$res" | sed -n 's/.*"worst":"\(.*\)"}/\1/p')" >&2
   # The longest single event any server recorded meanwhile (LATENCY LATEST: event, time,
   # latest ms, max ms): how long a server itself was busy, apart from the scheduler.
   server=$(for n in "${nodes[@]}"; do cli "$n" --csv latency latest; done |

@@ -19,9 +19,9 @@ pub struct MigrationArgs {
     /// Move slots with SETSLOT/MIGRATE even where every master supports atomic slot migration
     #[arg(long)]
     pub no_atomic: bool,
-    /// About how long a client may wait behind trib's MIGRATEs (which block their source
-    /// and target): half on the node it asks, half on the node ASK sends it to; batches are
-    /// sized to that by the pace of recent ones
+    /// About how long a client may wait behind trib's work on a node (MIGRATEs, which block
+    /// their source and target, the big-key scan, opening slots): half on the node it asks,
+    /// half on the node ASK sends it to; batches are sized to that by the pace of recent ones
     #[arg(long, value_name = "DUR", default_value = "5ms", value_parser = super::parse_timeout)]
     pub max_stall: Duration,
     /// Look for big keys by sizing every key that moves (default: every key when at most
