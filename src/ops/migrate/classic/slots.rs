@@ -59,9 +59,10 @@ pub(super) async fn open_window(
     keys: &[u64],
     batch: usize,
 ) -> Result<Listed, MigrateError> {
-    let costs = keys
-        .iter()
-        .map(|k| OPEN_COST + LIST_COST.saturating_mul((*k).min(batch as u64) as u32));
+    let costs = (0..slots.len()).map(|i| {
+        let listed = keys.get(i).copied().unwrap_or(0).min(batch as u64);
+        OPEN_COST + LIST_COST.saturating_mul(listed as u32)
+    });
     let mut listed = Vec::with_capacity(slots.len());
     let mut begin = 0;
     for (len, cost) in cut_by_cost(costs, route.opts.node_budget()) {
@@ -198,9 +199,9 @@ pub(super) async fn finish_slots(
 }
 
 /// Runs `step` on chunks of `slots` that fit the stall budget at [`CLAIM_COST`] a slot
-/// (and hold at most `max` slots): one chunk at a time in the whole cluster (every pair's claims land on the same nodes),
-/// with no `MIGRATE` queued on any node until the others have had the time the chunk
-/// costs them (the next turn waits behind `MIGRATE`s queued meanwhile: the gates are
+/// and hold at most `max` slots: one chunk at a time in the whole cluster (every pair's
+/// claims land on the same nodes), with no `MIGRATE` queued on any node until the others
+/// have had the time the chunk costs them (the next turn waits behind `MIGRATE`s queued meanwhile: the gates are
 /// first come, first served). Returns what the steps returned, together.
 async fn in_turns<'a, F, Fut>(
     route: &Route<'_>,

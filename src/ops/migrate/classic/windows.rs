@@ -122,7 +122,10 @@ pub(super) async fn move_pair(
             .first()
             .and_then(|f| slots.iter().position(|s| s == f))
             .unwrap_or(0);
-        counts[begin..begin + w.len()].to_vec()
+        counts
+            .get(begin..begin + w.len())
+            .map(<[u64]>::to_vec)
+            .unwrap_or_default()
     };
 
     interrupt::check().map_err(MigrateError::interrupted)?;
