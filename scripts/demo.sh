@@ -14,7 +14,7 @@ fi
 
 if [ -z "${TRIB:-}" ]; then
   cargo build --release --quiet
-  TRIB=target/release/trib
+  TRIB=${CARGO_TARGET_DIR:-target}/release/trib
 fi
 DIR=$(mktemp -d /tmp/trib-demo.XXXXXX)
 BASE=${BASE_PORT:-17000}
