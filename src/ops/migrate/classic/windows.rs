@@ -116,32 +116,22 @@ pub(super) async fn move_pair(
         .map(|(s, c)| (*s, *c))
         .unzip();
     let windows = cut_windows(&slots, &counts);
-    // The expected keys of each window's slots, for pacing its opening.
-    let keys_of_window = |w: &[u16]| -> Vec<u64> {
-        let begin = w
-            .first()
-            .and_then(|f| slots.iter().position(|s| s == f))
-            .unwrap_or(0);
-        counts
-            .get(begin..begin + w.len())
-            .map(<[u64]>::to_vec)
-            .unwrap_or_default()
-    };
+    // Each window's expected key counts (the windows cut `slots` in order), for pacing
+    // its opening.
+    let mut rest = &counts[..];
+    let window_keys: Vec<&[u64]> = windows
+        .iter()
+        .map(|w| {
+            let (these, later) = rest.split_at(w.len().min(rest.len()));
+            rest = later;
+            these
+        })
+        .collect();
 
     interrupt::check().map_err(MigrateError::interrupted)?;
     let t0 = Instant::now();
     let mut opened = match windows.first() {
-        Some(w) => {
-            open_window(
-                &route,
-                source_id,
-                target_id,
-                w,
-                &keys_of_window(w),
-                batch.size,
-            )
-            .await?
-        }
+        Some(w) => open_window(&route, source_id, target_id, w, window_keys[0], batch.size).await?,
         None => return Ok(()),
     };
     // Slots emptied by the previous window, given their new owner while the keys of the
@@ -167,7 +157,7 @@ pub(super) async fn move_pair(
             async {
                 match next {
                     Some(w) => Some(
-                        open_window(&route, source_id, target_id, w, &keys_of_window(w), size)
+                        open_window(&route, source_id, target_id, w, window_keys[i + 1], size)
                             .await,
                     ),
                     None => None,
