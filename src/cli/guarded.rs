@@ -52,6 +52,7 @@ pub async fn apply<O: Operation>(
         other => other,
     };
     // On every way out: what the work left temporarily changed is put back.
+    let registered = undo.pending().len();
     let failed = undo.undo_all().await;
     for f in &failed {
         ctx.printer
@@ -59,20 +60,31 @@ pub async fn apply<O: Operation>(
     }
     match outcome {
         Err((sig, detail)) => {
-            let undone = if failed.is_empty() {
-                "temporary changes were undone"
-            } else {
-                "some temporary changes could not be undone (see above)"
-            };
-            let what = match detail {
-                Some(detail) => format!("{detail}; {undone}"),
-                None => format!(
+            let what = match (detail, undone_note(registered, failed.len())) {
+                (Some(detail), Some(undone)) => format!("{detail}; {undone}"),
+                (Some(detail), None) => detail,
+                (None, Some(undone)) => format!(
                     "stopped while applying; {undone}; re-run the same command to complete it"
                 ),
+                (None, None) => {
+                    "stopped while applying; re-run the same command to complete it".to_string()
+                }
             };
             Err(stopped(sig, &what).into())
         }
         Ok(r) => r,
+    }
+}
+
+/// What became of the `registered` temporary changes, `failed` of which could not be
+/// undone; nothing to say when the work had made none (most commands never do).
+fn undone_note(registered: usize, failed: usize) -> Option<String> {
+    match (registered, failed) {
+        (0, _) => None,
+        (n, 0) => Some(format!("{n} temporary change(s) undone")),
+        (n, f) => Some(format!(
+            "{f} of {n} temporary change(s) could not be undone (see above)"
+        )),
     }
 }
 
@@ -88,5 +100,23 @@ pub fn stopped(sig: Signal, what: &str) -> TribError {
     TribError::Interrupted {
         signal: sig,
         message: format!("interrupted by {}: {what}", sig.name()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_stop_message_says_only_what_was_undone() {
+        assert_eq!(undone_note(0, 0), None);
+        assert_eq!(
+            undone_note(3, 0).as_deref(),
+            Some("3 temporary change(s) undone")
+        );
+        assert_eq!(
+            undone_note(3, 1).as_deref(),
+            Some("1 of 3 temporary change(s) could not be undone (see above)")
+        );
     }
 }
