@@ -361,6 +361,63 @@ fn scale_out_and_in_with_a_password() {
     read_keys(&nodes, &kvs);
 }
 
+/// Scale-out meets big keys the way `reshard` and `rebalance` do: they are found before
+/// any slot moves, named, and moved alone; every key, big or small, is kept.
+#[test]
+fn scale_out_names_big_keys_and_moves_them_whole() {
+    const BIG: usize = 8_000_000;
+    let mut nodes = TestCluster::new()
+        .masters(3)
+        .options(quick_sync_opts())
+        .settled()
+        .start()
+        .into_nodes();
+    nodes.push(RedisNode::start(&quick_sync_opts()));
+    // A big key in each master's lowest slot: a source gives its lowest slots first.
+    let map = slot_map(&nodes[0]);
+    let mut bigs = Vec::new();
+    for m in &nodes[..3] {
+        let slot = (0..16384u16)
+            .find(|s| map[usize::from(*s)].as_deref() == Some(m.addr().as_str()))
+            .unwrap();
+        let key = (0..)
+            .map(|i| format!("{{b{i}}}blob"))
+            .find(|k| trib::model::key_slot(k.as_bytes()) == slot)
+            .unwrap();
+        let mut c = common::data::connect_addr(&m.addr());
+        ::redis::cmd("SET")
+            .arg(&key)
+            .arg(vec![b'x'; BIG])
+            .query::<()>(&mut c)
+            .unwrap();
+        bigs.push(key);
+    }
+    let kvs = write_keys(&nodes[..3], 300);
+    let all: Vec<String> = nodes.iter().map(RedisNode::addr).collect();
+    let out = run(trib().arg("apply").args(&all).arg("--yes"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("big key(s) move one at a time"),
+        "{}",
+        out.stderr
+    );
+    settled_snapshots(&nodes);
+    assert_eq!(common::view::slot_counts(&nodes[0]).len(), 4);
+    read_keys(&nodes, &kvs);
+    let map = slot_map(&nodes[0]);
+    let mut moved = 0;
+    for key in &bigs {
+        let owner = map[usize::from(trib::model::key_slot(key.as_bytes()))]
+            .clone()
+            .unwrap();
+        moved += usize::from(owner == nodes[3].addr());
+        let mut c = common::data::connect_addr(&owner);
+        let len: usize = ::redis::cmd("STRLEN").arg(key).query(&mut c).unwrap();
+        assert_eq!(len, BIG, "{key} on {owner}");
+    }
+    assert!(moved > 0, "no big key moved: the test moves none");
+}
+
 /// SIGTERM (a Job's pod deleted) while apply moves slots onto a new master: it stops at
 /// the end of a window of slots, leaves none open, exits 143; the same command run again
 /// plans only what is left and finishes; every key is kept.

@@ -14,13 +14,14 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::Reporter;
+use super::bigkeys::note_big_keys;
 use super::del_node;
 use super::gather::Gathered;
 use super::interrupt;
 use super::join::{functions, join};
 use super::migrate::MigrateOptions;
 use super::reform::{send_meets, wait_reformed};
-use super::slot_moves::{move_slots, unfinished};
+use super::slot_moves::{master_conns, move_slots, unfinished};
 use super::undo::UndoLog;
 use super::wait::POLL;
 use crate::addr::Target;
@@ -363,7 +364,7 @@ async fn rebalance(
     };
     let listed: Vec<NodeId> = env.listed.iter().map(|g| g.view.id.clone()).collect();
     let masters = rebalance_masters(&loaded.view, &listed, plan.prune);
-    let rb = plan_rebalance(&masters, DEFAULT_THRESHOLD).map_err(|e| {
+    let mut rb = plan_rebalance(&masters, DEFAULT_THRESHOLD).map_err(|e| {
         TribError::Failed(format!("apply: rebalance: {e} (re-run the same command)"))
     })?;
     if rb.balanced {
@@ -374,6 +375,30 @@ async fn rebalance(
         ..MigrateOptions::default()
     }
     .with_credentials(env.connect);
+    // As `reshard` and `rebalance` do: the big keys are found first, so that each moves
+    // alone with an I/O timeout that fits its size, and the first batches are sized by
+    // what the keys weigh.
+    if let Some(w) = note_big_keys(
+        &master_conns(&loaded),
+        &mut rb.moves,
+        opts.max_stall,
+        false,
+        reporter,
+    )
+    .await
+    {
+        reporter.warn(&w);
+    }
+    if let Some(biggest) = rb.moves.big_keys.first() {
+        reporter.warn(&format!(
+            "{} big key(s) move one at a time, each blocking its source while it moves (the biggest, {} in slot {} on {}: about {} ms)",
+            rb.moves.big_keys.len(),
+            String::from_utf8_lossy(&biggest.key),
+            biggest.slot,
+            biggest.from_node,
+            biggest.stall_ms
+        ));
+    }
     let total = rb.moves.moves.len();
     let report = move_slots(&loaded, &rb.moves, &opts, reporter)
         .await
