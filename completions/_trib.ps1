@@ -260,7 +260,7 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             [CompletionResult]::new('--from', '--from', [CompletionResultType]::ParameterName, 'Source masters (IDs, ID prefixes, addresses) or `all`')
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Destination master')
             [CompletionResult]::new('--slots', '--slots', [CompletionResultType]::ParameterName, 'Number of slots to move')
-            [CompletionResult]::new('--range', '--range', [CompletionResultType]::ParameterName, 'Slot ranges to move, A-B[,C-D...]')
+            [CompletionResult]::new('--range', '--range', [CompletionResultType]::ParameterName, 'Slot ranges to move, A-B[,C-D...]; slots the destination owns already are left as they are (running the same command again completes an interrupted move)')
             [CompletionResult]::new('--pipeline', '--pipeline', [CompletionResultType]::ParameterName, 'Keys per MIGRATE batch (adaptive when omitted)')
             [CompletionResult]::new('--max-stall', '--max-stall', [CompletionResultType]::ParameterName, 'About how long a client may wait behind trib''s work on a node (MIGRATEs, which block their source and target, the big-key scan, opening slots): half on the node it asks, half on the node ASK sends it to; batches are sized to that by the pace of recent ones')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')

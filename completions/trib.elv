@@ -251,7 +251,7 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand --from 'Source masters (IDs, ID prefixes, addresses) or `all`'
             cand --to 'Destination master'
             cand --slots 'Number of slots to move'
-            cand --range 'Slot ranges to move, A-B[,C-D...]'
+            cand --range 'Slot ranges to move, A-B[,C-D...]; slots the destination owns already are left as they are (running the same command again completes an interrupted move)'
             cand --pipeline 'Keys per MIGRATE batch (adaptive when omitted)'
             cand --max-stall 'About how long a client may wait behind trib''s work on a node (MIGRATEs, which block their source and target, the big-key scan, opening slots): half on the node it asks, half on the node ASK sends it to; batches are sized to that by the pace of recent ones'
             cand -a 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'

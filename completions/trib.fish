@@ -221,7 +221,7 @@ complete -c trib -n "__fish_trib_using_subcommand fix" -s V -l version -d 'Print
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l from -d 'Source masters (IDs, ID prefixes, addresses) or `all`' -r
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l to -d 'Destination master' -r
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l slots -d 'Number of slots to move' -r
-complete -c trib -n "__fish_trib_using_subcommand reshard" -l range -d 'Slot ranges to move, A-B[,C-D...]' -r
+complete -c trib -n "__fish_trib_using_subcommand reshard" -l range -d 'Slot ranges to move, A-B[,C-D...]; slots the destination owns already are left as they are (running the same command again completes an interrupted move)' -r
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l pipeline -d 'Keys per MIGRATE batch (adaptive when omitted)' -r
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l max-stall -d 'About how long a client may wait behind trib\'s work on a node (MIGRATEs, which block their source and target, the big-key scan, opening slots): half on the node it asks, half on the node ASK sends it to; batches are sized to that by the pace of recent ones' -r
 complete -c trib -n "__fish_trib_using_subcommand reshard" -s a -l password -d 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)' -r

@@ -299,6 +299,81 @@ fn reshard_stopped_by_a_signal_leaves_no_slot_open() {
     }
 }
 
+/// A `--range` reshard stopped by SIGTERM is completed by running the same command
+/// again: the slots already moved are left as they are, the rest move (a Job's retry
+/// runs the same command).
+#[test]
+fn reshard_by_range_stopped_is_completed_by_the_same_command() {
+    let what = "reshard --range stopped by SIGTERM";
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let cluster = common::TestCluster::new()
+            .masters(3)
+            .options(common::quick_opts())
+            .settled()
+            .start();
+        let keys = common::fill(&cluster, "k", 60_000);
+        let (source, target) = (&cluster[0], &cluster[2]);
+        let map = common::slot_map(source);
+        let range: Vec<usize> = (0..16384)
+            .filter(|s| map[*s].as_deref() == Some(source.addr().as_str()))
+            .collect();
+        let (first, last) = (range[0], range[range.len() - 1]);
+        assert_eq!(last - first + 1, range.len(), "one range of slots");
+        let args = [
+            "reshard".to_string(),
+            cluster.entry().addr(),
+            "--from".into(),
+            source.node_id(),
+            "--to".into(),
+            target.node_id(),
+            "--range".into(),
+            format!("{first}-{last}"),
+            "--pipeline".into(),
+            "5".into(),
+            "--yes".into(),
+        ];
+        let before = own_slot_count(target);
+        let mut reshard = spawn(cluster.command().args(&args));
+        wait_until(&format!("{what}: slots start moving"), DEADLINE, || {
+            own_slot_count(target) > before || reshard.exited()
+        });
+        reshard.signal("TERM");
+        let (out, _) = reshard.finish(DEADLINE);
+        if out.code == 0 {
+            assert!(attempt < 4, "{what}: the reshard always finished first");
+            continue;
+        }
+        assert_eq!(out.code, 143, "{what}: {}", show(&out));
+        assert!(
+            out.stderr.contains("re-run the same command"),
+            "{what}: {}",
+            show(&out)
+        );
+        let moved = own_slot_count(target) - before;
+        assert!(
+            moved > 0 && moved < range.len(),
+            "{what}: {moved} slots moved"
+        );
+        cluster.settle();
+        let again = common::run(cluster.command().args(&args));
+        assert_eq!(again.code, 0, "{what}, run again: {}", show(&again));
+        assert!(
+            again
+                .stdout
+                .contains(&format!("{moved} slot(s) of --range")),
+            "{what}, run again: {}",
+            show(&again)
+        );
+        assert_eq!(own_slot_count(target), before + range.len(), "{what}");
+        cluster.settle();
+        common::verify_on_owners(&cluster, &keys);
+        cluster.assert_check_ok();
+        break;
+    }
+}
+
 /// Keys in all the masters together.
 fn keys_on_masters(nodes: &[RedisNode]) -> u64 {
     nodes

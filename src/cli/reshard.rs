@@ -30,7 +30,8 @@ pub struct ReshardArgs {
     /// Number of slots to move
     #[arg(long, conflicts_with = "range")]
     pub slots: Option<u16>,
-    /// Slot ranges to move, A-B[,C-D...]
+    /// Slot ranges to move, A-B[,C-D...]; slots the destination owns already are left as
+    /// they are (running the same command again completes an interrupted move)
     #[arg(long, value_delimiter = ',')]
     pub range: Vec<String>,
     /// Keys per MIGRATE batch (adaptive when omitted)
@@ -93,7 +94,7 @@ impl Operation for Reshard {
             .note_big_keys(ctx, &loaded, &mut plan.migration)
             .await;
         self.loaded = Some(loaded);
-        Ok(Prepared::Plan(plan))
+        Ok(Prepared::unless(plan, |p| p.slots == 0, show::nothing))
     }
 
     fn render(&self, plan: &ReshardPlan) -> String {

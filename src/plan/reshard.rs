@@ -71,6 +71,10 @@ pub struct ReshardPlan {
     pub to_node: String,
     pub shares: Vec<Share>,
     pub slots: usize,
+    /// `--range`: the slots of the range the destination owns already, left alone (a
+    /// re-run of an interrupted `--range` reshard moves only the rest).
+    #[serde(skip_serializing_if = "SlotSet::is_empty")]
+    pub already_at_destination: SlotSet,
     /// In JSON: its big keys and how many keys were sized for them (`big_keys`,
     /// `keys_sized`), the shares say the rest.
     #[serde(flatten, serialize_with = "crate::plan::bigkeys::scan_of")]
@@ -110,8 +114,6 @@ pub enum ReshardRefusal {
     TooManySlots { wanted: usize, owned: usize },
     #[error("--range: no slots given")]
     EmptyRange,
-    #[error("--range: slots {slots} are already owned by the destination {node}")]
-    RangeAtDestination { slots: SlotSet, node: String },
     #[error(
         "--range: slots {slots} are owned by {node}, which is not among --from (use --from all)"
     )]
@@ -167,6 +169,7 @@ pub fn plan_reshard(
     }
 
     let mut take: BTreeMap<NodeId, SlotSet> = BTreeMap::new();
+    let mut already = SlotSet::new();
     match &req.amount {
         Amount::Slots(n) => {
             let n = *n;
@@ -209,10 +212,8 @@ pub fn plan_reshard(
                 }
                 unowned = unowned.difference(&part);
                 if *id == req.to {
-                    errors.push(ReshardRefusal::RangeAtDestination {
-                        slots: part,
-                        node: label(view, id),
-                    });
+                    // Moved by an earlier run (or never elsewhere): nothing to do for them.
+                    already = part;
                 } else if !sources.contains(id) {
                     errors.push(ReshardRefusal::RangeNotFromSource {
                         slots: part,
@@ -259,6 +260,7 @@ pub fn plan_reshard(
         to: req.to.clone(),
         to_node: label(view, &req.to),
         slots,
+        already_at_destination: already,
         shares,
         migration,
     })
@@ -457,7 +459,9 @@ mod tests {
         let e =
             plan_reshard(&v, &req(Sources::Nodes(vec![id(R)]), D, Amount::Slots(1))).unwrap_err();
         assert!(matches!(&e[0], R_::FromNotMaster { .. }), "{e:?}");
-        let e = plan_reshard(
+        // Slots of the range the destination owns already are left alone (a re-run after
+        // an interrupted move); the rest moves.
+        let p = plan_reshard(
             &v,
             &req(
                 Sources::All,
@@ -465,11 +469,17 @@ mod tests {
                 Amount::Ranges(vec![SlotRange::new(5000, 5500)]),
             ),
         )
-        .unwrap_err();
-        assert!(
-            matches!(&e[0], R_::RangeAtDestination { slots, .. } if slots.to_string() == "5000-5460"),
-            "{e:?}"
-        );
+        .unwrap();
+        assert_eq!(p.already_at_destination.to_string(), "5000-5460");
+        assert_eq!(p.slots, 40);
+        assert!(p.migration.moves.iter().all(|m| m.slot >= 5461));
+        // All of it there already: an empty plan, not a refusal.
+        let p = plan_reshard(
+            &v,
+            &req(Sources::All, A, Amount::Ranges(vec![SlotRange::new(0, 99)])),
+        )
+        .unwrap();
+        assert_eq!((p.slots, p.already_at_destination.len()), (0, 100));
         let e = plan_reshard(
             &v,
             &req(

@@ -19,8 +19,18 @@ pub fn plan(plan: &ReshardPlan) -> String {
             ]
         })
         .collect();
+    let already = if plan.already_at_destination.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n{} slot(s) of --range ({}) are on {} already and are left as they are.\n",
+            plan.already_at_destination.len(),
+            plan.already_at_destination,
+            plan.to_node
+        )
+    };
     format!(
-        "Plan: move {} slot(s) to {} ({}):\n\n{}{}",
+        "Plan: move {} slot(s) to {} ({}):\n\n{}{already}{}",
         plan.slots,
         plan.to_node,
         plan.to.short(),
@@ -29,10 +39,19 @@ pub fn plan(plan: &ReshardPlan) -> String {
     )
 }
 
+/// A `--range` reshard whose slots are all on the destination already.
+pub fn nothing(plan: &ReshardPlan) -> String {
+    format!(
+        "slots {} are on {} already: nothing to move",
+        plan.already_at_destination, plan.to_node
+    )
+}
+
 /// How to move the rest after a reshard stopped having moved `moved` slots.
 pub fn resume(plan: &ReshardPlan, moved: usize, by_range: bool) -> String {
     if by_range {
-        "the slots not moved are still with their sources (`trib info` shows them); move them with `--range`".into()
+        "re-run the same command to move the rest (the slots already moved are left as they are)"
+            .into()
     } else {
         format!(
             "`--slots {}` moves the rest",
@@ -89,6 +108,7 @@ mod tests {
                 share('b', "10.0.0.2:6379", (5461, 5560)),
             ],
             slots: 200,
+            already_at_destination: SlotSet::new(),
             migration: MigrationPlan::default(),
         };
         assert_eq!(
@@ -98,6 +118,22 @@ mod tests {
 FROM                      SLOTS  RANGES     TO
 10.0.0.1:6379 (aaaaaaaa)  100    0-99       10.0.0.3:6379 (cccccccc)
 10.0.0.2:6379 (bbbbbbbb)  100    5461-5560  10.0.0.3:6379 (cccccccc)"
+        );
+        // A re-run of a `--range` reshard: what is there already is said, not moved.
+        let p = ReshardPlan {
+            already_at_destination: SlotSet::from_ranges([SlotRange::new(10922, 11000)]),
+            ..p
+        };
+        assert!(
+            plan(&p).ends_with(
+                "\n79 slot(s) of --range (10922-11000) are on 10.0.0.3:6379 already and are left as they are.\n"
+            ),
+            "{}",
+            plan(&p)
+        );
+        assert_eq!(
+            nothing(&p),
+            "slots 10922-11000 are on 10.0.0.3:6379 already: nothing to move"
         );
     }
 }
