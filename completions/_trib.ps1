@@ -149,6 +149,7 @@ Register-ArgumentCompleter -Native -CommandName 'trib' -ScriptBlock {
             break
         }
         'trib;check' {
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Check again until the cluster is healthy and every replica is in sync with its master (a restarted pod is unreachable, then failed in the others'' views, then syncing), for up to DUR; exit 1 if it is not by then')
             [CompletionResult]::new('-a', '-a', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')
             [CompletionResult]::new('--password', '--password', [CompletionResultType]::ParameterName, 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)')
             [CompletionResult]::new('--user', '--user', [CompletionResultType]::ParameterName, 'ACL user')

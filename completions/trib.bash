@@ -539,12 +539,16 @@ _trib() {
             return 0
             ;;
         trib__subcmd__check)
-            opts="-a -y -v -q -h -V --deep --strict --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --kubeconfig --context --namespace --kube-exec-timeout --help --version"
+            opts="-a -y -v -q -h -V --deep --strict --wait --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --kubeconfig --context --namespace --kube-exec-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --wait)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --password)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

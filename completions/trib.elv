@@ -143,6 +143,7 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand --version 'Print version'
         }
         &'trib;check'= {
+            cand --wait 'Check again until the cluster is healthy and every replica is in sync with its master (a restarted pod is unreachable, then failed in the others'' views, then syncing), for up to DUR; exit 1 if it is not by then'
             cand -a 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --password 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --user 'ACL user'

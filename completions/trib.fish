@@ -131,6 +131,7 @@ complete -c trib -n "__fish_trib_using_subcommand apply" -s v -l verbose -d 'Mor
 complete -c trib -n "__fish_trib_using_subcommand apply" -s q -l quiet -d 'Less output on stderr'
 complete -c trib -n "__fish_trib_using_subcommand apply" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c trib -n "__fish_trib_using_subcommand apply" -s V -l version -d 'Print version'
+complete -c trib -n "__fish_trib_using_subcommand check" -l wait -d 'Check again until the cluster is healthy and every replica is in sync with its master (a restarted pod is unreachable, then failed in the others\' views, then syncing), for up to DUR; exit 1 if it is not by then' -r
 complete -c trib -n "__fish_trib_using_subcommand check" -s a -l password -d 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)' -r
 complete -c trib -n "__fish_trib_using_subcommand check" -l user -d 'ACL user' -r
 complete -c trib -n "__fish_trib_using_subcommand check" -l cacert -d 'CA bundle (PEM) to verify the nodes\' certificates' -r -F

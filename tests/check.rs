@@ -818,3 +818,62 @@ fn differing_node_timeouts_are_a_warning_unless_config_is_denied() {
         "{out:#?}"
     );
 }
+
+/// `--wait DUR`: checks again until the cluster is healthy (exit 0 once an open slot is
+/// closed), gives up at the deadline (exit 1, saying what it waited for), and stops at
+/// SIGTERM (exit 143).
+#[test]
+fn check_wait_checks_again_until_healthy_or_the_deadline() {
+    let cluster = TestCluster::new()
+        .masters(3)
+        .options(quick_opts())
+        .settled()
+        .start();
+    let (m, other) = (&cluster[0], &cluster[1]);
+    let slot = slot_map(m)
+        .iter()
+        .position(|a| a.as_deref() == Some(m.addr().as_str()))
+        .unwrap()
+        .to_string();
+    let open = || m.cmd(&["CLUSTER", "SETSLOT", &slot, "MIGRATING", &other.node_id()]);
+    let close = || m.cmd(&["CLUSTER", "SETSLOT", &slot, "STABLE"]);
+    let entry = vec![m.addr()];
+
+    // Never healthy within the wait: exit 1 after it, naming the open slot.
+    open();
+    let (out, took) = run_trib(
+        &check_args(&["--wait", "1500ms"], &entry),
+        Duration::from_secs(30),
+    );
+    assert_eq!(out.code, 1, "{out:#?}");
+    assert!(
+        took >= Duration::from_millis(1500),
+        "gave up after {took:?}"
+    );
+    assert!(
+        out.stdout.contains("still not healthy after waiting 1.5s")
+            && out.stdout.contains("migrating"),
+        "{out:#?}"
+    );
+
+    // Healthy meanwhile: exit 0, with the report of the healthy cluster.
+    let mut waiting = spawn(trib().args(check_args(&["--wait", "60s"], &entry)));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(!waiting.exited(), "check --wait returned with a slot open");
+    close();
+    let (out, took) = waiting.finish(Duration::from_secs(30));
+    assert_eq!(out.code, 0, "{out:#?}");
+    assert!(took >= Duration::from_millis(1500), "{took:?}");
+    assert!(out.stdout.contains("[OK] healthy"), "{out:#?}");
+
+    // SIGTERM while waiting: stops at once, exit 143.
+    open();
+    let mut waiting = spawn(trib().args(check_args(&["--wait", "60s"], &entry)));
+    std::thread::sleep(Duration::from_millis(1000));
+    waiting.signal("TERM");
+    let (out, took) = waiting.finish(Duration::from_secs(30));
+    assert_eq!(out.code, 143, "{out:#?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+    assert!(out.stderr.contains("stopped waiting"), "{out:#?}");
+    close();
+}
