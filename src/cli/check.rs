@@ -13,7 +13,7 @@ use crate::cluster::load::{Conns, InfoDetail, Loaded, load_cluster};
 use crate::error::{Exit, TribError};
 use crate::ops::scan::deep_scan;
 use crate::ops::{Reporter, interrupt};
-use crate::plan::check::{Problem, ProblemKind, Severity, check};
+use crate::plan::check::{Problem, ProblemKind, Severity, check, waiting_for};
 use crate::ui::render;
 
 #[derive(Debug, Args)]
@@ -77,20 +77,24 @@ pub async fn run(ctx: &Context, args: CheckArgs) -> anyhow::Result<Exit> {
     let reporter = ctx.reporter();
     loop {
         let found = examine(ctx, &args).await;
-        // What is waited for, and how many nodes are fine of how many.
-        let (waiting_for, (fine, nodes)) = match &found {
-            Ok(f) => (f.waiting_for(args.strict), f.fine_nodes(args.strict)),
-            Err(e) => (Some(format!("{e:#}")), (0, 1)),
+        let (why, fine, nodes) = match &found {
+            Ok(f) => {
+                let (holding, fine, nodes) = waiting_for(&f.loaded.view, &f.problems, args.strict);
+                (holding.map(|p| p.message.clone()), fine, nodes)
+            }
+            Err(e) => (Some(format!("{e:#}")), 0, 1),
         };
-        let Some(why) = waiting_for else {
+        let Some(why) = why else {
             reporter.finish("");
             return Ok(report(ctx, &args, &found?, None));
         };
         if Instant::now() >= deadline {
             reporter.finish("");
-            let found = found?;
-            let still = format!("still not healthy after waiting {}: {why}", humantime(wait));
-            report(ctx, &args, &found, Some(&still));
+            let still = format!(
+                "still not healthy after waiting {}: {why}",
+                render::duration(wait)
+            );
+            report(ctx, &args, &found?, Some(&still));
             return Ok(Exit::Failed);
         }
         reporter.progress("waiting for the cluster to be healthy", fine, nodes, &why);
@@ -110,47 +114,6 @@ struct Found {
     problems: Vec<Problem>,
 }
 
-impl Found {
-    fn errors(&self) -> usize {
-        self.problems
-            .iter()
-            .filter(|p| p.severity == Severity::Error)
-            .count()
-    }
-
-    /// How many nodes no problem that `--wait` waits for names, of how many.
-    fn fine_nodes(&self, strict: bool) -> (usize, usize) {
-        let view = &self.loaded.view;
-        let all = view.nodes.len() + view.unreachable.len();
-        let named: std::collections::BTreeSet<&String> = self
-            .problems
-            .iter()
-            .filter(|p| blocks_waiting(p, strict))
-            .flat_map(|p| &p.nodes)
-            .collect();
-        (all.saturating_sub(named.len()), all)
-    }
-
-    /// What `--wait` still waits for (the first such problem), if anything.
-    fn waiting_for(&self, strict: bool) -> Option<String> {
-        self.problems
-            .iter()
-            .find(|p| blocks_waiting(p, strict))
-            .map(|p| p.message.clone())
-    }
-}
-
-/// Whether `--wait` waits for `problem` to go: every error, a replica not yet in sync
-/// (what a restarted pod goes through last), and with `--strict` every warning.
-fn blocks_waiting(problem: &Problem, strict: bool) -> bool {
-    strict
-        || problem.severity == Severity::Error
-        || matches!(
-            problem.kind,
-            ProblemKind::ReplicaSyncing | ProblemKind::ReplicaLinkDown
-        )
-}
-
 async fn examine(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Found> {
     // Only --deep talks to the nodes again; otherwise each connection is closed as soon
     // as its node has answered.
@@ -165,92 +128,39 @@ async fn examine(ctx: &Context, args: &CheckArgs) -> anyhow::Result<Found> {
     Ok(Found { loaded, problems })
 }
 
-/// Prints what was found (and `still`, what a `--wait` ran out of time waiting for);
+/// Prints what was found (and `still`: what a `--wait` ran out of time waiting for);
 /// returns the exit code.
 fn report(ctx: &Context, args: &CheckArgs, found: &Found, still: Option<&str>) -> Exit {
-    let (loaded, problems) = (&found.loaded, &found.problems);
-    let errors = found.errors();
+    let (view, problems) = (&found.loaded.view, &found.problems);
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
     let warnings = problems.len() - errors;
-    let healthy = errors == 0;
-
-    ctx.printer.out(&render::nodes_table(&loaded.view));
+    ctx.printer.out(&render::nodes_table(view));
     if !problems.is_empty() {
         ctx.printer
             .out(&format!("\n{}", render::problems(problems)));
     }
-    ctx.printer.out(&format!(
-        "\n{}: {} node(s), {errors} error(s), {warnings} warning(s)",
-        if healthy {
-            "[OK] healthy"
-        } else {
-            "[ERR] not healthy"
-        },
-        loaded.view.nodes.len() + loaded.view.unreachable.len(),
-    ));
+    let nodes = view.nodes.len() + view.unreachable.len();
+    ctx.printer
+        .out(&format!("\n{}", render::check_summary(nodes, problems)));
     if let Some(still) = still {
         ctx.printer.out(&format!("[ERR] {still}"));
     }
     if ctx.printer.json {
         ctx.printer.json_doc(&json!({
-            "healthy": healthy,
-            "nodes": render::nodes_json(&loaded.view),
+            "healthy": errors == 0,
+            "nodes": render::nodes_json(view),
             "problems": problems,
-            "resilience": crate::plan::resilience::analyze(&loaded.view),
+            "resilience": crate::plan::resilience::analyze(view),
             "errors": errors,
             "warnings": warnings,
         }));
     }
-    if !healthy || (args.strict && warnings > 0) {
+    if errors > 0 || (args.strict && warnings > 0) {
         Exit::Failed
     } else {
         Exit::Ok
-    }
-}
-
-/// `90s` as "1m30s", `2.5s` as "2.5s".
-fn humantime(d: Duration) -> String {
-    let secs = d.as_secs_f64();
-    if secs >= 60.0 && d.subsec_nanos() == 0 {
-        let (m, s) = (d.as_secs() / 60, d.as_secs() % 60);
-        if s == 0 {
-            format!("{m}m")
-        } else {
-            format!("{m}m{s}s")
-        }
-    } else {
-        format!("{secs}s")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn problem(kind: ProblemKind, severity: Severity) -> Problem {
-        Problem {
-            kind,
-            severity,
-            message: String::new(),
-            nodes: Vec::new(),
-            slots: None,
-        }
-    }
-
-    #[test]
-    fn waiting_waits_for_errors_and_replicas_in_sync() {
-        use ProblemKind as K;
-        use Severity::{Error, Warning};
-        assert!(blocks_waiting(&problem(K::OpenSlot, Error), false));
-        assert!(blocks_waiting(&problem(K::ReplicaSyncing, Warning), false));
-        assert!(blocks_waiting(&problem(K::ReplicaLinkDown, Warning), false));
-        assert!(!blocks_waiting(&problem(K::ReplicasUneven, Warning), false));
-        assert!(blocks_waiting(&problem(K::ReplicasUneven, Warning), true));
-    }
-
-    #[test]
-    fn waits_are_said_in_minutes_and_seconds() {
-        assert_eq!(humantime(Duration::from_secs(90)), "1m30s");
-        assert_eq!(humantime(Duration::from_secs(600)), "10m");
-        assert_eq!(humantime(Duration::from_millis(2500)), "2.5s");
     }
 }

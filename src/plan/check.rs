@@ -127,6 +127,31 @@ impl Problem {
         self.slots = Some(slots.to_string());
         self
     }
+
+    /// Whether `check --wait` waits for this problem to go: every error, a replica not
+    /// yet in sync (what a restarted pod goes through last), and with `strict` every
+    /// warning.
+    pub fn holds_a_wait(&self, strict: bool) -> bool {
+        strict
+            || self.severity == Severity::Error
+            || matches!(
+                self.kind,
+                ProblemKind::ReplicaSyncing | ProblemKind::ReplicaLinkDown
+            )
+    }
+}
+
+/// What `check --wait` still waits for in `problems` (the first that holds it), and how
+/// many of the view's nodes no such problem names, of how many.
+pub fn waiting_for<'a>(
+    view: &ClusterView,
+    problems: &'a [Problem],
+    strict: bool,
+) -> (Option<&'a Problem>, usize, usize) {
+    let holding = || problems.iter().filter(|p| p.holds_a_wait(strict));
+    let named: std::collections::BTreeSet<&String> = holding().flat_map(|p| &p.nodes).collect();
+    let all = view.nodes.len() + view.unreachable.len();
+    (holding().next(), all.saturating_sub(named.len()), all)
 }
 
 /// Keys found per master by a deep scan: the slots in which each master holds keys.
@@ -563,6 +588,24 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_wait_waits_for_errors_and_replicas_in_sync() {
+        use super::{Problem, ProblemKind as K};
+        let p = |kind, severity| Problem {
+            kind,
+            severity,
+            message: String::new(),
+            nodes: Vec::new(),
+            slots: None,
+        };
+        assert!(p(K::OpenSlot, Severity::Error).holds_a_wait(false));
+        assert!(p(K::ReplicaSyncing, Severity::Warning).holds_a_wait(false));
+        assert!(p(K::ReplicaLinkDown, Severity::Warning).holds_a_wait(false));
+        assert!(!p(K::ReplicasUneven, Severity::Warning).holds_a_wait(false));
+        assert!(p(K::ReplicasUneven, Severity::Warning).holds_a_wait(true));
+    }
+
     use super::ProblemKind as K;
     use super::{Severity, check};
     use crate::plan::membership_del::fixture::{id, line, node, view};

@@ -26,6 +26,37 @@ pub fn table(headers: &[&str], rows: Vec<Vec<String>>) -> String {
         .join("\n")
 }
 
+/// `check`'s closing line: healthy or not, how many nodes, errors and warnings.
+pub fn check_summary(nodes: usize, problems: &[Problem]) -> String {
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    format!(
+        "{}: {nodes} node(s), {errors} error(s), {} warning(s)",
+        if errors == 0 {
+            "[OK] healthy"
+        } else {
+            "[ERR] not healthy"
+        },
+        problems.len() - errors
+    )
+}
+
+/// A wait as a person says it: `90s` as "1m30s", `10m` as "10m", `2.5s` as "2.5s".
+pub fn duration(d: std::time::Duration) -> String {
+    if d.as_secs() >= 60 && d.subsec_nanos() == 0 {
+        let (m, s) = (d.as_secs() / 60, d.as_secs() % 60);
+        if s == 0 {
+            format!("{m}m")
+        } else {
+            format!("{m}m{s}s")
+        }
+    } else {
+        format!("{}s", d.as_secs_f64())
+    }
+}
+
 /// Problems as `[ERR] message` / `[WARN] message` lines.
 pub fn problems(list: &[Problem]) -> String {
     list.iter()
@@ -205,6 +236,16 @@ pub fn masters_json(view: &ClusterView) -> Vec<Value> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn waits_are_said_in_minutes_and_seconds() {
+        use std::time::Duration;
+        assert_eq!(duration(Duration::from_secs(90)), "1m30s");
+        assert_eq!(duration(Duration::from_secs(600)), "10m");
+        assert_eq!(duration(Duration::from_millis(2500)), "2.5s");
+        assert_eq!(duration(Duration::from_secs(5)), "5s");
+    }
+
     use super::*;
 
     #[test]
