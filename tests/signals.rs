@@ -233,6 +233,15 @@ fn open_slots(nodes: &[RedisNode]) -> Vec<String> {
 }
 
 /// The slots `n` serves, from its own view.
+/// Three settled masters with quick timeouts: the cluster of the stop-and-rerun tests.
+fn three_masters() -> common::TestCluster {
+    common::TestCluster::new()
+        .masters(3)
+        .options(common::quick_opts())
+        .settled()
+        .start()
+}
+
 fn own_slot_count(n: &RedisNode) -> usize {
     common::view::owned_by(n, &n.addr())
 }
@@ -247,11 +256,7 @@ fn reshard_stopped_by_a_signal_leaves_no_slot_open() {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let cluster = common::TestCluster::new()
-                .masters(3)
-                .options(common::quick_opts())
-                .settled()
-                .start();
+            let cluster = three_masters();
             let keys = common::fill(&cluster, "k", 60_000);
             let target = &cluster[2];
             let before = own_slot_count(target);
@@ -308,11 +313,7 @@ fn reshard_by_range_stopped_is_completed_by_the_same_command() {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let cluster = common::TestCluster::new()
-            .masters(3)
-            .options(common::quick_opts())
-            .settled()
-            .start();
+        let cluster = three_masters();
         let keys = common::fill(&cluster, "k", 60_000);
         let (source, target) = (&cluster[0], &cluster[2]);
         let map = common::slot_map(source);
@@ -488,11 +489,7 @@ fn fix_again_completes(cluster: &common::TestCluster, keys: &[(String, String)],
 fn fix_stopped_by_sigterm_while_moving_keys_leaves_no_slot_open() {
     let what = "fix stopped by SIGTERM";
     for attempt in 1.. {
-        let cluster = common::TestCluster::new()
-            .masters(3)
-            .options(common::quick_opts())
-            .settled()
-            .start();
+        let cluster = three_masters();
         let (from, to) = (&cluster[0], &cluster[1]);
         let (slots, keys) = open_migrations(from, to, 1, 100_000 * attempt);
         let Some(out) = fix_stopped_while_moving(&cluster, to, &slots) else {
@@ -524,11 +521,7 @@ fn fix_stopped_by_sigterm_while_moving_keys_leaves_no_slot_open() {
 fn fix_stopped_by_sigterm_leaves_the_slots_not_reached_as_they_were() {
     let what = "fix of 8 slots stopped by SIGTERM";
     for attempt in 1.. {
-        let cluster = common::TestCluster::new()
-            .masters(3)
-            .options(common::quick_opts())
-            .settled()
-            .start();
+        let cluster = three_masters();
         let (from, to) = (&cluster[0], &cluster[1]);
         let (slots, keys) = open_migrations(from, to, 8, 20_000 * attempt);
         let Some(out) = fix_stopped_while_moving(&cluster, to, &slots) else {
@@ -589,11 +582,7 @@ fn import_stopped_by_sigterm_between_batches() {
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let cluster = common::TestCluster::new()
-            .masters(3)
-            .options(common::quick_opts())
-            .settled()
-            .start();
+        let cluster = three_masters();
         let source = RedisNode::start(&NodeOptions {
             ip: common::ip(5),
             cluster_enabled: false,
