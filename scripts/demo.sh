@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds trib, starts 6 local redis-server nodes on three loopback "hosts"
-# (127.0.0.2-4), creates a cluster with one replica per master, then checks it and
-# shows it. Installs redis-server if missing. KEEP=1 leaves the nodes running.
+# (127.0.0.2-4), creates a cluster with one replica per master, then checks it (waiting
+# until every replica is in sync) and shows it. Installs redis-server if missing.
+# KEEP=1 leaves the nodes running.
 # TRIB=path/to/trib uses that binary instead of building one (CI runs the static build so).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -62,7 +63,7 @@ echo ">>> trib create ${nodes[*]} --replicas 1 --yes"
 $TRIB create "${nodes[@]}" --replicas 1 --yes
 echo; echo ">>> trib create again (idempotent)"
 $TRIB create "${nodes[@]}" --replicas 1 --yes
-echo; echo ">>> trib check ${nodes[0]}"
-$TRIB check "${nodes[0]}"
+echo; echo ">>> trib check ${nodes[0]} --wait 60s   (until healthy and every replica in sync)"
+$TRIB check "${nodes[0]}" --wait 60s
 echo; echo ">>> trib info ${nodes[0]}"
 $TRIB info "${nodes[0]}"
