@@ -877,3 +877,26 @@ fn check_wait_checks_again_until_healthy_or_the_deadline() {
     assert!(out.stderr.contains("stopped waiting"), "{out:#?}");
     close();
 }
+
+/// Right after `create`, replicas are still taking their first sync: `check --wait`
+/// returns once every one is in sync, and its report says so.
+#[test]
+fn check_wait_waits_for_new_replicas_to_sync() {
+    let nodes = start_on_hosts(&three_hosts(), &NodeOptions::default());
+    let out =
+        run(trib()
+            .arg("create")
+            .args(create_order(&nodes))
+            .args(["--replicas", "1", "--yes"]));
+    assert_eq!(out.code, 0, "trib create failed: {out:#?}");
+    let (out, _) = run_trib(
+        &check_args(&["--wait", "60s"], &[nodes[0].addr()]),
+        Duration::from_secs(90),
+    );
+    assert_eq!(out.code, 0, "{out:#?}");
+    assert!(
+        !out.stdout.contains("first sync") && !out.stdout.contains("link down"),
+        "{out:#?}"
+    );
+    assert!(nodes.iter().all(synced), "every replica in sync");
+}
