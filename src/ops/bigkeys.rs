@@ -1,10 +1,12 @@
 //! Finding the big keys of a migration plan before it runs: the keys of the slots that
 //! move are sized on their source (`MEMORY USAGE`, pipelined) — every one of them up to
-//! [`SIZE_ALL_UP_TO`] per source, an even sample of each slot's keys above it — and the
+//! [`SIZE_ALL_UP_TO`] per source, a sample of about that many above it, each key with the
+//! same chance (whole slots, or every few keys of a heavy slot: [`Sampling`]) — and the
 //! keys whose move alone would exceed the stall budget are named in the plan
 //! (`plan::bigkeys`).
 //!
 //! [`SIZE_ALL_UP_TO`]: crate::plan::bigkeys::SIZE_ALL_UP_TO
+//! [`Sampling`]: crate::plan::bigkeys::Sampling
 //!
 //! The scan reads keys only (no write, no slot state). It keeps to the stall budget like
 //! the moves do: every pipeline passes its source's [`Gate`] with an estimate of its
@@ -24,9 +26,7 @@ use crate::ops::Reporter;
 use crate::ops::migrate::classic::pace::Gate;
 use futures::{StreamExt, TryStreamExt};
 
-use crate::plan::bigkeys::{
-    BigKey, KeySizes, KeysSized, big_from, big_keys, sample_stride, sampled,
-};
+use crate::plan::bigkeys::{BigKey, KeySizes, KeysSized, Sampling, big_from, big_keys};
 use crate::plan::migration::MigrationPlan;
 
 /// Commands per pipeline of the scan: under a millisecond of server time each.
@@ -189,9 +189,16 @@ async fn sizes_in_slots(
             }
         }
     }
-    scanned.add(slots.len() - counts.len());
     let moving: u64 = counts.iter().map(|(_, n)| n).sum();
-    let stride = sample_stride(moving, all);
+    let sampling = Sampling::new(moving, all);
+    // The slots listed: all of them, or those of the sample.
+    let counts: Vec<(u16, u64)> = counts
+        .iter()
+        .enumerate()
+        .filter(|(position, (_, n))| sampling.lists(*position, *n))
+        .map(|(_, c)| *c)
+        .collect();
+    scanned.add(slots.len() - counts.len());
     // The keys of several slots per group (GETKEYSINSLOT has no cursor: a slot's keys are
     // listed by one command). The next group is listed while this one is sized.
     let mut groups = Vec::new();
@@ -211,7 +218,7 @@ async fn sizes_in_slots(
     let sized = futures::stream::iter(
         groups
             .into_iter()
-            .map(|group| size_group(node, gate, group, min_bytes, stride, scanned)),
+            .map(|group| size_group(node, gate, group, min_bytes, sampling, scanned)),
     )
     .buffered(GROUPS_IN_FLIGHT)
     .collect::<Vec<_>>()
@@ -220,20 +227,20 @@ async fn sizes_in_slots(
     let sized = KeysSized {
         sized: sizes.keys,
         moving,
-        sample: stride > 1,
+        sample: sampling.is_sample(),
     };
     Ok(((big, sizes), sized))
 }
 
-/// Lists the keys of a group of slots (with their counts), then sizes them (every
-/// `stride`-th of each slot's list). Keys added since the count are not sized: the
+/// Lists the keys of a group of slots (with their counts), then sizes those `sampling`
+/// picks. Keys added since the count are not sized: the
 /// engine's pace covers them.
 async fn size_group(
     node: &Node,
     gate: &Gate,
     group: &[(u16, u64)],
     min_bytes: u64,
-    stride: u64,
+    sampling: Sampling,
     scanned: &Scanned<'_>,
 ) -> Result<SourceScan, NodeError> {
     let mut pipe = redis::pipe();
@@ -243,13 +250,13 @@ async fn size_group(
     let keys: u64 = group.iter().map(|(_, n)| n).sum();
     let replies = gated(node, gate, scan_cost(group.len(), keys), &pipe).await?;
     let mut listed: Vec<(Vec<u8>, u16)> = Vec::new();
-    for ((slot, _), r) in group.iter().zip(replies) {
+    for ((slot, n), r) in group.iter().zip(replies) {
         let keys =
             keys_of(r?).map_err(|e| NodeError::new(&node.label, NodeErrorKind::Protocol(e)))?;
         listed.extend(
             keys.into_iter()
                 .enumerate()
-                .filter(|(i, _)| sampled(*i, *slot, stride))
+                .filter(|(i, _)| sampling.sizes(*i, *slot, *n))
                 .map(|(_, k)| (k, *slot)),
         );
     }

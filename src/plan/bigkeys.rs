@@ -59,6 +59,52 @@ pub fn sample_stride(moving: u64, all: bool) -> u64 {
     }
 }
 
+/// A slot holding at least this share (1/n) of the keys that move from its source is
+/// sampled key by key; lighter slots are sampled whole (see [`Sampling`]).
+const HEAVY_SHARE: u64 = 64;
+
+/// How the scan samples one source: which of its slots it lists, and which keys of a
+/// listed slot it sizes. Every key has the same chance of being sized, 1 in
+/// [`sample_stride`]:
+/// - a light slot (most of them) is listed one time in `stride` (every `stride`-th of
+///   the source's slots with keys, in order), and then every key of it is sized. Listing
+///   is most of the scan's cost (trib parses every key listed), so lists stay as short as
+///   the sample: a source moving 10M keys is no longer listed in full to size 10k.
+/// - a heavy slot (one holding 1/[`HEAVY_SHARE`] or more of the keys that move, e.g. a hash
+///   tag's) is always listed, and every `stride`-th of its keys is sized ([`sampled`]),
+///   so that one slot never makes or breaks the sample.
+#[derive(Clone, Copy, Debug)]
+pub struct Sampling {
+    stride: u64,
+    heavy_from: u64,
+}
+
+impl Sampling {
+    /// For a source moving `moving` keys; `all`: every key is sized.
+    pub fn new(moving: u64, all: bool) -> Sampling {
+        Sampling {
+            stride: sample_stride(moving, all),
+            heavy_from: (moving / HEAVY_SHARE).max(1),
+        }
+    }
+
+    /// Whether some keys are left unsized.
+    pub fn is_sample(&self) -> bool {
+        self.stride > 1
+    }
+
+    /// Whether the scan lists the `position`-th of the source's slots with keys, which
+    /// holds `keys`.
+    pub fn lists(&self, position: usize, keys: u64) -> bool {
+        self.stride == 1 || keys >= self.heavy_from || (position as u64).is_multiple_of(self.stride)
+    }
+
+    /// Whether the scan sizes the `index`-th listed key of `slot`, which holds `keys`.
+    pub fn sizes(&self, index: usize, slot: u16, keys: u64) -> bool {
+        keys < self.heavy_from || sampled(index, slot, self.stride)
+    }
+}
+
 /// Whether the `index`-th listed key of `slot` is sized under `stride`: every
 /// `stride`-th, starting at a place that differs from slot to slot, so that a slot with
 /// fewer keys than the stride is not always skipped. Spread over the whole list: Redis
@@ -164,6 +210,49 @@ pub fn big_keys(
 
 #[cfg(test)]
 mod tests {
+
+    /// Sizes the keys of a source with `slots` (keys per slot) as the scan does: how
+    /// many are listed and how many sized.
+    fn sample(slots: &[u64], all: bool) -> (u64, u64) {
+        let moving = slots.iter().sum();
+        let how = Sampling::new(moving, all);
+        let (mut listed, mut sized) = (0, 0);
+        for (position, keys) in slots.iter().enumerate() {
+            if how.lists(position, *keys) {
+                listed += keys;
+                sized += (0..*keys as usize)
+                    .filter(|i| how.sizes(*i, position as u16, *keys))
+                    .count() as u64;
+            }
+        }
+        (listed, sized)
+    }
+
+    #[test]
+    fn light_slots_are_sampled_whole_and_heavy_ones_key_by_key() {
+        // 1000 slots of 61 keys: a seventh of the slots listed, each key of them sized.
+        let (listed, sized) = sample(&[61; 1000], false);
+        assert_eq!((listed, sized), (143 * 61, 143 * 61));
+        assert!(Sampling::new(61_000, false).is_sample());
+        // Asked for all, or few keys: everything listed and sized.
+        assert_eq!(sample(&[61; 1000], true), (61_000, 61_000));
+        assert_eq!(sample(&[10; 1000], false), (10_000, 10_000));
+        assert!(!Sampling::new(10_000, false).is_sample());
+        // A heavy slot (a hash tag holding 50,000 of 111,000 keys) is listed and sampled
+        // at the same rate as the rest: about a twelfth of every part is sized.
+        let mut slots = vec![61; 1000];
+        slots[500] = 50_000;
+        let (listed, sized) = sample(&slots, false);
+        let stride = 111_000u64.div_ceil(SIZE_ALL_UP_TO);
+        assert_eq!(stride, 12);
+        assert!((50_000..50_000 + 61_000 / 10).contains(&listed), "{listed}");
+        let expected = 111_000 / stride;
+        assert!(
+            sized.abs_diff(expected) < expected / 10,
+            "{sized} against {expected}"
+        );
+    }
+
     use super::*;
     use proptest::prelude::*;
 
