@@ -244,7 +244,7 @@ complete -c trib -n "__fish_trib_using_subcommand reshard" -l namespace -d 'Name
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l replace -d 'Overwrite keys that already exist on the target'
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l no-atomic -d 'Move slots with SETSLOT/MIGRATE even where every master supports atomic slot migration'
-complete -c trib -n "__fish_trib_using_subcommand reshard" -l size-all-keys -d 'Look for big keys by sizing every key that moves (default: every key when at most 10000 move from a source, else an even sample of about 10000 of them)'
+complete -c trib -n "__fish_trib_using_subcommand reshard" -l size-all-keys -d 'Look for big keys by sizing every key that moves (default: every key when at most 10000 move from a source, else a sample of about 10000 of them, each key with the same chance)'
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l tls -d 'Use TLS to every node'
 complete -c trib -n "__fish_trib_using_subcommand reshard" -l insecure -d 'Do not verify the nodes\' certificates'
@@ -277,7 +277,7 @@ complete -c trib -n "__fish_trib_using_subcommand rebalance" -l namespace -d 'Na
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l use-empty-masters -d 'Give slots to masters that have none'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l no-atomic -d 'Move slots with SETSLOT/MIGRATE even where every master supports atomic slot migration'
-complete -c trib -n "__fish_trib_using_subcommand rebalance" -l size-all-keys -d 'Look for big keys by sizing every key that moves (default: every key when at most 10000 move from a source, else an even sample of about 10000 of them)'
+complete -c trib -n "__fish_trib_using_subcommand rebalance" -l size-all-keys -d 'Look for big keys by sizing every key that moves (default: every key when at most 10000 move from a source, else a sample of about 10000 of them, each key with the same chance)'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l askpass -d 'Read the password from the terminal'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l tls -d 'Use TLS to every node'
 complete -c trib -n "__fish_trib_using_subcommand rebalance" -l insecure -d 'Do not verify the nodes\' certificates'

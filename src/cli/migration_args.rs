@@ -25,7 +25,8 @@ pub struct MigrationArgs {
     #[arg(long, value_name = "DUR", default_value = "5ms", value_parser = super::parse_timeout)]
     pub max_stall: Duration,
     /// Look for big keys by sizing every key that moves (default: every key when at most
-    /// 10000 move from a source, else an even sample of about 10000 of them)
+    /// 10000 move from a source, else a sample of about 10000 of them, each key with the
+    /// same chance)
     #[arg(long)]
     pub size_all_keys: bool,
 }
