@@ -233,6 +233,22 @@ fn open_slots(nodes: &[RedisNode]) -> Vec<String> {
 }
 
 /// The slots `n` serves, from its own view.
+/// Runs `cmd`, sends it `signal` once `started` says its work is under way (or it has
+/// exited), and waits for its end. `None` when it finished before the signal landed
+/// (exit 0): the caller tries again with more work.
+fn stopped_once_started(
+    cmd: &mut std::process::Command,
+    signal: &str,
+    waiting_for: &str,
+    mut started: impl FnMut() -> bool,
+) -> Option<Output> {
+    let mut child = spawn(cmd);
+    wait_until(waiting_for, DEADLINE, || started() || child.exited());
+    child.signal(signal);
+    let (out, _) = child.finish(DEADLINE);
+    (out.code != 0).then_some(out)
+}
+
 /// Three settled masters with quick timeouts: the cluster of the stop-and-rerun tests.
 fn three_masters() -> common::TestCluster {
     common::TestCluster::new()
@@ -260,7 +276,8 @@ fn reshard_stopped_by_a_signal_leaves_no_slot_open() {
             let keys = common::fill(&cluster, "k", 60_000);
             let target = &cluster[2];
             let before = own_slot_count(target);
-            let mut reshard = spawn(cluster.command().args([
+            let mut reshard = cluster.command();
+            reshard.args([
                 "reshard",
                 &cluster.entry().addr(),
                 "--from",
@@ -272,16 +289,16 @@ fn reshard_stopped_by_a_signal_leaves_no_slot_open() {
                 "--pipeline",
                 "5",
                 "--yes",
-            ]));
-            wait_until(&format!("{what}: slots start moving"), DEADLINE, || {
-                own_slot_count(target) > before || reshard.exited()
-            });
-            reshard.signal(signal);
-            let (out, _) = reshard.finish(DEADLINE);
-            if out.code == 0 {
+            ]);
+            let Some(out) = stopped_once_started(
+                &mut reshard,
+                signal,
+                &format!("{what}: slots start moving"),
+                || own_slot_count(target) > before,
+            ) else {
                 assert!(attempt < 4, "{what}: the reshard always finished first");
                 continue;
-            }
+            };
             assert_eq!(out.code, code, "{what}: {}", show(&out));
             assert!(
                 out.stderr.contains("leaving no slot open")
@@ -336,16 +353,15 @@ fn reshard_by_range_stopped_is_completed_by_the_same_command() {
             "--yes".into(),
         ];
         let before = own_slot_count(target);
-        let mut reshard = spawn(cluster.command().args(&args));
-        wait_until(&format!("{what}: slots start moving"), DEADLINE, || {
-            own_slot_count(target) > before || reshard.exited()
-        });
-        reshard.signal("TERM");
-        let (out, _) = reshard.finish(DEADLINE);
-        if out.code == 0 {
+        let Some(out) = stopped_once_started(
+            cluster.command().args(&args),
+            "TERM",
+            &format!("{what}: slots start moving"),
+            || own_slot_count(target) > before,
+        ) else {
             assert!(attempt < 4, "{what}: the reshard always finished first");
             continue;
-        }
+        };
         assert_eq!(out.code, 143, "{what}: {}", show(&out));
         assert!(
             out.stderr.contains("re-run the same command"),
@@ -443,21 +459,14 @@ fn fix_stopped_while_moving(
     to: &RedisNode,
     slots: &[u16],
 ) -> Option<Output> {
-    let mut fix = spawn(cluster.command().args([
-        "fix",
-        &cluster.entry().addr(),
-        "--yes",
-        "--timeout",
-        "30s",
-    ]));
-    wait_until("fix: keys start moving", DEADLINE, || {
-        slots.iter().any(|s| keys_in_slot(to, *s) > 0) || fix.exited()
-    });
-    fix.signal("TERM");
-    let (out, _) = fix.finish(DEADLINE);
-    if out.code == 0 {
-        return None;
-    }
+    let out = stopped_once_started(
+        cluster
+            .command()
+            .args(["fix", &cluster.entry().addr(), "--yes", "--timeout", "30s"]),
+        "TERM",
+        "fix: keys start moving",
+        || slots.iter().any(|s| keys_in_slot(to, *s) > 0),
+    )?;
     assert_eq!(out.code, 143, "fix stopped by SIGTERM: {}", show(&out));
     assert!(
         out.stderr.contains("interrupted by SIGTERM")
@@ -597,16 +606,15 @@ fn import_stopped_by_sigterm_between_batches() {
                 .args(extra);
             cmd
         };
-        let mut run = spawn(&mut import(&[]));
-        wait_until(&format!("{what}: keys start moving"), DEADLINE, || {
-            keys_on_masters(&cluster) > 0 || run.exited()
-        });
-        run.signal("TERM");
-        let (out, _) = run.finish(DEADLINE);
-        if out.code == 0 {
+        let Some(out) = stopped_once_started(
+            &mut import(&[]),
+            "TERM",
+            &format!("{what}: keys start moving"),
+            || keys_on_masters(&cluster) > 0,
+        ) else {
             assert!(attempt < 4, "{what}: the import always finished first");
             continue;
-        }
+        };
         assert_eq!(out.code, 143, "{what}: {}", show(&out));
         assert!(
             out.stderr.contains("interrupted by SIGTERM")

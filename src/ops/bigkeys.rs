@@ -233,8 +233,7 @@ async fn sizes_in_slots(
 }
 
 /// Lists the keys of a group of slots (with their counts), then sizes those `sampling`
-/// picks. Keys added since the count are not sized: the
-/// engine's pace covers them.
+/// picks. Keys added since the count are not sized: the engine's pace covers them.
 async fn size_group(
     node: &Node,
     gate: &Gate,

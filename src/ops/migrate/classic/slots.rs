@@ -201,8 +201,9 @@ pub(super) async fn finish_slots(
 /// Runs `step` on chunks of `slots` that fit the stall budget at [`CLAIM_COST`] a slot
 /// and hold at most `max` slots: one chunk at a time in the whole cluster (every pair's
 /// claims land on the same nodes), with no `MIGRATE` queued on any node until the others
-/// have had the time the chunk costs them (the next turn waits behind `MIGRATE`s queued meanwhile: the gates are
-/// first come, first served). Returns what the steps returned, together.
+/// have had the time the chunk costs them (the next turn waits behind `MIGRATE`s queued
+/// meanwhile: the gates are first come, first served). Returns what the steps returned,
+/// together.
 async fn in_turns<'a, F, Fut>(
     route: &Route<'_>,
     slots: &'a [u16],
