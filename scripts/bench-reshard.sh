@@ -23,6 +23,8 @@
 # (not timed) the script waits until `trib check` exits 0.
 #
 # Env: ROUNDS (3), KEYS (1000000), BASE_PORT (31200), KEEP=1 keeps the temp dir,
+# METHODS (the 1000-slot runs of each round, default "trib redis-cli redis-cli-p1000
+# floor"; "trib-via-migrate" is trib with --via-migrate: every batch a MIGRATE),
 # REPLICAS (0): replicas per master; with 1, trib's replicated hand-off is measured (a
 # batch's keys leave the source once the target's replica has them).
 set -euo pipefail
@@ -32,6 +34,7 @@ ROUNDS=${ROUNDS:-3}
 KEYS=${KEYS:-1000000}
 BASE=${BASE_PORT:-31200}
 REPLICAS=${REPLICAS:-0}
+METHODS=${METHODS:-trib redis-cli redis-cli-p1000 floor}
 for bin in redis-server redis-cli python3 cargo; do
   command -v "$bin" >/dev/null || { echo "missing: $bin" >&2; exit 1; }
 done
@@ -172,6 +175,7 @@ run() {
   t0=$(now)
   case $method in
     trib) "$TRIB" -q reshard "$E" --from "$from" --to "$to" --slots "$slots" --yes >"$DIR/out" 2>&1 ;;
+    trib-via-migrate) "$TRIB" -q reshard "$E" --from "$from" --to "$to" --slots "$slots" --yes --via-migrate >"$DIR/out" 2>&1 ;;
     redis-cli) redis-cli --cluster reshard "$E" --cluster-from "$from" --cluster-to "$to" --cluster-slots "$slots" --cluster-yes >"$DIR/out" 2>&1 ;;
     floor) python3 "$DIR/floor.py" "$fromnode" "$tonode" "$from" "$to" "$slots" "${masters[@]}" >"$DIR/out" 2>&1 ;;
     redis-cli-p1000) redis-cli --cluster reshard "$E" --cluster-from "$from" --cluster-to "$to" --cluster-slots "$slots" --cluster-yes --cluster-pipeline 1000 >"$DIR/out" 2>&1 ;;
@@ -193,7 +197,7 @@ measure() {
 
 echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), $(nproc) CPU(s), $REPLICAS replica(s) per master"
 for r in $(seq "$ROUNDS"); do
-  for m in trib redis-cli redis-cli-p1000 floor; do measure "$m" 1000 "1000 slots, ~61k keys"; done
+  for m in $METHODS; do measure "$m" 1000 "1000 slots, ~61k keys"; done
 done
 for n in "${masters[@]}"; do cli "$n" flushall >/dev/null; done
 for r in $(seq "$ROUNDS"); do

@@ -3,3 +3,7 @@
 fn main() {
     std::process::exit(trib::cli::main_exit());
 }
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

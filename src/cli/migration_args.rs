@@ -29,6 +29,11 @@ pub struct MigrationArgs {
     /// same chance)
     #[arg(long)]
     pub size_all_keys: bool,
+    /// Move keys with MIGRATE on the source, as redis-cli does, instead of copying them
+    /// through trib (DUMP on the source, RESTORE-ASKING on the target, then DEL): slower,
+    /// but needs no DUMP/RESTORE permission for trib's ACL user
+    #[arg(long)]
+    pub via_migrate: bool,
 }
 
 impl MigrationArgs {
@@ -37,6 +42,7 @@ impl MigrationArgs {
         MigrateOptions {
             atomic: !self.no_atomic,
             max_stall: self.max_stall,
+            relay: !self.via_migrate,
             ..MigrateOptions::default()
         }
         .with_credentials(&ctx.connect)

@@ -133,6 +133,17 @@ pub mod cmd {
         c
     }
 
+    /// `RESTORE-ASKING key ttl payload [REPLACE]`: a key copied from its source's `DUMP`
+    /// (`ttl` in milliseconds, 0 for none), accepted by a node that imports its slot.
+    pub fn restore_asking(key: &[u8], ttl_ms: u64, payload: &[u8], replace: bool) -> Cmd {
+        let mut c = redis::cmd("RESTORE-ASKING");
+        c.arg(key).arg(ttl_ms).arg(payload);
+        if replace {
+            c.arg("REPLACE");
+        }
+        c
+    }
+
     /// `CLUSTER MIGRATESLOTS SLOTSRANGE a b [c d …] NODE target [SLOTSRANGE … NODE …]`
     /// (Valkey 9): one job per target.
     pub fn migrateslots(jobs: &[(&NodeId, Vec<(u16, u16)>)]) -> Cmd {

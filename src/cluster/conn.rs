@@ -236,9 +236,19 @@ impl Node {
         pipe: &redis::Pipeline,
         timeout: Duration,
     ) -> Result<Vec<Result<Value, NodeError>>, NodeError> {
+        self.pipeline_owned(pipe.clone(), timeout).await
+    }
+
+    /// [`Node::pipeline_within`] for a pipeline built for this call alone: not copied
+    /// (a relayed batch carries every key's `DUMP` payload).
+    pub async fn pipeline_owned(
+        &self,
+        mut pipe: redis::Pipeline,
+        timeout: Duration,
+    ) -> Result<Vec<Result<Value, NodeError>>, NodeError> {
         let mut conn = self.conn.clone();
         let values: Vec<Value> =
-            tokio::time::timeout(timeout, pipe.clone().ignore_errors().query_async(&mut conn))
+            tokio::time::timeout(timeout, pipe.ignore_errors().query_async(&mut conn))
                 .await
                 .map_err(|_| NodeError::new(&self.label, NodeErrorKind::Timeout("pipeline")))?
                 .map_err(|e| map_redis_error(&self.label, &e))?;

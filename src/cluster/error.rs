@@ -33,6 +33,9 @@ pub enum ServerError {
     ClusterDown,
     /// `TRYAGAIN`: a multi-key command during a resharding; retry.
     TryAgain,
+    /// `EXECABORT`: a transaction was discarded because a command was refused while it
+    /// was queued (e.g. redirected: a key of a migrating slot is gone).
+    ExecAbort,
     /// `NOREPLICAS`: not enough good replicas to write.
     NoReplicas,
     /// `MASTERDOWN`: the replica lost its link with its master.
@@ -93,6 +96,7 @@ impl ServerError {
             "WRONGPASS" => Some(ServerError::WrongPass),
             "CLUSTERDOWN" => Some(ServerError::ClusterDown),
             "TRYAGAIN" => Some(ServerError::TryAgain),
+            "EXECABORT" => Some(ServerError::ExecAbort),
             "NOREPLICAS" => Some(ServerError::NoReplicas),
             "MASTERDOWN" => Some(ServerError::MasterDown),
             "UNBLOCKED" => Some(ServerError::Unblocked),
@@ -340,6 +344,10 @@ mod tests {
             (
                 "TRYAGAIN Multiple keys request during rehashing of slot",
                 ServerError::TryAgain,
+            ),
+            (
+                "EXECABORT Transaction discarded because of previous errors.",
+                ServerError::ExecAbort,
             ),
             (
                 "NOREPLICAS Not enough good replicas to write.",

@@ -86,6 +86,15 @@ impl Info {
 
     /// Total keys over every `dbN:keys=…,expires=…` line.
     pub fn total_keys(&self) -> u64 {
+        self.keyspace_total("keys=")
+    }
+
+    /// Total keys with a time to live over every `dbN:keys=…,expires=…` line.
+    pub fn total_expires(&self) -> u64 {
+        self.keyspace_total("expires=")
+    }
+
+    fn keyspace_total(&self, field: &str) -> u64 {
         // A repeated `dbN` line counts once (its last value), like `get`.
         let mut seen: Vec<&str> = Vec::new();
         self.entries()
@@ -101,7 +110,7 @@ impl Info {
             })
             .filter_map(|(_, v)| {
                 v.split(',')
-                    .find_map(|kv| kv.strip_prefix("keys="))
+                    .find_map(|kv| kv.strip_prefix(field))
                     .and_then(|n| n.parse::<u64>().ok())
             })
             .sum()
@@ -133,6 +142,7 @@ mod tests {
         );
         assert_eq!(i.get("cluster_enabled"), Some("1"));
         assert_eq!(i.total_keys(), 7);
+        assert_eq!(i.total_expires(), 1);
         assert_eq!(i.version(), Some((7, 0, 15)));
         assert_eq!(Info::parse("garbage\n:::\n").total_keys(), 0);
     }

@@ -64,6 +64,11 @@ pub struct MigrateOptions {
     /// Classic path: delete a batch's keys from the source only once a replica of the
     /// target has them (`classic::handoff`), when the target has a connected replica.
     pub handoff: bool,
+    /// Classic path: trib copies the keys itself (`DUMP` on the source, `RESTORE-ASKING` on
+    /// the target, `classic::handoff`) instead of having the source `MIGRATE` them, so
+    /// that the source serializes the next batch while the target restores this one.
+    /// `false` (`--via-migrate`): every batch is a `MIGRATE`.
+    pub relay: bool,
     /// How long the hand-off waits for a replica of the target to apply a batch.
     pub replica_wait: Duration,
     /// Classic path: about how long a client may wait behind trib's `MIGRATE`s
@@ -87,6 +92,7 @@ impl Default for MigrateOptions {
             password: None,
             atomic: true,
             handoff: true,
+            relay: true,
             replica_wait: Duration::from_secs(10),
             max_stall: MAX_STALL,
         }

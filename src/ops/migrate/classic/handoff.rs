@@ -1,27 +1,33 @@
-//! The replicated hand-off of a key batch: its keys leave the source only once a replica
-//! of the target has them.
+//! The hand-off of a key batch: trib copies it itself (`DUMP` on the source,
+//! `RESTORE-ASKING` on the target), and its keys leave the source only once the target
+//! (and a replica of it, when it has one) has them.
 //!
-//! A plain `MIGRATE` deletes the keys from the source as soon as the target acknowledged
-//! them; a target killed at that moment takes with it whatever its replicas had not yet
-//! received, and the replica promoted in its place lacks those keys. When the target has
-//! a connected replica, each batch goes instead:
+//! A `MIGRATE` holds its source for the whole batch: it serializes, sends, then waits
+//! while the target restores, serving no client; and it deletes the keys as soon as the
+//! target acknowledged them, so a target killed at that moment takes with it whatever its
+//! replicas had not yet received. Instead each batch goes:
 //!
-//! 1. on the source (a connection of its own): `WATCH` every key, `MIGRATE … COPY`;
-//! 2. on the target (a connection of its own): `ASKING` + `WATCH` every key, then `ROLE`
-//!    for the target's replication offset just after the copies;
+//! 1. on the source (a connection of its own): `WATCH` the keys, `DUMP` + `PTTL` each
+//!    (the relay), or `MIGRATE … COPY` (`--via-migrate`, and `fix`'s stray keys);
+//! 2. on the target (a connection of its own): `RESTORE-ASKING` each key (the relay),
+//!    `ASKING` + `WATCH` the copies, and `ROLE` for its replication offset just after them
+//!    when it has a connected replica;
 //! 3. `ROLE` on the target's replicas until one has applied that offset;
 //! 4. on the source: `MULTI`, `DEL` the keys, `EXEC`.
+//!
+//! With the relay the source dumps the next batches while the target restores this one:
+//! each node works only on its own part, and a client waits behind one of them at most.
 //!
 //! A client that wrote or deleted one of the keys on the source meanwhile makes the
 //! `EXEC` fail (`WATCH`): nothing is deleted, the keys still on the source are copied
 //! again (with `REPLACE`: the target's copies are trib's own), and a key that the client
 //! deleted is deleted from the target too, unless a client touched it there since the
-//! copy (the target's `WATCH`). A target killed before step 4 leaves the batch on both
-//! sides, byte for byte: `fix` keeps one copy.
+//! copy (the target's `WATCH`). trib or the target killed before step 4 leaves the batch
+//! on both sides, byte for byte: `fix` keeps one copy.
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
@@ -33,6 +39,7 @@ use super::route::Route;
 use crate::cluster::commands::cmd;
 use crate::cluster::role::{Role, parse_role};
 use crate::cluster::{Node, NodeError, NodeErrorKind, ServerError};
+use crate::model::info::Info;
 use crate::model::key_slot;
 use crate::ops::migrate::MigrateOptions;
 
@@ -42,16 +49,64 @@ const POLL_FIRST: Duration = Duration::from_micros(200);
 const POLL_MAX: Duration = Duration::from_millis(20);
 /// How long one look at a replica may take: a frozen replica must not hold up the others.
 const POLL_CALL: Duration = Duration::from_secs(1);
-/// Deletes the keys given as arguments, whatever their slots (all served by this node).
+/// Deletes the keys given as arguments, whatever their slots (all served by this node);
+/// a key gone meanwhile (redirected: `ASK`) is skipped, not an error that would stop the
+/// script half way.
 const DELETE_SCRIPT: &str = "#!lua flags=allow-cross-slot-keys
 local n = 0
-for _, k in ipairs(ARGV) do n = n + redis.call('DEL', k) end
+for _, k in ipairs(ARGV) do
+  local r = redis.pcall('DEL', k)
+  if type(r) == 'number' then n = n + r end
+end
 return n";
 
-/// Batches handed over at once per (source, target) pair. Each waits mostly on round
-/// trips (copy, the target's offset, a replica's, the delete), on its own connections,
-/// with one `MIGRATE` at a time per connection.
-pub(super) const IN_FLIGHT: usize = 64;
+/// Batches handed over at once per (source, target) pair when a replica must have them.
+/// Each waits mostly on round trips (copy, the target's offset, a replica's, the delete),
+/// on its own connections, with one `MIGRATE` at a time per connection.
+const IN_FLIGHT: usize = 64;
+/// Batches relayed at once per pair with no replica to wait for: enough to keep the
+/// source dumping while others restore or delete (each node's gate bounds what is queued).
+const RELAY_IN_FLIGHT: usize = 16;
+
+/// What the copy of a batch left: per slot, its result (keys copied, or the error); the
+/// keys now on both sides, watched on both; the target's replication offset after the
+/// copies when a replica must have them.
+struct Copied<'g> {
+    results: Vec<Result<u64, NodeError>>,
+    keys: Vec<&'g Vec<u8>>,
+    /// The relay: what was restored, key by key (empty after `MIGRATE … COPY`, whose
+    /// copies are all watched on the target instead).
+    payloads: Vec<Vec<u8>>,
+    /// Whether the target connection watches keys (to be cleared).
+    target_watched: bool,
+    offset: Option<u64>,
+}
+
+/// A key as its source's `DUMP` and `PTTL` gave it.
+struct Dumped<'g> {
+    key: &'g Vec<u8>,
+    /// Milliseconds left, 0 for none.
+    ttl: u64,
+    payload: Vec<u8>,
+}
+
+/// `RESTORE`'s TTL for a key of `PTTL` `pttl`: -1 (none) is 0; a key about to expire
+/// keeps 1 ms, as `MIGRATE` gives it (0 would mean none).
+fn restore_ttl(pttl: i64) -> u64 {
+    if pttl < 0 { 0 } else { pttl.max(1) as u64 }
+}
+
+/// Whether a `DUMP` payload comes out byte for byte the same from any server holding the
+/// same value: every type but the hash-table encodings of sets and hashes (RDB types 2
+/// and 4), whose order depends on the server's hash seed, and module types (6, 7).
+fn dump_is_canonical(payload: &[u8]) -> bool {
+    !matches!(payload.first(), Some(2 | 4 | 6 | 7) | None)
+}
+
+/// A key the source no longer has: `ASK` (a migrating source sends the client on).
+fn gone(e: &NodeError) -> bool {
+    matches!(e.server(), Some(ServerError::Ask { .. }))
+}
 
 /// The two connections one batch in flight uses (`WATCH` is per connection).
 struct Lane {
@@ -61,12 +116,21 @@ struct Lane {
 
 /// The hand-off of one (source, target) pair.
 pub(crate) struct Handoff {
-    /// The target's connected replicas.
+    /// The target's connected replicas (none: nothing to wait for).
     replicas: Vec<Node>,
+    /// Copy through trib (`DUMP`/`RESTORE-ASKING`) rather than `MIGRATE … COPY`.
+    relay: bool,
+    /// The relay: whether the source may hold keys with a time to live. While it holds
+    /// none (`INFO keyspace`), batches skip `PTTL`; see [`Handoff::relay_copy`].
+    ttls: AtomicBool,
     /// Idle lanes.
     lanes: Mutex<Vec<Lane>>,
     /// Slots whose next copy must overwrite trib's own earlier copies on the target.
     redo: Mutex<BTreeSet<u16>>,
+    /// The relay: slots where the source redirected trib for a key it listed (`ASK`,
+    /// `TRYAGAIN`): gone, or expired but not yet deleted, which only a `MIGRATE` (exempt
+    /// from redirections) deletes. Their keys go by `MIGRATE … COPY` from then on.
+    by_migrate: Mutex<BTreeSet<u16>>,
     wait: Duration,
     /// See [`Handoff::cross_slot`].
     cross_slot: bool,
@@ -76,51 +140,63 @@ pub(crate) struct Handoff {
 }
 
 impl Handoff {
-    /// The hand-off for batches moving to `target`, or `None` when it has no connected
-    /// replica trib can reach (nothing to wait for: plain `MIGRATE`) or it is turned off.
+    /// The hand-off for batches moving to `target`: through trib when `relay`, waiting for
+    /// a replica of the target when it has a connected one trib can reach (and the wait is
+    /// not turned off); `None` when neither (plain `MIGRATE`).
     pub(super) async fn prepare(
         source: &Node,
         target: &Node,
         opts: &MigrateOptions,
+        relay: bool,
     ) -> Option<Handoff> {
-        if !opts.handoff {
-            return None;
-        }
-        let Ok(Role::Master { replicas, .. }) = target.role().await else {
-            return None;
+        let replicas = if opts.handoff {
+            connected_replicas(target).await
+        } else {
+            Vec::new()
         };
-        let connected = join_all(replicas.into_iter().map(|addr| async move {
-            let node = target.connect_like(addr, &addr.to_string()).await.ok()?;
-            match node.role().await {
-                Ok(Role::Replica {
-                    connected: true, ..
-                }) => Some(node),
-                _ => None,
-            }
-        }))
-        .await;
-        let replicas: Vec<Node> = connected.into_iter().flatten().collect();
-        if replicas.is_empty() {
+        if replicas.is_empty() && !relay {
             return None;
         }
+        let info = source.info(&["server", "keyspace"]).await.ok();
         // Script flags (`#!lua flags=…`) came with Redis 7.0; Valkey reports 7.2.
-        let cross_slot = match source.info(&["server"]).await {
-            Ok(info) => info.version().is_some_and(|v| v >= (7, 0, 0)),
-            Err(_) => false,
-        };
+        let cross_slot = !replicas.is_empty()
+            && info
+                .as_ref()
+                .and_then(|i| i.version())
+                .is_some_and(|v| v >= (7, 0, 0));
+        let ttls = info.is_none_or(|i| i.total_expires() > 0);
         tracing::debug!(
-            "{}: keys leave their source once one of {} replica(s) has them",
+            "{} -> {}: {}; keys leave the source once one of {} replica(s) has them",
+            source.label,
             target.label,
+            if relay {
+                "DUMP/RESTORE through trib"
+            } else {
+                "MIGRATE … COPY"
+            },
             replicas.len()
         );
         Some(Handoff {
             replicas,
+            relay,
+            ttls: AtomicBool::new(ttls),
             lanes: Mutex::new(Vec::new()),
             redo: Mutex::new(BTreeSet::new()),
+            by_migrate: Mutex::new(BTreeSet::new()),
             wait: opts.replica_wait,
             cross_slot,
             applied: AtomicU64::new(0),
         })
+    }
+
+    /// Batches handed over at once per pair: many while each waits on a replica, fewer
+    /// when only round trips are to be hidden.
+    pub(super) fn in_flight(&self) -> usize {
+        if self.replicas.is_empty() {
+            RELAY_IN_FLIGHT
+        } else {
+            IN_FLIGHT
+        }
     }
 
     async fn lane(&self, route: &Route<'_>) -> Result<Lane, NodeError> {
@@ -145,6 +221,20 @@ impl Handoff {
 
     fn must_replace(&self, slot: u16) -> bool {
         self.redo.lock().map(|r| r.contains(&slot)).unwrap_or(true)
+    }
+
+    fn relayed(&self, group: &[SlotKeys]) -> bool {
+        self.relay
+            && self
+                .by_migrate
+                .lock()
+                .is_ok_and(|m| group.iter().all(|(s, _)| !m.contains(s)))
+    }
+
+    fn migrate_next_time(&self, slot: u16) {
+        if let Ok(mut m) = self.by_migrate.lock() {
+            m.insert(slot);
+        }
     }
 
     fn replace_next_time(&self, slot: u16) {
@@ -201,7 +291,89 @@ impl Handoff {
         timeout: Duration,
         grace: Duration,
     ) -> Result<Vec<Result<u64, NodeError>>, NodeError> {
-        // 1. WATCH on the source, then copy, a MIGRATE per slot.
+        // 1-2. Copy, the source's keys and the target's copies watched.
+        let copy = if self.relayed(group) {
+            self.relay_copy(route, pace, lane, group, timeout + grace)
+                .await?
+        } else {
+            self.migrate_copy(route, pace, lane, group, timeout, grace)
+                .await?
+        };
+        let Copied {
+            mut results,
+            keys: all,
+            payloads,
+            target_watched,
+            offset,
+        } = copy;
+        if all.is_empty() {
+            lane.source.query::<Value>(&redis::cmd("UNWATCH")).await?;
+            return Ok(results);
+        }
+
+        // 3. A replica of the target has the copies.
+        if let Some(offset) = offset {
+            self.replicated(route.target, offset).await?;
+        }
+
+        // 4. Delete from the source unless a client touched a key since step 1.
+        let mut pipe = redis::pipe();
+        pipe.cmd("ASKING")
+            .cmd("MULTI")
+            .add_command(self.delete(&all))
+            .cmd("EXEC");
+        // Deleting is cheaper than copying; still one budget at most queued on the source.
+        let permit = route.gate.enter_source(pace.estimate(all.len())).await;
+        let replies = lane.source.pipeline(&pipe).await;
+        drop(permit);
+        let mut replies = replies?;
+        match replies.pop() {
+            Some(Ok(Value::Array(_))) => {
+                if target_watched {
+                    lane.target.query::<Value>(&redis::cmd("UNWATCH")).await?;
+                }
+                return Ok(results);
+            }
+            // Refused by WATCH, or discarded because a key was gone when the DEL was
+            // queued (a migrating source redirects for it): below.
+            Some(Ok(Value::Nil)) => {}
+            Some(Err(e)) if e.server() == Some(&ServerError::ExecAbort) => {}
+            // Not a client's doing (e.g. the source is no longer a master): the copies
+            // stay, the keys too; the caller stops with the error.
+            Some(Err(e)) => return Err(e),
+            other => {
+                return Err(protocol(
+                    route.source,
+                    &format!("unexpected reply to EXEC: {other:?}"),
+                ));
+            }
+        }
+        // The EXEC was refused: a client wrote, deleted or expired a key meanwhile (or
+        // `MIGRATE … COPY` skipped one that had expired). Keys still on the source go
+        // again, overwriting the copies.
+        for ((slot, _), r) in group.iter().zip(results.iter_mut()) {
+            if let Ok(n) = r
+                && *n > 0
+            {
+                self.replace_next_time(*slot);
+                *n = 0;
+            }
+        }
+        self.drop_vanished(route, lane, &all, &payloads).await?;
+        Ok(results)
+    }
+
+    /// Steps 1-2 through `MIGRATE … COPY`: `WATCH` on the source, a `MIGRATE` per slot;
+    /// then `WATCH` on the target's copies (and its offset, with replicas).
+    async fn migrate_copy<'g>(
+        &self,
+        route: &Route<'_>,
+        pace: &Pace,
+        lane: &Lane,
+        group: &'g [SlotKeys],
+        timeout: Duration,
+        grace: Duration,
+    ) -> Result<Copied<'g>, NodeError> {
         let mut pipe = redis::pipe();
         for (_, keys) in group {
             for k in keys {
@@ -228,92 +400,342 @@ impl Handoff {
         .await?;
         let copies = &replies[replies.len().saturating_sub(group.len())..];
         let mut results: Vec<Result<u64, NodeError>> = Vec::with_capacity(group.len());
-        let mut copied: Vec<&[Vec<u8>]> = Vec::new();
+        let mut copied: Vec<&Vec<u8>> = Vec::new();
         for ((_, keys), r) in group.iter().zip(copies) {
             match r {
                 Ok(Value::SimpleString(s)) if s == "NOKEY" => results.push(Ok(0)),
                 Ok(_) => {
-                    copied.push(keys);
+                    copied.extend(keys.iter());
                     results.push(Ok(keys.len() as u64));
                 }
                 Err(e) => results.push(Err(e.clone())),
             }
         }
         if copied.is_empty() {
-            lane.source.query::<Value>(&redis::cmd("UNWATCH")).await?;
-            return Ok(results);
+            return Ok(Copied {
+                results,
+                keys: copied,
+                payloads: Vec::new(),
+                target_watched: false,
+                offset: None,
+            });
         }
-
-        // 2. WATCH the copies on the target, and its replication offset now.
         let mut pipe = redis::pipe();
-        for k in copied.iter().flat_map(|k| k.iter()) {
+        for k in &copied {
             pipe.cmd("ASKING").cmd("WATCH").arg(k.as_slice());
         }
-        pipe.cmd("ROLE");
+        let with_role = !self.replicas.is_empty();
+        if with_role {
+            pipe.cmd("ROLE");
+        }
         let mut replies = lane.target.pipeline(&pipe).await?;
-        let offset = match replies.pop() {
-            Some(Ok(v)) => match parse_role(&v) {
-                Ok(Role::Master { offset, .. }) => offset,
-                Ok(other) => {
-                    return Err(protocol(
-                        route.target,
-                        &format!("is no longer a master ({other:?})"),
-                    ));
-                }
-                Err(e) => return Err(protocol(route.target, &e)),
-            },
-            Some(Err(e)) => return Err(e),
-            None => return Err(protocol(route.target, "no reply to ROLE")),
+        let offset = if with_role {
+            Some(self.offset(route, replies.pop())?)
+        } else {
+            None
         };
-
-        // 3. A replica of the target has the copies.
-        self.replicated(route.target, offset).await?;
-
-        // 4. Delete from the source unless a client touched a key since step 1.
-        let all: Vec<&Vec<u8>> = copied.iter().flat_map(|k| k.iter()).collect();
-        let mut pipe = redis::pipe();
-        pipe.cmd("ASKING")
-            .cmd("MULTI")
-            .add_command(self.delete(&all))
-            .cmd("EXEC");
-        // Deleting is cheaper than copying; still one budget at most queued on the source.
-        let permit = route.gate.enter(pace.estimate(all.len())).await;
-        let replies = lane.source.pipeline(&pipe).await;
-        drop(permit);
-        let mut replies = replies?;
-        match replies.pop() {
-            Some(Ok(Value::Array(_))) => {
-                lane.target.query::<Value>(&redis::cmd("UNWATCH")).await?;
-                return Ok(results);
-            }
-            // Refused by WATCH: below.
-            Some(Ok(Value::Nil)) => {}
-            // Not a client's doing (e.g. the source is no longer a master): the copies
-            // stay, the keys too; the caller stops with the error.
-            Some(Err(e)) => return Err(e),
-            other => {
-                return Err(protocol(
-                    route.source,
-                    &format!("unexpected reply to EXEC: {other:?}"),
-                ));
-            }
+        if let Some(Err(e)) = replies.into_iter().find(Result::is_err) {
+            return Err(e);
         }
-        // The EXEC was refused: a client wrote, deleted or expired a key meanwhile. Keys
-        // still on the source go again, overwriting the copies.
-        for ((slot, _), r) in group.iter().zip(results.iter_mut()) {
-            if let Ok(n) = r
-                && *n > 0
-            {
-                self.replace_next_time(*slot);
-                *n = 0;
-            }
-        }
-        self.drop_vanished(route, lane, &all).await?;
-        Ok(results)
+        Ok(Copied {
+            results,
+            keys: copied,
+            payloads: Vec::new(),
+            target_watched: true,
+            offset,
+        })
     }
 
-    /// Whether keys of several slots can be deleted in one transaction: a script flagged
-    /// `allow-cross-slot-keys` (Redis 7.0+); else every group holds one slot.
+    /// Steps 1-2 through trib: on the source, `WATCH` each slot's keys, `DUMP` and `PTTL`
+    /// each; on the target, `RESTORE-ASKING` each key found, `WATCH` the copies (and its
+    /// offset, with replicas). The source serializes while other batches restore on the
+    /// target, where a `MIGRATE` would hold it until the target answered. Keys gone from
+    /// the source meanwhile are left out; a slot whose keys cannot all be watched (one
+    /// vanished: `TRYAGAIN`) copies nothing this time and is listed again.
+    ///
+    /// While the source holds no key with a time to live, `PTTL` is left out: an `INFO
+    /// keyspace` after the `DUMP`s says whether that still holds. If it shows `expires=0`,
+    /// no key dumped had one then; a key given one since is watched (the delete is
+    /// refused). Else the batch asks `PTTL` after all, and so do the next ones.
+    async fn relay_copy<'g>(
+        &self,
+        route: &Route<'_>,
+        pace: &Pace,
+        lane: &Lane,
+        group: &'g [SlotKeys],
+        deadline: Duration,
+    ) -> Result<Copied<'g>, NodeError> {
+        let ttls = self.ttls.load(Ordering::Relaxed);
+        let mut pipe = redis::pipe();
+        for (_, keys) in group {
+            // The source owns the slot: a key it still has is served, without ASKING.
+            let mut watch = redis::cmd("WATCH");
+            for k in keys {
+                watch.arg(k.as_slice());
+            }
+            pipe.add_command(watch);
+            for k in keys {
+                pipe.cmd("DUMP").arg(k.as_slice());
+                if ttls {
+                    pipe.cmd("PTTL").arg(k.as_slice());
+                }
+            }
+        }
+        if !ttls {
+            pipe.cmd("INFO").arg("keyspace");
+        }
+        let keys: usize = group.iter().map(|(_, k)| k.len()).sum();
+        let permit = route.gate.enter_source(pace.estimate(keys)).await;
+        let started = Instant::now();
+        let replies = lane.source.pipeline_owned(pipe, deadline).await;
+        let dumped_in = started.elapsed();
+        drop(permit);
+        let mut replies = replies?;
+        // Without PTTL: whether keys with a time to live appeared (then asked below).
+        let ask_ttls = !ttls
+            && match replies.pop() {
+                Some(Ok(Value::BulkString(text))) => {
+                    Info::parse(String::from_utf8_lossy(&text)).total_expires() > 0
+                }
+                _ => true,
+            };
+        let mut replies = replies.into_iter();
+        let mut results: Vec<Result<u64, NodeError>> = Vec::with_capacity(group.len());
+        let mut found: Vec<Vec<Dumped<'g>>> = Vec::with_capacity(group.len());
+        for (slot, keys) in group {
+            let mut result = Ok(0);
+            let mut mine = Vec::with_capacity(keys.len());
+            let mut skip = match replies.next() {
+                Some(Ok(_)) => false,
+                Some(Err(e)) if gone(&e) || e.server() == Some(&ServerError::TryAgain) => {
+                    self.migrate_next_time(*slot);
+                    true
+                }
+                Some(Err(e)) => {
+                    result = Err(e);
+                    true
+                }
+                None => return Err(protocol(route.source, "missing replies to DUMP")),
+            };
+            for k in keys {
+                let dump = replies.next();
+                let ttl = if ttls {
+                    replies.next()
+                } else {
+                    Some(Ok(Value::Int(-1)))
+                };
+                if skip {
+                    continue;
+                }
+                match (dump, ttl) {
+                    (Some(Ok(Value::BulkString(payload))), Some(Ok(Value::Int(ttl))))
+                        if ttl != -2 =>
+                    {
+                        mine.push(Dumped {
+                            key: k,
+                            ttl: restore_ttl(ttl),
+                            payload,
+                        });
+                    }
+                    // Deleted or expired since it was listed (and deleted by this look).
+                    (Some(Ok(Value::Nil)), _) | (_, Some(Ok(Value::Int(-2)))) => {}
+                    (Some(Err(e)), _) | (_, Some(Err(e))) if gone(&e) => {
+                        self.migrate_next_time(*slot)
+                    }
+                    (Some(Err(e)), _) | (_, Some(Err(e))) => {
+                        result = Err(e);
+                        mine.clear();
+                        skip = true;
+                    }
+                    other => {
+                        return Err(protocol(
+                            route.source,
+                            &format!("unexpected reply to DUMP/PTTL: {other:?}"),
+                        ));
+                    }
+                }
+            }
+            results.push(result);
+            found.push(mine);
+        }
+        if ask_ttls {
+            self.ttls.store(true, Ordering::Relaxed);
+            self.ask_ttls(route, lane, &mut found, deadline).await?;
+        }
+        let restoring: usize = found.iter().map(Vec::len).sum();
+        if restoring == 0 {
+            pace.observe(keys, dumped_in);
+            return Ok(Copied {
+                results,
+                keys: Vec::new(),
+                payloads: Vec::new(),
+                target_watched: false,
+                offset: None,
+            });
+        }
+
+        let mut pipe = redis::pipe();
+        for ((slot, _), mine) in group.iter().zip(&found) {
+            let replace = route.opts.replace || self.must_replace(*slot);
+            for d in mine {
+                pipe.add_command(cmd::restore_asking(d.key, d.ttl, &d.payload, replace));
+            }
+        }
+        // Watched from now on: the copies whose DUMP may differ from the source's
+        // (hash tables: another server orders them differently). The others are compared
+        // by their DUMP if a client deletes their original meanwhile (`drop_vanished`).
+        let watched: Vec<(usize, usize)> = found
+            .iter()
+            .enumerate()
+            .flat_map(|(i, mine)| {
+                mine.iter()
+                    .enumerate()
+                    .filter(|(_, d)| !dump_is_canonical(&d.payload))
+                    .map(move |(j, _)| (i, j))
+            })
+            .collect();
+        for (i, j) in &watched {
+            pipe.cmd("ASKING")
+                .cmd("WATCH")
+                .arg(found[*i][*j].key.as_slice());
+        }
+        let with_role = !self.replicas.is_empty();
+        if with_role {
+            pipe.cmd("ROLE");
+        }
+        let permit = route.gate.enter_target(pace.estimate(restoring)).await;
+        let started = Instant::now();
+        let replies = lane.target.pipeline_owned(pipe, deadline).await;
+        let restored_in = started.elapsed();
+        drop(permit);
+        // Sized by the slower side: that is how long a client waits behind a batch.
+        pace.observe(restoring, dumped_in.max(restored_in));
+        let mut replies = replies?;
+        let offset = if with_role {
+            Some(self.offset(route, replies.pop())?)
+        } else {
+            None
+        };
+        // Per slot its first error, per key whether it is on the target now (restored,
+        // and watched when it must be).
+        let mut errors: Vec<Option<NodeError>> = Vec::with_capacity(group.len());
+        let mut there: Vec<Vec<bool>> = Vec::with_capacity(group.len());
+        let mut replies = replies.into_iter();
+        for mine in &found {
+            let mut first = None;
+            let mut ok = Vec::with_capacity(mine.len());
+            for _ in mine {
+                match replies.next() {
+                    Some(Ok(_)) => ok.push(true),
+                    Some(Err(e)) => {
+                        first.get_or_insert(e);
+                        ok.push(false);
+                    }
+                    None => ok.push(false),
+                }
+            }
+            errors.push(first);
+            there.push(ok);
+        }
+        let target_watched = !watched.is_empty();
+        for (i, j) in watched {
+            for r in [replies.next(), replies.next()] {
+                if let Some(Err(e)) = r {
+                    errors[i].get_or_insert(e);
+                    there[i][j] = false;
+                }
+            }
+        }
+        // Keys on the target leave the source, also in a slot with an error (a key that
+        // was there before, BUSYKEY, compared by the caller): only the failed ones stay.
+        let mut copied: Vec<&Vec<u8>> = Vec::with_capacity(restoring);
+        let mut payloads: Vec<Vec<u8>> = Vec::with_capacity(restoring);
+        for (((result, mine), error), ok) in results.iter_mut().zip(found).zip(errors).zip(there) {
+            let mut n = 0;
+            for (d, ok) in mine.into_iter().zip(ok) {
+                if ok {
+                    copied.push(d.key);
+                    payloads.push(d.payload);
+                    n += 1;
+                }
+            }
+            match error {
+                Some(e) => *result = Err(e),
+                None if n > 0 => *result = Ok(n),
+                None => {}
+            }
+        }
+        Ok(Copied {
+            results,
+            keys: copied,
+            payloads,
+            target_watched,
+            offset,
+        })
+    }
+
+    /// The times to live of keys dumped without them (still watched: one changed since
+    /// makes the delete refused). A key gone meanwhile is left out.
+    async fn ask_ttls(
+        &self,
+        route: &Route<'_>,
+        lane: &Lane,
+        found: &mut [Vec<Dumped<'_>>],
+        deadline: Duration,
+    ) -> Result<(), NodeError> {
+        let mut pipe = redis::pipe();
+        for d in found.iter().flatten() {
+            pipe.cmd("PTTL").arg(d.key.as_slice());
+        }
+        let replies = lane.source.pipeline_owned(pipe, deadline).await?;
+        let mut replies = replies.into_iter();
+        for mine in found.iter_mut() {
+            let mut kept = Vec::with_capacity(mine.len());
+            for mut d in mine.drain(..) {
+                match replies.next() {
+                    Some(Ok(Value::Int(-2))) => {}
+                    Some(Ok(Value::Int(ttl))) => {
+                        d.ttl = restore_ttl(ttl);
+                        kept.push(d);
+                    }
+                    Some(Err(e)) if gone(&e) => {}
+                    Some(Err(e)) => return Err(e),
+                    other => {
+                        return Err(protocol(
+                            route.source,
+                            &format!("unexpected reply to PTTL: {other:?}"),
+                        ));
+                    }
+                }
+            }
+            *mine = kept;
+        }
+        Ok(())
+    }
+
+    /// The target's replication offset from its reply to `ROLE`.
+    fn offset(
+        &self,
+        route: &Route<'_>,
+        reply: Option<Result<Value, NodeError>>,
+    ) -> Result<u64, NodeError> {
+        match reply {
+            Some(Ok(v)) => match parse_role(&v) {
+                Ok(Role::Master { offset, .. }) => Ok(offset),
+                Ok(other) => Err(protocol(
+                    route.target,
+                    &format!("is no longer a master ({other:?})"),
+                )),
+                Err(e) => Err(protocol(route.target, &e)),
+            },
+            Some(Err(e)) => Err(e),
+            None => Err(protocol(route.target, "no reply to ROLE")),
+        }
+    }
+
+    /// Whether a group holds the keys of several slots: when a replica must have them (one
+    /// wait for them all) and they can be deleted in one transaction (a script flagged
+    /// `allow-cross-slot-keys`, Redis 7.0+); else every group holds one slot.
     pub(super) fn cross_slot(&self) -> bool {
         self.cross_slot
     }
@@ -338,39 +760,79 @@ impl Handoff {
 
     /// After a refused `EXEC`: the keys gone from the source are deleted from the target,
     /// where trib copied them (a client that deleted one must not see it come back),
-    /// unless a client touched one there since (the target's `WATCH`: its value wins).
+    /// unless a client touched one there since the copy: its value wins. After `MIGRATE …
+    /// COPY` every copy is watched on the target since; after the relay (`payloads`, the
+    /// restored ones in the order of `keys`), a copy is deleted only if it is still what
+    /// trib restored: watched since (hash tables), or watched now and its `DUMP` unchanged.
+    /// (A client that deleted a key on the source and wrote the very same value again
+    /// through the target within these milliseconds loses that write: the copy cannot be
+    /// told from trib's.)
     async fn drop_vanished(
         &self,
         route: &Route<'_>,
         lane: &Lane,
         keys: &[&Vec<u8>],
+        payloads: &[Vec<u8>],
     ) -> Result<(), NodeError> {
         let mut pipe = redis::pipe();
         for k in keys {
             pipe.cmd("ASKING").cmd("EXISTS").arg(k.as_slice());
         }
         let exists = lane.source.pipeline(&pipe).await?;
-        let vanished: Vec<&Vec<u8>> = keys
+        let gone_from_source: Vec<usize> = exists
             .iter()
-            .copied()
-            .zip(exists.iter().skip(1).step_by(2))
+            .skip(1)
+            .step_by(2)
+            .enumerate()
             .filter(|(_, e)| match e {
                 Ok(Value::Int(n)) => *n == 0,
                 // A migrating source answers ASK for a key it no longer has.
                 Err(e) => matches!(e.server(), Some(ServerError::Ask { .. })),
                 _ => false,
             })
-            .map(|(k, _)| k)
+            .map(|(i, _)| i)
             .collect();
+        let mut vanished: Vec<&Vec<u8>> = gone_from_source.iter().map(|i| keys[*i]).collect();
+        if !payloads.is_empty() && !vanished.is_empty() {
+            let mut pipe = redis::pipe();
+            for k in &vanished {
+                pipe.cmd("ASKING").cmd("WATCH").arg(k.as_slice());
+                pipe.cmd("ASKING").cmd("DUMP").arg(k.as_slice());
+            }
+            let now = lane.target.pipeline(&pipe).await?;
+            vanished = gone_from_source
+                .iter()
+                .zip(now.chunks(4))
+                .filter(|(i, r)| {
+                    let restored = payloads.get(**i).map(Vec::as_slice).unwrap_or_default();
+                    match r.get(3) {
+                        Some(Ok(Value::BulkString(p))) => {
+                            p == restored || !dump_is_canonical(restored)
+                        }
+                        // Deleted there too, or not readable: left alone.
+                        _ => false,
+                    }
+                })
+                .map(|(i, _)| keys[*i])
+                .collect();
+        }
         if vanished.is_empty() {
             lane.target.query::<Value>(&redis::cmd("UNWATCH")).await?;
             return Ok(());
         }
+        // One DEL per key: on the importing target (ASKING holds for the whole
+        // transaction) a missing key is no error then, where a multi-key DEL is refused.
+        let slots: BTreeSet<u16> = vanished.iter().map(|k| key_slot(k)).collect();
         let mut pipe = redis::pipe();
-        pipe.cmd("ASKING")
-            .cmd("MULTI")
-            .add_command(self.delete(&vanished))
-            .cmd("EXEC");
+        pipe.cmd("ASKING").cmd("MULTI");
+        if slots.len() > 1 {
+            pipe.add_command(self.delete(&vanished));
+        } else {
+            for k in &vanished {
+                pipe.cmd("DEL").arg(k.as_slice());
+            }
+        }
+        pipe.cmd("EXEC");
         let mut replies = lane.target.pipeline(&pipe).await?;
         match replies.pop() {
             Some(Ok(Value::Array(_))) => {}
@@ -435,4 +897,22 @@ impl Handoff {
 
 fn protocol(node: &Node, why: &str) -> NodeError {
     NodeError::new(&node.label, NodeErrorKind::Protocol(why.to_string()))
+}
+
+/// The target's replicas that are connected to it and that trib can reach.
+async fn connected_replicas(target: &Node) -> Vec<Node> {
+    let Ok(Role::Master { replicas, .. }) = target.role().await else {
+        return Vec::new();
+    };
+    let connected = join_all(replicas.into_iter().map(|addr| async move {
+        let node = target.connect_like(addr, &addr.to_string()).await.ok()?;
+        match node.role().await {
+            Ok(Role::Replica {
+                connected: true, ..
+            }) => Some(node),
+            _ => None,
+        }
+    }))
+    .await;
+    connected.into_iter().flatten().collect()
 }

@@ -143,11 +143,10 @@ pub(super) async fn move_window(
         // Set when a MIGRATE gets no reply at all: the source is frozen or down, and the
         // rest of the round is not sent (it would only queue behind).
         let stalled = AtomicBool::new(false);
-        let in_flight = if route.handoff.is_some() {
-            super::handoff::IN_FLIGHT
-        } else {
-            MIGRATES_IN_FLIGHT
-        };
+        let in_flight = route
+            .handoff
+            .as_ref()
+            .map_or(MIGRATES_IN_FLIGHT, |h| h.in_flight());
         let together = route.handoff.as_ref().is_some_and(|h| h.cross_slot());
         let work = futures::stream::iter(groups(&pending, batch.size, together).into_iter().map(
             |group| {

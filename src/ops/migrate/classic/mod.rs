@@ -87,8 +87,10 @@ pub(super) async fn run(
     let results = join_all(pairs.iter().map(|((from, to), slots)| {
         let progress = &progress;
         let gate = match (gates.get(from), gates.get(to)) {
-            (Some(f), Some(t)) if from < to => PairGate::new(f.clone(), t.clone(), claims.clone()),
-            (Some(f), Some(t)) => PairGate::new(t.clone(), f.clone(), claims.clone()),
+            (Some(f), Some(t)) if from < to => {
+                PairGate::new(f.clone(), t.clone(), true, claims.clone())
+            }
+            (Some(f), Some(t)) => PairGate::new(t.clone(), f.clone(), false, claims.clone()),
             _ => PairGate::alone(opts.node_budget()),
         };
         async move {
@@ -178,7 +180,9 @@ pub async fn move_slot_keys(
     opts: &MigrateOptions,
 ) -> Result<SlotKeys, MigrateError> {
     let gate = PairGate::alone(opts.node_budget());
-    let route = route::route(source, target, None, gate, opts).await?;
+    // Through `MIGRATE`: the source may only import the slot (stray keys), where the
+    // relay's reads would be redirected.
+    let route = route::route(source, target, None, gate, opts, false).await?;
     let mut batch = keys::Batch::new(opts, None);
     let silent = crate::ops::Silent;
     let progress = Progress::new(&silent, 1, Instant::now());

@@ -46,6 +46,8 @@ impl Gate {
 pub(crate) struct PairGate {
     first: Arc<Gate>,
     second: Arc<Gate>,
+    /// Whether `first` is the source's gate.
+    source_first: bool,
     /// Taken while a pair's target claims slots: every claim costs every node some work
     /// on the cluster bus, so claims are spaced out cluster-wide, not per pair.
     pub(crate) claims: Arc<Claims>,
@@ -95,11 +97,18 @@ impl Claims {
 pub(crate) type Entered<'a> = (Option<SemaphorePermit<'a>>, Option<SemaphorePermit<'a>>);
 
 impl PairGate {
-    /// `first` and `second` in the order every pair enters them (by node ID).
-    pub(crate) fn new(first: Arc<Gate>, second: Arc<Gate>, claims: Arc<Claims>) -> PairGate {
+    /// `first` and `second` in the order every pair enters them (by node ID);
+    /// `source_first` says which one is the source's.
+    pub(crate) fn new(
+        first: Arc<Gate>,
+        second: Arc<Gate>,
+        source_first: bool,
+        claims: Arc<Claims>,
+    ) -> PairGate {
         PairGate {
             first,
             second,
+            source_first,
             claims,
         }
     }
@@ -108,13 +117,33 @@ impl PairGate {
     pub(crate) fn alone(budget: Duration) -> PairGate {
         let (a, b) = (Arc::new(Gate::new(budget)), Arc::new(Gate::new(budget)));
         let claims = Arc::new(Claims::new(vec![a.clone(), b.clone()]));
-        PairGate::new(a, b, claims)
+        PairGate::new(a, b, true, claims)
     }
 
     pub(crate) async fn enter(&self, estimate: Option<Duration>) -> Entered<'_> {
         let a = self.first.enter(estimate).await;
         let b = self.second.enter(estimate).await;
         (a, b)
+    }
+
+    /// The source's gate alone: for work that holds only the source (a `DUMP`, a delete).
+    pub(crate) async fn enter_source(
+        &self,
+        estimate: Option<Duration>,
+    ) -> Option<SemaphorePermit<'_>> {
+        self.one(self.source_first).enter(estimate).await
+    }
+
+    /// The target's gate alone: for work that holds only the target (a `RESTORE`).
+    pub(crate) async fn enter_target(
+        &self,
+        estimate: Option<Duration>,
+    ) -> Option<SemaphorePermit<'_>> {
+        self.one(!self.source_first).enter(estimate).await
+    }
+
+    fn one(&self, first: bool) -> &Gate {
+        if first { &self.first } else { &self.second }
     }
 }
 
@@ -234,8 +263,8 @@ mod tests {
         );
         // a -> b and c -> b share the target b: one waits while the other is queued.
         let claims = Arc::new(Claims::new(vec![a.clone(), b.clone(), c.clone()]));
-        let ab = PairGate::new(a.clone(), b.clone(), claims.clone());
-        let cb = PairGate::new(b.clone(), c.clone(), claims.clone());
+        let ab = PairGate::new(a.clone(), b.clone(), true, claims.clone());
+        let cb = PairGate::new(b.clone(), c.clone(), false, claims.clone());
         let held = ab.enter(None).await;
         assert!(held.0.is_some() && held.1.is_some());
         let waiting = cb.enter(None);

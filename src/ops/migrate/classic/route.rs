@@ -20,7 +20,8 @@ pub(super) struct Route<'a> {
     pub(super) opts: &'a MigrateOptions,
     /// Pass the ACL user (`AUTH2`): both ends run Redis ≥ 6 (see [`migrate_auth2`]).
     pub(super) auth2: bool,
-    /// Keys leave the source only once a replica of the target has them.
+    /// Batches go through trib (`DUMP`/`RESTORE`), or keys leave the source only once a
+    /// replica of the target has them, or both; `None`: plain `MIGRATE`.
     pub(super) handoff: Option<Handoff>,
     /// The gates of the source and the target, shared with every pair using either.
     pub(super) gate: PairGate,
@@ -69,6 +70,7 @@ pub(super) async fn route<'a>(
     target_id: Option<&NodeId>,
     gate: PairGate,
     opts: &'a MigrateOptions,
+    relay: bool,
 ) -> Result<Route<'a>, MigrateError> {
     let id = match target_id {
         Some(id) => id.clone(),
@@ -86,7 +88,7 @@ pub(super) async fn route<'a>(
         .find(|e| e.id == id)
         .and_then(entry_addr)
         .unwrap_or(target.addr);
-    let handoff = Handoff::prepare(source, target, opts).await;
+    let handoff = Handoff::prepare(source, target, opts, relay).await;
     Ok(Route {
         source,
         target,

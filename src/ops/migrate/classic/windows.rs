@@ -64,7 +64,7 @@ pub(super) async fn move_pair(
     opts: &MigrateOptions,
     progress: &Progress<'_>,
 ) -> Result<(), MigrateError> {
-    let mut route = route(source, target, Some(target_id), gate, opts).await?;
+    let mut route = route(source, target, Some(target_id), gate, opts, opts.relay).await?;
     route.big = slots
         .iter()
         .filter_map(|s| big.get(s).map(|k| (*s, k.clone())))
