@@ -1475,7 +1475,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__rebalance)
-            opts="-a -y -v -q -h -V --weight --use-empty-masters --threshold --no-atomic --max-stall --size-all-keys --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --kubeconfig --context --namespace --kube-exec-timeout --help --version"
+            opts="-a -y -v -q -h -V --weight --use-empty-masters --threshold --no-atomic --max-stall --size-all-keys --via-migrate --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --kubeconfig --context --namespace --kube-exec-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1655,7 +1655,7 @@ _trib() {
             return 0
             ;;
         trib__subcmd__reshard)
-            opts="-a -y -v -q -h -V --from --to --slots --range --pipeline --replace --no-atomic --max-stall --size-all-keys --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --kubeconfig --context --namespace --kube-exec-timeout --help --version"
+            opts="-a -y -v -q -h -V --from --to --slots --range --pipeline --replace --no-atomic --max-stall --size-all-keys --via-migrate --password --user --askpass --tls --cacert --cert --key --sni --insecure --connect-timeout --command-timeout --dns-server --dns-search --domains --json --yes --dry-run --verbose --quiet --kubeconfig --context --namespace --kube-exec-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

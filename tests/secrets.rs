@@ -128,7 +128,7 @@ fn no_command_prints_the_password() {
 }
 
 /// The minimal ACL rule from docs/security.md (kept in sync by this test).
-const ACL_RULE: &str = "on >acl-pass-8c2e -@all +ping +info +cluster +config|get +config|set +config|rewrite +function|list +function|dump +function|restore +migrate +dbsize +scan +dump +del +asking +type +get +hgetall +smembers +lrange +zrange +sync +psync +replconf +role +watch +unwatch +multi +exec +exists +eval +memory|usage";
+const ACL_RULE: &str = "on >acl-pass-8c2e ~* -@all +ping +info +cluster +config|get +config|set +config|rewrite +function|list +function|dump +function|restore +migrate +dbsize +scan +dump +pttl +restore-asking +select +del +asking +type +get +hgetall +smembers +lrange +zrange +sync +psync +replconf +role +watch +unwatch +multi +exec +exists +eval +memory|usage";
 
 #[test]
 fn minimal_acl_user_is_enough_for_create_check_info_backup() {
@@ -167,6 +167,34 @@ fn minimal_acl_user_is_enough_for_create_check_info_backup() {
         .args(["backup", &addrs[0]])
         .arg(dir.path()));
     assert_eq!(out.code, 0, "{}", out.stderr);
+    // Keys move with this user: copied by trib itself; then, without +dump, by MIGRATE
+    // after a warning.
+    let kvs = common::fill(&nodes, "acl:", 3_000);
+    let masters = common::view::masters_with_slots(&nodes);
+    for (i, (from, to)) in [(masters[0], masters[1]), (masters[1], masters[2])]
+        .into_iter()
+        .enumerate()
+    {
+        if i == 1 {
+            for n in &nodes {
+                n.cmd(&["ACL", "SETUSER", "trib", "-dump"]);
+            }
+        }
+        let out = run(trib()
+            .env("REDISCLI_AUTH", "acl-pass-8c2e")
+            .args(user)
+            .args(["reshard", &addrs[0], "--from", &from.addr(), "--to"])
+            .args([&to.addr(), "--slots", "2000", "--yes"]));
+        assert_eq!(out.code, 0, "{}", out.stderr);
+        assert_eq!(
+            out.stderr.contains("with MIGRATE instead"),
+            i == 1,
+            "{}",
+            out.stderr
+        );
+        common::wait_views_agree(&nodes);
+        common::verify_on_owners(&nodes, &kvs);
+    }
     // Without +cluster the same user is refused with a clear, exit-2 message.
     for n in &nodes {
         n.cmd(&["ACL", "SETUSER", "trib", "-cluster"]);

@@ -36,6 +36,8 @@ pub enum ServerError {
     /// `EXECABORT`: a transaction was discarded because a command was refused while it
     /// was queued (e.g. redirected: a key of a migrating slot is gone).
     ExecAbort,
+    /// `NOPERM`: trib's ACL user may not run that command (or touch that key).
+    NoPerm,
     /// `NOREPLICAS`: not enough good replicas to write.
     NoReplicas,
     /// `MASTERDOWN`: the replica lost its link with its master.
@@ -97,6 +99,7 @@ impl ServerError {
             "CLUSTERDOWN" => Some(ServerError::ClusterDown),
             "TRYAGAIN" => Some(ServerError::TryAgain),
             "EXECABORT" => Some(ServerError::ExecAbort),
+            "NOPERM" => Some(ServerError::NoPerm),
             "NOREPLICAS" => Some(ServerError::NoReplicas),
             "MASTERDOWN" => Some(ServerError::MasterDown),
             "UNBLOCKED" => Some(ServerError::Unblocked),
@@ -393,7 +396,7 @@ mod tests {
             ),
             ("ERR I'm not the owner of hash slot 7", ServerError::Err),
             ("ERR", ServerError::Err),
-            ("NOPERM this user has no permissions", ServerError::Other),
+            ("NOPERM this user has no permissions", ServerError::NoPerm),
             ("SOMETHINGNEW we never heard of", ServerError::Other),
             ("MOVED garbage", ServerError::Other),
         ];

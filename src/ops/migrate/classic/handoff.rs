@@ -118,8 +118,9 @@ struct Lane {
 pub(crate) struct Handoff {
     /// The target's connected replicas (none: nothing to wait for).
     replicas: Vec<Node>,
-    /// Copy through trib (`DUMP`/`RESTORE-ASKING`) rather than `MIGRATE … COPY`.
-    relay: bool,
+    /// Copy through trib (`DUMP`/`RESTORE-ASKING`) rather than `MIGRATE … COPY`; turned
+    /// off when trib's ACL user may not (`NOPERM`).
+    relay: AtomicBool,
     /// The relay: whether the source may hold keys with a time to live. While it holds
     /// none (`INFO keyspace`), batches skip `PTTL`; see [`Handoff::relay_copy`].
     ttls: AtomicBool,
@@ -178,7 +179,7 @@ impl Handoff {
         );
         Some(Handoff {
             replicas,
-            relay,
+            relay: AtomicBool::new(relay),
             ttls: AtomicBool::new(ttls),
             lanes: Mutex::new(Vec::new()),
             redo: Mutex::new(BTreeSet::new()),
@@ -189,13 +190,38 @@ impl Handoff {
         })
     }
 
+    /// Whether batches go through [`Handoff::hand_over`]: relayed, or waiting for a
+    /// replica; else (the relay refused, no replica) they are plain `MIGRATE`s.
+    pub(super) fn handles(&self) -> bool {
+        self.relay_on() || !self.replicas.is_empty()
+    }
+
+    fn relay_on(&self) -> bool {
+        self.relay.load(Ordering::Relaxed)
+    }
+
     /// Batches handed over at once per pair: many while each waits on a replica, fewer
-    /// when only round trips are to be hidden.
-    pub(super) fn in_flight(&self) -> usize {
-        if self.replicas.is_empty() {
-            RELAY_IN_FLIGHT
+    /// when only round trips are to be hidden; `None`: plain `MIGRATE`s.
+    pub(super) fn in_flight(&self) -> Option<usize> {
+        if !self.replicas.is_empty() {
+            Some(IN_FLIGHT)
+        } else if self.relay_on() {
+            Some(RELAY_IN_FLIGHT)
         } else {
-            IN_FLIGHT
+            None
+        }
+    }
+
+    /// A relayed command was refused for want of permission: from now on the source
+    /// `MIGRATE`s (which the ACL rule of docs/security.md before `+pttl +restore-asking`
+    /// allows).
+    fn refuse_relay(&self, route: &Route<'_>, e: &NodeError) {
+        if self.relay.swap(false, Ordering::Relaxed) {
+            tracing::warn!(
+                "{e}: trib's user may not copy keys itself (DUMP, PTTL, RESTORE-ASKING); {} moves them to {} with MIGRATE instead",
+                route.source.label,
+                route.target.label
+            );
         }
     }
 
@@ -224,7 +250,7 @@ impl Handoff {
     }
 
     fn relayed(&self, group: &[SlotKeys]) -> bool {
-        self.relay
+        self.relay_on()
             && self
                 .by_migrate
                 .lock()
@@ -560,7 +586,24 @@ impl Handoff {
         }
         if ask_ttls {
             self.ttls.store(true, Ordering::Relaxed);
-            self.ask_ttls(route, lane, &mut found, deadline).await?;
+            match self.ask_ttls(route, lane, &mut found, deadline).await {
+                Ok(()) => {}
+                Err(e) if e.server() == Some(&ServerError::NoPerm) => {
+                    self.refuse_relay(route, &e);
+                    found.iter_mut().for_each(Vec::clear);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        // Refused for want of permission: nothing copied, the slots go again by MIGRATE.
+        for (r, mine) in results.iter_mut().zip(found.iter_mut()) {
+            if let Err(e) = r
+                && e.server() == Some(&ServerError::NoPerm)
+            {
+                self.refuse_relay(route, e);
+                *r = Ok(0);
+                mine.clear();
+            }
         }
         let restoring: usize = found.iter().map(Vec::len).sum();
         if restoring == 0 {
@@ -660,6 +703,12 @@ impl Handoff {
                 }
             }
             match error {
+                // Not restored for want of permission: the source keeps the keys, they go
+                // again by MIGRATE.
+                Some(e) if e.server() == Some(&ServerError::NoPerm) => {
+                    self.refuse_relay(route, &e);
+                    *result = Ok(n);
+                }
                 Some(e) => *result = Err(e),
                 None if n > 0 => *result = Ok(n),
                 None => {}
@@ -915,4 +964,31 @@ async fn connected_replicas(target: &Node) -> Vec<Node> {
     }))
     .await;
     connected.into_iter().flatten().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn restore_ttls_keep_what_pttl_said() {
+        assert_eq!(restore_ttl(-1), 0, "no expiry");
+        assert_eq!(restore_ttl(0), 1, "about to expire: 0 would mean none");
+        assert_eq!(restore_ttl(1), 1);
+        assert_eq!(restore_ttl(3_600_000), 3_600_000);
+    }
+
+    #[test]
+    fn only_hash_tables_and_modules_dump_differently() {
+        // RDB types: 0 string, 2 set (hash table), 4 hash (hash table), 5 skiplist
+        // sorted set (saved in score order), 6/7 module, 11 intset, 14/18 quicklist,
+        // 16 listpack hash, 17 listpack sorted set, 19 stream.
+        for t in [0u8, 5, 11, 14, 16, 17, 18, 19] {
+            assert!(dump_is_canonical(&[t, 1, 2]), "type {t}");
+        }
+        for t in [2u8, 4, 6, 7] {
+            assert!(!dump_is_canonical(&[t, 1, 2]), "type {t}");
+        }
+        assert!(!dump_is_canonical(&[]));
+    }
 }

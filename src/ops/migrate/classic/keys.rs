@@ -146,7 +146,8 @@ pub(super) async fn move_window(
         let in_flight = route
             .handoff
             .as_ref()
-            .map_or(MIGRATES_IN_FLIGHT, |h| h.in_flight());
+            .and_then(|h| h.in_flight())
+            .unwrap_or(MIGRATES_IN_FLIGHT);
         let together = route.handoff.as_ref().is_some_and(|h| h.cross_slot());
         let work = futures::stream::iter(groups(&pending, batch.size, together).into_iter().map(
             |group| {
@@ -418,7 +419,9 @@ async fn migrate_group(
     group: &[SlotKeys],
     timeout: Duration,
 ) -> Vec<Result<u64, NodeError>> {
-    if let Some(h) = &route.handoff {
+    if let Some(h) = &route.handoff
+        && h.handles()
+    {
         return h.hand_over(route, pace, group, timeout, REPLY_GRACE).await;
     }
     let mut out = Vec::with_capacity(group.len());
