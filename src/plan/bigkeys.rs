@@ -43,6 +43,19 @@ impl KeySizes {
     }
 }
 
+/// Average size of a source's moving keys up to which trib copies them itself (`DUMP`,
+/// `RESTORE-ASKING`): for small keys the per-key work it spares the source is most of a
+/// move. Larger keys cross twice that way (source, trib, target), which spares little
+/// and, at 64 KB, made clients wait longer on the target (3.8–5.1 ms at worst against
+/// 2.5–3.0 ms with `MIGRATE`, docs/benchmarks.md): they go by `MIGRATE`.
+pub const RELAY_UP_TO: u64 = 8 * 1024;
+
+/// Whether keys of a source whose average key is expected to take `per_key` (see
+/// [`KeySizes::per_key`]; `None`: not sized) are relayed through trib.
+pub fn relays(per_key: Option<Duration>) -> bool {
+    per_key.is_none_or(|t| t <= KEY_COST + stall_of(RELAY_UP_TO))
+}
+
 /// Keys sized one by one when at most this many move; above it, an even sample of about
 /// this many. Sizing costs a source about a third of what moving a small key costs
 /// (`MEMORY USAGE` per key against `MIGRATE`'s per-key work), so sizing every one of a
@@ -254,6 +267,22 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn small_keys_are_relayed_larger_ones_migrated() {
+        let per_key = |bytes: u64| {
+            KeySizes {
+                keys: 10,
+                bytes: 10 * bytes,
+            }
+            .per_key()
+        };
+        assert!(relays(None), "not sized: relayed");
+        assert!(relays(per_key(32)));
+        assert!(relays(per_key(RELAY_UP_TO)));
+        assert!(!relays(per_key(RELAY_UP_TO + 100)));
+        assert!(!relays(per_key(65_536)));
+    }
     use proptest::prelude::*;
 
     fn id() -> NodeId {

@@ -257,7 +257,9 @@ impl Handoff {
                 .is_ok_and(|m| group.iter().all(|(s, _)| !m.contains(s)))
     }
 
-    fn migrate_next_time(&self, slot: u16) {
+    /// From now on `slot`'s keys go by `MIGRATE … COPY` (also: a big key, which trib
+    /// should not hold in memory).
+    pub(super) fn migrate_next_time(&self, slot: u16) {
         if let Ok(mut m) = self.by_migrate.lock() {
             m.insert(slot);
         }

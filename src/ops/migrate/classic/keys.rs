@@ -337,6 +337,10 @@ async fn move_big_keys(
                 "slot {slot}: moving big key {} ({bytes} bytes) alone, I/O timeout {timeout:?}",
                 String::from_utf8_lossy(key)
             );
+            // By MIGRATE, not relayed: trib would hold the whole key in memory.
+            if let Some(h) = &route.handoff {
+                h.migrate_next_time(*slot);
+            }
             let group = [(*slot, vec![key.clone()])];
             let r = migrate_group(route, &alone, &group, timeout)
                 .await

@@ -16,6 +16,7 @@ use crate::model::NodeId;
 use crate::ops::interrupt;
 use crate::ops::migrate::progress::Progress;
 use crate::ops::migrate::{MigrateError, MigrateOptions};
+use crate::plan::bigkeys::relays;
 
 /// Most slots opened at once per (source, target) pair.
 const WINDOW_SLOTS: usize = 1024;
@@ -64,7 +65,8 @@ pub(super) async fn move_pair(
     opts: &MigrateOptions,
     progress: &Progress<'_>,
 ) -> Result<(), MigrateError> {
-    let mut route = route(source, target, Some(target_id), gate, opts, opts.relay).await?;
+    let relay = opts.relay && relays(per_key);
+    let mut route = route(source, target, Some(target_id), gate, opts, relay).await?;
     route.big = slots
         .iter()
         .filter_map(|s| big.get(s).map(|k| (*s, k.clone())))
