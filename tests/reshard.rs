@@ -655,7 +655,8 @@ fn pttl(c: &mut ClusterClient, key: &str) -> i64 {
 /// to live given while the keys move (the source had none when the move began, so trib
 /// skipped `PTTL` until `INFO keyspace` said otherwise), and keys that expired before they
 /// moved but were not deleted yet (active expiry off: still listed, redirected by the
-/// source) do not hold the move up. Then the same back with `--via-migrate`.
+/// source) do not hold the move up. Then the same back with `--via-migrate`. The classic
+/// path throughout (`--no-atomic`: on Valkey 9 slots would move by `MIGRATESLOTS`).
 #[test]
 fn relayed_keys_keep_types_and_ttls() {
     let nodes = cluster(3, 0);
@@ -699,6 +700,7 @@ fn relayed_keys_keep_types_and_ttls() {
         "--slots",
         &on_a.len().to_string(),
         "--yes",
+        "--no-atomic",
     ]));
     // One pass, once the move is under way (trib looked at the source's keyspace before):
     // those keys must keep their time to live, the others must not get one.
@@ -773,6 +775,7 @@ fn relayed_keys_keep_types_and_ttls() {
         "--range",
         &format!("{first}-{last}"),
         "--yes",
+        "--no-atomic",
     ]));
     let (out, _) = back.finish(Duration::from_secs(60));
     assert_eq!(out.code, 0, "{}", show(&out));
@@ -796,6 +799,7 @@ fn relayed_keys_keep_types_and_ttls() {
         "--slots",
         "1000",
         "--via-migrate",
+        "--no-atomic",
         "--yes",
     ]);
     assert_eq!(out.code, 0, "{}", show(&out));

@@ -103,6 +103,15 @@ fn dump_is_canonical(payload: &[u8]) -> bool {
     !matches!(payload.first(), Some(2 | 4 | 6 | 7) | None)
 }
 
+/// A transaction that was not run because a key of it is gone: discarded when a command
+/// was queued (`EXECABORT`) or when `EXEC` came (`TRYAGAIN`, or `ASK` when all are gone).
+fn not_run(e: &NodeError) -> bool {
+    matches!(
+        e.server(),
+        Some(ServerError::ExecAbort | ServerError::TryAgain | ServerError::Ask { .. })
+    )
+}
+
 /// A key the source no longer has: `ASK` (a migrating source sends the client on).
 fn gone(e: &NodeError) -> bool {
     matches!(e.server(), Some(ServerError::Ask { .. }))
@@ -133,8 +142,9 @@ pub(crate) struct Handoff {
     /// from redirections) deletes. Their keys go by `MIGRATE … COPY` from then on.
     by_migrate: Mutex<BTreeSet<u16>>,
     wait: Duration,
-    /// See [`Handoff::cross_slot`].
-    cross_slot: bool,
+    /// The source and target run scripts with flags (`#!lua flags=…`, Redis 7.0+): see
+    /// [`Handoff::cross_slot`] and [`Handoff::drop_vanished`].
+    scripts: bool,
     /// The highest offset a replica was seen to have applied: batches below it need not
     /// ask again.
     applied: AtomicU64,
@@ -160,11 +170,10 @@ impl Handoff {
         }
         let info = source.info(&["server", "keyspace"]).await.ok();
         // Script flags (`#!lua flags=…`) came with Redis 7.0; Valkey reports 7.2.
-        let cross_slot = !replicas.is_empty()
-            && info
-                .as_ref()
-                .and_then(|i| i.version())
-                .is_some_and(|v| v >= (7, 0, 0));
+        let scripts = info
+            .as_ref()
+            .and_then(|i| i.version())
+            .is_some_and(|v| v >= (7, 0, 0));
         let ttls = info.is_none_or(|i| i.total_expires() > 0);
         tracing::debug!(
             "{} -> {}: {}; keys leave the source once one of {} replica(s) has them",
@@ -185,7 +194,7 @@ impl Handoff {
             redo: Mutex::new(BTreeSet::new()),
             by_migrate: Mutex::new(BTreeSet::new()),
             wait: opts.replica_wait,
-            cross_slot,
+            scripts,
             applied: AtomicU64::new(0),
         })
     }
@@ -365,7 +374,7 @@ impl Handoff {
             // Refused by WATCH, or discarded because a key was gone when the DEL was
             // queued (a migrating source redirects for it): below.
             Some(Ok(Value::Nil)) => {}
-            Some(Err(e)) if e.server() == Some(&ServerError::ExecAbort) => {}
+            Some(Err(e)) if not_run(&e) => {}
             // Not a client's doing (e.g. the source is no longer a master): the copies
             // stay, the keys too; the caller stops with the error.
             Some(Err(e)) => return Err(e),
@@ -462,9 +471,6 @@ impl Handoff {
         } else {
             None
         };
-        if let Some(Err(e)) = replies.into_iter().find(Result::is_err) {
-            return Err(e);
-        }
         Ok(Copied {
             results,
             keys: copied,
@@ -788,7 +794,7 @@ impl Handoff {
     /// wait for them all) and they can be deleted in one transaction (a script flagged
     /// `allow-cross-slot-keys`, Redis 7.0+); else every group holds one slot.
     pub(super) fn cross_slot(&self) -> bool {
-        self.cross_slot
+        self.scripts && !self.replicas.is_empty()
     }
 
     /// The command that deletes `keys` (inside `MULTI`): `DEL` when they share a slot,
@@ -796,7 +802,7 @@ impl Handoff {
     /// unless a script says otherwise).
     fn delete(&self, keys: &[&Vec<u8>]) -> redis::Cmd {
         let slots: BTreeSet<u16> = keys.iter().map(|k| key_slot(k)).collect();
-        let mut c = if slots.len() > 1 && self.cross_slot {
+        let mut c = if slots.len() > 1 && self.scripts {
             let mut c = redis::cmd("EVAL");
             c.arg(DELETE_SCRIPT).arg(0);
             c
@@ -871,13 +877,18 @@ impl Handoff {
             lane.target.query::<Value>(&redis::cmd("UNWATCH")).await?;
             return Ok(());
         }
-        // One DEL per key: on the importing target (ASKING holds for the whole
-        // transaction) a missing key is no error then, where a multi-key DEL is refused.
-        let slots: BTreeSet<u16> = vanished.iter().map(|k| key_slot(k)).collect();
+        // A key may be gone from the target too (a client deleted it there): the script
+        // (keys as arguments, so `EXEC` has none to check) skips it, where a transaction of
+        // DELs would be refused as a whole (`TRYAGAIN`). Before Redis 7.0, one DEL per key.
         let mut pipe = redis::pipe();
         pipe.cmd("ASKING").cmd("MULTI");
-        if slots.len() > 1 {
-            pipe.add_command(self.delete(&vanished));
+        if self.scripts {
+            let mut c = redis::cmd("EVAL");
+            c.arg(DELETE_SCRIPT).arg(0);
+            for k in &vanished {
+                c.arg(k.as_slice());
+            }
+            pipe.add_command(c);
         } else {
             for k in &vanished {
                 pipe.cmd("DEL").arg(k.as_slice());
@@ -890,6 +901,13 @@ impl Handoff {
             // A client wrote one of them on the target: its write stands.
             Some(Ok(Value::Nil)) => tracing::debug!(
                 "{}: a client wrote one of {} key(s) deleted on {} meanwhile; kept",
+                route.target.label,
+                vanished.len(),
+                route.source.label
+            ),
+            // Before Redis 7.0: one of them is gone from the target too.
+            Some(Err(e)) if not_run(&e) => tracing::debug!(
+                "{}: one of {} key(s) deleted on {} meanwhile is gone here too ({e}); the others kept",
                 route.target.label,
                 vanished.len(),
                 route.source.label
