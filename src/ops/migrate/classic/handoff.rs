@@ -345,6 +345,9 @@ impl Handoff {
         } = copy;
         if all.is_empty() {
             lane.source.query::<Value>(&redis::cmd("UNWATCH")).await?;
+            if target_watched {
+                lane.target.query::<Value>(&redis::cmd("UNWATCH")).await?;
+            }
             return Ok(results);
         }
 
