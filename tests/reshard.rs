@@ -642,6 +642,15 @@ fn slots_of(node: &RedisNode) -> Vec<u16> {
         .collect()
 }
 
+/// `n` keys named `prefix<i>` in `slots`.
+fn keys_in(prefix: &str, slots: &std::collections::BTreeSet<u16>, n: usize) -> Vec<String> {
+    (0..)
+        .map(|i| format!("{prefix}{i}"))
+        .filter(|k| slots.contains(&trib::model::key_slot(k.as_bytes())))
+        .take(n)
+        .collect()
+}
+
 /// `PTTL` of `key` through the cluster.
 fn pttl(c: &mut ClusterClient, key: &str) -> i64 {
     match c.exec(key, ::redis::cmd("PTTL").arg(key)) {
@@ -679,11 +688,7 @@ fn relayed_keys_keep_types_and_ttls() {
         c.exec(&set, ::redis::cmd("SADD").arg(&set).arg(format!("m{i}")))
             .unwrap();
     }
-    let ttl_keys: Vec<String> = (0..)
-        .map(|i| format!("x:{i}"))
-        .filter(|k| on_a.contains(&trib::model::key_slot(k.as_bytes())))
-        .take(300)
-        .collect();
+    let ttl_keys = keys_in("x:", &on_a, 300);
     for k in &ttl_keys {
         c.set(k, "v").unwrap();
     }
@@ -741,11 +746,7 @@ fn relayed_keys_keep_types_and_ttls() {
 
     // Keys expired but still there on the source: listed, then redirected for.
     b.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
-    let gone: Vec<String> = (0..)
-        .map(|i| format!("e:{i}"))
-        .filter(|k| on_a.contains(&trib::model::key_slot(k.as_bytes())))
-        .take(200)
-        .collect();
+    let gone = keys_in("e:", &on_a, 200);
     for k in &gone {
         c.exec(k, ::redis::cmd("SET").arg(k).arg("v").arg("PX").arg(1))
             .unwrap();
