@@ -12,6 +12,8 @@
 //!   each with as many keys as fit the stall budget at the pace measured on recent
 //!   batches ([`pace`]); a source never has more than one budget of them queued, so its
 //!   clients wait at most about that long; batches shrink on `IOERR`/timeouts;
+//! * small keys are copied by trib itself, so that the source dumps the next batch
+//!   while the target restores this one; larger ones by `MIGRATE` ([`handoff`]);
 //! * different (source, target) pairs run concurrently ([`run`]).
 
 pub(super) mod handoff;
