@@ -62,6 +62,16 @@ for _, k in ipairs(ARGV) do
 end
 return n";
 
+/// [`DELETE_SCRIPT`] over `keys` (as arguments: no key for the cluster to check).
+fn delete_script(keys: &[&Vec<u8>]) -> redis::Cmd {
+    let mut c = redis::cmd("EVAL");
+    c.arg(DELETE_SCRIPT).arg(0);
+    for k in keys {
+        c.arg(k.as_slice());
+    }
+    c
+}
+
 /// Batches handed over at once per (source, target) pair when a replica must have them.
 /// Each waits mostly on round trips (copy, the target's offset, a replica's, the delete),
 /// on its own connections, with one `MIGRATE` at a time per connection.
@@ -491,13 +501,10 @@ impl Handoff {
     /// unless a script says otherwise).
     fn delete(&self, keys: &[&Vec<u8>]) -> redis::Cmd {
         let slots: BTreeSet<u16> = keys.iter().map(|k| key_slot(k)).collect();
-        let mut c = if slots.len() > 1 && self.scripts {
-            let mut c = redis::cmd("EVAL");
-            c.arg(DELETE_SCRIPT).arg(0);
-            c
-        } else {
-            redis::cmd("DEL")
-        };
+        if slots.len() > 1 && self.scripts {
+            return delete_script(keys);
+        }
+        let mut c = redis::cmd("DEL");
         for k in keys {
             c.arg(k.as_slice());
         }
@@ -572,12 +579,7 @@ impl Handoff {
         let mut pipe = redis::pipe();
         pipe.cmd("ASKING").cmd("MULTI");
         if self.scripts {
-            let mut c = redis::cmd("EVAL");
-            c.arg(DELETE_SCRIPT).arg(0);
-            for k in &vanished {
-                c.arg(k.as_slice());
-            }
-            pipe.add_command(c);
+            pipe.add_command(delete_script(&vanished));
         } else {
             for k in &vanished {
                 pipe.cmd("DEL").arg(k.as_slice());
