@@ -13,6 +13,12 @@
 //!     one JSON line: requests, p50/p99/p99.9/max in µs, failed, missing, redirects
 //! ```
 //!
+//! STOP_FILE may hold when the operation started (Unix time in seconds, e.g. `date
+//! +%s.%N`): the latencies then count only requests that started from that moment on,
+//! and those before it are reported apart (`before_requests`, `before_max_us`: the
+//! machine's own noise, with nothing moving). A stall before the operation started is
+//! not the operation's.
+//!
 //! A read that fails (an error after following redirects, or retrying TRYAGAIN /
 //! CLUSTERDOWN for 5 s), returns nil (missing) or another value (failed) is counted and
 //! reported; the benchmark treats any as a failure.
@@ -20,7 +26,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, ErrorKind, RedisError, ServerErrorKind, Value};
@@ -164,7 +170,9 @@ fn value(i: usize, size: usize) -> Vec<u8> {
 
 #[derive(Default)]
 struct Stats {
-    micros: Vec<u32>,
+    /// Every request: when it started (µs since the client started) and how long it took
+    /// (µs).
+    samples: Vec<(u64, u32)>,
     failed: u64,
     missing: u64,
     moved: u64,
@@ -173,14 +181,14 @@ struct Stats {
     first_error: Option<String>,
     /// The hops of the last request (node, time, outcome).
     path: String,
-    /// The slowest request: its time, when it started (ms since the client started), and
-    /// its hops.
-    worst: (u32, u128, String),
+    /// The hops of every request that took a millisecond or more, by when it started.
+    slow: Vec<(u64, String)>,
 }
 
 impl Stats {
     fn merge(&mut self, o: Stats) {
-        self.micros.extend(o.micros);
+        self.samples.extend(o.samples);
+        self.slow.extend(o.slow);
         self.failed += o.failed;
         self.missing += o.missing;
         self.moved += o.moved;
@@ -188,9 +196,6 @@ impl Stats {
         self.retried += o.retried;
         if self.first_error.is_none() {
             self.first_error = o.first_error;
-        }
-        if o.worst.0 > self.worst.0 {
-            self.worst = o.worst;
         }
     }
 
@@ -246,6 +251,10 @@ async fn read(
 ) -> Res<()> {
     let cluster = Cluster::connect(seed).await?;
     let begun = Instant::now();
+    let begun_unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_micros() as u64)
+        .unwrap_or(0);
     let per_worker = Duration::from_secs_f64(WORKERS as f64 / rate.max(1.0));
     let mut tasks = Vec::new();
     for w in 0..WORKERS {
@@ -269,10 +278,10 @@ async fn read(
                     .run(&key, redis::cmd("GET").arg(&key), &mut stats)
                     .await;
                 let took = u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX);
-                stats.micros.push(took);
-                if took > stats.worst.0 {
-                    let at = t.duration_since(begun).as_millis();
-                    stats.worst = (took, at, std::mem::take(&mut stats.path));
+                let at = t.duration_since(begun).as_micros() as u64;
+                stats.samples.push((at, took));
+                if took >= 1000 {
+                    stats.slow.push((at, std::mem::take(&mut stats.path)));
                 }
                 match r {
                     Ok(Reply::Value(Value::BulkString(v))) if v == value(k, size) => {}
@@ -317,21 +326,47 @@ async fn read(
     for t in tasks {
         all.merge(t.await?);
     }
-    all.micros.sort_unstable();
+    // When the operation started, in µs since the client did (0: count every request).
+    let from = std::fs::read_to_string(&stop)
+        .ok()
+        .and_then(|t| t.trim().parse::<f64>().ok())
+        .map(|secs| ((secs * 1e6) as u64).saturating_sub(begun_unix))
+        .unwrap_or(0);
+    let (mut during, mut before): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
+    let mut worst = (0u32, 0u64);
+    for &(at, took) in &all.samples {
+        if at >= from {
+            during.push(took);
+            if took > worst.0 {
+                worst = (took, at);
+            }
+        } else {
+            before.push(took);
+        }
+    }
+    during.sort_unstable();
     let pct = |p: f64| -> u32 {
-        if all.micros.is_empty() {
+        if during.is_empty() {
             return 0;
         }
-        let i = ((all.micros.len() as f64 * p).ceil() as usize).clamp(1, all.micros.len());
-        all.micros[i - 1]
+        let i = ((during.len() as f64 * p).ceil() as usize).clamp(1, during.len());
+        during[i - 1]
     };
+    let hops = all
+        .slow
+        .iter()
+        .find(|(at, _)| *at == worst.1)
+        .map(|(_, path)| path.trim_end_matches("; "))
+        .unwrap_or("");
     println!(
-        "{{\"requests\":{},\"p50_us\":{},\"p99_us\":{},\"p999_us\":{},\"max_us\":{},\"failed\":{},\"missing\":{},\"moved\":{},\"ask\":{},\"retried\":{},\"first_error\":{:?},\"worst\":{:?}}}",
-        all.micros.len(),
+        "{{\"requests\":{},\"p50_us\":{},\"p99_us\":{},\"p999_us\":{},\"max_us\":{},\"before_requests\":{},\"before_max_us\":{},\"failed\":{},\"missing\":{},\"moved\":{},\"ask\":{},\"retried\":{},\"first_error\":{:?},\"worst\":{:?}}}",
+        during.len(),
         pct(0.50),
         pct(0.99),
         pct(0.999),
-        all.micros.last().copied().unwrap_or(0),
+        during.last().copied().unwrap_or(0),
+        before.len(),
+        before.iter().max().copied().unwrap_or(0),
         all.failed,
         all.missing,
         all.moved,
@@ -339,9 +374,9 @@ async fn read(
         all.retried,
         all.first_error.unwrap_or_default(),
         format!(
-            "at {} ms: {}",
-            all.worst.1,
-            all.worst.2.trim_end_matches("; ")
+            "at {} ms ({} ms into the operation): {hops}",
+            worst.1 / 1000,
+            worst.1.saturating_sub(from) / 1000,
         )
     );
     Ok(())

@@ -19,10 +19,14 @@
 #       rebalance: trib rebalance E --use-empty-masters --yes
 #                  redis-cli --cluster rebalance E --cluster-use-empty-masters
 #                  (4096 slots onto the empty master)
-#   * 0.5 s after it ends the client stops and reports the number of requests, p50, p99,
-#     p99.9 and max latency, failed and missing reads (any of those fails the run); the
-#     slowest request's hops (node, time, reply: e.g. a MOVED bounce between source and
-#     target) go to stderr, with when it started (the operation starts at about 1000 ms);
+#   * 0.5 s after it ends the client stops and reports, over the requests that started
+#     from the moment the operation was launched on (the stop file tells it when), the
+#     number of requests, p50, p99, p99.9 and max latency, failed and missing reads (any of
+#     those fails the run); the slowest request's hops (node, time, reply: e.g. a MOVED
+#     bounce between source and target) go to stderr, with when it started;
+#   * "idle max": the slowest request of the second before the operation, with nothing
+#     moving: how long this machine alone makes a request wait now and then (scheduler,
+#     other jobs), the noise under every "max";
 #   * "server max": the longest event any node's latency monitor recorded meanwhile
 #     (LATENCY LATEST, threshold 1 ms; e.g. `command` = one command that long): the
 #     servers' own stall, which the scheduler of a loaded machine does not blur.
@@ -30,6 +34,7 @@
 # Env: SIZES ("32 2048 65536 big"), OPS ("reshard rebalance"), TOOLS ("trib redis-cli"),
 # KEYS (per size: 100000 for 32 B and 2 KB, 3000 for 64 KB, 20000 for big), BIG_MB (50),
 # RESHARD_SLOTS (3000), RATE (2000), BASE_PORT (31600), KEEP=1 keeps the temp dir,
+# ROUNDS (1): every size/operation/tool ROUNDS times, the tools alternating which goes first,
 # TRIB_ARGS: more flags for trib's reshard and rebalance (e.g. "--max-stall 2ms").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +45,7 @@ TOOLS=${TOOLS:-"trib redis-cli"}
 BIG_MB=${BIG_MB:-50}
 RESHARD_SLOTS=${RESHARD_SLOTS:-3000}
 RATE=${RATE:-2000}
+ROUNDS=${ROUNDS:-1}
 BASE=${BASE_PORT:-31600}
 for bin in redis-server redis-cli cargo bc; do
   command -v "$bin" >/dev/null || { echo "missing: $bin" >&2; exit 1; }
@@ -100,7 +106,7 @@ keys_for() {
 
 # measure SIZE OP TOOL -> one table row
 measure() {
-  local size=$1 op=$2 tool=$3 run=$1-$2-$3 bytes keys big="" stop t0 t1 res e m0 m1
+  local size=$1 op=$2 tool=$3 round=$4 run=$1-$2-$3-$4 bytes keys big="" stop t0 t1 res e m0 m1
   bytes=$size; [ "$size" = big ] && bytes=2048
   keys=$(keys_for "$size")
   start_cluster "$run"
@@ -130,11 +136,12 @@ measure() {
   esac >"$DIR/$run/tool.out" 2>&1 || { echo "$op/$tool failed:" >&2; tail -20 "$DIR/$run/tool.out" >&2; exit 1; }
   t1=$(now)
   sleep 0.5
-  touch "$stop"
+  echo "$t0" >"$stop.tmp"
+  mv "$stop.tmp" "$stop"
   wait "$client"
   res=$(cat "$DIR/$run/client.json")
   # The slowest request's hops (node, time, reply), on stderr: where a stall came from.
-  echo "$size $op $tool worst: $(echo "$res" | sed -n 's/.*"worst":"\(.*\)"}/\1/p')" >&2
+  echo "$size $op $tool #$round worst: $(echo "$res" | sed -n 's/.*"worst":"\(.*\)"}/\1/p')" >&2
   # The longest single event any server recorded meanwhile (LATENCY LATEST: event, time,
   # latest ms, max ms): how long a server itself was busy, apart from the scheduler.
   server=$(for n in "${nodes[@]}"; do cli "$n" --csv latency latest; done |
@@ -143,10 +150,10 @@ measure() {
   stop_nodes
   field() { echo "$res" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
   ms() { echo "scale=2; $1 / 1000" | bc | sed 's/^\./0./'; }
-  printf '| %s | %s | %s | %s | %.2f s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
-    "$size" "$keys" "$op" "$tool" "$(echo "$t1 - $t0" | bc)" "$(field requests)" \
+  printf '| %s | %s | %s | %s | %s | %.2f s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+    "$size" "$keys" "$op" "$tool" "$round" "$(echo "$t1 - $t0" | bc)" "$(field requests)" \
     "$(ms "$(field p50_us)")" "$(ms "$(field p99_us)")" "$(ms "$(field p999_us)")" "$(ms "$(field max_us)")" \
-    "$server" "$(field failed)" "$(field missing)"
+    "$(ms "$(field before_max_us)")" "$server" "$(field failed)" "$(field missing)"
   if [ "$(field failed)" != 0 ] || [ "$(field missing)" != 0 ]; then
     echo "client saw failed or missing reads: $res" >&2
     exit 1
@@ -156,12 +163,18 @@ measure() {
 echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), $(nproc) CPU(s), $(date -u +%Y-%m-%d)"
 echo "client: $RATE GET/s over 4 workers; reshard of $RESHARD_SLOTS slots; rebalance onto 1 empty master of 4"
 echo
-echo "| size | keys | operation | tool | time | requests | p50 ms | p99 ms | p99.9 ms | max ms | server max ms (event) | failed | missing |"
-echo "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|"
+echo "| size | keys | operation | tool | round | time | requests | p50 ms | p99 ms | p99.9 ms | max ms | idle max ms | server max ms (event) | failed | missing |"
+echo "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"
 for size in $SIZES; do
   for op in $OPS; do
-    for tool in $TOOLS; do
-      measure "$size" "$op" "$tool"
+    for round in $(seq "$ROUNDS"); do
+      # Odd rounds in the order given, even rounds reversed: neither tool always goes
+      # first on a machine that warms up or cools down.
+      order=$TOOLS
+      [ $((round % 2)) = 0 ] && order=$(echo "$TOOLS" | tr ' ' '\n' | tac | tr '\n' ' ')
+      for tool in $order; do
+        measure "$size" "$op" "$tool" "$round"
+      done
     done
   done
 done
