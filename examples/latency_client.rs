@@ -14,10 +14,13 @@
 //! ```
 //!
 //! STOP_FILE may hold when the operation started (Unix time in seconds, e.g. `date
-//! +%s.%N`): the latencies then count only requests that started from that moment on,
-//! and those before it are reported apart (`before_requests`, `before_max_us`: the
-//! machine's own noise, with nothing moving). A stall before the operation started is
-//! not the operation's.
+//! +%s.%N`) and how long its process takes to launch, in ms (default 0): the latencies
+//! then count only requests that started once the process had launched. Those before the
+//! operation are reported apart (`before_requests`, `before_max_us`: the machine's own
+//! noise, with nothing moving), and so are those of the launch (`launch_requests`,
+//! `launch_max_us`): on the virtual machines this was measured on, starting any process
+//! (`trib --version`, `redis-cli --version`) makes requests wait 2-4 ms, whatever the
+//! process then does.
 //!
 //! A read that fails (an error after following redirects, or retrying TRYAGAIN /
 //! CLUSTERDOWN for 5 s), returns nil (missing) or another value (failed) is counted and
@@ -326,22 +329,28 @@ async fn read(
     for t in tasks {
         all.merge(t.await?);
     }
-    // When the operation started, in µs since the client did (0: count every request).
-    let from = std::fs::read_to_string(&stop)
-        .ok()
-        .and_then(|t| t.trim().parse::<f64>().ok())
+    // When the operation started, in µs since the client did (0: count every request),
+    // and when its process had launched.
+    let marks = std::fs::read_to_string(&stop).unwrap_or_default();
+    let mut marks = marks.split_whitespace().map(|m| m.parse::<f64>().ok());
+    let from = marks
+        .next()
+        .flatten()
         .map(|secs| ((secs * 1e6) as u64).saturating_sub(begun_unix))
         .unwrap_or(0);
-    let (mut during, mut before): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
+    let launched = from + marks.next().flatten().map_or(0, |ms| (ms * 1e3) as u64);
+    let (mut during, mut before, mut launch) = (Vec::new(), Vec::new(), Vec::new());
     let mut worst = (0u32, 0u64);
     for &(at, took) in &all.samples {
-        if at >= from {
+        if at < from {
+            before.push(took);
+        } else if at < launched {
+            launch.push(took);
+        } else {
             during.push(took);
             if took > worst.0 {
                 worst = (took, at);
             }
-        } else {
-            before.push(took);
         }
     }
     during.sort_unstable();
@@ -352,6 +361,15 @@ async fn read(
         let i = ((during.len() as f64 * p).ceil() as usize).clamp(1, during.len());
         during[i - 1]
     };
+    // Every request of 2 ms or more since the operation started, on stderr: when (ms into
+    // the operation), how long (µs), and its hops.
+    for &(at, took) in &all.samples {
+        if at >= launched && took >= 2000 {
+            let path = all.slow.iter().find(|(a, _)| *a == at).map_or("", |(_, p)| p);
+            eprintln!("slow: {} ms {took} us {}", (at - from) / 1000, path.trim_end_matches("; "));
+        }
+    }
+    let over = |us: u32| during.iter().filter(|&&t| t >= us).count();
     let hops = all
         .slow
         .iter()
@@ -359,14 +377,18 @@ async fn read(
         .map(|(_, path)| path.trim_end_matches("; "))
         .unwrap_or("");
     println!(
-        "{{\"requests\":{},\"p50_us\":{},\"p99_us\":{},\"p999_us\":{},\"max_us\":{},\"before_requests\":{},\"before_max_us\":{},\"failed\":{},\"missing\":{},\"moved\":{},\"ask\":{},\"retried\":{},\"first_error\":{:?},\"worst\":{:?}}}",
+        "{{\"requests\":{},\"p50_us\":{},\"p99_us\":{},\"p999_us\":{},\"max_us\":{},\"over_1ms\":{},\"over_2ms\":{},\"before_requests\":{},\"before_max_us\":{},\"launch_requests\":{},\"launch_max_us\":{},\"failed\":{},\"missing\":{},\"moved\":{},\"ask\":{},\"retried\":{},\"first_error\":{:?},\"worst\":{:?}}}",
         during.len(),
         pct(0.50),
         pct(0.99),
         pct(0.999),
         during.last().copied().unwrap_or(0),
+        over(1000),
+        over(2000),
         before.len(),
         before.iter().max().copied().unwrap_or(0),
+        launch.len(),
+        launch.iter().max().copied().unwrap_or(0),
         all.failed,
         all.missing,
         all.moved,

@@ -24,7 +24,9 @@
 #
 # Env: ROUNDS (3), KEYS (1000000), BASE_PORT (31200), KEEP=1 keeps the temp dir,
 # METHODS (the 1000-slot runs of each round, default "trib redis-cli redis-cli-p1000
-# floor"; "trib-via-migrate" is trib with --via-migrate: every batch a MIGRATE),
+# floor"; "trib-via-migrate" is trib with --via-migrate: every batch a MIGRATE;
+# "trib-args" is trib with the flags in TRIB_ARGS, e.g. "--max-stall 2ms"; "trib-other" is
+# the binary TRIB_OTHER (another build, side by side) with TRIB_ARGS),
 # REPLICAS (0): replicas per master; with 1, trib's replicated hand-off is measured (a
 # batch's keys leave the source once the target's replica has them).
 set -euo pipefail
@@ -176,6 +178,8 @@ run() {
   case $method in
     trib) "$TRIB" -q reshard "$E" --from "$from" --to "$to" --slots "$slots" --yes >"$DIR/out" 2>&1 ;;
     trib-via-migrate) "$TRIB" -q reshard "$E" --from "$from" --to "$to" --slots "$slots" --yes --via-migrate >"$DIR/out" 2>&1 ;;
+    trib-other) "$TRIB_OTHER" -q reshard "$E" --from "$from" --to "$to" --slots "$slots" --yes $TRIB_ARGS >"$DIR/out" 2>&1 ;;
+    trib-args) "$TRIB" -q reshard "$E" --from "$from" --to "$to" --slots "$slots" --yes $TRIB_ARGS >"$DIR/out" 2>&1 ;;
     redis-cli) redis-cli --cluster reshard "$E" --cluster-from "$from" --cluster-to "$to" --cluster-slots "$slots" --cluster-yes >"$DIR/out" 2>&1 ;;
     floor) python3 "$DIR/floor.py" "$fromnode" "$tonode" "$from" "$to" "$slots" "${masters[@]}" >"$DIR/out" 2>&1 ;;
     redis-cli-p1000) redis-cli --cluster reshard "$E" --cluster-from "$from" --cluster-to "$to" --cluster-slots "$slots" --cluster-yes --cluster-pipeline 1000 >"$DIR/out" 2>&1 ;;
