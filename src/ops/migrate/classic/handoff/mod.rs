@@ -134,6 +134,15 @@ pub(crate) struct Handoff {
     /// The highest offset a replica was seen to have applied: batches below it need not
     /// ask again.
     applied: AtomicU64,
+    /// The measured time of step 4 per key (`MULTI`/`DEL`/`EXEC` on the source), which
+    /// the source's gate is charged for it: about a third of what copying a key costs
+    /// the source, so charging the copy's pace kept the source idle part of the time.
+    deletes: Pace,
+    /// The relay's measured time per key on each side (the source's `WATCH`/`DUMP`s, the
+    /// target's `RESTORE-ASKING`s), which each node's gate is charged. Batches are still
+    /// sized by the pair's pace, the slower side's.
+    dumps: Pace,
+    restores: Pace,
 }
 
 impl Handoff {
@@ -182,6 +191,9 @@ impl Handoff {
             wait: opts.replica_wait,
             scripts,
             applied: AtomicU64::new(0),
+            deletes: Pace::new(opts.node_budget()),
+            dumps: Pace::new(opts.node_budget()),
+            restores: Pace::new(opts.node_budget()),
         })
     }
 
@@ -348,9 +360,18 @@ impl Handoff {
             .cmd("MULTI")
             .add_command(self.delete(&all))
             .cmd("EXEC");
-        // Deleting is cheaper than copying; still one budget at most queued on the source.
-        let permit = route.gate.enter_source(pace.estimate(all.len())).await;
+        // Deleting is cheaper than copying (charged the copy's pace until measured); still
+        // one budget at most queued on the source.
+        let estimate = self
+            .deletes
+            .estimate(all.len())
+            .or_else(|| pace.estimate(all.len()));
+        let permit = route.gate.enter_source(estimate).await;
+        let started = Instant::now();
         let replies = lane.source.pipeline(&pipe).await;
+        if replies.is_ok() {
+            self.deletes.observe(all.len(), started.elapsed());
+        }
         drop(permit);
         let mut replies = replies?;
         match replies.pop() {

@@ -80,12 +80,16 @@ impl Handoff {
             pipe.cmd("INFO").arg("keyspace");
         }
         let keys: usize = group.iter().map(|(_, k)| k.len()).sum();
-        let permit = route.gate.enter_source(pace.estimate(keys)).await;
+        // Each node's gate is charged that node's own measured time (until measured, the
+        // pair's pace: the slower side's).
+        let estimate = self.dumps.estimate(keys).or_else(|| pace.estimate(keys));
+        let permit = route.gate.enter_source(estimate).await;
         let started = Instant::now();
         let replies = lane.source.pipeline_owned(pipe, deadline).await;
         let dumped_in = started.elapsed();
         drop(permit);
         let mut replies = replies?;
+        self.dumps.observe(keys, dumped_in);
         // Without PTTL: whether keys with a time to live appeared (then asked below).
         let ask_ttls = !ttls
             && match replies.pop() {
@@ -215,11 +219,18 @@ impl Handoff {
         if with_role {
             pipe.cmd("ROLE");
         }
-        let permit = route.gate.enter_target(pace.estimate(restoring)).await;
+        let estimate = self
+            .restores
+            .estimate(restoring)
+            .or_else(|| pace.estimate(restoring));
+        let permit = route.gate.enter_target(estimate).await;
         let started = Instant::now();
         let replies = lane.target.pipeline_owned(pipe, deadline).await;
         let restored_in = started.elapsed();
         drop(permit);
+        if replies.is_ok() {
+            self.restores.observe(restoring, restored_in);
+        }
         // Sized by the slower side: that is how long a client waits behind a batch.
         pace.observe(restoring, dumped_in.max(restored_in));
         let mut replies = replies?;
