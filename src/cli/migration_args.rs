@@ -22,7 +22,7 @@ pub struct MigrationArgs {
     /// About how long a client may wait behind trib's work on a node (MIGRATEs, which block
     /// their source and target, the big-key scan, opening slots): half on the node it asks,
     /// half on the node ASK sends it to; batches are sized to that by the pace of recent ones
-    #[arg(long, value_name = "DUR", default_value = "5ms", value_parser = super::parse_timeout)]
+    #[arg(long, value_name = "DUR", default_value = "2ms", value_parser = super::parse_timeout)]
     pub max_stall: Duration,
     /// Look for big keys by sizing every key that moves (default: every key when at most
     /// 10000 move from a source, else a sample of about 10000 of them, each key with the

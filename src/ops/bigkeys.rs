@@ -29,15 +29,16 @@ use futures::{StreamExt, TryStreamExt};
 use crate::plan::bigkeys::{BigKey, KeySizes, KeysSized, Sampling, big_from, big_keys};
 use crate::plan::migration::MigrationPlan;
 
-/// Commands per pipeline of the scan: under a millisecond of server time each.
-const CHUNK: usize = 256;
+/// Commands per pipeline of the scan: under half a millisecond of server time each, so
+/// that two fit the default node budget (1 ms).
+const CHUNK: usize = 120;
 /// Pipelines of `MEMORY USAGE` under way per group of slots (queued on the source only
 /// as far as its gate lets them).
 const IN_FLIGHT: usize = 4;
 /// Groups of slots under way per source: the next is listed while one is sized.
 const GROUPS_IN_FLIGHT: usize = 2;
 /// Keys listed per pipeline of `GETKEYSINSLOT`s (a slot holding more is listed alone).
-const LIST_KEYS: u64 = 2048;
+const LIST_KEYS: u64 = 1024;
 /// A source's time for one command of the scan (`MEMORY USAGE`, `COUNTKEYSINSLOT`), with
 /// the per-command overhead: 2.5 µs measured on Redis 7.0 on loopback, rounded up.
 const PER_COMMAND: Duration = Duration::from_micros(4);

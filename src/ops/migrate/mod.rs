@@ -77,8 +77,12 @@ pub struct MigrateOptions {
     pub max_stall: Duration,
 }
 
-/// Default of [`MigrateOptions::max_stall`].
-pub const MAX_STALL: Duration = Duration::from_millis(5);
+/// Default of [`MigrateOptions::max_stall`]. Measured with `scripts/bench-latency.sh`
+/// (2026-12-06): at 5 ms, trib kept a source or target busy for up to 2-3 ms at a time
+/// (`perf sched`), where a redis-cli `MIGRATE` of 10 keys stays under 1.5 ms, and its
+/// clients' slowest requests were longer than under redis-cli; at 2 ms they are not, and
+/// the 1000-slot move takes 5 % longer.
+pub const MAX_STALL: Duration = Duration::from_millis(2);
 
 impl Default for MigrateOptions {
     fn default() -> Self {

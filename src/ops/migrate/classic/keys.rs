@@ -578,9 +578,9 @@ mod tests {
         f.pace.observe(1, Duration::from_nanos(1));
         f.fit();
         assert_eq!(f.size, 7);
-        // Seeded by the keys' sizes: 10 µs a key, 250 fit in the node budget of 2.5 ms
-        // (half of the default 5 ms) from the first batch.
+        // Seeded by the keys' sizes: 10 µs a key, 100 fit in the node budget of 1 ms
+        // (half of the default 2 ms) from the first batch.
         let seeded = Batch::new(&opts, Some(Duration::from_micros(10)));
-        assert_eq!(seeded.size, 250);
+        assert_eq!(seeded.size, 100);
     }
 }

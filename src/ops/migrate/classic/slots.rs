@@ -519,13 +519,13 @@ mod tests {
         // An item costlier than the budget goes alone, never dropped.
         assert_eq!(cut(&[1, 9, 1], 3), [(1, 1), (1, 9), (1, 1)]);
         assert!(cut(&[], 3).is_empty());
-        // The default node budget opens 227 slots of 6 keys at once, 64 of 61 keys.
+        // The default node budget (1 ms) opens 90 slots of 6 keys at once, 25 of 61 keys.
         let budget = crate::ops::migrate::MigrateOptions::default().node_budget();
         let open = |keys: u32, n: usize| {
             cut_by_cost(std::iter::repeat_n(OPEN_COST + LIST_COST * keys, n), budget)
         };
-        assert_eq!(open(6, 1000)[0].0, 227);
-        assert_eq!(open(61, 1000)[0].0, 64);
+        assert_eq!(open(6, 1000)[0].0, 90);
+        assert_eq!(open(61, 1000)[0].0, 25);
         assert_eq!(open(6, 1000).iter().map(|c| c.0).sum::<usize>(), 1000);
     }
 }
