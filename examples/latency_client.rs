@@ -365,8 +365,16 @@ async fn read(
     // the operation), how long (µs), and its hops.
     for &(at, took) in &all.samples {
         if at >= launched && took >= 2000 {
-            let path = all.slow.iter().find(|(a, _)| *a == at).map_or("", |(_, p)| p);
-            eprintln!("slow: {} ms {took} us {}", (at - from) / 1000, path.trim_end_matches("; "));
+            let path = all
+                .slow
+                .iter()
+                .find(|(a, _)| *a == at)
+                .map_or("", |(_, p)| p);
+            eprintln!(
+                "slow: {} ms {took} us {}",
+                (at - from) / 1000,
+                path.trim_end_matches("; ")
+            );
         }
     }
     let over = |us: u32| during.iter().filter(|&&t| t >= us).count();

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use tokio::sync::Notify;
 
 use futures::{FutureExt, StreamExt};
 use redis::Value;
@@ -143,6 +144,7 @@ pub(super) async fn move_window(
         // Set when a MIGRATE gets no reply at all: the source is frozen or down, and the
         // rest of the round is not sent (it would only queue behind).
         let stalled = AtomicBool::new(false);
+        let stalled_now = Notify::new();
         let in_flight = route
             .handoff
             .as_ref()
@@ -151,14 +153,22 @@ pub(super) async fn move_window(
         let together = route.handoff.as_ref().is_some_and(|h| h.cross_slot());
         let work = futures::stream::iter(groups(&pending, batch.size, together).into_iter().map(
             |group| {
-                let (stalled, timeout, pace) = (&stalled, batch.timeout, &batch.pace);
+                let (stalled, stalled_now) = (&stalled, &stalled_now);
+                let (timeout, pace) = (batch.timeout, &batch.pace);
                 async move {
                     if stalled.load(Ordering::Relaxed) {
                         return vec![None; group.len()];
                     }
-                    let rs = migrate_group(route, pace, group, timeout).await;
+                    // Given up once another group got no reply: the rest would wait for
+                    // the same node one after the other (each behind the gate, a budget
+                    // at a time), the whole deadline each.
+                    let rs = tokio::select! {
+                        rs = migrate_group(route, pace, group, timeout) => rs,
+                        () = once_set(stalled, stalled_now) => return vec![None; group.len()],
+                    };
                     if rs.iter().any(|r| matches!(r, Err(e) if e.is_timeout())) {
                         stalled.store(true, Ordering::Relaxed);
+                        stalled_now.notify_waiters();
                     }
                     rs.into_iter().map(Some).collect::<Vec<_>>()
                 }
@@ -381,6 +391,19 @@ pub(super) fn target_gone(route: &Route<'_>, e: &NodeError, open: &SlotSet) -> M
         "{e}: stopped moving keys from {} to it (is it frozen or down? if it is only busy, e.g. with big keys, raise --command-timeout); slot(s) {open} are left open, run `trib fix` once it answers",
         route.source.label
     ))
+}
+
+/// Resolves once `flag` is set (and `notify` told of it).
+async fn once_set(flag: &AtomicBool, notify: &Notify) {
+    loop {
+        let told = notify.notified();
+        tokio::pin!(told);
+        told.as_mut().enable();
+        if flag.load(Ordering::Relaxed) {
+            return;
+        }
+        told.await;
+    }
 }
 
 /// `IOERR` (also wrapped) or no reply in time: the batch may be retried smaller.

@@ -5,6 +5,7 @@
 //! batches are sized by time ([`Pace`]): the per-key time measured on recent batches
 //! sets how many keys fit in the budget.
 
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -18,6 +19,8 @@ const NEWEST: f64 = 0.3;
 pub(crate) struct Gate {
     permits: Semaphore,
     budget_us: u32,
+    /// When the node last answered a command that passed this gate.
+    last_answer: Mutex<Option<Instant>>,
 }
 
 impl Gate {
@@ -26,7 +29,29 @@ impl Gate {
         Gate {
             permits: Semaphore::new(budget_us as usize),
             budget_us,
+            last_answer: Mutex::new(None),
         }
+    }
+
+    /// How long the node worked on a command sent at `sent` and answered now: since it
+    /// was sent, or since the node answered the command before it, if later (it was busy
+    /// with that one until then), and at least half the round trip (a node interleaves the
+    /// pipelines it reads at once, and their answers come together: the later ones would
+    /// look free). The round trip alone also counts the time a command waited behind the
+    /// others queued with it, and a pace fed with it lets less than the budget be queued:
+    /// the node idles between batches.
+    pub(crate) fn served(&self, sent: Instant) -> Duration {
+        self.served_at(sent, Instant::now())
+    }
+
+    fn served_at(&self, sent: Instant, now: Instant) -> Duration {
+        let Ok(mut last) = self.last_answer.lock() else {
+            return now.saturating_duration_since(sent);
+        };
+        let from = last.map_or(sent, |l| l.max(sent));
+        *last = Some(last.map_or(now, |l| l.max(now)));
+        now.saturating_duration_since(from)
+            .max(now.saturating_duration_since(sent) / 2)
     }
 
     /// Waits until `estimate` of server time may be queued on the source (the whole
@@ -62,6 +87,10 @@ pub(crate) struct Claims {
     /// The gates of every node that moves keys, in node-ID order (the order pairs enter
     /// theirs), so that a turn and a pair never wait on each other in a circle.
     gates: Vec<Arc<Gate>>,
+    /// Masters (by label) that did not answer when told of a slot's new owner. They are
+    /// not told again: each hand-over would wait the command timeout for them. They learn
+    /// the owners from the cluster bus once they answer again.
+    silent: Mutex<BTreeSet<String>>,
 }
 
 /// Held while a claim is made and its cost on the cluster bus is paid.
@@ -76,7 +105,20 @@ impl Claims {
         Claims {
             turn: tokio::sync::Mutex::new(()),
             gates,
+            silent: Mutex::new(BTreeSet::new()),
         }
+    }
+
+    /// Whether `label` did not answer when told of a new owner before.
+    pub(crate) fn is_silent(&self, label: &str) -> bool {
+        self.silent.lock().is_ok_and(|s| s.contains(label))
+    }
+
+    /// `label` did not answer; true the first time.
+    pub(crate) fn silenced(&self, label: &str) -> bool {
+        self.silent
+            .lock()
+            .is_ok_and(|mut s| s.insert(label.to_string()))
     }
 
     /// Waits for the turn, then for every node's queued work to finish.
@@ -140,6 +182,16 @@ impl PairGate {
         estimate: Option<Duration>,
     ) -> Option<SemaphorePermit<'_>> {
         self.one(!self.source_first).enter(estimate).await
+    }
+
+    /// [`Gate::served`] on the source.
+    pub(crate) fn source_served(&self, sent: Instant) -> Duration {
+        self.one(self.source_first).served(sent)
+    }
+
+    /// [`Gate::served`] on the target.
+    pub(crate) fn target_served(&self, sent: Instant) -> Duration {
+        self.one(!self.source_first).served(sent)
     }
 
     fn one(&self, first: bool) -> &Gate {
@@ -251,6 +303,27 @@ mod tests {
         assert_eq!(big.fitting(4000), Some(1));
         big.observe(0, Duration::from_secs(1)); // nothing moved: no measurement
         assert_eq!(big.fitting(4000), Some(1));
+    }
+
+    #[test]
+    fn served_leaves_out_the_wait_behind_earlier_commands() {
+        let gate = Gate::new(Duration::from_millis(1));
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        // Two commands sent together, answered 3 and 8 ms later: the second was worked on
+        // for 5 ms, after the first.
+        assert_eq!(gate.served_at(t0, t0 + ms(3)), ms(3));
+        assert_eq!(gate.served_at(t0, t0 + ms(8)), ms(5));
+        // Answered right after the one before: at least half its round trip.
+        assert_eq!(gate.served_at(t0 + ms(2), t0 + ms(10)), ms(4));
+        // One sent after the node went idle: its whole round trip.
+        assert_eq!(gate.served_at(t0 + ms(20), t0 + ms(21)), ms(1));
+        // An answer seen late (a task woken after another's) never moves time back.
+        assert_eq!(
+            gate.served_at(t0 + ms(19), t0 + ms(20)),
+            Duration::from_micros(500)
+        );
+        assert_eq!(gate.served_at(t0 + ms(21), t0 + ms(23)), ms(2));
     }
 
     #[tokio::test]

@@ -300,7 +300,7 @@ async fn finish_chunk(
     // the target would hand the slots back (deleting their keys) if the source's epoch
     // were higher in that node's view.
     let released = started.elapsed();
-    join_all(others.iter().map(|n| n.pipeline_paced(&pipe))).await;
+    tell_others(route, others, &pipe).await;
     let told = started.elapsed();
     claim(route, target_id, slots, true).await?;
     tracing::debug!(
@@ -420,10 +420,31 @@ async fn empty_chunk(
         pipe.add_command(cmd::setslot(*s, SetSlot::Node(target_id)));
     }
     // The other masters learn the new owner first, as in `finish_slots`.
-    join_all(others.iter().map(|n| n.pipeline_paced(&pipe))).await;
+    tell_others(route, others, &pipe).await;
     claim(route, target_id, &released, false).await?;
     target_owns(route, target_id, &unconfirmed).await?;
     Ok(refused)
+}
+
+/// Tells the masters other than source and target a slot's new owner (`pipe`: its
+/// `SETSLOT … NODE`s), each as far as it answers: a master that does not (frozen, down)
+/// is not waited for again in this move, or every later hand-over would wait the command
+/// timeout for it; it learns the owner from the cluster bus, as it would have after the
+/// first timeout, and `trib check` names it meanwhile.
+async fn tell_others(route: &Route<'_>, others: &[&Node], pipe: &redis::Pipeline) {
+    let claims = &route.gate.claims;
+    let told = others.iter().filter(|n| !claims.is_silent(&n.label));
+    let replies = join_all(told.map(|n| async move { (n, n.pipeline_paced(pipe).await) })).await;
+    for (n, r) in replies {
+        if let Err(e) = r
+            && claims.silenced(&n.label)
+        {
+            tracing::warn!(
+                "{}: not told of new slot owners from now on ({e}); it learns them from the cluster bus",
+                n.label
+            );
+        }
+    }
 }
 
 /// Valkey 8+ applies a primary's `SETSLOT` only once its replicas acknowledged it; when

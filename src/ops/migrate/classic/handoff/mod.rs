@@ -369,8 +369,9 @@ impl Handoff {
         let permit = route.gate.enter_source(estimate).await;
         let started = Instant::now();
         let replies = lane.source.pipeline(&pipe).await;
+        let served = route.gate.source_served(started);
         if replies.is_ok() {
-            self.deletes.observe(all.len(), started.elapsed());
+            self.deletes.observe(all.len(), served);
         }
         drop(permit);
         let mut replies = replies?;
@@ -383,8 +384,15 @@ impl Handoff {
             }
             // Refused by WATCH, or discarded because a key was gone when the DEL was
             // queued (a migrating source redirects for it): below.
-            Some(Ok(Value::Nil)) => {}
-            Some(Err(e)) if not_run(&e) => {}
+            Some(Ok(Value::Nil)) => {
+                tracing::debug!(
+                    "{}: EXEC refused (a watched key changed)",
+                    route.source.label
+                )
+            }
+            Some(Err(e)) if not_run(&e) => {
+                tracing::debug!("{}: EXEC not run: {e}", route.source.label)
+            }
             // Not a client's doing (e.g. the source is no longer a master): the copies
             // stay, the keys too; the caller stops with the error.
             Some(Err(e)) => return Err(e),
