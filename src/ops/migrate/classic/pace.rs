@@ -19,8 +19,6 @@ const NEWEST: f64 = 0.3;
 pub(crate) struct Gate {
     permits: Semaphore,
     budget_us: u32,
-    /// When the node last answered a command that passed this gate.
-    last_answer: Mutex<Option<Instant>>,
 }
 
 impl Gate {
@@ -29,29 +27,7 @@ impl Gate {
         Gate {
             permits: Semaphore::new(budget_us as usize),
             budget_us,
-            last_answer: Mutex::new(None),
         }
-    }
-
-    /// How long the node worked on a command sent at `sent` and answered now: since it
-    /// was sent, or since the node answered the command before it, if later (it was busy
-    /// with that one until then), and at least half the round trip (a node interleaves the
-    /// pipelines it reads at once, and their answers come together: the later ones would
-    /// look free). The round trip alone also counts the time a command waited behind the
-    /// others queued with it, and a pace fed with it lets less than the budget be queued:
-    /// the node idles between batches.
-    pub(crate) fn served(&self, sent: Instant) -> Duration {
-        self.served_at(sent, Instant::now())
-    }
-
-    fn served_at(&self, sent: Instant, now: Instant) -> Duration {
-        let Ok(mut last) = self.last_answer.lock() else {
-            return now.saturating_duration_since(sent);
-        };
-        let from = last.map_or(sent, |l| l.max(sent));
-        *last = Some(last.map_or(now, |l| l.max(now)));
-        now.saturating_duration_since(from)
-            .max(now.saturating_duration_since(sent) / 2)
     }
 
     /// Waits until `estimate` of server time may be queued on the source (the whole
@@ -184,16 +160,6 @@ impl PairGate {
         self.one(!self.source_first).enter(estimate).await
     }
 
-    /// [`Gate::served`] on the source.
-    pub(crate) fn source_served(&self, sent: Instant) -> Duration {
-        self.one(self.source_first).served(sent)
-    }
-
-    /// [`Gate::served`] on the target.
-    pub(crate) fn target_served(&self, sent: Instant) -> Duration {
-        self.one(!self.source_first).served(sent)
-    }
-
     fn one(&self, first: bool) -> &Gate {
         if first { &self.first } else { &self.second }
     }
@@ -303,27 +269,6 @@ mod tests {
         assert_eq!(big.fitting(4000), Some(1));
         big.observe(0, Duration::from_secs(1)); // nothing moved: no measurement
         assert_eq!(big.fitting(4000), Some(1));
-    }
-
-    #[test]
-    fn served_leaves_out_the_wait_behind_earlier_commands() {
-        let gate = Gate::new(Duration::from_millis(1));
-        let t0 = Instant::now();
-        let ms = Duration::from_millis;
-        // Two commands sent together, answered 3 and 8 ms later: the second was worked on
-        // for 5 ms, after the first.
-        assert_eq!(gate.served_at(t0, t0 + ms(3)), ms(3));
-        assert_eq!(gate.served_at(t0, t0 + ms(8)), ms(5));
-        // Answered right after the one before: at least half its round trip.
-        assert_eq!(gate.served_at(t0 + ms(2), t0 + ms(10)), ms(4));
-        // One sent after the node went idle: its whole round trip.
-        assert_eq!(gate.served_at(t0 + ms(20), t0 + ms(21)), ms(1));
-        // An answer seen late (a task woken after another's) never moves time back.
-        assert_eq!(
-            gate.served_at(t0 + ms(19), t0 + ms(20)),
-            Duration::from_micros(500)
-        );
-        assert_eq!(gate.served_at(t0 + ms(21), t0 + ms(23)), ms(2));
     }
 
     #[tokio::test]

@@ -369,9 +369,8 @@ impl Handoff {
         let permit = route.gate.enter_source(estimate).await;
         let started = Instant::now();
         let replies = lane.source.pipeline(&pipe).await;
-        let served = route.gate.source_served(started);
         if replies.is_ok() {
-            self.deletes.observe(all.len(), served);
+            self.deletes.observe(all.len(), started.elapsed());
         }
         drop(permit);
         let mut replies = replies?;

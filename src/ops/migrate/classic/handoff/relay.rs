@@ -86,7 +86,7 @@ impl Handoff {
         let permit = route.gate.enter_source(estimate).await;
         let started = Instant::now();
         let replies = lane.source.pipeline_owned(pipe, deadline).await;
-        let dumped_in = route.gate.source_served(started);
+        let dumped_in = started.elapsed();
         drop(permit);
         let mut replies = replies?;
         self.dumps.observe(keys, dumped_in);
@@ -226,7 +226,7 @@ impl Handoff {
         let permit = route.gate.enter_target(estimate).await;
         let started = Instant::now();
         let replies = lane.target.pipeline_owned(pipe, deadline).await;
-        let restored_in = route.gate.target_served(started);
+        let restored_in = started.elapsed();
         drop(permit);
         if replies.is_ok() {
             self.restores.observe(restoring, restored_in);
