@@ -5,10 +5,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use tokio::sync::Notify;
 
 use futures::{FutureExt, StreamExt};
 use redis::Value;
+use tokio::sync::Notify;
 
 use super::pace::{Pace, timed};
 use super::route::Route;

@@ -437,6 +437,7 @@ async fn tell_others(route: &Route<'_>, others: &[&Node], pipe: &redis::Pipeline
     let replies = join_all(told.map(|n| async move { (n, n.pipeline_paced(pipe).await) })).await;
     for (n, r) in replies {
         if let Err(e) = r
+            && (e.is_timeout() || e.is_unreachable())
             && claims.silenced(&n.label)
         {
             tracing::warn!(
