@@ -217,6 +217,12 @@ impl Pace {
             .map(|ns| Duration::from_nanos((ns * keys as f64).min(u64::MAX as f64) as u64))
     }
 
+    /// How long `keys` keys are expected to take by this pace, or by `fallback` until this
+    /// one is measured (a node's own pace, falling back to its pair's).
+    pub(crate) fn estimate_or(&self, keys: usize, fallback: &Pace) -> Option<Duration> {
+        self.estimate(keys).or_else(|| fallback.estimate(keys))
+    }
+
     /// The batch size that fits the budget (between 1 and `max`); `None` before the first
     /// measurement.
     pub(crate) fn fitting(&self, max: usize) -> Option<usize> {
@@ -269,6 +275,17 @@ mod tests {
         assert_eq!(big.fitting(4000), Some(1));
         big.observe(0, Duration::from_secs(1)); // nothing moved: no measurement
         assert_eq!(big.fitting(4000), Some(1));
+    }
+
+    #[test]
+    fn a_node_pace_falls_back_to_the_pair_pace_until_measured() {
+        let ms = Duration::from_millis;
+        let (own, pair) = (Pace::new(ms(1)), Pace::new(ms(1)));
+        assert_eq!(own.estimate_or(10, &pair), None);
+        pair.observe(10, ms(4));
+        assert_eq!(own.estimate_or(5, &pair), Some(ms(2)));
+        own.observe(10, ms(1));
+        assert_eq!(own.estimate_or(5, &pair), Some(Duration::from_micros(500)));
     }
 
     #[tokio::test]

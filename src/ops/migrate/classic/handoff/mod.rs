@@ -362,11 +362,10 @@ impl Handoff {
             .cmd("EXEC");
         // Deleting is cheaper than copying (charged the copy's pace until measured); still
         // one budget at most queued on the source.
-        let estimate = self
-            .deletes
-            .estimate(all.len())
-            .or_else(|| pace.estimate(all.len()));
-        let permit = route.gate.enter_source(estimate).await;
+        let permit = route
+            .gate
+            .enter_source(self.deletes.estimate_or(all.len(), pace))
+            .await;
         let started = Instant::now();
         let replies = lane.source.pipeline(&pipe).await;
         if replies.is_ok() {

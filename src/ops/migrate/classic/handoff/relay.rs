@@ -82,8 +82,10 @@ impl Handoff {
         let keys: usize = group.iter().map(|(_, k)| k.len()).sum();
         // Each node's gate is charged that node's own measured time (until measured, the
         // pair's pace: the slower side's).
-        let estimate = self.dumps.estimate(keys).or_else(|| pace.estimate(keys));
-        let permit = route.gate.enter_source(estimate).await;
+        let permit = route
+            .gate
+            .enter_source(self.dumps.estimate_or(keys, pace))
+            .await;
         let started = Instant::now();
         let replies = lane.source.pipeline_owned(pipe, deadline).await;
         let dumped_in = started.elapsed();
@@ -219,11 +221,10 @@ impl Handoff {
         if with_role {
             pipe.cmd("ROLE");
         }
-        let estimate = self
-            .restores
-            .estimate(restoring)
-            .or_else(|| pace.estimate(restoring));
-        let permit = route.gate.enter_target(estimate).await;
+        let permit = route
+            .gate
+            .enter_target(self.restores.estimate_or(restoring, pace))
+            .await;
         let started = Instant::now();
         let replies = lane.target.pipeline_owned(pipe, deadline).await;
         let restored_in = started.elapsed();
