@@ -321,9 +321,10 @@ pub(super) async fn move_window(
     (done, failed)
 }
 
-/// Moves the big keys of the window's slots first, one at a time, each alone on its
-/// source (the whole stall budget of its gate) with an I/O timeout that fits its size. A
-/// slot whose big key could not be moved is marked failed (left open).
+/// Moves the big keys of the window's slots first, one at a time: in pieces that each fit
+/// the stall budget when trib hands keys over itself, else alone on its source (the whole
+/// stall budget of its gate) with an I/O timeout that fits its size. A slot whose big key
+/// could not be moved is marked failed (left open).
 async fn move_big_keys(
     route: &Route<'_>,
     slots: &[u16],
@@ -347,16 +348,23 @@ async fn move_big_keys(
                 "slot {slot}: moving big key {} ({bytes} bytes) alone, I/O timeout {timeout:?}",
                 String::from_utf8_lossy(key)
             );
-            // By MIGRATE, not relayed: trib would hold the whole key in memory.
-            if let Some(h) = &route.handoff {
-                h.migrate_next_time(*slot);
-            }
             let group = [(*slot, vec![key.clone()])];
-            let r = migrate_group(route, &alone, &group, timeout)
-                .await
-                .into_iter()
-                .next()
-                .unwrap_or(Ok(0));
+            // In pieces when it can be, each within the budget (see `handoff::pieces`).
+            let pieces = match &route.handoff {
+                Some(h) => {
+                    h.hand_over_big(route, &alone, *slot, key, timeout, REPLY_GRACE)
+                        .await
+                }
+                None => None,
+            };
+            let r = match pieces {
+                Some(r) => r,
+                None => migrate_group(route, &alone, &group, timeout)
+                    .await
+                    .into_iter()
+                    .next()
+                    .unwrap_or(Ok(0)),
+            };
             let err = match r {
                 Ok(n) => {
                     progress.keys.fetch_add(n, Ordering::Relaxed);
@@ -452,22 +460,31 @@ async fn migrate_group(
         return h.hand_over(route, pace, group, timeout, REPLY_GRACE).await;
     }
     let mut out = Vec::with_capacity(group.len());
-    for (_, keys) in group {
-        out.push(migrate_keys(route, pace, keys, timeout).await);
+    for (slot, keys) in group {
+        // Copies of trib's own on the target (a big key's, in pieces, refused on the
+        // source because a client wrote it) are overwritten.
+        let replace = route
+            .handoff
+            .as_ref()
+            .is_some_and(|h| h.must_replace(*slot));
+        out.push(migrate_keys(route, pace, keys, timeout, replace).await);
     }
     out
 }
 
 /// Moves one batch of keys of one slot: one `MIGRATE host port "" 0 timeout [REPLACE]
 /// [AUTH…] KEYS k…` through the source's gate, waiting for its reply up to `timeout`
-/// plus [`REPLY_GRACE`]. Returns how many keys left the source.
+/// plus [`REPLY_GRACE`]; `replace` overwrites trib's own copies. Returns how many keys
+/// left the source.
 pub(super) async fn migrate_keys(
     route: &Route<'_>,
     pace: &Pace,
     keys: &[Vec<u8>],
     timeout: Duration,
+    replace: bool,
 ) -> Result<u64, NodeError> {
-    let args = route.migrate_args(timeout);
+    let mut args = route.migrate_args(timeout);
+    args.replace |= replace;
     timed(
         &route.gate,
         pace,

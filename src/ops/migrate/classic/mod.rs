@@ -184,7 +184,7 @@ pub async fn move_slot_keys(
     let gate = PairGate::alone(opts.node_budget());
     // Through `MIGRATE`: the source may only import the slot (stray keys), where the
     // relay's reads would be redirected.
-    let route = route::route(source, target, None, gate, opts, false).await?;
+    let route = route::route(source, target, None, gate, opts, false, false).await?;
     let mut batch = keys::Batch::new(opts, None);
     let silent = crate::ops::Silent;
     let progress = Progress::new(&silent, 1, Instant::now());

@@ -63,7 +63,9 @@ async fn server_version(node: &Node) -> Option<(u32, u32, u32)> {
 }
 
 /// The address the source uses for the target: the target's announced address in the
-/// source's view, else the address trib reached it at.
+/// source's view, else the address trib reached it at. `relay`: batches are copied
+/// through trib; `pieces`: big keys are copied in pieces (see [`Handoff`]).
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn route<'a>(
     source: &'a Node,
     target: &'a Node,
@@ -71,6 +73,7 @@ pub(super) async fn route<'a>(
     gate: PairGate,
     opts: &'a MigrateOptions,
     relay: bool,
+    pieces: bool,
 ) -> Result<Route<'a>, MigrateError> {
     let id = match target_id {
         Some(id) => id.clone(),
@@ -88,7 +91,7 @@ pub(super) async fn route<'a>(
         .find(|e| e.id == id)
         .and_then(entry_addr)
         .unwrap_or(target.addr);
-    let handoff = Handoff::prepare(source, target, opts, relay).await;
+    let handoff = Handoff::prepare(source, target, opts, relay, pieces).await;
     Ok(Route {
         source,
         target,

@@ -66,7 +66,9 @@ pub(super) async fn move_pair(
     progress: &Progress<'_>,
 ) -> Result<(), MigrateError> {
     let relay = opts.relay && relays(per_key);
-    let mut route = route(source, target, Some(target_id), gate, opts, relay).await?;
+    // Big keys go in pieces unless trib may not copy keys itself (`--via-migrate`).
+    let pieces = opts.relay && slots.iter().any(|s| big.contains_key(s));
+    let mut route = route(source, target, Some(target_id), gate, opts, relay, pieces).await?;
     route.big = slots
         .iter()
         .filter_map(|s| big.get(s).map(|k| (*s, k.clone())))

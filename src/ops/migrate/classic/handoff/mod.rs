@@ -33,6 +33,7 @@ use std::time::{Duration, Instant};
 use futures::future::join_all;
 use redis::Value;
 
+mod pieces;
 mod relay;
 
 use self::relay::dump_is_canonical;
@@ -57,7 +58,7 @@ const POLL_CALL: Duration = Duration::from_secs(1);
 const DELETE_SCRIPT: &str = "#!lua flags=allow-cross-slot-keys
 local n = 0
 for _, k in ipairs(ARGV) do
-  local r = redis.pcall('DEL', k)
+  local r = redis.pcall('UNLINK', k)
   if type(r) == 'number' then n = n + r end
 end
 return n";
@@ -116,6 +117,8 @@ pub(crate) struct Handoff {
     /// Copy through trib (`DUMP`/`RESTORE-ASKING`) rather than `MIGRATE … COPY`; turned
     /// off when trib's ACL user may not (`NOPERM`).
     relay: AtomicBool,
+    /// Copy big keys in pieces (see [`pieces`]); turned off when trib's ACL user may not.
+    pieces: AtomicBool,
     /// The relay: whether the source may hold keys with a time to live. While it holds
     /// none (`INFO keyspace`), batches skip `PTTL`; see [`Handoff::relay_copy`].
     ttls: AtomicBool,
@@ -143,24 +146,44 @@ pub(crate) struct Handoff {
     /// sized by the pair's pace, the slower side's.
     dumps: Pace,
     restores: Pace,
+    /// Whether the source's hashes may have fields with a time to live of their own (then
+    /// a big hash is not copied in pieces); asked when one is to be.
+    field_ttls: tokio::sync::OnceCell<bool>,
 }
+
+/// How the keys of a batch are copied (steps 1-2).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum How {
+    /// `DUMP` on the source, `RESTORE-ASKING` on the target, through trib.
+    Relay,
+    /// `MIGRATE … COPY` on the source.
+    Migrate,
+    /// A big key read and written a piece at a time (see [`pieces`]).
+    Pieces,
+}
+
+/// Tries of a big key in pieces (a client writing it meanwhile makes one start over)
+/// before it goes by `MIGRATE … COPY`.
+const PIECES_TRIES: usize = 3;
 
 impl Handoff {
     /// The hand-off for batches moving to `target`: through trib when `relay`, waiting for
     /// a replica of the target when it has a connected one trib can reach (and the wait is
-    /// not turned off); `None` when neither (plain `MIGRATE`).
+    /// not turned off), big keys in pieces when `pieces`; `None` when none of these (plain
+    /// `MIGRATE`).
     pub(super) async fn prepare(
         source: &Node,
         target: &Node,
         opts: &MigrateOptions,
         relay: bool,
+        pieces: bool,
     ) -> Option<Handoff> {
         let replicas = if opts.handoff {
             connected_replicas(target).await
         } else {
             Vec::new()
         };
-        if replicas.is_empty() && !relay {
+        if replicas.is_empty() && !relay && !pieces {
             return None;
         }
         let info = source.info(&["server", "keyspace"]).await.ok();
@@ -184,6 +207,7 @@ impl Handoff {
         Some(Handoff {
             replicas,
             relay: AtomicBool::new(relay),
+            pieces: AtomicBool::new(pieces),
             ttls: AtomicBool::new(ttls),
             lanes: Mutex::new(Vec::new()),
             redo: Mutex::new(BTreeSet::new()),
@@ -194,6 +218,7 @@ impl Handoff {
             deletes: Pace::new(opts.node_budget()),
             dumps: Pace::new(opts.node_budget()),
             restores: Pace::new(opts.node_budget()),
+            field_ttls: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -252,7 +277,7 @@ impl Handoff {
         }
     }
 
-    fn must_replace(&self, slot: u16) -> bool {
+    pub(super) fn must_replace(&self, slot: u16) -> bool {
         self.redo.lock().map(|r| r.contains(&slot)).unwrap_or(true)
     }
 
@@ -292,11 +317,65 @@ impl Handoff {
         timeout: Duration,
         grace: Duration,
     ) -> Vec<Result<u64, NodeError>> {
+        let how = if self.relayed(group) {
+            How::Relay
+        } else {
+            How::Migrate
+        };
+        self.hand_over_as(route, pace, group, timeout, grace, how)
+            .await
+    }
+
+    /// Hands a big key over, alone, in pieces (see [`pieces`]) when its type allows; how
+    /// many keys left the source. A client writing the key meanwhile makes the copy start
+    /// over. `None`: not in pieces (its type, trib's permissions, or [`PIECES_TRIES`]
+    /// tries each spoiled by a client's write): the caller moves it by `MIGRATE` (trib
+    /// does not hold a whole big key in memory).
+    pub(super) async fn hand_over_big(
+        &self,
+        route: &Route<'_>,
+        pace: &Pace,
+        slot: u16,
+        key: &[u8],
+        timeout: Duration,
+        grace: Duration,
+    ) -> Option<Result<u64, NodeError>> {
+        if !self.pieces.load(Ordering::Relaxed) || !self.in_pieces(route.source, key).await {
+            return None;
+        }
+        let group = [(slot, vec![key.to_vec()])];
+        for _ in 0..PIECES_TRIES {
+            let r = self
+                .hand_over_as(route, pace, &group, timeout, grace, How::Pieces)
+                .await
+                .into_iter()
+                .next()
+                .unwrap_or(Ok(0));
+            match r {
+                Ok(0) if on_source(route.source, key).await => continue,
+                r => return Some(r),
+            }
+        }
+        None
+    }
+
+    async fn hand_over_as(
+        &self,
+        route: &Route<'_>,
+        pace: &Pace,
+        group: &[SlotKeys],
+        timeout: Duration,
+        grace: Duration,
+        how: How,
+    ) -> Vec<Result<u64, NodeError>> {
         let lane = match self.lane(route).await {
             Ok(l) => l,
             Err(e) => return vec![Err(e); group.len()],
         };
-        let rs = match self.run(route, pace, &lane, group, timeout, grace).await {
+        let rs = match self
+            .run(route, pace, &lane, group, timeout, grace, how)
+            .await
+        {
             Ok(rs) => rs,
             Err(e) => vec![Err(e); group.len()],
         };
@@ -317,6 +396,7 @@ impl Handoff {
         rs
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn run(
         &self,
         route: &Route<'_>,
@@ -325,14 +405,26 @@ impl Handoff {
         group: &[SlotKeys],
         timeout: Duration,
         grace: Duration,
+        how: How,
     ) -> Result<Vec<Result<u64, NodeError>>, NodeError> {
         // 1-2. Copy, the source's keys and the target's copies watched.
-        let copy = if self.relayed(group) {
-            self.relay_copy(route, pace, lane, group, timeout + grace)
-                .await?
-        } else {
-            self.migrate_copy(route, pace, lane, group, timeout, grace)
-                .await?
+        let pieces = match how {
+            How::Pieces => {
+                self.pieces_copy(route, pace, lane, group, timeout + grace)
+                    .await?
+            }
+            _ => None,
+        };
+        let copy = match (pieces, how) {
+            (Some(copy), _) => copy,
+            (None, How::Relay) => {
+                self.relay_copy(route, pace, lane, group, timeout + grace)
+                    .await?
+            }
+            (None, _) => {
+                self.migrate_copy(route, pace, lane, group, timeout, grace)
+                    .await?
+            }
         };
         let Copied {
             mut results,
@@ -368,7 +460,8 @@ impl Handoff {
             .await;
         let started = Instant::now();
         let replies = lane.source.pipeline(&pipe).await;
-        if replies.is_ok() {
+        // A big key's delete says nothing about the others'.
+        if replies.is_ok() && how != How::Pieces {
             self.deletes.observe(all.len(), started.elapsed());
         }
         drop(permit);
@@ -531,7 +624,9 @@ impl Handoff {
         if slots.len() > 1 && self.scripts {
             return delete_script(keys);
         }
-        let mut c = redis::cmd("DEL");
+        // UNLINK: a big key's memory is freed in the background (small ones at once, as
+        // by DEL).
+        let mut c = redis::cmd("UNLINK");
         for k in keys {
             c.arg(k.as_slice());
         }
@@ -684,6 +779,16 @@ impl Handoff {
 
 fn protocol(node: &Node, why: &str) -> NodeError {
     NodeError::new(&node.label, NodeErrorKind::Protocol(why.to_string()))
+}
+
+/// Whether `source` still holds `key` (a migrating source redirects for one it has not).
+async fn on_source(source: &Node, key: &[u8]) -> bool {
+    let mut pipe = redis::pipe();
+    pipe.cmd("ASKING").cmd("EXISTS").arg(key);
+    matches!(
+        source.pipeline(&pipe).await.map(|mut r| r.pop()),
+        Ok(Some(Ok(Value::Int(1))))
+    )
 }
 
 /// The target's replicas that are connected to it and that trib can reach.
