@@ -305,6 +305,8 @@ fn big_keys_of_every_type_move_in_pieces() {
         k("zset"),
         k("stream"),
     );
+    // Above what trib holds in memory (64 MiB): built on the target by APPENDs.
+    let long = k("long");
     let small: Vec<String> = (0..20).map(|i| k(&format!("s{i}"))).collect();
     {
         let mut c = connect_addr(&src.addr());
@@ -314,9 +316,15 @@ fn big_keys_of_every_type_move_in_pieces() {
             .collect();
         ::redis::cmd("SET")
             .arg(&string)
-            .arg(text)
+            .arg(&text)
             .arg("PX")
             .arg(3_600_000)
+            .query::<()>(&mut c)
+            .unwrap();
+        let long_text: Vec<u8> = text.iter().cycle().take(66 << 20).copied().collect();
+        ::redis::cmd("SET")
+            .arg(&long)
+            .arg(long_text)
             .query::<()>(&mut c)
             .unwrap();
         let mut p = ::redis::pipe();
@@ -365,7 +373,7 @@ fn big_keys_of_every_type_move_in_pieces() {
         }
         p.query::<()>(&mut c).unwrap();
     }
-    let big = [&string, &list, &hash, &set, &zset, &stream];
+    let big = [&string, &long, &list, &hash, &set, &zset, &stream];
     let before: Vec<_> = big.iter().map(|key| contents(src, key)).collect();
 
     let e = nodes[0].addr();
@@ -386,7 +394,7 @@ fn big_keys_of_every_type_move_in_pieces() {
     assert_eq!(out.code, 0, "{}", show(&out));
     let in_pieces = |key: &str| out.stderr.contains(&format!("copying big key {key} "));
     let field_ttls = hash_field_ttls(src);
-    for key in [&string, &list, &set, &zset] {
+    for key in [&string, &long, &list, &set, &zset] {
         assert!(in_pieces(key), "{key} in pieces: {}", show(&out));
     }
     assert_eq!(in_pieces(&hash), !field_ttls, "{}", show(&out));
@@ -401,7 +409,7 @@ fn big_keys_of_every_type_move_in_pieces() {
     }
     let ttl = pttl(dst, &string);
     assert!((3_000_000..=3_600_000).contains(&ttl), "{ttl}");
-    for key in [&list, &hash, &set, &zset, &stream] {
+    for key in [&long, &list, &hash, &set, &zset, &stream] {
         assert_eq!(pttl(dst, key), -1, "{key}: no time to live");
     }
     for s in &small {
@@ -413,7 +421,7 @@ fn big_keys_of_every_type_move_in_pieces() {
     );
     assert_eq!(
         dst.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]),
-        "26",
+        "27",
         "no copy of trib's left"
     );
     // The target's replica had them before the source let go.
