@@ -92,11 +92,22 @@ fn run_case(replicas: usize, mode: &[&str]) {
     assert_eq!(listed[0]["slot"], slot);
     assert_eq!(listed[0]["from"], src.node_id().as_str());
     assert!(listed[0]["bytes"].as_u64().unwrap() >= BIG as u64, "{doc}");
-    assert!(listed[0]["stall_ms"].as_u64().unwrap() >= 5, "{doc}");
+    // A string: copied in pieces, each within the budget (2 ms by default)...
+    assert_eq!(listed[0]["type"], "string", "{doc}");
+    assert_eq!(listed[0]["in_pieces"], true, "{doc}");
+    assert_eq!(listed[0]["stall_ms"], 2, "{doc}");
+    // ... unless trib may not copy keys itself: then moved whole, stalling its source.
+    let out = run(trib().args(args(&["--dry-run", "--json", "--via-migrate"])));
+    assert_eq!(out.code, 0, "{}", show(&out));
+    let whole = &json(&out)["plan"]["big_keys"][0];
+    assert_eq!(whole["in_pieces"], false, "{whole}");
+    assert!(whole["stall_ms"].as_u64().unwrap() >= 5, "{whole}");
     let out = run(trib().args(args(&["--dry-run"])));
     assert_eq!(out.code, 0, "{}", show(&out));
     assert!(
-        out.stdout.contains("1 big key(s)") && out.stdout.contains(&big),
+        out.stdout.contains("1 big key(s)")
+            && out.stdout.contains(&big)
+            && out.stdout.contains("(in pieces)"),
         "{}",
         show(&out)
     );

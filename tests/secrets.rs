@@ -128,7 +128,7 @@ fn no_command_prints_the_password() {
 }
 
 /// The minimal ACL rule from docs/security.md (kept in sync by this test).
-const ACL_RULE: &str = "on >acl-pass-8c2e ~* -@all +ping +info +cluster +config|get +config|set +config|rewrite +function|list +function|dump +function|restore +migrate +dbsize +scan +dump +pttl +restore-asking +select +del +asking +type +get +hgetall +smembers +lrange +zrange +sync +psync +replconf +role +watch +unwatch +multi +exec +exists +eval +memory|usage";
+const ACL_RULE: &str = "on >acl-pass-8c2e ~* -@all +ping +info +cluster +config|get +config|set +config|rewrite +function|list +function|dump +function|restore +migrate +dbsize +scan +dump +pttl +restore-asking +select +del +asking +type +get +hgetall +smembers +lrange +zrange +sync +psync +replconf +role +watch +unwatch +multi +exec +exists +eval +memory|usage +command|info +strlen +getrange +llen +hlen +scard +zcard +hscan +sscan +zscan +set +append +rpush +hset +sadd +zadd +pexpire +persist +rename +unlink";
 
 #[test]
 fn minimal_acl_user_is_enough_for_create_check_info_backup() {
@@ -209,4 +209,87 @@ fn minimal_acl_user_is_enough_for_create_check_info_backup() {
         "{}",
         out.stderr
     );
+}
+
+/// Big keys with the documented rule are copied in pieces; a user with the rule as it
+/// was before pieces (no `GETRANGE`, `RPUSH`, … `UNLINK`) still moves them, whole by
+/// `MIGRATE`, after a warning.
+#[test]
+fn big_keys_move_in_pieces_with_the_rule_and_whole_without_it() {
+    let before_pieces = ACL_RULE.split(" +command|info").next().unwrap().to_string();
+    let nodes = start_nodes(3, &NodeOptions::default());
+    for n in &nodes {
+        let mut args = vec!["ACL", "SETUSER", "trib"];
+        args.extend(ACL_RULE.split(' '));
+        n.cmd(&args);
+        let mut args = vec!["ACL", "SETUSER", "old"];
+        args.extend(before_pieces.split(' '));
+        n.cmd(&args);
+    }
+    let addrs: Vec<String> = nodes.iter().map(|n| n.addr()).collect();
+    let as_user = |user: &str| {
+        let mut c = trib();
+        c.env("REDISCLI_AUTH", "acl-pass-8c2e")
+            .args(["--user", user]);
+        c
+    };
+    let out = run(as_user("trib").arg("create").args(&addrs).arg("--yes"));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    common::wait_views_agree(&nodes);
+    let masters = common::view::masters_with_slots(&nodes);
+    let map = common::view::slot_map(&nodes[0]);
+    let (from, to) = (masters[0], masters[1]);
+    let slots: Vec<u16> = (0..16384u16)
+        .filter(|s| map[*s as usize].as_deref() == Some(from.addr().as_str()))
+        .take(2)
+        .collect();
+    for (slot, user) in slots.iter().zip(["trib", "old"]) {
+        let list = (0..)
+            .map(|i| format!("{{t{i}}}list"))
+            .find(|k| trib::model::key_slot(k.as_bytes()) == *slot)
+            .unwrap();
+        let mut c = common::data::connect_addr(&from.addr());
+        for chunk in 0..40 {
+            let mut push = ::redis::cmd("RPUSH");
+            push.arg(&list);
+            for i in 0..1000 {
+                push.arg(format!("{chunk}-{i}-{}", "x".repeat(90)));
+            }
+            push.query::<()>(&mut c).unwrap();
+        }
+        let range = format!("{slot}-{slot}");
+        let out = run(as_user(user)
+            .args(["-v", "reshard", &addrs[0], "--from", &from.addr()])
+            .args([
+                "--to",
+                &to.addr(),
+                "--range",
+                &range,
+                "--no-atomic",
+                "--yes",
+            ]));
+        assert_eq!(out.code, 0, "{user}: {}", out.stderr);
+        let refused = out.stderr.contains("may not copy big keys in pieces");
+        assert_eq!(refused, user == "old", "{user}: {}", out.stderr);
+        assert_eq!(
+            out.stderr.contains(&format!("copying big key {list} ")),
+            true,
+            "{user}: tried in pieces first: {}",
+            out.stderr
+        );
+        assert_eq!(to.cmd(&["LLEN", &list]), "40000", "{user}");
+        assert_eq!(
+            to.cmd(&["LINDEX", &list, "-1"]),
+            format!("39-999-{}", "x".repeat(90))
+        );
+        assert_eq!(
+            from.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]),
+            "0"
+        );
+        assert_eq!(
+            to.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]),
+            "1",
+            "{user}: no copy of trib's left"
+        );
+    }
 }

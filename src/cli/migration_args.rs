@@ -57,6 +57,7 @@ impl MigrationArgs {
             plan,
             self.max_stall,
             self.size_all_keys,
+            !self.via_migrate,
             &ctx.reporter(),
         )
         .await

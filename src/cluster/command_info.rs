@@ -104,6 +104,14 @@ impl Node {
         Ok(entries.iter().rev().find_map(CommandFlags::parse))
     }
 
+    /// Whether the server keeps a time to live per hash field (it knows `HPEXPIRE`: Redis
+    /// 7.4+, Valkey 9+); when it cannot be asked, yes.
+    pub async fn hash_field_ttls(&self) -> bool {
+        self.command_flags(&["HPEXPIRE".to_string()])
+            .await
+            .map_or(true, |f| f.is_some())
+    }
+
     /// What `args` would do on this node, from the server's own flags.
     pub async fn command_effect(&self, args: &[String]) -> Result<Effect, NodeError> {
         Ok(self

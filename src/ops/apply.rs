@@ -383,20 +383,29 @@ async fn rebalance(
         &mut rb.moves,
         opts.max_stall,
         false,
+        opts.relay,
         reporter,
     )
     .await
     {
         reporter.warn(&w);
     }
-    if let Some(biggest) = rb.moves.big_keys.first() {
+    let big = &rb.moves.big_keys;
+    let whole: Vec<_> = big.iter().filter(|k| !k.in_pieces).collect();
+    if let Some(biggest) = whole.first() {
         reporter.warn(&format!(
-            "{} big key(s) move one at a time, each blocking its source while it moves (the biggest, {} in slot {} on {}: about {} ms)",
-            rb.moves.big_keys.len(),
+            "{} big key(s) move one at a time; {} of them whole, each blocking its source while it moves (the biggest, {} in slot {} on {}: about {} ms)",
+            big.len(),
+            whole.len(),
             String::from_utf8_lossy(&biggest.key),
             biggest.slot,
             biggest.from_node,
             biggest.stall_ms
+        ));
+    } else if !big.is_empty() {
+        reporter.step(&format!(
+            "{} big key(s) move one at a time, in pieces that each fit the stall budget",
+            big.len()
         ));
     }
     let total = rb.moves.moves.len();

@@ -26,7 +26,7 @@ use crate::ops::Reporter;
 use crate::ops::migrate::classic::pace::Gate;
 use futures::{StreamExt, TryStreamExt};
 
-use crate::plan::bigkeys::{BigKey, KeySizes, KeysSized, Sampling, big_from, big_keys};
+use crate::plan::bigkeys::{BigKey, KeySizes, KeysSized, Sampling, big_from, big_keys, in_pieces};
 use crate::plan::migration::MigrationPlan;
 
 /// Commands per pipeline of the scan: under half a millisecond of server time each, so
@@ -77,6 +77,7 @@ pub async fn find_big_keys(
     plan: &MigrationPlan,
     budget: Duration,
     all: bool,
+    pieces: bool,
     reporter: &dyn Reporter,
 ) -> Result<Found, NodeError> {
     let mut by_source: BTreeMap<&NodeId, Vec<u16>> = BTreeMap::new();
@@ -96,11 +97,12 @@ pub async fn find_big_keys(
             let gate = Gate::new(budget / 2);
             let ((big, sizes), sized) =
                 sizes_in_slots(node, &gate, &slots, big_from(budget), all, scanned).await?;
+            let types = types_of(node, &gate, &big, pieces).await;
             let big = big
                 .into_iter()
                 .map(|(key, slot, bytes)| (key, slot, id.clone(), node.label.clone(), bytes))
                 .collect::<Vec<_>>();
-            Ok::<_, NodeError>((big, (id.clone(), sizes), sized))
+            Ok::<_, NodeError>((big, types, (id.clone(), sizes), sized))
         })
     }))
     .buffered(1)
@@ -109,13 +111,58 @@ pub async fn find_big_keys(
     reporter.finish("");
     let mut total = KeysSized::default();
     let mut all_big = Vec::new();
+    let mut all_types = BTreeMap::new();
     let mut by_source = BTreeMap::new();
-    for (big, (id, sizes), sized) in sized {
+    for (big, types, (id, sizes), sized) in sized {
         all_big.extend(big);
+        all_types.extend(types);
         by_source.insert(id, sizes);
         total.add(sized);
     }
-    Ok((big_keys(all_big, budget), by_source, total))
+    let mut big = big_keys(all_big, budget);
+    for k in &mut big {
+        if let Some((type_name, in_pieces)) = all_types.remove(&(k.slot, k.key.clone())) {
+            k.typed(type_name, in_pieces, budget);
+        }
+    }
+    Ok((big, by_source, total))
+}
+
+/// The type of each big key of a source (`TYPE`, `None` when it cannot be read), and
+/// whether the engine copies it in pieces (`pieces`: it may copy keys itself), by slot and
+/// key.
+async fn types_of(
+    node: &Node,
+    gate: &Gate,
+    big: &[(Vec<u8>, u16, u64)],
+    pieces: bool,
+) -> BTreeMap<(u16, Vec<u8>), (Option<String>, bool)> {
+    if big.is_empty() {
+        return BTreeMap::new();
+    }
+    let mut pipe = redis::pipe();
+    for (k, _, _) in big {
+        pipe.cmd("TYPE").arg(k.as_slice());
+    }
+    let replies = gated(node, gate, scan_cost(big.len(), 0), &pipe)
+        .await
+        .unwrap_or_default();
+    let types: Vec<Option<String>> = (0..big.len())
+        .map(|i| match replies.get(i) {
+            Some(Ok(Value::SimpleString(t))) => Some(t.clone()),
+            _ => None,
+        })
+        .collect();
+    let ttls = pieces
+        && types.iter().any(|t| t.as_deref() == Some("hash"))
+        && node.hash_field_ttls().await;
+    big.iter()
+        .zip(types)
+        .map(|((k, slot, _), t)| {
+            let whole = !pieces || t.as_deref().is_none_or(|t| !in_pieces(t, ttls));
+            ((*slot, k.clone()), (t, !whole))
+        })
+        .collect()
 }
 
 /// Slots sized so far, shown as the scan goes (a move of millions of keys takes seconds).
@@ -145,9 +192,10 @@ pub async fn note_big_keys(
     plan: &mut MigrationPlan,
     budget: Duration,
     all: bool,
+    pieces: bool,
     reporter: &dyn Reporter,
 ) -> Option<String> {
-    match find_big_keys(masters, plan, budget, all, reporter).await {
+    match find_big_keys(masters, plan, budget, all, pieces, reporter).await {
         Ok((big, sizes, sized)) => {
             plan.big_keys = big;
             plan.key_sizes = sizes;

@@ -167,8 +167,15 @@ pub struct BigKey {
     pub from_node: String,
     /// `MEMORY USAGE` of the key on the source (bytes, sampled for aggregates).
     pub bytes: u64,
-    /// How long its `MIGRATE` is expected to block the source, in milliseconds.
+    /// The longest it is expected to block the source, in milliseconds: a piece's (the
+    /// budget) when copied in pieces, else its whole `MIGRATE`'s.
     pub stall_ms: u64,
+    /// Its type on the source (`TYPE`), when it could be read.
+    #[serde(rename = "type")]
+    pub type_name: Option<String>,
+    /// Copied a piece at a time, each within the budget (see [`in_pieces`]), rather than
+    /// moved whole.
+    pub in_pieces: bool,
 }
 
 fn lossy<S: Serializer>(key: &[u8], s: S) -> Result<S::Ok, S::Error> {
@@ -179,6 +186,29 @@ impl BigKey {
     /// The key as text (bytes that are not UTF-8 replaced).
     pub fn name(&self) -> String {
         String::from_utf8_lossy(&self.key).into_owned()
+    }
+
+    /// Its type on the source; `pieces` (see [`in_pieces`]): copied a piece at a time,
+    /// each stalling the source at most `budget`.
+    pub fn typed(&mut self, type_name: Option<String>, pieces: bool, budget: Duration) {
+        self.in_pieces = pieces;
+        if pieces {
+            self.stall_ms = budget.as_millis().max(1) as u64;
+        }
+        self.type_name = type_name;
+    }
+}
+
+/// Whether a big key of type `type_name` (`TYPE`'s reply) is copied in pieces: read a
+/// piece at a time on the source and built on the target, each piece within the budget.
+/// Strings, lists, sets and sorted sets are; hashes unless the server keeps a time to
+/// live per field (`hash_field_ttls`: a field's would be lost); streams and module types
+/// are moved whole.
+pub fn in_pieces(type_name: &str, hash_field_ttls: bool) -> bool {
+    match type_name {
+        "string" | "list" | "set" | "zset" => true,
+        "hash" => !hash_field_ttls,
+        _ => false,
     }
 }
 
@@ -215,6 +245,8 @@ pub fn big_keys(
             from_node: label,
             bytes,
             stall_ms: stall_of(bytes).as_millis().max(1) as u64,
+            type_name: None,
+            in_pieces: false,
         })
         .collect();
     big.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.key.cmp(&b.key)));
@@ -344,6 +376,44 @@ mod tests {
         assert!(
             mixed > Duration::from_micros(200) && mixed < Duration::from_micros(240),
             "{mixed:?}"
+        );
+    }
+
+    #[test]
+    fn big_keys_of_most_types_are_copied_in_pieces() {
+        for t in ["string", "list", "set", "zset", "hash"] {
+            assert!(in_pieces(t, false), "{t}");
+        }
+        assert!(
+            !in_pieces("hash", true),
+            "a field's time to live would be lost"
+        );
+        assert!(in_pieces("zset", true));
+        for t in ["stream", "ReJSON-RL", "none"] {
+            assert!(!in_pieces(t, false), "{t}");
+        }
+        let mut k = big_keys(
+            [(b"k".to_vec(), 7, id(), String::new(), 50_000_000)],
+            Duration::from_millis(2),
+        )
+        .remove(0);
+        assert_eq!(k.stall_ms, 333);
+        k.typed(Some("stream".into()), false, Duration::from_millis(2));
+        assert_eq!(
+            (k.stall_ms, k.in_pieces),
+            (333, false),
+            "moved whole: its MIGRATE"
+        );
+        k.typed(Some("list".into()), true, Duration::from_millis(2));
+        assert_eq!(
+            (k.stall_ms, k.in_pieces),
+            (2, true),
+            "in pieces: one piece's"
+        );
+        let v = serde_json::to_value(&k).unwrap();
+        assert_eq!(
+            (v["type"].as_str(), v["in_pieces"].as_bool()),
+            (Some("list"), Some(true))
         );
     }
 

@@ -27,8 +27,13 @@ pub fn section(big: &[BigKey], sized: Option<KeysSized>) -> String {
                 k.name(),
                 k.slot.to_string(),
                 k.from_node.clone(),
+                k.type_name.clone().unwrap_or_else(|| "?".into()),
                 size(k.bytes),
-                format!("~{} ms", k.stall_ms),
+                if k.in_pieces {
+                    format!("≤ {} ms (in pieces)", k.stall_ms)
+                } else {
+                    format!("~{} ms", k.stall_ms)
+                },
             ]
         })
         .collect();
@@ -41,9 +46,9 @@ pub fn section(big: &[BigKey], sized: Option<KeysSized>) -> String {
         String::new()
     };
     format!(
-        "\n\n{} big key(s): each is moved alone, and its source serves no client while it moves (about the time shown):\n\n{}{more}",
+        "\n\n{} big key(s), each moved alone: in pieces that each fit --max-stall where its type allows, else whole, its source serving no client meanwhile (STALL: the longest a client waits for it):\n\n{}{more}",
         big.len(),
-        render::table(&["KEY", "SLOT", "FROM", "SIZE", "STALL"], rows)
+        render::table(&["KEY", "SLOT", "FROM", "TYPE", "SIZE", "STALL"], rows)
     ) + &sample
 }
 
@@ -69,6 +74,8 @@ mod tests {
             from_node: "10.0.0.1:6379".into(),
             bytes,
             stall_ms,
+            type_name: Some("stream".into()),
+            in_pieces: false,
         };
         assert_eq!(section(&[], None), "");
         let full = KeysSized {
@@ -86,13 +93,19 @@ mod tests {
             section(&[], Some(sample))
                 .contains("a sample of 10000 of the 61000 key(s) that move (`--size-all-keys`")
         );
+        let mut blob = k("user:blob", 52_428_800, 350);
+        blob.typed(
+            Some("string".into()),
+            true,
+            std::time::Duration::from_millis(2),
+        );
         assert_eq!(
-            section(&[k("user:blob", 52_428_800, 350), k("q", 900_000, 6)], None),
-            "\n\n2 big key(s): each is moved alone, and its source serves no client while it moves (about the time shown):
+            section(&[blob, k("q", 900_000, 6)], None),
+            "\n\n2 big key(s), each moved alone: in pieces that each fit --max-stall where its type allows, else whole, its source serving no client meanwhile (STALL: the longest a client waits for it):
 
-KEY        SLOT  FROM           SIZE     STALL
-user:blob  42    10.0.0.1:6379  52.4 MB  ~350 ms
-q          42    10.0.0.1:6379  900 KB   ~6 ms"
+KEY        SLOT  FROM           TYPE    SIZE     STALL
+user:blob  42    10.0.0.1:6379  string  52.4 MB  ≤ 2 ms (in pieces)
+q          42    10.0.0.1:6379  stream  900 KB   ~6 ms"
         );
         let many: Vec<BigKey> = (0..25).map(|i| k(&i.to_string(), 1_000_000, 7)).collect();
         assert!(section(&many, None).ends_with("… and 5 more (`--json` lists them all)"));

@@ -58,7 +58,7 @@ const POLL_CALL: Duration = Duration::from_secs(1);
 const DELETE_SCRIPT: &str = "#!lua flags=allow-cross-slot-keys
 local n = 0
 for _, k in ipairs(ARGV) do
-  local r = redis.pcall('UNLINK', k)
+  local r = redis.pcall('DEL', k)
   if type(r) == 'number' then n = n + r end
 end
 return n";
@@ -119,6 +119,8 @@ pub(crate) struct Handoff {
     relay: AtomicBool,
     /// Copy big keys in pieces (see [`pieces`]); turned off when trib's ACL user may not.
     pieces: AtomicBool,
+    /// Delete a big key copied in pieces with `UNLINK` (turned off when refused).
+    unlink: AtomicBool,
     /// The relay: whether the source may hold keys with a time to live. While it holds
     /// none (`INFO keyspace`), batches skip `PTTL`; see [`Handoff::relay_copy`].
     ttls: AtomicBool,
@@ -208,6 +210,7 @@ impl Handoff {
             replicas,
             relay: AtomicBool::new(relay),
             pieces: AtomicBool::new(pieces),
+            unlink: AtomicBool::new(true),
             ttls: AtomicBool::new(ttls),
             lanes: Mutex::new(Vec::new()),
             redo: Mutex::new(BTreeSet::new()),
@@ -450,7 +453,7 @@ impl Handoff {
         let mut pipe = redis::pipe();
         pipe.cmd("ASKING")
             .cmd("MULTI")
-            .add_command(self.delete(&all))
+            .add_command(self.delete(&all, how))
             .cmd("EXEC");
         // Deleting is cheaper than copying (charged the copy's pace until measured); still
         // one budget at most queued on the source.
@@ -466,6 +469,17 @@ impl Handoff {
         }
         drop(permit);
         let mut replies = replies?;
+        // The delete refused when queued (ASKING, MULTI, the delete, EXEC).
+        if let Some(Err(e)) = replies.get(2)
+            && e.server() == Some(&ServerError::NoPerm)
+            && how == How::Pieces
+            && self.unlink.swap(false, Ordering::Relaxed)
+        {
+            tracing::warn!(
+                "{e}: trib's user may not UNLINK; big keys are deleted from {} with DEL (their memory freed at once)",
+                route.source.label
+            );
+        }
         match replies.pop() {
             Some(Ok(Value::Array(_))) => {
                 if target_watched {
@@ -619,14 +633,20 @@ impl Handoff {
     /// The command that deletes `keys` (inside `MULTI`): `DEL` when they share a slot,
     /// else a script deleting them one by one (a transaction's keys must share a slot
     /// unless a script says otherwise).
-    fn delete(&self, keys: &[&Vec<u8>]) -> redis::Cmd {
+    /// A big key copied in pieces (`how`) goes by `UNLINK`, which frees a big list, set,
+    /// hash or sorted set in the background (`DEL` frees it at once: a million elements
+    /// take the source 100 ms and more); by `DEL` after trib's user was refused `UNLINK`.
+    fn delete(&self, keys: &[&Vec<u8>], how: How) -> redis::Cmd {
         let slots: BTreeSet<u16> = keys.iter().map(|k| key_slot(k)).collect();
         if slots.len() > 1 && self.scripts {
             return delete_script(keys);
         }
-        // UNLINK: a big key's memory is freed in the background (small ones at once, as
-        // by DEL).
-        let mut c = redis::cmd("UNLINK");
+        let name = if how == How::Pieces && self.unlink.load(Ordering::Relaxed) {
+            "UNLINK"
+        } else {
+            "DEL"
+        };
+        let mut c = redis::cmd(name);
         for k in keys {
             c.arg(k.as_slice());
         }

@@ -30,6 +30,7 @@ use crate::model::key_slot;
 use crate::ops::migrate::classic::keys::SlotKeys;
 use crate::ops::migrate::classic::pace::Pace;
 use crate::ops::migrate::classic::route::Route;
+use crate::plan::bigkeys::in_pieces;
 
 /// Strings up to this size are read in pieces but held by trib and written to the target
 /// in one `SET`: the target reads the value as it arrives, between other clients'
@@ -680,27 +681,16 @@ impl Handoff {
 
     /// The kind of a value of type `type_name` (`TYPE`'s reply), if copied in pieces.
     async fn suited(&self, source: &Node, type_name: &str) -> Option<Kind> {
-        match Kind::of(type_name)? {
-            Kind::Hash if self.hash_field_ttls(source).await => None,
-            k => Some(k),
+        let ttls = type_name == "hash"
+            && *self
+                .field_ttls
+                .get_or_init(|| source.hash_field_ttls())
+                .await;
+        if in_pieces(type_name, ttls) {
+            Kind::of(type_name)
+        } else {
+            None
         }
-    }
-
-    /// Whether the source's hashes may have fields with a time to live of their own
-    /// (it knows `HPEXPIRE`): asked once.
-    async fn hash_field_ttls(&self, source: &Node) -> bool {
-        *self
-            .field_ttls
-            .get_or_init(|| async {
-                let mut c = redis::cmd("COMMAND");
-                c.arg("INFO").arg("HPEXPIRE");
-                match source.query::<Value>(&c).await {
-                    Ok(Value::Array(v)) => !matches!(v.as_slice(), [Value::Nil]),
-                    // Not known: assume they may.
-                    _ => true,
-                }
-            })
-            .await
     }
 }
 
