@@ -553,3 +553,114 @@ fn a_big_key_written_while_it_is_copied_keeps_every_write() {
     );
     assert_check_ok(&nodes[0]);
 }
+
+/// trib killed (SIGKILL) while it copies big keys in pieces, at several points (as the
+/// first copy starts, as the second starts, part way through it): `trib fix` closes
+/// the slot with every key whole, on one side only; no copy of trib's is left for good
+/// (a leftover expires), and the same reshard run again completes.
+#[test]
+fn a_move_killed_while_big_keys_are_copied_is_completed_by_fix() {
+    let mut mid_copy = 0;
+    for (point, (which, after_ms)) in [(0, 0), (0, 30), (0, 120), (1, 0)].into_iter().enumerate() {
+        let nodes = cluster(0);
+        let ms = masters(&nodes);
+        let (src, dst) = (ms[0], ms[1]);
+        let map = slot_map(&nodes[0]);
+        let slot = (0..16384u16)
+            .find(|s| map[*s as usize].as_deref() == Some(src.addr().as_str()))
+            .unwrap();
+        let (list, string) = (key_in(slot, "a-list"), key_in(slot, "b-string"));
+        let small: Vec<String> = (0..30).map(|i| key_in(slot, &format!("s{i}"))).collect();
+        {
+            let mut c = connect_addr(&src.addr());
+            let mut p = ::redis::pipe();
+            for chunk in 0..60 {
+                let mut l = ::redis::cmd("RPUSH");
+                l.arg(&list);
+                for i in 0..1000 {
+                    l.arg(format!("{chunk}-{i}-{}", "l".repeat(90)));
+                }
+                p.add_command(l).ignore();
+            }
+            let text: Vec<u8> = (0..BIG).map(|i| b'a' + (i % 23) as u8).collect();
+            p.cmd("SET").arg(&string).arg(text).ignore();
+            for s in &small {
+                p.cmd("SET").arg(s).arg("v").ignore();
+            }
+            p.query::<()>(&mut c).unwrap();
+        }
+        let before: Vec<_> = [&list, &string].iter().map(|k| contents(src, k)).collect();
+        let e = nodes[0].addr();
+        let range = format!("{slot}-{slot}");
+        let reshard = || {
+            let mut c = trib();
+            c.args([
+                "-v",
+                "reshard",
+                &e,
+                "--from",
+                &src.addr(),
+                "--to",
+                &dst.addr(),
+            ])
+            .args(["--range", &range, "--no-atomic", "--yes"]);
+            c
+        };
+        // The biggest first: the string (8 MB), then the list (6 MB).
+        let first = if which == 0 { &list } else { &string };
+        let (seen, matched, _) = kill_at_line(&mut reshard(), |line| {
+            let hit = line.contains(&format!("copying big key {first} "));
+            if hit {
+                std::thread::sleep(Duration::from_millis(after_ms));
+            }
+            hit
+        });
+        assert!(matched, "point {point}: never copied {first}: {seen}");
+        // Mid-copy: trib's copy is on the target.
+        mid_copy += usize::from(!dst.cmd(&["KEYS", "trib:partial-copy:*"]).is_empty());
+        let out = run(trib().args(["fix", &e, "--yes"]));
+        assert_eq!(out.code, 0, "point {point}: {}\n{seen}", show(&out));
+        // Every key whole, on the owner of the slot.
+        let map = slot_map(&nodes[0]);
+        let owner = ms
+            .iter()
+            .find(|m| map[slot as usize].as_deref() == Some(m.addr().as_str()))
+            .unwrap();
+        let other = if owner.addr() == src.addr() { dst } else { src };
+        for (key, was) in [&list, &string].iter().zip(&before) {
+            assert!(contents(owner, key) == *was, "point {point}: {key} differs");
+        }
+        for s in &small {
+            assert_eq!(owner.cmd(&["GET", s]), "v", "point {point}: {s}");
+        }
+        assert_eq!(
+            other.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]),
+            "0",
+            "point {point}: the other side holds nothing of the slot"
+        );
+        // A copy of trib's left behind, if any, is on its way out.
+        let left = owner.cmd(&["KEYS", "trib:partial-copy:*"]);
+        if !left.is_empty() {
+            let ttl: i64 = owner.cmd(&["PTTL", &left]).parse().unwrap();
+            assert!(
+                (1..=60_000).contains(&ttl),
+                "point {point}: {left} lives {ttl} ms"
+            );
+        }
+        assert_check_ok(&nodes[0]);
+        // The same reshard again completes the move.
+        let out = run(&mut reshard());
+        assert_eq!(out.code, 0, "point {point}: {}", show(&out));
+        for (key, was) in [&list, &string].iter().zip(&before) {
+            assert!(
+                contents(dst, key) == *was,
+                "point {point}: {key} differs after the re-run"
+            );
+        }
+        assert_eq!(
+            src.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]),
+            "0"
+        );
+    }
+    assert!(mid_copy > 0, "no kill point fell in the middle of a copy");
+}

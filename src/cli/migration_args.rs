@@ -30,8 +30,9 @@ pub struct MigrationArgs {
     #[arg(long)]
     pub size_all_keys: bool,
     /// Move keys with MIGRATE on the source, as redis-cli does, instead of copying them
-    /// through trib (DUMP on the source, RESTORE-ASKING on the target, then DEL): slower,
-    /// but needs no DUMP/RESTORE permission for trib's ACL user
+    /// through trib (DUMP on the source, RESTORE-ASKING on the target, then DEL; big keys
+    /// in pieces): slower, and a big key stalls its source for its whole move, but needs no
+    /// DUMP/RESTORE permission for trib's ACL user
     #[arg(long)]
     pub via_migrate: bool,
 }
