@@ -127,15 +127,24 @@ pub(super) async fn move_window(
             &mut failed_slots,
         )
         .await;
-        // The big keys are gone from the source (or their slot failed): the first
-        // listing goes without them.
-        pending.retain(|(s, _)| !failed_slots.contains(s));
-        for (slot, keys) in pending.iter_mut() {
-            if let Some(big) = route.big.get(slot) {
-                keys.retain(|k| !big.iter().any(|(b, _)| b == k));
-            }
-        }
-        pending.retain(|(_, k)| !k.is_empty());
+        // The big keys are gone from the source (or their slot failed): their slots are
+        // listed again (a first listing of a few keys may have held little but them, and
+        // an empty listing would count as an empty slot).
+        let relist: Vec<u16> = slots
+            .iter()
+            .copied()
+            .filter(|s| route.big.contains_key(s) && !failed_slots.contains(s))
+            .collect();
+        pending.retain(|(s, _)| !failed_slots.contains(s) && !relist.contains(s));
+        list_keys(
+            route,
+            &relist,
+            batch.size,
+            &mut pending,
+            &mut failed_slots,
+            &mut failed,
+        )
+        .await;
     }
     // Slots whose last listing was empty are done; a slot listed non-empty is listed
     // again after its MIGRATE until it is empty.
@@ -285,33 +294,15 @@ pub(super) async fn move_window(
         if again.is_empty() {
             break;
         }
-        // List the next keys of every slot still in play, in one pipeline.
-        let mut pipe = redis::pipe();
-        for s in &again {
-            pipe.add_command(cmd::getkeysinslot(*s, batch.size));
-        }
-        match route.source.pipeline(&pipe).await {
-            Ok(replies) => {
-                for (s, r) in again.iter().zip(replies) {
-                    match r.map_err(MigrateError::from).and_then(|v| {
-                        keys_of(v).map_err(|e| {
-                            MigrateError::Other(format!("{}: {e}", route.source.label))
-                        })
-                    }) {
-                        Ok(k) if k.is_empty() => {}
-                        Ok(k) => pending.push((*s, k)),
-                        Err(e) => {
-                            failed_slots.insert(*s);
-                            failed.get_or_insert(e);
-                        }
-                    }
-                }
-            }
-            Err(e) => {
-                failed_slots.extend(again.iter().copied());
-                failed.get_or_insert(e.into());
-            }
-        }
+        list_keys(
+            route,
+            &again,
+            batch.size,
+            &mut pending,
+            &mut failed_slots,
+            &mut failed,
+        )
+        .await;
     }
     let done = slots
         .iter()
@@ -319,6 +310,47 @@ pub(super) async fn move_window(
         .filter(|s| !failed_slots.contains(s))
         .collect();
     (done, failed)
+}
+
+/// Lists the next `size` keys of each of `slots` on the source, in one pipeline, into
+/// `pending` (a slot with none left is not: it is done); a slot that cannot be listed
+/// fails.
+async fn list_keys(
+    route: &Route<'_>,
+    slots: &[u16],
+    size: usize,
+    pending: &mut Listed,
+    failed_slots: &mut BTreeSet<u16>,
+    failed: &mut Option<MigrateError>,
+) {
+    if slots.is_empty() {
+        return;
+    }
+    let mut pipe = redis::pipe();
+    for s in slots {
+        pipe.add_command(cmd::getkeysinslot(*s, size));
+    }
+    match route.source.pipeline(&pipe).await {
+        Ok(replies) => {
+            for (s, r) in slots.iter().zip(replies) {
+                match r.map_err(MigrateError::from).and_then(|v| {
+                    keys_of(v)
+                        .map_err(|e| MigrateError::Other(format!("{}: {e}", route.source.label)))
+                }) {
+                    Ok(k) if k.is_empty() => {}
+                    Ok(k) => pending.push((*s, k)),
+                    Err(e) => {
+                        failed_slots.insert(*s);
+                        failed.get_or_insert(e);
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            failed_slots.extend(slots.iter().copied());
+            failed.get_or_insert(e.into());
+        }
+    }
 }
 
 /// Moves the big keys of the window's slots first, one at a time: in pieces that each fit
