@@ -39,10 +39,7 @@ fn run_case(replicas: usize, mode: &[&str]) {
     let nodes = cluster(replicas);
     let ms = masters(&nodes);
     let (src, dst) = (ms[0], ms[1]);
-    let map = slot_map(&nodes[0]);
-    let slot = (0..16384u16)
-        .find(|s| map[*s as usize].as_deref() == Some(src.addr().as_str()))
-        .unwrap();
+    let slot = first_slot_of(&nodes[0], src);
     let big = key_in(slot, "blob");
     let small: Vec<String> = (0..50).map(|i| key_in(slot, &format!("s{i}"))).collect();
     {
@@ -124,10 +121,7 @@ fn run_case(replicas: usize, mode: &[&str]) {
     for k in &small {
         assert_eq!(dst.cmd(&["GET", k]), "v", "{k}");
     }
-    assert_eq!(
-        src.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]),
-        "0"
-    );
+    assert_eq!(keys_in_slot(src, slot), 0);
     assert_check_ok(&nodes[0]);
 }
 
@@ -279,6 +273,42 @@ fn contents(node: &RedisNode, key: &str) -> (String, Vec<Vec<u8>>) {
     (t, v)
 }
 
+/// The lowest slot `node` owns, in `entry`'s view.
+fn first_slot_of(entry: &RedisNode, node: &RedisNode) -> u16 {
+    let map = slot_map(entry);
+    (0..16384u16)
+        .find(|s| map[*s as usize].as_deref() == Some(node.addr().as_str()))
+        .unwrap()
+}
+
+/// How many keys of `slot` `node` holds.
+fn keys_in_slot(node: &RedisNode, slot: u16) -> u64 {
+    node.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()])
+        .parse()
+        .unwrap()
+}
+
+/// `trib -v reshard` of `slot` from `src` to `dst` on the classic path.
+fn reshard_slot(
+    entry: &RedisNode,
+    src: &RedisNode,
+    dst: &RedisNode,
+    slot: u16,
+) -> std::process::Command {
+    let mut c = trib();
+    c.args([
+        "-v",
+        "reshard",
+        &entry.addr(),
+        "--from",
+        &src.addr(),
+        "--to",
+        &dst.addr(),
+    ])
+    .args(["--range", &format!("{slot}-{slot}"), "--no-atomic", "--yes"]);
+    c
+}
+
 fn pttl(node: &RedisNode, key: &str) -> i64 {
     node.cmd(&["PTTL", key]).parse().unwrap()
 }
@@ -303,10 +333,7 @@ fn big_keys_of_every_type_move_in_pieces() {
     let nodes = cluster(1);
     let ms = masters(&nodes);
     let (src, dst) = (ms[0], ms[1]);
-    let map = slot_map(&nodes[0]);
-    let slot = (0..16384u16)
-        .find(|s| map[*s as usize].as_deref() == Some(src.addr().as_str()))
-        .unwrap();
+    let slot = first_slot_of(&nodes[0], src);
     let k = |name: &str| key_in(slot, name);
     let (string, list, hash, set, zset, stream) = (
         k("string"),
@@ -387,21 +414,7 @@ fn big_keys_of_every_type_move_in_pieces() {
     let big = [&string, &long, &list, &hash, &set, &zset, &stream];
     let before: Vec<_> = big.iter().map(|key| contents(src, key)).collect();
 
-    let e = nodes[0].addr();
-    let range = format!("{slot}-{slot}");
-    let out = run(trib().args([
-        "reshard",
-        &e,
-        "--from",
-        &src.addr(),
-        "--to",
-        &dst.addr(),
-        "--range",
-        &range,
-        "--no-atomic",
-        "--yes",
-        "-v",
-    ]));
+    let out = run(&mut reshard_slot(&nodes[0], src, dst, slot));
     assert_eq!(out.code, 0, "{}", show(&out));
     let in_pieces = |key: &str| out.stderr.contains(&format!("copying big key {key} "));
     let field_ttls = hash_field_ttls(src);
@@ -426,10 +439,7 @@ fn big_keys_of_every_type_move_in_pieces() {
     for s in &small {
         assert_eq!(dst.cmd(&["GET", s]), "v");
     }
-    assert_eq!(
-        src.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]),
-        "0"
-    );
+    assert_eq!(keys_in_slot(src, slot), 0);
     assert_eq!(
         dst.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]),
         "27",
@@ -463,10 +473,7 @@ fn a_big_key_written_while_it_is_copied_keeps_every_write() {
     let nodes = cluster(0);
     let ms = masters(&nodes);
     let (src, dst) = (ms[0], ms[1]);
-    let map = slot_map(&nodes[0]);
-    let slot = (0..16384u16)
-        .find(|s| map[*s as usize].as_deref() == Some(src.addr().as_str()))
-        .unwrap();
+    let slot = first_slot_of(&nodes[0], src);
     let list = key_in(slot, "list");
     {
         let mut c = connect_addr(&src.addr());
@@ -511,21 +518,7 @@ fn a_big_key_written_while_it_is_copied_keeps_every_write() {
         })
     };
     std::thread::sleep(Duration::from_millis(100));
-    let e = nodes[0].addr();
-    let range = format!("{slot}-{slot}");
-    let out = run(trib().args([
-        "reshard",
-        &e,
-        "--from",
-        &src.addr(),
-        "--to",
-        &dst.addr(),
-        "--range",
-        &range,
-        "--no-atomic",
-        "--yes",
-        "-v",
-    ]));
+    let out = run(&mut reshard_slot(&nodes[0], src, dst, slot));
     std::thread::sleep(Duration::from_millis(100));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let pushed = writer.join().unwrap();
@@ -547,10 +540,7 @@ fn a_big_key_written_while_it_is_copied_keeps_every_write() {
         .collect();
     front.reverse();
     assert_eq!(front, pushed, "the pushes, in order");
-    assert_eq!(
-        src.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]),
-        "0"
-    );
+    assert_eq!(keys_in_slot(src, slot), 0);
     assert_check_ok(&nodes[0]);
 }
 
@@ -565,10 +555,7 @@ fn a_move_killed_while_big_keys_are_copied_is_completed_by_fix() {
         let nodes = cluster(0);
         let ms = masters(&nodes);
         let (src, dst) = (ms[0], ms[1]);
-        let map = slot_map(&nodes[0]);
-        let slot = (0..16384u16)
-            .find(|s| map[*s as usize].as_deref() == Some(src.addr().as_str()))
-            .unwrap();
+        let slot = first_slot_of(&nodes[0], src);
         let (list, string) = (key_in(slot, "a-list"), key_in(slot, "b-string"));
         let small: Vec<String> = (0..30).map(|i| key_in(slot, &format!("s{i}"))).collect();
         {
@@ -591,21 +578,7 @@ fn a_move_killed_while_big_keys_are_copied_is_completed_by_fix() {
         }
         let before: Vec<_> = [&list, &string].iter().map(|k| contents(src, k)).collect();
         let e = nodes[0].addr();
-        let range = format!("{slot}-{slot}");
-        let reshard = || {
-            let mut c = trib();
-            c.args([
-                "-v",
-                "reshard",
-                &e,
-                "--from",
-                &src.addr(),
-                "--to",
-                &dst.addr(),
-            ])
-            .args(["--range", &range, "--no-atomic", "--yes"]);
-            c
-        };
+        let reshard = || reshard_slot(&nodes[0], src, dst, slot);
         // The biggest first: the string (8 MB), then the list (6 MB).
         let first = if which == 0 { &list } else { &string };
         let (seen, matched, _) = kill_at_line(&mut reshard(), |line| {
@@ -657,10 +630,7 @@ fn a_move_killed_while_big_keys_are_copied_is_completed_by_fix() {
                 "point {point}: {key} differs after the re-run"
             );
         }
-        assert_eq!(
-            src.cmd(&["CLUSTER", "COUNTKEYSINSLOT", &slot.to_string()]),
-            "0"
-        );
+        assert_eq!(keys_in_slot(src, slot), 0);
     }
     assert!(mid_copy > 0, "no kill point fell in the middle of a copy");
 }
