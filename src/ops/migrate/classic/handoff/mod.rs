@@ -343,7 +343,7 @@ impl Handoff {
         timeout: Duration,
         grace: Duration,
     ) -> Option<Result<u64, NodeError>> {
-        if !self.pieces.load(Ordering::Relaxed) || !self.in_pieces(route.source, key).await {
+        if !self.pieces.load(Ordering::Relaxed) || !self.copies_in_pieces(route.source, key).await {
             return None;
         }
         let group = [(slot, vec![key.to_vec()])];

@@ -670,7 +670,7 @@ impl Handoff {
     }
 
     /// Whether `key` is copied in pieces: its type allows (looked at now).
-    pub(super) async fn in_pieces(&self, source: &Node, key: &[u8]) -> bool {
+    pub(super) async fn copies_in_pieces(&self, source: &Node, key: &[u8]) -> bool {
         let mut pipe = redis::pipe();
         pipe.cmd("ASKING").cmd("TYPE").arg(key);
         match source.pipeline(&pipe).await.map(|mut r| r.pop()) {
