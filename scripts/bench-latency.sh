@@ -42,7 +42,8 @@
 # RESHARD_SLOTS (3000), RATE (2000), BASE_PORT (31600), KEEP=1 keeps the temp dir,
 # ROUNDS (1): every size/operation/tool ROUNDS times, the tools alternating which goes first,
 # LAUNCH_MS (30, below), TOOL_NICE (unset): the tools' niceness (below),
-# TRIB_ARGS: more flags for trib's reshard and rebalance (e.g. "--max-stall 2ms").
+# TRIB_ARGS: more flags for trib's reshard and rebalance (e.g. "--max-stall 2ms");
+# TOOLS may name "trib-other": the binary TRIB_OTHER (another build, side by side).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -145,6 +146,8 @@ measure() {
       --cluster-slots "$RESHARD_SLOTS" --cluster-yes ;;
     rebalance/trib) $RUN "$TRIB" -q rebalance "$e" --use-empty-masters --yes ${TRIB_ARGS:-} ;;
     rebalance/redis-cli) $RUN redis-cli --cluster rebalance "$e" --cluster-use-empty-masters ;;
+    reshard/trib-other) $RUN "$TRIB_OTHER" -q reshard "$e" --from "${nodes[0]}" --to "${nodes[1]}" --slots "$RESHARD_SLOTS" --yes ${TRIB_ARGS:-} ;;
+    rebalance/trib-other) $RUN "$TRIB_OTHER" -q rebalance "$e" --use-empty-masters --yes ${TRIB_ARGS:-} ;;
   esac >"$DIR/$run/tool.out" 2>&1 || { echo "$op/$tool failed:" >&2; tail -20 "$DIR/$run/tool.out" >&2; exit 1; }
   t1=$(now)
   sleep 0.5

@@ -178,8 +178,8 @@ run() {
   case $method in
     trib) "$TRIB" -q reshard "$E" --from "$from" --to "$to" --slots "$slots" --yes >"$DIR/out" 2>&1 ;;
     trib-via-migrate) "$TRIB" -q reshard "$E" --from "$from" --to "$to" --slots "$slots" --yes --via-migrate >"$DIR/out" 2>&1 ;;
-    trib-other) "$TRIB_OTHER" -q reshard "$E" --from "$from" --to "$to" --slots "$slots" --yes $TRIB_ARGS >"$DIR/out" 2>&1 ;;
-    trib-args) "$TRIB" -q reshard "$E" --from "$from" --to "$to" --slots "$slots" --yes $TRIB_ARGS >"$DIR/out" 2>&1 ;;
+    trib-other) "$TRIB_OTHER" -q reshard "$E" --from "$from" --to "$to" --slots "$slots" --yes ${TRIB_ARGS:-} >"$DIR/out" 2>&1 ;;
+    trib-args) "$TRIB" -q reshard "$E" --from "$from" --to "$to" --slots "$slots" --yes ${TRIB_ARGS:-} >"$DIR/out" 2>&1 ;;
     redis-cli) redis-cli --cluster reshard "$E" --cluster-from "$from" --cluster-to "$to" --cluster-slots "$slots" --cluster-yes >"$DIR/out" 2>&1 ;;
     floor) python3 "$DIR/floor.py" "$fromnode" "$tonode" "$from" "$to" "$slots" "${masters[@]}" >"$DIR/out" 2>&1 ;;
     redis-cli-p1000) redis-cli --cluster reshard "$E" --cluster-from "$from" --cluster-to "$to" --cluster-slots "$slots" --cluster-yes --cluster-pipeline 1000 >"$DIR/out" 2>&1 ;;
