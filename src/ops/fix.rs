@@ -35,7 +35,7 @@ use super::Reporter;
 use super::interrupt::{self, Interrupted};
 use super::migrate::{MigrateError, MigrateOptions, SlotKeys, move_slot_keys};
 use super::reform::{send_meets, wait_reformed};
-use super::scan::deep_scan;
+use super::scan::{deep_scan, keys_per_slot};
 use super::slot_owner::{Batches, Refused, assign, bump_epochs, nudge, run_batches, setslot_node};
 use super::wait::{Converged, Progress, WaitTimeout, poll_until, wait_converged};
 use crate::addr::Target;
@@ -55,8 +55,6 @@ use crate::plan::unreached::dead_members;
 
 /// Slots moved concurrently.
 const PARALLEL_MOVES: usize = 4;
-/// Slots counted per pipeline.
-const COUNT_CHUNK: usize = 2048;
 
 #[derive(Debug, Error)]
 pub enum FixError {
@@ -123,7 +121,7 @@ pub struct Conflict {
     pub left: u64,
 }
 
-/// `CLUSTER COUNTKEYSINSLOT` for every slot of `slots` on every master (pipelined).
+/// `CLUSTER COUNTKEYSINSLOT` for every slot of `slots` on every master ([`keys_per_slot`]).
 pub async fn count_keys(
     masters: &BTreeMap<NodeId, Node>,
     slots: &SlotSet,
@@ -131,24 +129,7 @@ pub async fn count_keys(
     let list: Vec<u16> = slots.iter().collect();
     let per_master = join_all(masters.iter().map(|(id, node)| {
         let list = &list;
-        async move {
-            let mut found: Vec<(u16, u64)> = Vec::new();
-            for chunk in list.chunks(COUNT_CHUNK) {
-                let mut pipe = redis::pipe();
-                for s in chunk {
-                    pipe.add_command(cmd::countkeysinslot(*s));
-                }
-                let replies = node.pipeline(&pipe).await?;
-                for (s, r) in chunk.iter().zip(replies) {
-                    if let redis::Value::Int(n) = r?
-                        && n > 0
-                    {
-                        found.push((*s, n as u64));
-                    }
-                }
-            }
-            Ok::<_, NodeError>((id.clone(), found))
-        }
+        async move { Ok::<_, NodeError>((id.clone(), keys_per_slot(node, list).await?)) }
     }))
     .await;
     let mut out = KeyCounts::new();

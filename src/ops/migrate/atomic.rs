@@ -17,9 +17,9 @@ use redis::Value;
 
 use super::{MigrateError, MigrateOptions, WATCH_EVERY};
 use crate::cluster::Node;
-use crate::cluster::commands::{cmd, count_of};
 use crate::model::NodeId;
 use crate::ops::Reporter;
+use crate::ops::scan::keys_per_slot;
 
 /// Pause between two polls of `CLUSTER GETSLOTMIGRATIONS`.
 const POLL: Duration = Duration::from_millis(30);
@@ -85,13 +85,9 @@ pub async fn targets_clean(
         let Some(node) = masters.get(to) else {
             return false;
         };
-        let mut pipe = redis::pipe();
-        for s in &slots {
-            pipe.add_command(cmd::countkeysinslot(*s));
-        }
-        match node.pipeline(&pipe).await {
-            Ok(replies) => {
-                let clean = replies.iter().all(|r| matches!(r, Ok(Value::Int(0))));
+        match keys_per_slot(node, &slots).await {
+            Ok(found) => {
+                let clean = found.is_empty();
                 if !clean {
                     tracing::debug!(
                         "{}: holds keys in slots it is to import; using the classic path",
@@ -270,17 +266,14 @@ async fn run_source(
             .unwrap_or_else(|| id.short().to_string())
     };
     // Key count (for the report) and the jobs already known, to tell ours apart.
-    let mut pipe = redis::pipe();
-    for (_, slots) in targets {
-        for s in *slots {
-            pipe.add_command(cmd::countkeysinslot(*s));
-        }
-    }
-    let keys: u64 = source
-        .pipeline(&pipe)
+    let moving: Vec<u16> = targets
+        .iter()
+        .flat_map(|(_, s)| s.iter().copied())
+        .collect();
+    let keys: u64 = keys_per_slot(source, &moving)
         .await?
-        .into_iter()
-        .map(|r| r.map_or(0, |v| count_of(&v)))
+        .iter()
+        .map(|(_, n)| n)
         .sum();
     let before: BTreeSet<String> = list_jobs(source)
         .await?

@@ -13,6 +13,7 @@ use tokio::sync::Notify;
 use super::pace::{Pace, timed};
 use super::route::Route;
 use super::slot_set;
+use super::slots::{COUNT_COST, LIST_COST, cut_by_cost};
 use crate::cluster::commands::{cmd, keys_of};
 use crate::cluster::{NodeError, ServerError};
 use crate::model::SlotSet;
@@ -136,9 +137,11 @@ pub(super) async fn move_window(
             .filter(|s| route.big.contains_key(s) && !failed_slots.contains(s))
             .collect();
         pending.retain(|(s, _)| !failed_slots.contains(s) && !relist.contains(s));
+        let full = vec![batch.size; relist.len()];
         list_keys(
             route,
             &relist,
+            &full,
             batch.size,
             &mut pending,
             &mut failed_slots,
@@ -290,6 +293,13 @@ pub(super) async fn move_window(
             batch.fit();
         }
         progress.report(false);
+        // What each slot listed last time: about what is left in it now (none, unless the
+        // listing was cut at the batch size), to size the next listing's pipelines.
+        let last: BTreeMap<u16, usize> = pending.iter().map(|(s, k)| (*s, k.len())).collect();
+        let expected: Vec<usize> = again
+            .iter()
+            .map(|s| last.get(s).copied().unwrap_or(batch.size))
+            .collect();
         pending.clear();
         if again.is_empty() {
             break;
@@ -297,6 +307,7 @@ pub(super) async fn move_window(
         list_keys(
             route,
             &again,
+            &expected,
             batch.size,
             &mut pending,
             &mut failed_slots,
@@ -312,10 +323,34 @@ pub(super) async fn move_window(
     (done, failed)
 }
 
-/// Lists the next `size` keys of each of `slots` on the source, in one pipeline, into
-/// `pending` (a slot with none left is not: it is done); a slot that cannot be listed
-/// fails.
+/// Lists the next `size` keys of each of `slots` on the source into `pending` (a slot with
+/// none left is not: it is done); a slot that cannot be listed fails. In pipelines that
+/// fit the stall budget, each through the source's gate, by the keys `expected` in each
+/// slot: a window's thousand slots in one pipeline run back to back on the source.
 async fn list_keys(
+    route: &Route<'_>,
+    slots: &[u16],
+    expected: &[usize],
+    size: usize,
+    pending: &mut Listed,
+    failed_slots: &mut BTreeSet<u16>,
+    failed: &mut Option<MigrateError>,
+) {
+    let costs = slots.iter().enumerate().map(|(i, _)| {
+        let keys = expected.get(i).copied().unwrap_or(size).min(size);
+        COUNT_COST + LIST_COST.saturating_mul(keys as u32)
+    });
+    let mut begin = 0;
+    for (len, cost) in cut_by_cost(costs, route.opts.node_budget()) {
+        let chunk = &slots[begin..begin + len];
+        begin += len;
+        let _permit = route.gate.enter_source(Some(cost)).await;
+        list_chunk(route, chunk, size, pending, failed_slots, failed).await;
+    }
+}
+
+/// [`list_keys`] for one pipeline.
+async fn list_chunk(
     route: &Route<'_>,
     slots: &[u16],
     size: usize,
@@ -323,9 +358,6 @@ async fn list_keys(
     failed_slots: &mut BTreeSet<u16>,
     failed: &mut Option<MigrateError>,
 ) {
-    if slots.is_empty() {
-        return;
-    }
     let mut pipe = redis::pipe();
     for s in slots {
         pipe.add_command(cmd::getkeysinslot(*s, size));

@@ -10,7 +10,7 @@ use redis::Value;
 use super::keys::Listed;
 use super::route::Route;
 use super::slot_set;
-use crate::cluster::commands::{cmd, keys_of};
+use crate::cluster::commands::{cmd, count_of, keys_of};
 use crate::cluster::{Node, NodeError, NodeErrorKind, ServerError, SetSlot};
 use crate::model::NodeId;
 use crate::ops::migrate::MigrateError;
@@ -88,11 +88,42 @@ pub(super) async fn open_window(
 /// [`LIST_COST`] per key listed: 985 slots of ~6 keys in one pipeline took 10-20 ms.
 const OPEN_COST: Duration = Duration::from_micros(8);
 /// A source's time per key listed by `GETKEYSINSLOT` (measured 0.26 µs, rounded up).
-const LIST_COST: Duration = Duration::from_nanos(500);
+pub(super) const LIST_COST: Duration = Duration::from_nanos(500);
+
+/// A source's time for one `COUNTKEYSINSLOT` (or a `GETKEYSINSLOT` that lists nothing)
+/// with its share of the per-command overhead (2.5 µs measured on Redis 7.0 on loopback,
+/// rounded up).
+pub(super) const COUNT_COST: Duration = Duration::from_micros(4);
+
+/// How many keys each of `slots` holds on the source (an estimate: keys come and go until
+/// a slot is open; a count that failed is 0), in pipelines that fit the stall budget, each
+/// through the source's gate: all of a pair's slots in one pipeline run back to back, and
+/// 3000 of them kept the source from its clients for 3-7 ms.
+pub(super) async fn count_keys(route: &Route<'_>, slots: &[u16]) -> Result<Vec<u64>, NodeError> {
+    let mut counts = Vec::with_capacity(slots.len());
+    let costs = std::iter::repeat_n(COUNT_COST, slots.len());
+    let mut begin = 0;
+    for (len, cost) in cut_by_cost(costs, route.opts.node_budget()) {
+        let mut pipe = redis::pipe();
+        for s in &slots[begin..begin + len] {
+            pipe.add_command(cmd::countkeysinslot(*s));
+        }
+        begin += len;
+        let replies = {
+            let _permit = route.gate.enter_source(Some(cost)).await;
+            route.source.pipeline(&pipe).await?
+        };
+        counts.extend(replies.into_iter().map(|r| r.map_or(0, |v| count_of(&v))));
+    }
+    Ok(counts)
+}
 
 /// Cuts items of the given `costs` into consecutive chunks of at most `budget` in all
 /// (an item costlier than the budget alone): (items, cost) per chunk.
-fn cut_by_cost(costs: impl Iterator<Item = Duration>, budget: Duration) -> Vec<(usize, Duration)> {
+pub(super) fn cut_by_cost(
+    costs: impl Iterator<Item = Duration>,
+    budget: Duration,
+) -> Vec<(usize, Duration)> {
     let mut out: Vec<(usize, Duration)> = Vec::new();
     let mut current = (0, Duration::ZERO);
     for c in costs {

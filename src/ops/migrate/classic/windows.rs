@@ -9,9 +9,8 @@ use super::BigKeys;
 use super::keys::{Batch, move_window};
 use super::pace::PairGate;
 use super::route::route;
-use super::slots::{finish_slots, move_empty_slots, open_window, rollback_window};
+use super::slots::{count_keys, finish_slots, move_empty_slots, open_window, rollback_window};
 use crate::cluster::Node;
-use crate::cluster::commands::{cmd, count_of};
 use crate::model::NodeId;
 use crate::ops::interrupt;
 use crate::ops::migrate::progress::Progress;
@@ -77,16 +76,7 @@ pub(super) async fn move_pair(
 
     // Keys per slot before opening anything, to cut windows (an estimate: keys may come
     // and go until the slot is MIGRATING; the real keys are listed after that).
-    let mut pipe = redis::pipe();
-    for s in slots {
-        pipe.add_command(cmd::countkeysinslot(*s));
-    }
-    let counts: Vec<u64> = source
-        .pipeline(&pipe)
-        .await?
-        .into_iter()
-        .map(|r| r.map_or(0, |v| count_of(&v)))
-        .collect();
+    let counts = count_keys(&route, slots).await?;
     // Slots without keys change owner directly; a key written meanwhile makes the source
     // refuse, and that slot takes the full path below.
     let empty: Vec<u16> = slots
