@@ -105,15 +105,19 @@ impl Batch {
     }
 }
 
-/// Moves every key of the window's slots. Returns the slots now empty and, if one
-/// failed, the error (the failed slot stays open: its keys are on both sides).
+/// Moves every key of the window's slots (`listed`: their first listing, and the batch
+/// size it was listed with). Returns the slots now empty and, if one failed, the error
+/// (the failed slot stays open: its keys are on both sides).
 pub(super) async fn move_window(
     route: &Route<'_>,
     slots: &[u16],
-    listed: Listed,
+    (listed, listed_with): (Listed, usize),
     batch: &mut Batch,
     progress: &Progress<'_>,
 ) -> (Vec<u16>, Option<MigrateError>) {
+    // The batch size of the last listing (the smallest, when slots were listed with
+    // several): a slot that listed fewer keys than that held no more.
+    let mut listed_with = listed_with;
     let mut failed: Option<MigrateError> = None;
     let mut failed_slots = BTreeSet::new();
     let mut retries: BTreeMap<u16, u32> = BTreeMap::new();
@@ -138,6 +142,7 @@ pub(super) async fn move_window(
             .collect();
         pending.retain(|(s, _)| !failed_slots.contains(s) && !relist.contains(s));
         let full = vec![batch.size; relist.len()];
+        listed_with = listed_with.min(batch.size);
         list_keys(
             route,
             &relist,
@@ -293,13 +298,19 @@ pub(super) async fn move_window(
             batch.fit();
         }
         progress.report(false);
-        // What each slot listed last time: about what is left in it now (none, unless the
-        // listing was cut at the batch size), to size the next listing's pipelines.
-        let last: BTreeMap<u16, usize> = pending.iter().map(|(s, k)| (*s, k.len())).collect();
+        // What is left in each slot, to size the next listing's pipelines: nothing when
+        // its last listing was shorter than the batch size it was listed with, else up to
+        // a batch.
+        let cut: BTreeSet<u16> = pending
+            .iter()
+            .filter(|(_, k)| k.len() >= listed_with)
+            .map(|(s, _)| *s)
+            .collect();
         let expected: Vec<usize> = again
             .iter()
-            .map(|s| last.get(s).copied().unwrap_or(batch.size))
+            .map(|s| if cut.contains(s) { batch.size } else { 0 })
             .collect();
+        listed_with = batch.size;
         pending.clear();
         if again.is_empty() {
             break;

@@ -188,9 +188,10 @@ pub async fn move_slot_keys(
     let mut batch = keys::Batch::new(opts, None);
     let silent = crate::ops::Silent;
     let progress = Progress::new(&silent, 1, Instant::now());
-    let keys = source.keys_in_slot(slot, batch.size).await?;
-    let (_, failed) =
-        keys::move_window(&route, &[slot], vec![(slot, keys)], &mut batch, &progress).await;
+    let listed_with = batch.size;
+    let keys = source.keys_in_slot(slot, listed_with).await?;
+    let listed = (vec![(slot, keys)], listed_with);
+    let (_, failed) = keys::move_window(&route, &[slot], listed, &mut batch, &progress).await;
     match failed {
         Some(e) => Err(e),
         None => Ok(SlotKeys {

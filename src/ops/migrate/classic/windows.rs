@@ -124,6 +124,8 @@ pub(super) async fn move_pair(
 
     interrupt::check().map_err(MigrateError::interrupted)?;
     let t0 = Instant::now();
+    // The batch size each window's slots were first listed with.
+    let mut opened_with = batch.size;
     let mut opened = match windows.first() {
         Some(w) => open_window(&route, source_id, target_id, w, window_keys[0], batch.size).await?,
         None => return Ok(()),
@@ -144,7 +146,7 @@ pub(super) async fn move_pair(
             move_window(
                 &route,
                 current,
-                std::mem::take(&mut opened),
+                (std::mem::take(&mut opened), opened_with),
                 &mut batch,
                 progress
             ),
@@ -185,7 +187,10 @@ pub(super) async fn move_pair(
             || interrupt::check().is_err();
         if let Some(result) = next_opened {
             match result {
-                Ok(o) if !stop => opened = o,
+                Ok(o) if !stop => {
+                    opened = o;
+                    opened_with = size;
+                }
                 Ok(_) | Err(_) => {
                     if let Some(w) = windows.get(i + 1) {
                         rollback_window(&route, w).await;
