@@ -210,9 +210,9 @@ pub(super) async fn rollback_window(route: &Route<'_>, slots: &[u16]) {
     let _ = route.target.pipeline_paced(&pipe).await;
 }
 
-/// Gives emptied slots their new owner: the source (which may become a replica of the
-/// target when it loses its last slot) and every other master at once (best effort for
-/// those: they also learn it from the cluster bus), then the target.
+/// Gives emptied slots their new owner: the source first (which may become a replica of
+/// the target when it loses its last slot), then every other master (best effort: they
+/// also learn it from the cluster bus), then the target.
 pub(super) async fn finish_slots(
     route: &Route<'_>,
     target_id: &NodeId,
@@ -295,19 +295,7 @@ async fn finish_chunk(
     // nobody with keys ever loses a claim: at worst a client is redirected back and forth
     // for one round trip, and an interrupted finish leaves the target importing with the
     // keys, which `fix` completes. The target bumps its epoch when it takes the slots.
-    //
-    // Every other master is told at the same time as the source, and all before the
-    // target claims: a node that still names the source when the target's claim reaches
-    // it answers with an UPDATE for the source, and the target would hand the slots back
-    // (deleting their keys) if the source's epoch were higher in that node's view. From
-    // the source's release to the target's claim a client is sent back and forth between
-    // them (`MOVED`): one round trip, where telling the others after the source made it
-    // two (2-3 ms for some clients on a loaded machine).
-    let (replies, ()) = futures::join!(
-        setslots(route.source, &pipe),
-        tell_others(route, others, &pipe)
-    );
-    let replies = replies?;
+    let replies = setslots(route.source, &pipe).await?;
     let mut demoted = false;
     let mut unconfirmed = Vec::new();
     for (s, r) in slots.iter().zip(replies) {
@@ -338,10 +326,20 @@ async fn finish_chunk(
             )));
         }
     }
+    // Then every other master, before the target claims: a node that still names the
+    // source when the target's claim reaches it answers with an UPDATE for the source, and
+    // the target would hand the slots back (deleting their keys) if the source's epoch
+    // were higher in that node's view. Not at the same time as the source (that would
+    // spare clients one round trip of `MOVED` between source and target): a source that
+    // was failed over meanwhile answers that it is no longer a master, and a master told
+    // already would answer its successor's claim with an UPDATE naming the target; a
+    // master that loses a slot it still holds keys in deletes them.
     let released = started.elapsed();
+    tell_others(route, others, &pipe).await;
+    let told = started.elapsed();
     claim(route, target_id, slots, true).await?;
     tracing::debug!(
-        "{} -> {}: {} slot(s) released and others told in {released:?}, claimed at {:?}",
+        "{} -> {}: {} slot(s) released in {released:?}, others told at {told:?}, claimed at {:?}",
         route.source.label,
         route.target.label,
         slots.len(),
