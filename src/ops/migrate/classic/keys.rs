@@ -298,18 +298,7 @@ pub(super) async fn move_window(
             batch.fit();
         }
         progress.report(false);
-        // What is left in each slot, to size the next listing's pipelines: nothing when
-        // its last listing was shorter than the batch size it was listed with, else up to
-        // a batch.
-        let cut: BTreeSet<u16> = pending
-            .iter()
-            .filter(|(_, k)| k.len() >= listed_with)
-            .map(|(s, _)| *s)
-            .collect();
-        let expected: Vec<usize> = again
-            .iter()
-            .map(|s| if cut.contains(s) { batch.size } else { 0 })
-            .collect();
+        let expected = left_to_list(&pending, &again, listed_with, batch.size);
         listed_with = batch.size;
         pending.clear();
         if again.is_empty() {
@@ -332,6 +321,21 @@ pub(super) async fn move_window(
         .filter(|s| !failed_slots.contains(s))
         .collect();
     (done, failed)
+}
+
+/// The keys each of `again` is expected to list next, to size the listing's pipelines:
+/// none when its last listing (in `pending`, listed `listed_with` keys at most) was
+/// shorter than that, else up to `size`.
+fn left_to_list(pending: &Listed, again: &[u16], listed_with: usize, size: usize) -> Vec<usize> {
+    let cut: BTreeSet<u16> = pending
+        .iter()
+        .filter(|(_, k)| k.len() >= listed_with)
+        .map(|(s, _)| *s)
+        .collect();
+    again
+        .iter()
+        .map(|s| if cut.contains(s) { size } else { 0 })
+        .collect()
 }
 
 /// Lists the next `size` keys of each of `slots` on the source into `pending` (a slot with
@@ -637,6 +641,18 @@ pub(super) async fn resolve_busy(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_slots_whose_listing_was_cut_are_expected_to_list_more() {
+        let keys = |n: usize| (0..n).map(|i| vec![i as u8]).collect::<Vec<_>>();
+        // Listed with batches of 3: slot 1 listed all it had (2 keys), slot 2 was cut at 3.
+        let pending: Listed = vec![(1, keys(2)), (2, keys(3)), (3, keys(3))];
+        // Slot 3 is not listed again (it failed); slot 9 was never listed: none expected.
+        assert_eq!(left_to_list(&pending, &[1, 2, 9], 3, 100), vec![0, 100, 0]);
+        // Listed with batches of 2: slot 1 may hold more too.
+        assert_eq!(left_to_list(&pending, &[1, 2], 2, 5), vec![5, 5]);
+        assert!(left_to_list(&pending, &[], 3, 5).is_empty());
+    }
 
     #[test]
     fn groups_share_up_to_the_batch_size() {
