@@ -33,7 +33,7 @@ use thiserror::Error;
 
 use super::Reporter;
 use super::interrupt::{self, Interrupted};
-use super::migrate::{MigrateError, MigrateOptions, SlotKeys, move_slot_keys};
+use super::migrate::{Gates, MigrateError, MigrateOptions, SlotKeys, move_slot_keys};
 use super::reform::{send_meets, wait_reformed};
 use super::scan::{deep_scan, keys_per_slot};
 use super::slot_owner::{Batches, Refused, assign, bump_epochs, nudge, run_batches, setslot_node};
@@ -242,6 +242,7 @@ async fn move_slot<'a>(
     f: &SlotFix,
     masters: &'a BTreeMap<NodeId, Node>,
     opts: &MigrateOptions,
+    gates: &Gates,
 ) -> Result<SlotMoved<'a>, FixError> {
     if interrupt::check().is_err() {
         return Ok(SlotMoved::Skipped(f.slot));
@@ -264,7 +265,7 @@ async fn move_slot<'a>(
                 f.owner.short()
             )));
         };
-        match move_slot_keys(source, target, f.slot, opts).await {
+        match move_slot_keys((source, src), (target, &f.owner), f.slot, opts, gates).await {
             Ok(k) => {
                 keys.moved += k.moved;
                 keys.identical += k.identical;
@@ -378,8 +379,12 @@ pub async fn apply(
             total
         ));
         let mut done = 0usize;
-        let mut stream = futures::stream::iter(moving.iter().map(|f| move_slot(f, masters, opts)))
-            .buffer_unordered(PARALLEL_MOVES);
+        // The slots under way share each node's stall gate: a source of several of them
+        // has one budget of MIGRATE queued at once, not one per slot.
+        let gates = Gates::new(masters.keys(), opts.node_budget());
+        let mut stream =
+            futures::stream::iter(moving.iter().map(|f| move_slot(f, masters, opts, &gates)))
+                .buffer_unordered(PARALLEL_MOVES);
         let mut busy = Vec::new();
         while let Some(r) = stream.next().await {
             match r? {

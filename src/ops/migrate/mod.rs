@@ -31,7 +31,7 @@ use crate::model::NodeId;
 use crate::plan::migration::MigrationPlan;
 
 pub use classic::route::migrate_auth2;
-pub use classic::{SlotKeys, move_slot_keys};
+pub use classic::{Gates, SlotKeys, move_slot_keys};
 
 /// While keys move, the target is pinged this often (when a round lasts that long): a
 /// frozen or dead target stops the move within about the command timeout instead of

@@ -49,6 +49,44 @@ pub(super) struct Scanned {
     pub(super) per_key: BTreeMap<NodeId, Duration>,
 }
 
+/// The stall gates of the nodes that move keys, shared by everything that moves keys
+/// through them at once (the pairs of a migration, the slots `fix` repairs together): a
+/// node's clients wait for one node budget at most (half of `--max-stall`: a redirected
+/// client meets two nodes), however many moves go through it.
+pub struct Gates {
+    budget: Duration,
+    nodes: BTreeMap<NodeId, Arc<Gate>>,
+    claims: Arc<Claims>,
+}
+
+impl Gates {
+    /// A gate of `budget` for each of `nodes`.
+    pub fn new<'a>(nodes: impl IntoIterator<Item = &'a NodeId>, budget: Duration) -> Gates {
+        let nodes: BTreeMap<NodeId, Arc<Gate>> = nodes
+            .into_iter()
+            .map(|id| (id.clone(), Arc::new(Gate::new(budget))))
+            .collect();
+        let claims = Arc::new(Claims::new(nodes.values().cloned().collect()));
+        Gates {
+            budget,
+            nodes,
+            claims,
+        }
+    }
+
+    /// The gates of a move from `from` to `to`, entered in node-ID order (gates of their
+    /// own for a node not given to [`Gates::new`]).
+    pub(crate) fn pair(&self, from: &NodeId, to: &NodeId) -> PairGate {
+        match (self.nodes.get(from), self.nodes.get(to)) {
+            (Some(f), Some(t)) if from < to => {
+                PairGate::new(f.clone(), t.clone(), true, self.claims.clone())
+            }
+            (Some(f), Some(t)) => PairGate::new(t.clone(), f.clone(), false, self.claims.clone()),
+            _ => PairGate::alone(self.budget),
+        }
+    }
+}
+
 /// What the classic path did.
 pub(super) struct ClassicOutcome {
     pub(super) slots: usize,
@@ -69,14 +107,10 @@ pub(super) async fn run(
     start: Instant,
 ) -> Result<ClassicOutcome, MigrateError> {
     let progress = Progress::new(reporter, total, start);
-    // One gate per node, shared by its pairs (as source or target): its clients wait for
-    // one node budget at most (half of --max-stall: a redirected client meets two nodes).
-    let gates: BTreeMap<&NodeId, Arc<Gate>> = pairs
-        .keys()
-        .flat_map(|(from, to)| [from, to])
-        .map(|id| (id, Arc::new(Gate::new(opts.node_budget()))))
-        .collect();
-    let claims = Arc::new(Claims::new(gates.values().cloned().collect()));
+    let gates = Gates::new(
+        pairs.keys().flat_map(|(from, to)| [from, to]),
+        opts.node_budget(),
+    );
     if total > 0 {
         reporter.step(&format!(
             "Moving {} slot(s) between {} pair(s) of masters",
@@ -88,13 +122,7 @@ pub(super) async fn run(
 
     let results = join_all(pairs.iter().map(|((from, to), slots)| {
         let progress = &progress;
-        let gate = match (gates.get(from), gates.get(to)) {
-            (Some(f), Some(t)) if from < to => {
-                PairGate::new(f.clone(), t.clone(), true, claims.clone())
-            }
-            (Some(f), Some(t)) => PairGate::new(t.clone(), f.clone(), false, claims.clone()),
-            _ => PairGate::alone(opts.node_budget()),
-        };
+        let gate = gates.pair(from, to);
         async move {
             let (Some(source), Some(target)) = (masters.get(from), masters.get(to)) else {
                 return Err(MigrateError::Other("no connection".into()));
@@ -173,15 +201,18 @@ pub struct SlotKeys {
     pub identical: u64,
 }
 
-/// Moves every key of `slot` from `source` to `target` (batches of MIGRATE … KEYS),
-/// without changing slot ownership. The building block `fix` uses to close open slots.
+/// Moves every key of `slot` from `source` (`from`) to `target` (`to`), batches of
+/// `MIGRATE … KEYS` through their `gates` (shared with the moves under way at the same
+/// time), without changing slot ownership. The building block `fix` uses to close open
+/// slots.
 pub async fn move_slot_keys(
-    source: &Node,
-    target: &Node,
+    (source, from): (&Node, &NodeId),
+    (target, to): (&Node, &NodeId),
     slot: u16,
     opts: &MigrateOptions,
+    gates: &Gates,
 ) -> Result<SlotKeys, MigrateError> {
-    let gate = PairGate::alone(opts.node_budget());
+    let gate = gates.pair(from, to);
     // Through `MIGRATE`: the source may only import the slot (stray keys), where the
     // relay's reads would be redirected.
     let route = route::route(source, target, None, gate, opts, false, false).await?;
@@ -198,5 +229,40 @@ pub async fn move_slot_keys(
             moved: progress.keys.load(Ordering::Relaxed),
             identical: progress.identical.load(Ordering::Relaxed),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(c: char) -> NodeId {
+        NodeId::parse(&c.to_string().repeat(40)).unwrap()
+    }
+
+    /// Two moves from one source (e.g. two slots `fix` repairs at once) wait for each
+    /// other; a move between other nodes does not wait for them.
+    #[tokio::test]
+    async fn moves_through_a_node_share_its_gate() {
+        let (a, b, c, d) = (id('a'), id('b'), id('c'), id('d'));
+        let gates = Gates::new([&a, &b, &c, &d], Duration::from_millis(5));
+        let (ab, ac, cd) = (gates.pair(&a, &b), gates.pair(&a, &c), gates.pair(&c, &d));
+        let held = ab.enter(None).await;
+        assert!(held.0.is_some() && held.1.is_some());
+        let small = Some(Duration::from_micros(1));
+        let waiting = ac.enter(small);
+        tokio::pin!(waiting);
+        let short = Duration::from_millis(20);
+        assert!(tokio::time::timeout(short, &mut waiting).await.is_err());
+        // The source's gate is what they share: c -> d goes on meanwhile.
+        let other = tokio::time::timeout(short, cd.enter(small)).await;
+        assert!(other.is_ok_and(|(x, y)| x.is_some() && y.is_some()));
+        drop(held);
+        let got = waiting.await;
+        assert!(got.0.is_some() && got.1.is_some());
+        // A node not given: gates of its own.
+        let (e, f) = (id('e'), id('f'));
+        let ef = gates.pair(&e, &f);
+        assert!(tokio::time::timeout(short, ef.enter(None)).await.is_ok());
     }
 }

@@ -244,6 +244,7 @@ pub(crate) async fn timed<T>(
     let start = Instant::now();
     let out = command.await;
     pace.observe(keys, start.elapsed());
+    tracing::trace!("a batch of {keys} key(s) took {:?}", start.elapsed());
     drop(permit);
     out
 }
