@@ -64,6 +64,7 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand set-timeout 'Set cluster-node-timeout everywhere and persist it'
             cand import 'Move or copy every key of a standalone Redis into the cluster'
             cand backup 'Write an RDB per master and the cluster layout'
+            cand install 'Copy this binary into DIR (an init container hands trib to the Redis container)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -618,6 +619,39 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'trib;install'= {
+            cand -a 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
+            cand --password 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
+            cand --user 'ACL user'
+            cand --cacert 'CA bundle (PEM) to verify the nodes'' certificates'
+            cand --cert 'Client certificate (PEM)'
+            cand --key 'Client private key (PEM)'
+            cand --sni 'TLS server name to send and verify'
+            cand --connect-timeout 'Deadline for each connection'
+            cand --command-timeout 'Deadline for each command (MIGRATE and waits have their own)'
+            cand --dns-server 'DNS server to use instead of resolv.conf''s nameservers'
+            cand --dns-search 'Extra DNS search domain (repeatable)'
+            cand --domains 'Where failure domains come from'
+            cand --kubeconfig 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]'
+            cand --context 'Kubeconfig context to use instead of the current one'
+            cand --namespace 'Namespace searched first for the Redis pods [default: the context''s, or the pod''s own]'
+            cand --kube-exec-timeout 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)'
+            cand --askpass 'Read the password from the terminal'
+            cand --tls 'Use TLS to every node'
+            cand --insecure 'Do not verify the nodes'' certificates'
+            cand --json 'One JSON document on stdout; human output goes to stderr'
+            cand -y 'Skip the confirmation prompt'
+            cand --yes 'Skip the confirmation prompt'
+            cand --dry-run 'Compute and print the plan, change nothing'
+            cand -v 'More output on stderr (repeatable)'
+            cand --verbose 'More output on stderr (repeatable)'
+            cand -q 'Less output on stderr'
+            cand --quiet 'Less output on stderr'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'trib;completions'= {
             cand -a 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
             cand --password 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)'
@@ -667,6 +701,7 @@ set edit:completion:arg-completer[trib] = {|@words|
             cand set-timeout 'Set cluster-node-timeout everywhere and persist it'
             cand import 'Move or copy every key of a standalone Redis into the cluster'
             cand backup 'Write an RDB per master and the cluster layout'
+            cand install 'Copy this binary into DIR (an init container hands trib to the Redis container)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -699,6 +734,8 @@ set edit:completion:arg-completer[trib] = {|@words|
         &'trib;help;import'= {
         }
         &'trib;help;backup'= {
+        }
+        &'trib;help;install'= {
         }
         &'trib;help;completions'= {
         }

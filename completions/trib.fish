@@ -66,6 +66,7 @@ complete -c trib -n "__fish_trib_needs_command" -f -a "call" -d 'Run a command o
 complete -c trib -n "__fish_trib_needs_command" -f -a "set-timeout" -d 'Set cluster-node-timeout everywhere and persist it'
 complete -c trib -n "__fish_trib_needs_command" -f -a "import" -d 'Move or copy every key of a standalone Redis into the cluster'
 complete -c trib -n "__fish_trib_needs_command" -f -a "backup" -d 'Write an RDB per master and the cluster layout'
+complete -c trib -n "__fish_trib_needs_command" -f -a "install" -d 'Copy this binary into DIR (an init container hands trib to the Redis container)'
 complete -c trib -n "__fish_trib_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c trib -n "__fish_trib_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c trib -n "__fish_trib_using_subcommand create" -l replicas -d 'Replicas per master' -r
@@ -529,6 +530,33 @@ complete -c trib -n "__fish_trib_using_subcommand backup" -s v -l verbose -d 'Mo
 complete -c trib -n "__fish_trib_using_subcommand backup" -s q -l quiet -d 'Less output on stderr'
 complete -c trib -n "__fish_trib_using_subcommand backup" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c trib -n "__fish_trib_using_subcommand backup" -s V -l version -d 'Print version'
+complete -c trib -n "__fish_trib_using_subcommand install" -s a -l password -d 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)' -r
+complete -c trib -n "__fish_trib_using_subcommand install" -l user -d 'ACL user' -r
+complete -c trib -n "__fish_trib_using_subcommand install" -l cacert -d 'CA bundle (PEM) to verify the nodes\' certificates' -r -F
+complete -c trib -n "__fish_trib_using_subcommand install" -l cert -d 'Client certificate (PEM)' -r -F
+complete -c trib -n "__fish_trib_using_subcommand install" -l key -d 'Client private key (PEM)' -r -F
+complete -c trib -n "__fish_trib_using_subcommand install" -l sni -d 'TLS server name to send and verify' -r
+complete -c trib -n "__fish_trib_using_subcommand install" -l connect-timeout -d 'Deadline for each connection' -r
+complete -c trib -n "__fish_trib_using_subcommand install" -l command-timeout -d 'Deadline for each command (MIGRATE and waits have their own)' -r
+complete -c trib -n "__fish_trib_using_subcommand install" -l dns-server -d 'DNS server to use instead of resolv.conf\'s nameservers' -r
+complete -c trib -n "__fish_trib_using_subcommand install" -l dns-search -d 'Extra DNS search domain (repeatable)' -r
+complete -c trib -n "__fish_trib_using_subcommand install" -l domains -d 'Where failure domains come from' -r -f -a "ip\t'The node\'s IP address'
+kubernetes-node\t'The Kubernetes node its pod runs on'
+kubernetes-zone\t'The zone of that Kubernetes node'"
+complete -c trib -n "__fish_trib_using_subcommand install" -l kubeconfig -d 'Kubeconfig file(s), `:`-separated [default: in a pod its service account, else ~/.kube/config]' -r
+complete -c trib -n "__fish_trib_using_subcommand install" -l context -d 'Kubeconfig context to use instead of the current one' -r
+complete -c trib -n "__fish_trib_using_subcommand install" -l namespace -d 'Namespace searched first for the Redis pods [default: the context\'s, or the pod\'s own]' -r
+complete -c trib -n "__fish_trib_using_subcommand install" -l kube-exec-timeout -d 'Deadline for a kubeconfig exec credential plugin (kubelogin, aws, gke-gcloud-auth-plugin)' -r
+complete -c trib -n "__fish_trib_using_subcommand install" -l askpass -d 'Read the password from the terminal'
+complete -c trib -n "__fish_trib_using_subcommand install" -l tls -d 'Use TLS to every node'
+complete -c trib -n "__fish_trib_using_subcommand install" -l insecure -d 'Do not verify the nodes\' certificates'
+complete -c trib -n "__fish_trib_using_subcommand install" -l json -d 'One JSON document on stdout; human output goes to stderr'
+complete -c trib -n "__fish_trib_using_subcommand install" -s y -l yes -d 'Skip the confirmation prompt'
+complete -c trib -n "__fish_trib_using_subcommand install" -l dry-run -d 'Compute and print the plan, change nothing'
+complete -c trib -n "__fish_trib_using_subcommand install" -s v -l verbose -d 'More output on stderr (repeatable)'
+complete -c trib -n "__fish_trib_using_subcommand install" -s q -l quiet -d 'Less output on stderr'
+complete -c trib -n "__fish_trib_using_subcommand install" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c trib -n "__fish_trib_using_subcommand install" -s V -l version -d 'Print version'
 complete -c trib -n "__fish_trib_using_subcommand completions" -s a -l password -d 'AUTH password (prefer REDISCLI_AUTH or --askpass: the process list shows -a)' -r
 complete -c trib -n "__fish_trib_using_subcommand completions" -l user -d 'ACL user' -r
 complete -c trib -n "__fish_trib_using_subcommand completions" -l cacert -d 'CA bundle (PEM) to verify the nodes\' certificates' -r -F
@@ -556,20 +584,21 @@ complete -c trib -n "__fish_trib_using_subcommand completions" -s v -l verbose -
 complete -c trib -n "__fish_trib_using_subcommand completions" -s q -l quiet -d 'Less output on stderr'
 complete -c trib -n "__fish_trib_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c trib -n "__fish_trib_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "create" -d 'Create a cluster: plan slots and anti-affine placement, confirm, apply, verify'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "apply" -d 'Make the cluster consist of exactly these nodes: create, join, rebalance, re-form, prune'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "check" -d 'Check a cluster\'s health (exit 1 on problems)'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "info" -d 'Show masters, replicas, slots, keys, memory and resilience'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "fix" -d 'Repair open slots, uncovered slots and moved nodes'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "reshard" -d 'Move slots and their keys between masters'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "rebalance" -d 'Move slots so each master\'s share matches its weight'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "add-node" -d 'Add an empty node as master or replica'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "replicate" -d 'Attach a node as replica of a master'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "del-node" -d 'Remove a node from the cluster'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "failover" -d 'Make a node a master (promote a replica), or --demote a master'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "call" -d 'Run a command on every node'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "set-timeout" -d 'Set cluster-node-timeout everywhere and persist it'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "import" -d 'Move or copy every key of a standalone Redis into the cluster'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "backup" -d 'Write an RDB per master and the cluster layout'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup install completions help" -f -a "create" -d 'Create a cluster: plan slots and anti-affine placement, confirm, apply, verify'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup install completions help" -f -a "apply" -d 'Make the cluster consist of exactly these nodes: create, join, rebalance, re-form, prune'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup install completions help" -f -a "check" -d 'Check a cluster\'s health (exit 1 on problems)'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup install completions help" -f -a "info" -d 'Show masters, replicas, slots, keys, memory and resilience'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup install completions help" -f -a "fix" -d 'Repair open slots, uncovered slots and moved nodes'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup install completions help" -f -a "reshard" -d 'Move slots and their keys between masters'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup install completions help" -f -a "rebalance" -d 'Move slots so each master\'s share matches its weight'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup install completions help" -f -a "add-node" -d 'Add an empty node as master or replica'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup install completions help" -f -a "replicate" -d 'Attach a node as replica of a master'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup install completions help" -f -a "del-node" -d 'Remove a node from the cluster'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup install completions help" -f -a "failover" -d 'Make a node a master (promote a replica), or --demote a master'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup install completions help" -f -a "call" -d 'Run a command on every node'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup install completions help" -f -a "set-timeout" -d 'Set cluster-node-timeout everywhere and persist it'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup install completions help" -f -a "import" -d 'Move or copy every key of a standalone Redis into the cluster'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup install completions help" -f -a "backup" -d 'Write an RDB per master and the cluster layout'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup install completions help" -f -a "install" -d 'Copy this binary into DIR (an init container hands trib to the Redis container)'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup install completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c trib -n "__fish_trib_using_subcommand help; and not __fish_seen_subcommand_from create apply check info fix reshard rebalance add-node replicate del-node failover call set-timeout import backup install completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

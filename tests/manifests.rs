@@ -1059,3 +1059,194 @@ fn the_redis_container_starts_with_the_password_and_its_probes_authenticate() {
     assert!(!probe(&docs, "readinessProbe", b.port, Some(PASSWORD)));
     assert!(probe(&docs, "readinessProbe", a.port, Some(PASSWORD)));
 }
+
+/// The Redis container's volume mount at `path`'s directory and the init container that
+/// fills it: (the init container's args, the directory it installs to).
+fn tools_init(docs: &[(String, Value)], path: &str) -> (Vec<String>, String) {
+    let spec = &one(docs, "StatefulSet")["spec"]["template"]["spec"];
+    let dir = Path::new(path)
+        .parent()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
+    let mounted = |c: &Value| {
+        c["volumeMounts"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .find(|m| str_of(&m["mountPath"]) == dir)
+            .map(|m| str_of(&m["name"]).to_string())
+    };
+    let volume = mounted(statefulset_container(docs))
+        .unwrap_or_else(|| panic!("the Redis container mounts nothing at {dir}"));
+    let init = spec["initContainers"]
+        .as_sequence()
+        .into_iter()
+        .flatten()
+        .find(|c| mounted(c).as_deref() == Some(volume.as_str()))
+        .unwrap_or_else(|| panic!("no init container fills volume {volume}"));
+    assert!(
+        str_of(&init["image"]).starts_with("trib:"),
+        "the init container runs the trib image"
+    );
+    (strings(&init["args"]), dir)
+}
+
+fn role(port: u16) -> String {
+    let info = cli(port, PASSWORD, &["INFO", "replication"]);
+    info.lines()
+        .find_map(|l| l.strip_prefix("role:"))
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+/// The preStop hook as the kubelet runs it in the Redis container (REDISCLI_AUTH from the
+/// Secret; `/tools` the init container's volume, here `tools`), against the node on `port`.
+fn pre_stop(docs: &[(String, Value)], tools: &Path, port: u16) -> std::process::Output {
+    let hook = strings(&statefulset_container(docs)["lifecycle"]["preStop"]["exec"]["command"]);
+    assert!(hook[0].ends_with("/trib"), "{hook:?}");
+    assert!(hook.iter().any(|a| a == "127.0.0.1:6379"), "{hook:?}");
+    let program = tools.join(Path::new(&hook[0]).file_name().unwrap());
+    std::process::Command::new(program)
+        .args(
+            hook[1..]
+                .iter()
+                .map(|a| a.replace("127.0.0.1:6379", &format!("127.0.0.1:{port}"))),
+        )
+        .env("REDISCLI_AUTH", PASSWORD)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+/// Before Redis stops (rolling update, drain, scale-in), the preStop hook hands a master's
+/// slots to its replica with trib, which the init container copied into a shared volume:
+/// the master stops as a replica, every key is on the new master, and on a replica the
+/// hook does nothing. Where no replica can take over, it fails and changes nothing.
+#[test]
+fn the_pre_stop_hook_hands_a_master_over_to_its_replica() {
+    let docs = documents();
+    let hook = strings(&statefulset_container(&docs)["lifecycle"]["preStop"]["exec"]["command"]);
+    let (init_args, dir) = tools_init(&docs, &hook[0]);
+    let spec = &one(&docs, "StatefulSet")["spec"]["template"]["spec"];
+    let grace = spec["terminationGracePeriodSeconds"].as_u64().unwrap_or(30);
+    let timeout = hook
+        .iter()
+        .position(|a| a == "--timeout")
+        .map(|i| hook[i + 1].clone());
+    assert!(
+        timeout
+            .as_deref()
+            .and_then(|t| t.strip_suffix('s'))
+            .and_then(|t| t.parse::<u64>().ok())
+            .is_some_and(|t| t + 10 <= grace),
+        "the hook's --timeout ({timeout:?}) leaves Redis 10 s of the {grace} s grace period"
+    );
+
+    // The init container: trib copies itself into the volume.
+    let tools = tempfile::tempdir().unwrap();
+    let args: Vec<String> = init_args
+        .iter()
+        .map(|a| a.replace(&dir, &tools.path().display().to_string()))
+        .collect();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trib"))
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "init container {args:?}: {out:?}");
+    let version = std::process::Command::new(tools.path().join("trib"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&version.stdout).starts_with("trib "),
+        "{version:?}"
+    );
+
+    // A master with every slot and keys, and its replica, both as the StatefulSet runs them.
+    let a = start_from_manifest(&docs);
+    let b = start_from_manifest(&docs);
+    assert_eq!(
+        cli(
+            a.port,
+            PASSWORD,
+            &["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]
+        ),
+        "OK"
+    );
+    let a_id = cli(a.port, PASSWORD, &["CLUSTER", "MYID"]);
+    cli(
+        b.port,
+        PASSWORD,
+        &["CLUSTER", "MEET", "127.0.0.1", &a.port.to_string()],
+    );
+    wait_for("B knows A", || {
+        cli(b.port, PASSWORD, &["CLUSTER", "NODES"]).contains(&a_id)
+    });
+    assert_eq!(
+        cli(b.port, PASSWORD, &["CLUSTER", "REPLICATE", &a_id]),
+        "OK"
+    );
+    wait_for("A's cluster ok", || {
+        cli(a.port, PASSWORD, &["CLUSTER", "INFO"]).contains("cluster_state:ok")
+    });
+    for i in 0..200 {
+        cli(
+            a.port,
+            PASSWORD,
+            &["SET", &format!("{{k}}{i}"), &format!("v{i}")],
+        );
+    }
+    wait_for("B synced", || {
+        probe(&docs, "readinessProbe", b.port, Some(PASSWORD))
+    });
+
+    // The replica's pod stops: nothing to do.
+    let out = pre_stop(&docs, tools.path(), b.port);
+    assert!(out.status.success(), "preStop on the replica: {out:?}");
+    assert_eq!(
+        (role(a.port), role(b.port)),
+        ("master".into(), "slave".into())
+    );
+
+    // The master's pod stops: B takes over, A stops as its replica, with every key.
+    let out = pre_stop(&docs, tools.path(), a.port);
+    assert!(out.status.success(), "preStop on the master: {out:?}");
+    assert_eq!(
+        (role(a.port), role(b.port)),
+        ("slave".into(), "master".into())
+    );
+    for i in 0..200 {
+        assert_eq!(
+            cli(b.port, PASSWORD, &["GET", &format!("{{k}}{i}")]),
+            format!("v{i}")
+        );
+    }
+    // A restarted hook (the kubelet runs it once; a retry by hand) changes nothing back.
+    let out = pre_stop(&docs, tools.path(), a.port);
+    assert!(out.status.success(), "preStop again: {out:?}");
+    assert_eq!(
+        (role(a.port), role(b.port)),
+        ("slave".into(), "master".into())
+    );
+
+    // A master no replica can take over from: the hook fails, naming why; nothing changes.
+    let c = start_from_manifest(&docs);
+    assert_eq!(
+        cli(
+            c.port,
+            PASSWORD,
+            &["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]
+        ),
+        "OK"
+    );
+    let out = pre_stop(&docs, tools.path(), c.port);
+    assert!(!out.status.success(), "preStop without a replica: {out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("replica"),
+        "{out:?}"
+    );
+    assert_eq!(role(c.port), "master");
+}

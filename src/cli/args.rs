@@ -5,8 +5,8 @@ use clap::{Parser, Subcommand};
 
 use super::global_args::GlobalArgs;
 use super::{
-    add_node, apply, backup, call, check, create, del_node, failover, fix, import, info, rebalance,
-    replicate, reshard, set_timeout,
+    add_node, apply, backup, call, check, create, del_node, failover, fix, import, info, install,
+    rebalance, replicate, reshard, set_timeout,
 };
 
 /// Create and operate Redis Cluster: a faster, safer, Kubernetes-aware `redis-cli --cluster`.
@@ -51,6 +51,8 @@ pub enum Command {
     Import(import::ImportArgs),
     /// Write an RDB per master and the cluster layout
     Backup(backup::BackupArgs),
+    /// Copy this binary into DIR (an init container hands trib to the Redis container)
+    Install(install::InstallArgs),
     /// Print a shell completion script
     Completions {
         #[arg(value_enum)]

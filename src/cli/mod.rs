@@ -18,6 +18,7 @@ mod guarded;
 mod help;
 mod import;
 mod info;
+mod install;
 mod join;
 mod kube_args;
 mod load;
@@ -129,6 +130,9 @@ async fn run(cli: Cli) -> anyhow::Result<Exit> {
         clap_complete::generate(*shell, &mut cmd, "trib", &mut std::io::stdout());
         return Ok(Exit::Ok);
     }
+    if let Command::Install(args) = &cli.command {
+        return install::run(args);
+    }
     let ctx = Context::new(&cli.global)?;
     match cli.command {
         Command::Create(args) => create::run(&ctx, args).await,
@@ -146,6 +150,6 @@ async fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Failover(args) => failover::run(&ctx, args).await,
         Command::SetTimeout(args) => set_timeout::run(&ctx, args).await,
         Command::Import(args) => import::run(&ctx, args).await,
-        Command::Completions { .. } => Ok(Exit::Ok),
+        Command::Completions { .. } | Command::Install(_) => Ok(Exit::Ok),
     }
 }
