@@ -213,6 +213,7 @@ fn the_doc_has_a_table_per_command() {
         "failover",
         "fix",
         "import",
+        "install",
     ] {
         assert!(c.contains_key(name), "docs/json.md has no `{name}` table");
     }
@@ -257,6 +258,16 @@ fn real_outputs_match_the_doc() {
     let spare = nodes.remove(2);
     let addrs: Vec<String> = nodes.iter().map(RedisNode::addr).collect();
     let entry = addrs[0].clone();
+
+    // install: the copy, and a directory that is not there (exit 2, the error document).
+    let tools = tempfile::tempdir().unwrap();
+    let dir = tools.path().display().to_string();
+    let installed = ok(&run(trib().args(["--json", "install", &dir])));
+    validate("install", &installed);
+    assert_eq!(installed["path"], format!("{dir}/trib"));
+    let out = run(trib().args(["--json", "install", &format!("{dir}/missing")]));
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    validate("error", &json(&out));
 
     // Errors: bad input (exit 2) and no terminal without --yes (exit 3).
     let out = run(trib().args([

@@ -19,13 +19,18 @@ pub struct InstallArgs {
     pub dir: PathBuf,
 }
 
-pub fn run(args: &InstallArgs) -> anyhow::Result<Exit> {
+/// `json`: one JSON object (`path`, `version`) instead of a line of text.
+pub fn run(args: &InstallArgs, json: bool) -> anyhow::Result<Exit> {
     let to = install(&args.dir)?;
-    println!(
-        "trib {} copied to {}",
-        env!("CARGO_PKG_VERSION"),
-        to.display()
-    );
+    let version = env!("CARGO_PKG_VERSION");
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"path": to.display().to_string(), "version": version})
+        );
+    } else {
+        println!("trib {version} copied to {}", to.display());
+    }
     Ok(Exit::Ok)
 }
 

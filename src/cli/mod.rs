@@ -131,7 +131,7 @@ async fn run(cli: Cli) -> anyhow::Result<Exit> {
         return Ok(Exit::Ok);
     }
     if let Command::Install(args) = &cli.command {
-        return install::run(args);
+        return install::run(args, cli.global.json);
     }
     let ctx = Context::new(&cli.global)?;
     match cli.command {
