@@ -942,6 +942,31 @@ fn start_from_manifest(docs: &[(String, Value)]) -> ManifestRedis {
     node
 }
 
+/// `node` takes every slot: a one-master cluster.
+fn own_every_slot(node: &ManifestRedis) {
+    let all = ["CLUSTER", "ADDSLOTSRANGE", "0", "16383"];
+    assert_eq!(cli(node.port, PASSWORD, &all), "OK");
+}
+
+/// `replica` meets `master` and replicates it (authenticating with masterauth, the Secret's
+/// password as the start script sets it).
+fn replicate(replica: &ManifestRedis, master: &ManifestRedis) {
+    let id = cli(master.port, PASSWORD, &["CLUSTER", "MYID"]);
+    let port = master.port.to_string();
+    cli(
+        replica.port,
+        PASSWORD,
+        &["CLUSTER", "MEET", "127.0.0.1", &port],
+    );
+    wait_for("the replica knows its master", || {
+        cli(replica.port, PASSWORD, &["CLUSTER", "NODES"]).contains(&id)
+    });
+    assert_eq!(
+        cli(replica.port, PASSWORD, &["CLUSTER", "REPLICATE", &id]),
+        "OK"
+    );
+}
+
 /// Runs a probe of the Redis container against the node on `port` (the probe's `-p 6379`
 /// pointed there), with `password` in REDISCLI_AUTH as the container has it; true on exit 0
 /// within the probe's timeoutSeconds.
@@ -1018,33 +1043,14 @@ fn the_redis_container_starts_with_the_password_and_its_probes_authenticate() {
 
     // Readiness: not before the node is part of a cluster that is ok.
     assert!(!probe(&docs, "readinessProbe", a.port, Some(PASSWORD)));
-    assert_eq!(
-        cli(
-            a.port,
-            PASSWORD,
-            &["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]
-        ),
-        "OK"
-    );
+    own_every_slot(&a);
     wait_for("A ready once its cluster is ok", || {
         probe(&docs, "readinessProbe", a.port, Some(PASSWORD))
     });
     assert!(!probe(&docs, "readinessProbe", a.port, Some("wrong")));
 
     // A replica: ready once its link to the master is up (masterauth from the Secret too).
-    let a_id = cli(a.port, PASSWORD, &["CLUSTER", "MYID"]);
-    cli(
-        b.port,
-        PASSWORD,
-        &["CLUSTER", "MEET", "127.0.0.1", &a.port.to_string()],
-    );
-    wait_for("B knows A", || {
-        cli(b.port, PASSWORD, &["CLUSTER", "NODES"]).contains(&a_id)
-    });
-    assert_eq!(
-        cli(b.port, PASSWORD, &["CLUSTER", "REPLICATE", &a_id]),
-        "OK"
-    );
+    replicate(&b, &a);
     wait_for("B ready once synced", || {
         probe(&docs, "readinessProbe", b.port, Some(PASSWORD))
     });
@@ -1168,27 +1174,8 @@ fn the_pre_stop_hook_hands_a_master_over_to_its_replica() {
     // A master with every slot and keys, and its replica, both as the StatefulSet runs them.
     let a = start_from_manifest(&docs);
     let b = start_from_manifest(&docs);
-    assert_eq!(
-        cli(
-            a.port,
-            PASSWORD,
-            &["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]
-        ),
-        "OK"
-    );
-    let a_id = cli(a.port, PASSWORD, &["CLUSTER", "MYID"]);
-    cli(
-        b.port,
-        PASSWORD,
-        &["CLUSTER", "MEET", "127.0.0.1", &a.port.to_string()],
-    );
-    wait_for("B knows A", || {
-        cli(b.port, PASSWORD, &["CLUSTER", "NODES"]).contains(&a_id)
-    });
-    assert_eq!(
-        cli(b.port, PASSWORD, &["CLUSTER", "REPLICATE", &a_id]),
-        "OK"
-    );
+    own_every_slot(&a);
+    replicate(&b, &a);
     wait_for("A's cluster ok", || {
         cli(a.port, PASSWORD, &["CLUSTER", "INFO"]).contains("cluster_state:ok")
     });
@@ -1234,14 +1221,7 @@ fn the_pre_stop_hook_hands_a_master_over_to_its_replica() {
 
     // A master no replica can take over from: the hook fails, naming why; nothing changes.
     let c = start_from_manifest(&docs);
-    assert_eq!(
-        cli(
-            c.port,
-            PASSWORD,
-            &["CLUSTER", "ADDSLOTSRANGE", "0", "16383"]
-        ),
-        "OK"
-    );
+    own_every_slot(&c);
     let out = pre_stop(&docs, tools.path(), c.port);
     assert!(!out.status.success(), "preStop without a replica: {out:?}");
     assert!(
