@@ -243,8 +243,9 @@ pub(crate) async fn timed<T>(
     let permit = gate.enter(pace.estimate(keys)).await;
     let start = Instant::now();
     let out = command.await;
-    pace.observe(keys, start.elapsed());
-    tracing::trace!("a batch of {keys} key(s) took {:?}", start.elapsed());
+    let took = start.elapsed();
+    pace.observe(keys, took);
+    tracing::trace!("a batch of {keys} key(s) took {took:?}");
     drop(permit);
     out
 }
