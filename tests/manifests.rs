@@ -1219,8 +1219,20 @@ fn the_pre_stop_hook_hands_a_master_over_to_its_replica() {
         ("slave".into(), "master".into())
     );
 
-    // A master no replica can take over from: the hook fails, naming why; nothing changes.
+    // A node not in a cluster yet (deleted before the bootstrap Job ran): nothing to hand
+    // over, exit 0 (no FailedPreStopHook event).
     let c = start_from_manifest(&docs);
+    let out = pre_stop(&docs, tools.path(), c.port);
+    assert!(
+        out.status.success(),
+        "preStop before the bootstrap: {out:?}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("nothing to hand over"),
+        "{out:?}"
+    );
+
+    // A master no replica can take over from: the hook fails, naming why; nothing changes.
     own_every_slot(&c);
     let out = pre_stop(&docs, tools.path(), c.port);
     assert!(!out.status.success(), "preStop without a replica: {out:?}");

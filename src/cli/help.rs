@@ -10,7 +10,8 @@ command twice never switches the roles back.
 trib failover --demote MASTER moves mastership away from MASTER: its best replica is
 promoted (link up, a failure domain other than the master's, the largest replication
 offset; with --force or --takeover the offset comes before the domain). MASTER already a
-replica: nothing to do, exit 0.
+replica, or a master of no slot with no replica: nothing to do, exit 0 (what a Redis
+pod's preStop hook needs: docs/kubernetes/).
 
 NODE (or MASTER) as an address (10.0.0.5:6379, redis-app-0.redis:6379): the cluster is
 loaded from it. As a node ID or an unambiguous ID prefix (hex digits): say where the

@@ -215,6 +215,11 @@ pub enum AlreadyDone {
     /// `failover --demote NODE` of a node that is a replica.
     #[error("{node} is already a replica (of {master}); nothing to do")]
     AlreadyReplica { node: String, master: String },
+    /// `failover --demote NODE` of a master that serves no slot and has no replica (a
+    /// node not in a cluster yet, or drained and reset): stopping it costs clients
+    /// nothing, and there is nobody to hand over to.
+    #[error("{node} is a master of no slot, with no replica; nothing to hand over")]
+    ServesNothing { node: String },
 }
 
 /// Planned failovers, or why there is nothing to do.
@@ -461,6 +466,13 @@ pub fn plan_demote(
         .ok_or_else(|| FailoverRefusal::NotAMember { id: target.clone() })?;
     let me = node_ref(view, target, entry);
     if entry.flags.master {
+        let replicated = all.values().any(|e| e.master_id.as_ref() == Some(target));
+        // Up: a failed master with no slot left was failed over (refused below, saying so).
+        if entry.slots.is_empty() && !replicated && down_reason(view, target).is_none() {
+            return Ok(Planned::Nothing(AlreadyDone::ServesNothing {
+                node: me.node,
+            }));
+        }
         return choose(view, &all, &me, entry, mode, None).map(|s| Planned::Step(Box::new(s)));
     }
     match entry.master_id.as_ref() {
@@ -987,6 +999,30 @@ mod tests {
             matches!(e, FailoverRefusal::AlreadyFailedOver { .. }),
             "{e:?}"
         );
+    }
+
+    /// `--demote` of a master with no slot and no replica (what a pod's preStop hook meets
+    /// before the cluster exists): nothing to do. With slots it is still refused.
+    #[test]
+    fn demoting_a_master_that_serves_nothing_is_nothing_to_do() {
+        let nodes = vec![m(1, "127.0.0.2", "0-16383"), m(2, "127.0.0.3", "")];
+        let v = view(&nodes, &[1, 2], &[]);
+        let planned = plan_demote(&v, &nid(2), Mode::Default).unwrap();
+        assert!(
+            matches!(&planned, Planned::Nothing(AlreadyDone::ServesNothing { node }) if node.contains("127.0.0.3")),
+            "{planned:?}"
+        );
+        let e = plan_demote(&v, &nid(1), Mode::Default).unwrap_err();
+        assert!(matches!(e, FailoverRefusal::NoReplicas { .. }), "{e:?}");
+        // An empty master with a replica: an explicit --demote still swaps them.
+        let nodes = vec![
+            m(1, "127.0.0.2", "0-16383"),
+            m(2, "127.0.0.3", ""),
+            r(3, "127.0.0.4", 2),
+        ];
+        let v = view(&nodes, &[1, 2, 3], &[(3, "up", 0)]);
+        let planned = plan_demote(&v, &nid(2), Mode::Default);
+        assert!(!matches!(planned, Ok(Planned::Nothing(_))), "{planned:?}");
     }
 
     #[test]
