@@ -54,7 +54,8 @@ pub fn install(dir: &Path) -> Result<PathBuf, TribError> {
     let me = std::env::current_exe()
         .map_err(|e| TribError::Failed(format!("cannot find trib's own executable: {e}")))?;
     let to = dir.join("trib");
-    let partial = dir.join(format!(".trib.{}.partial", std::process::id()));
+    // One name: a copy killed half-way is overwritten by the next, never left to pile up.
+    let partial = dir.join(".trib.partial");
     let copied = fs::copy(&me, &partial)
         .and_then(|_| set_executable(&partial))
         .and_then(|()| fs::rename(&partial, &to));

@@ -2,7 +2,7 @@
 
 use futures::future::try_join_all;
 
-use crate::cluster::commands::cmd;
+use crate::cluster::commands::{cmd, count_of};
 use crate::cluster::load::Loaded;
 use crate::cluster::{Node, NodeError};
 use crate::model::{NodeId, SLOT_COUNT, SlotSet};
@@ -50,10 +50,9 @@ pub async fn keys_per_slot(node: &Node, slots: &[u16]) -> Result<Vec<(u16, u64)>
         }
         let replies = node.pipeline(&pipe).await?;
         for (s, r) in chunk.iter().zip(replies) {
-            if let redis::Value::Int(n) = r?
-                && n > 0
-            {
-                found.push((*s, n as u64));
+            let n = count_of(&r?);
+            if n > 0 {
+                found.push((*s, n));
             }
         }
     }

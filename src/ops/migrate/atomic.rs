@@ -265,16 +265,15 @@ async fn run_source(
             .map(|n| n.label.clone())
             .unwrap_or_else(|| id.short().to_string())
     };
-    // Key count (for the report) and the jobs already known, to tell ours apart.
+    // Key count (for the report only: a count that fails is 0) and the jobs already
+    // known, to tell ours apart.
     let moving: Vec<u16> = targets
         .iter()
         .flat_map(|(_, s)| s.iter().copied())
         .collect();
     let keys: u64 = keys_per_slot(source, &moving)
-        .await?
-        .iter()
-        .map(|(_, n)| n)
-        .sum();
+        .await
+        .map_or(0, |found| found.iter().map(|(_, n)| n).sum());
     let before: BTreeSet<String> = list_jobs(source)
         .await?
         .into_iter()
