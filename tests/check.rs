@@ -322,11 +322,20 @@ fn healthy_cluster_check_and_info_with_keys() {
     assert!(problems(&doc).is_empty(), "{doc:#}");
 }
 
+/// Dead entries (stale addresses) do not stop `check`: the next entry answers. They are
+/// not members, so the cluster is healthy; but the user named them, so each is a warning
+/// (`unlisted_entry`), as is an entry that accepts connections and never answers (a
+/// frozen node no member lists: a `create` frozen or killed during its MEET leaves one,
+/// as the others drop its handshake). `--strict` fails on them; `info` names them.
 #[test]
 fn dead_first_entry_falls_through_to_the_next() {
     let nodes = make_cluster(&three_hosts());
-    let dead = closed_addr();
-    let args = check_args(&[], &[dead.clone(), closed_addr(), nodes[4].addr()]);
+    let (dead, dead2) = (closed_addr(), closed_addr());
+    let frozen = RedisNode::start(&NodeOptions::default());
+    frozen.freeze();
+    let entries = [dead.clone(), dead2.clone(), frozen.addr(), nodes[4].addr()];
+    let mut args = strings(&["--command-timeout", "1s"]);
+    args.extend(check_args(&[], &entries));
     let (out, doc) = trib_json(&args);
     assert_eq!(out.code, 0, "{out:#?}");
     assert_eq!(doc["healthy"], true);
@@ -339,10 +348,38 @@ fn dead_first_entry_falls_through_to_the_next() {
             .all(|n| n["reachable"] == true),
         "the dead entries are not cluster members: {doc:#}"
     );
+    let unlisted = of_kind(&doc, "unlisted_entry");
+    assert_eq!(unlisted.len(), 3, "{doc:#}");
+    for (addr, why) in [
+        (&dead, "cannot connect"),
+        (&dead2, "cannot connect"),
+        (&frozen.addr(), "no answer within the timeout"),
+    ] {
+        let p = unlisted
+            .iter()
+            .find(|p| p["nodes"][0] == addr.as_str())
+            .unwrap_or_else(|| panic!("{addr} is not named: {doc:#}"));
+        assert_eq!(p["severity"], "warning", "{p}");
+        let message = p["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("{addr}: given as an entry, {why}")),
+            "{message}"
+        );
+    }
+    assert_eq!(doc["warnings"], 3, "{doc:#}");
+    let mut strict = strings(&["--command-timeout", "1s"]);
+    strict.extend(check_args(&["--strict"], &entries));
+    assert_eq!(trib_out(&strict).code, 1);
 
     let (out, doc) = trib_json(&strings(&["info", &dead, &nodes[1].addr()]));
     assert_eq!(out.code, 0, "{out:#?}");
     assert_eq!(doc["masters"].as_array().unwrap().len(), 3);
+    assert!(
+        out.stderr
+            .contains(&format!("{dead}: given as an entry, cannot connect")),
+        "{out:#?}"
+    );
+    frozen.thaw();
 }
 
 #[test]

@@ -260,9 +260,8 @@ fn create_with_a_replica_frozen_midway_names_it_then_rerun_completes() {
                 show(&out)
             );
         }
-        let live = nodes.iter().position(owns_slots).unwrap();
-        assert_named_unreachable(
-            &[nodes[live].addr()],
+        assert_named_unreachable_or_unlisted(
+            &addrs(&nodes),
             &nodes[r].addr(),
             "create, replica frozen",
         );
@@ -271,6 +270,10 @@ fn create_with_a_replica_frozen_midway_names_it_then_rerun_completes() {
     });
 }
 
+/// Found in CI: killed before its MEET handshake completed, the replica was dropped by
+/// the others, so `check` from a live node reported a healthy cluster of five that never
+/// knew it. Given as an entry (as the user gave it to `create`), it is now named: a
+/// warning, as no member lists it.
 #[test]
 fn create_with_a_replica_killed_midway_names_it_then_rerun_completes() {
     repeat(|| {
@@ -280,9 +283,8 @@ fn create_with_a_replica_killed_midway_names_it_then_rerun_completes() {
         let (out, took) = job.finish(DEADLINE);
         report("create with a killed replica", &out, took);
         ended_clearly(&out, &nodes[r].addr(), "create, replica killed");
-        let live = nodes.iter().position(owns_slots).unwrap();
-        assert_named_unreachable(
-            &[nodes[live].addr()],
+        assert_named_unreachable_or_unlisted(
+            &addrs(&nodes),
             &nodes[r].addr(),
             "create, replica killed",
         );

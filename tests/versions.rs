@@ -145,6 +145,7 @@ fn view(v: &Version, scenario: &str, which: impl IntoIterator<Item = u16>) -> Cl
             .collect(),
         unreachable: vec![],
         entry: None,
+        ..ClusterView::default()
     }
 }
 

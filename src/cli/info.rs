@@ -51,6 +51,12 @@ pub async fn run(ctx: &Context, args: InfoArgs) -> anyhow::Result<Exit> {
     for u in &view.unreachable {
         ctx.printer.warn(&format!("{}: {}", u.label, u.error));
     }
+    for u in &view.unlisted_entries {
+        ctx.printer.warn(&format!(
+            "{}: given as an entry, {}; no member lists this address",
+            u.label, u.error
+        ));
+    }
     ctx.printer.json_doc(&json!({
         "masters": masters,
         "resilience": resilience,

@@ -201,6 +201,9 @@ pub async fn load_cluster_with(
     let keep = conns == Conns::Keep;
     let connected = connect_all(entries, opts).await;
     let mut connect_err = Vec::new();
+    // Entries that gave no usable answer, by address: reported if the cluster does not
+    // list them (see `Loaded::unlisted_entries`).
+    let mut silent: Vec<(SocketAddr, NodeError)> = Vec::new();
     let mut candidates: Vec<(Node, &Target)> = Vec::new();
     let mut by_addr: HashMap<SocketAddr, (Node, Option<String>)> = HashMap::new();
     for (res, t) in connected.into_iter().zip(entries) {
@@ -212,6 +215,7 @@ pub async fn load_cluster_with(
                 by_addr.insert(t.addr, (node, t.domain.clone()));
             }
             Err(e) => {
+                silent.push((t.addr, e.clone()));
                 connect_err.push(e);
             }
         }
@@ -234,6 +238,7 @@ pub async fn load_cluster_with(
                 probed.insert(node.addr, Ok(v));
             }
             Err(e) => {
+                silent.push((node.addr, e.clone()));
                 probe_err.push(e.clone());
                 probed.insert(node.addr, Err(e));
             }
@@ -250,6 +255,15 @@ pub async fn load_cluster_with(
         }
         return Err(NoEntry(errors));
     };
+
+    let listed: HashSet<SocketAddr> = seed_view
+        .nodes
+        .iter()
+        .filter(|e| !e.flags.handshake)
+        .filter_map(entry_addr)
+        .chain([seed.addr])
+        .collect();
+    let unlisted_entries = unlisted(silent, &listed);
 
     // Every member that the seed knows, reached at its announced address.
     let mut members: Vec<(Option<NodeId>, String, Option<SocketAddr>)> = Vec::new();
@@ -337,7 +351,26 @@ pub async fn load_cluster_with(
         }
     }
     view.nodes.sort_by_key(|v| v.addr);
+    view.unlisted_entries = unlisted_entries;
     Ok(Loaded { view, conns })
+}
+
+/// Of the entries that gave no usable answer, those not at a `listed` address, each once,
+/// as unreachable nodes named as the user gave them.
+fn unlisted(
+    silent: Vec<(SocketAddr, NodeError)>,
+    listed: &HashSet<SocketAddr>,
+) -> Vec<Unreachable> {
+    let mut seen = HashSet::new();
+    silent
+        .into_iter()
+        .filter(|(addr, _)| !listed.contains(addr) && seen.insert(*addr))
+        .map(|(_, e)| Unreachable {
+            error: e.reason(),
+            label: e.node,
+            id: None,
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -389,5 +422,26 @@ mod tests {
             }
         });
         assert_eq!(done, Some(vec![0, 1, 2, 3]));
+    }
+
+    /// Entries that gave no answer are reported once each, unless a member is listed
+    /// at their address (those are reported as members).
+    #[test]
+    fn unlisted_entries_are_the_silent_ones_no_member_is_at() {
+        let a: SocketAddr = "10.0.0.1:6379".parse().unwrap();
+        let b: SocketAddr = "10.0.0.2:6379".parse().unwrap();
+        let err = |label: &str| {
+            NodeError::new(label, NodeErrorKind::Connect("Connection refused".into()))
+        };
+        let silent = vec![
+            (a, err("redis-0:6379")),
+            (b, err("10.0.0.2:6379")),
+            (a, err("10.0.0.1:6379")),
+        ];
+        let out = unlisted(silent, &HashSet::from([b]));
+        assert_eq!(out.len(), 1, "{out:?}");
+        assert_eq!(out[0].label, "redis-0:6379");
+        assert_eq!(out[0].error, "cannot connect: Connection refused");
+        assert_eq!(out[0].id, None);
     }
 }

@@ -132,6 +132,11 @@ pub struct Unreachable {
 pub struct ClusterView {
     pub nodes: Vec<NodeView>,
     pub unreachable: Vec<Unreachable>,
+    /// Entries the user gave that did not answer and that the cluster does not list at
+    /// their address: a stale address, a node that never joined (killed during
+    /// `create`'s MEET: the others drop its handshake) or one that was forgotten. Not
+    /// members, so not in `unreachable`; only the entries can name them.
+    pub unlisted_entries: Vec<Unreachable>,
     /// The node whose `CLUSTER NODES` listed the members (the first ENTRY that
     /// answered), when known.
     pub entry: Option<NodeId>,

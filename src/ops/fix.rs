@@ -533,8 +533,7 @@ pub async fn prepare(
     let unreached = unreached(&nodes);
     let view = ClusterView {
         nodes: views,
-        unreachable: vec![],
-        entry: None,
+        ..ClusterView::default()
     };
     let slots = plan_slots(&view, &by_id(&nodes, &conns), deep).await?;
     let state_not_ok = view

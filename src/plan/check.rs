@@ -56,6 +56,8 @@ pub enum ProblemKind {
     DomainSinglePointOfFailure,
     /// Nodes run with different `cluster-node-timeout`s.
     NodeTimeoutsDiffer,
+    /// An entry the user gave does not answer and the cluster does not list it.
+    UnlistedEntry,
 }
 
 impl ProblemKind {
@@ -80,6 +82,7 @@ impl ProblemKind {
             ProblemKind::ReplicaLinkDown => "replica_link_down",
             ProblemKind::DomainSinglePointOfFailure => "domain_single_point_of_failure",
             ProblemKind::NodeTimeoutsDiffer => "node_timeouts_differ",
+            ProblemKind::UnlistedEntry => "unlisted_entry",
         }
     }
 }
@@ -252,6 +255,18 @@ pub fn check(view: &ClusterView, deep: Option<&DeepScan>) -> Vec<Problem> {
             ProblemKind::Unreachable,
             format!("{name}: {}", u.error),
             vec![name],
+        ));
+    }
+    // Not members, so not the cluster's errors; but the user named them, and `create`
+    // killed during its MEET leaves a node no member lists: only this names it.
+    for u in &view.unlisted_entries {
+        p.push(Problem::warning(
+            ProblemKind::UnlistedEntry,
+            format!(
+                "{}: given as an entry, {}; no member lists this address (a stale address, a node that never joined, or one forgotten)",
+                u.label, u.error
+            ),
+            vec![u.label.clone()],
         ));
     }
 
@@ -798,6 +813,34 @@ mod tests {
             );
             assert!(p[0].message.contains("--with-unreachable-masters"));
             assert_eq!(p[0].slots.as_deref(), Some("10923-16383"));
+        }
+
+        /// An entry that did not answer and that no member lists is a warning naming it:
+        /// the cluster itself is fine, and `--wait` does not wait for it.
+        #[test]
+        fn an_unlisted_entry_is_a_warning_naming_it() {
+            let mut v = cluster("master");
+            v.unreachable.clear();
+            v.unlisted_entries.push(crate::model::view::Unreachable {
+                label: "10.0.0.9:6379".into(),
+                id: None,
+                error: "cannot connect: Connection refused".into(),
+            });
+            let p: Vec<Problem> = check(&v, None)
+                .into_iter()
+                .filter(|p| p.kind == ProblemKind::UnlistedEntry)
+                .collect();
+            assert_eq!(p.len(), 1, "{p:?}");
+            assert_eq!(p[0].severity, Severity::Warning);
+            assert_eq!(p[0].nodes, vec!["10.0.0.9:6379".to_string()]);
+            assert!(
+                p[0].message.starts_with(
+                    "10.0.0.9:6379: given as an entry, cannot connect: Connection refused; no member lists this address"
+                ),
+                "{}",
+                p[0].message
+            );
+            assert!(!p[0].holds_a_wait(false) && p[0].holds_a_wait(true));
         }
 
         #[test]

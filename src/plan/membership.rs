@@ -654,6 +654,7 @@ mod tests {
                 .collect(),
             unreachable: vec![],
             entry: None,
+            ..ClusterView::default()
         }
     }
 

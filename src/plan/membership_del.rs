@@ -352,6 +352,7 @@ pub(crate) mod fixture {
             nodes,
             unreachable,
             entry: None,
+            ..ClusterView::default()
         }
     }
 }

@@ -391,6 +391,7 @@ mod tests {
             nodes,
             unreachable: vec![],
             entry: None,
+            ..ClusterView::default()
         }
     }
 
