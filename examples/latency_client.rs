@@ -22,6 +22,16 @@
 //! (`trib --version`, `redis-cli --version`) makes requests wait 2-4 ms, whatever the
 //! process then does.
 //!
+//! With `LATENCY_CONTROL=HOST:PORT` (a standalone `redis-server` that nothing else uses)
+//! the client also PINGs that server, 500 times a second, from the same process. Its
+//! slowest PING during the operation (`control_max_us`) is what the machine and the
+//! client process alone did to a request meanwhile. A request is counted as *shared*
+//! when a control PING overlapping it in time took at least half as long: the same stall
+//! hit a server that nothing moves from, so the machine (CPU stolen from the VM, the
+//! client descheduled), not the operation, made it wait. `own_max_us` is the slowest
+//! request that is not shared: the stall the operation itself caused, as far as one
+//! machine can tell.
+//!
 //! A read that fails (an error after following redirects, or retrying TRYAGAIN /
 //! CLUSTERDOWN for 5 s), returns nil (missing) or another value (failed) is counted and
 //! reported; the benchmark treats any as a failure.
@@ -38,6 +48,9 @@ use tokio::sync::Mutex;
 type Res<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
 const WORKERS: usize = 4;
+
+/// PINGs per second to the control server (`LATENCY_CONTROL`).
+const CONTROL_RATE: f64 = 500.0;
 
 /// The slot map and one connection per node, shared by the workers.
 struct Cluster {
@@ -325,10 +338,21 @@ async fn read(
             stats
         }));
     }
+    let control = match std::env::var("LATENCY_CONTROL") {
+        Ok(addr) if !addr.is_empty() => {
+            Some(tokio::spawn(control_pings(addr, stop.clone(), begun)))
+        }
+        _ => None,
+    };
     let mut all = Stats::default();
     for t in tasks {
         all.merge(t.await?);
     }
+    let mut control = match control {
+        Some(task) => task.await??,
+        None => Vec::new(),
+    };
+    control.sort_unstable();
     // When the operation started, in µs since the client did (0: count every request),
     // and when its process had launched.
     let marks = std::fs::read_to_string(&stop).unwrap_or_default();
@@ -378,6 +402,19 @@ async fn read(
         }
     }
     let over = |us: u32| during.iter().filter(|&&t| t >= us).count();
+    let control_during: Vec<(u64, u32)> = control
+        .iter()
+        .copied()
+        .filter(|&(at, _)| at >= launched)
+        .collect();
+    let control_max = control_during.iter().map(|&(_, t)| t).max().unwrap_or(0);
+    let own_max = all
+        .samples
+        .iter()
+        .filter(|&&(at, took)| at >= launched && !shared(at, took, &control))
+        .map(|&(_, took)| took)
+        .max()
+        .unwrap_or(0);
     let hops = all
         .slow
         .iter()
@@ -385,7 +422,7 @@ async fn read(
         .map(|(_, path)| path.trim_end_matches("; "))
         .unwrap_or("");
     println!(
-        "{{\"requests\":{},\"p50_us\":{},\"p99_us\":{},\"p999_us\":{},\"max_us\":{},\"over_1ms\":{},\"over_2ms\":{},\"before_requests\":{},\"before_max_us\":{},\"launch_requests\":{},\"launch_max_us\":{},\"failed\":{},\"missing\":{},\"moved\":{},\"ask\":{},\"retried\":{},\"first_error\":{:?},\"worst\":{:?}}}",
+        "{{\"requests\":{},\"p50_us\":{},\"p99_us\":{},\"p999_us\":{},\"max_us\":{},\"over_1ms\":{},\"over_2ms\":{},\"before_requests\":{},\"before_max_us\":{},\"launch_requests\":{},\"launch_max_us\":{},\"control_requests\":{},\"control_max_us\":{},\"own_max_us\":{},\"failed\":{},\"missing\":{},\"moved\":{},\"ask\":{},\"retried\":{},\"first_error\":{:?},\"worst\":{:?}}}",
         during.len(),
         pct(0.50),
         pct(0.99),
@@ -397,6 +434,9 @@ async fn read(
         before.iter().max().copied().unwrap_or(0),
         launch.len(),
         launch.iter().max().copied().unwrap_or(0),
+        control_during.len(),
+        control_max,
+        own_max,
         all.failed,
         all.missing,
         all.moved,
@@ -410,6 +450,50 @@ async fn read(
         )
     );
     Ok(())
+}
+
+/// PINGs the control server at [`CONTROL_RATE`] until `stop` exists: when each started
+/// (µs since `begun`) and how long it took (µs).
+async fn control_pings(addr: String, stop: PathBuf, begun: Instant) -> Res<Vec<(u64, u32)>> {
+    let config = AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(None);
+    let mut conn = Client::open(format!("redis://{addr}/"))?
+        .get_multiplexed_async_connection_with_config(&config)
+        .await?;
+    let every = Duration::from_secs_f64(1.0 / CONTROL_RATE);
+    let mut samples = Vec::new();
+    let mut next = Instant::now();
+    let mut n = 0u64;
+    loop {
+        if n.is_multiple_of(64) && stop.exists() {
+            return Ok(samples);
+        }
+        n += 1;
+        let t = Instant::now();
+        redis::cmd("PING").query_async::<()>(&mut conn).await?;
+        let took = u32::try_from(t.elapsed().as_micros()).unwrap_or(u32::MAX);
+        samples.push((t.duration_since(begun).as_micros() as u64, took));
+        next += every;
+        let now = Instant::now();
+        if next > now {
+            tokio::time::sleep(next - now).await;
+        } else {
+            next = now;
+        }
+    }
+}
+
+/// Whether a request (started at `at` µs, `took` µs) is shared with the control: some
+/// control PING overlapping it in time took at least half as long. `control` is sorted.
+fn shared(at: u64, took: u32, control: &[(u64, u32)]) -> bool {
+    let end = at + u64::from(took);
+    // A PING that overlaps started before the request ended; none lasts over 10 s.
+    let from = control.partition_point(|&(c, _)| c + 10_000_000 < at);
+    control[from..]
+        .iter()
+        .take_while(|&&(c, _)| c < end)
+        .any(|&(c, t)| c + u64::from(t) > at && 2 * u64::from(t) >= u64::from(took))
 }
 
 fn usage() -> Res<()> {

@@ -33,6 +33,12 @@
 #     measured on, launching any process makes requests wait 2-4 ms (`trib --version` and
 #     `redis-cli --version` started every 300 ms under the same client: 2.8 and 3.9 ms at
 #     the launches, 1.3 ms with a shell builtin instead), whatever the process then does;
+#   * "control max": the slowest PING, during the operation, to a standalone redis-server
+#     (127.0.0.6) that nothing moves from, sent by the same client process 500 times a
+#     second; "own max": the slowest request during the operation that no control PING
+#     overlapping it matched (took half as long or more). A stall both saw (CPU stolen
+#     from the VM, the client descheduled) is the machine's; what is left is the
+#     operation's own (examples/latency_client.rs, "shared");
 #   * "server max": the longest event any node's latency monitor recorded meanwhile
 #     (LATENCY LATEST, threshold 1 ms; e.g. `command` = one command that long): the
 #     servers' own stall, which the scheduler of a loaded machine does not blur.
@@ -79,9 +85,18 @@ stop_nodes() {
 }
 cleanup() {
   stop_nodes
+  [ -n "${control_pid:-}" ] && { kill "$control_pid" 2>/dev/null || true; wait "$control_pid" 2>/dev/null || true; }
   if [ "${KEEP:-0}" = 1 ]; then echo ">>> logs kept in $DIR" >&2; else rm -rf "$DIR"; fi
 }
 trap cleanup EXIT
+
+# The control server (see "control max" above): one for the whole run, not in a cluster.
+CONTROL=127.0.0.6:$((BASE + 50))
+mkdir -p "$DIR/control"
+redis-server --port "${CONTROL#*:}" --bind "${CONTROL%:*}" --protected-mode no --save '' \
+  --appendonly no --dir "$DIR/control" --daemonize no --logfile "$DIR/control/redis.log" &
+control_pid=$!
+export LATENCY_CONTROL=$CONTROL
 
 cli() { local n=$1; shift; redis-cli -h "${n%:*}" -p "${n#*:}" "$@"; }
 now() { date +%s.%N; }
@@ -167,10 +182,11 @@ measure() {
   stop_nodes
   field() { echo "$res" | sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p"; }
   ms() { echo "scale=2; $1 / 1000" | bc | sed 's/^\./0./'; }
-  printf '| %s | %s | %s | %s | %s | %.2f s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+  printf '| %s | %s | %s | %s | %s | %.2f s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
     "$size" "$keys" "$op" "$tool" "$round" "$(echo "$t1 - $t0" | bc)" "$(field requests)" \
     "$(ms "$(field p50_us)")" "$(ms "$(field p99_us)")" "$(ms "$(field p999_us)")" "$(ms "$(field max_us)")" \
-    "$(field over_1ms)" "$(field over_2ms)" "$(ms "$(field before_max_us)")" "$(ms "$(field launch_max_us)")" "$server" "$(field failed)" "$(field missing)"
+    "$(field over_1ms)" "$(field over_2ms)" "$(ms "$(field before_max_us)")" "$(ms "$(field launch_max_us)")" \
+    "$(ms "$(field control_max_us)")" "$(ms "$(field own_max_us)")" "$server" "$(field failed)" "$(field missing)"
   if [ "$(field failed)" != 0 ] || [ "$(field missing)" != 0 ]; then
     echo "client saw failed or missing reads: $res" >&2
     exit 1
@@ -180,8 +196,8 @@ measure() {
 echo "redis-server $(redis-server --version | sed 's/.*v=\([^ ]*\).*/\1/'), $(nproc) CPU(s), $(date -u +%Y-%m-%d)"
 echo "client: $RATE GET/s over 4 workers; reshard of $RESHARD_SLOTS slots; rebalance onto 1 empty master of 4"
 echo
-echo "| size | keys | operation | tool | round | time | requests | p50 ms | p99 ms | p99.9 ms | max ms | ≥ 1 ms | ≥ 2 ms | idle max ms | launch max ms | server max ms (event) | failed | missing |"
-echo "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"
+echo "| size | keys | operation | tool | round | time | requests | p50 ms | p99 ms | p99.9 ms | max ms | ≥ 1 ms | ≥ 2 ms | idle max ms | launch max ms | control max ms | own max ms | server max ms (event) | failed | missing |"
+echo "|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|"
 for size in $SIZES; do
   for op in $OPS; do
     for round in $(seq "$ROUNDS"); do
