@@ -302,7 +302,6 @@ async fn apply_steps(
             Converged {
                 slots_agree: false,
                 state_ok: false,
-                roles_agree: false,
             },
             "nodes to know each other",
             timeout,
@@ -331,7 +330,6 @@ async fn apply_steps(
         Converged {
             slots_agree: true,
             state_ok: true,
-            roles_agree: true,
         },
         "every node to agree and report cluster_state:ok",
         timeout,

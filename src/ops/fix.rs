@@ -483,7 +483,6 @@ pub async fn apply(
     let want = Converged {
         slots_agree: true,
         state_ok: expect_state_ok,
-        roles_agree: false,
     };
     let deadline = Instant::now() + timeout;
     loop {

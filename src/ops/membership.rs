@@ -340,7 +340,6 @@ pub async fn wait_slots_agree(
         Converged {
             slots_agree: true,
             state_ok: false,
-            roles_agree: false,
         },
         "every node to agree on the slot map",
         timeout,

@@ -88,12 +88,6 @@ pub struct Converged {
     pub slots_agree: bool,
     /// `cluster_state:ok`.
     pub state_ok: bool,
-    /// Every node of `ids` has the same role in its view (master, or replica of the same
-    /// master) as in everyone else's. A replica's own view is always right, so agreement
-    /// means everyone has heard of every `CLUSTER REPLICATE`: until then a node still
-    /// lists a new replica as an empty master, and a `check` right after would see views
-    /// that disagree.
-    pub roles_agree: bool,
 }
 
 /// Waits until every node knows every ID in `ids` (handshakes finished) and, as asked,
@@ -120,9 +114,10 @@ pub async fn wait_converged(
             (entries, state_ok)
         }))
         .await;
-        let reference_view = views.iter().find_map(|(e, _)| e.as_ref());
-        let reference = reference_view.map(|e| slot_owners(e));
-        let reference_roles = reference_view.map(|e| roles(e, ids));
+        let reference = views
+            .iter()
+            .find_map(|(e, _)| e.as_ref())
+            .map(|e| slot_owners(e));
         // Nodes that do not answer first, marked: when one is frozen or down, every other
         // node waits too (it sees that one failing), and the message must say which.
         let silent = nodes
@@ -135,14 +130,7 @@ pub async fn wait_converged(
             .zip(&views)
             .filter_map(|(n, (entries, state_ok))| {
                 let entries = entries.as_ref()?;
-                let why = lag_reason(entries, ids, want, reference.as_ref(), *state_ok).or_else(
-                    || {
-                        let reference = reference_roles.as_ref()?;
-                        want.roles_agree
-                            .then(|| role_lag(&roles(entries, ids), reference))
-                            .flatten()
-                    },
-                )?;
+                let why = lag_reason(entries, ids, want, reference.as_ref(), *state_ok)?;
                 Some(format!("{} ({why})", n.label))
             });
         let missing = silent.chain(waiting).collect();
@@ -201,50 +189,6 @@ fn lag_reason(
         }
     }
     (!state_ok).then(|| "cluster_state is not ok".to_string())
-}
-
-/// One node's view of the roles of `ids`: each one's master (`None`: a master), by ID.
-fn roles<'a>(
-    entries: &'a [NodeEntry],
-    ids: &BTreeSet<NodeId>,
-) -> Vec<(&'a NodeId, Option<&'a NodeId>)> {
-    let mut out: Vec<(&NodeId, Option<&NodeId>)> = entries
-        .iter()
-        .filter(|e| ids.contains(&e.id))
-        .map(|e| {
-            (
-                &e.id,
-                if e.flags.master {
-                    None
-                } else {
-                    e.master_id.as_ref()
-                },
-            )
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(b.0));
-    out
-}
-
-/// How a node's `roles` differ from the first node's, or `None` when they do not.
-fn role_lag(
-    roles: &[(&NodeId, Option<&NodeId>)],
-    reference: &[(&NodeId, Option<&NodeId>)],
-) -> Option<String> {
-    let role = |m: Option<&NodeId>| match m {
-        None => "a master".to_string(),
-        Some(m) => format!("a replica of {}", m.short()),
-    };
-    let (id, mine) = roles.iter().find(|r| !reference.contains(r))?;
-    let theirs = reference
-        .iter()
-        .find(|(r, _)| r == id)
-        .map_or_else(|| "unknown".to_string(), |(_, m)| role(*m));
-    Some(format!(
-        "sees {} as {}, the first node as {theirs}",
-        id.short(),
-        role(*mine)
-    ))
 }
 
 /// One node's view of slot ownership: each master with slots and its slots, by ID.
@@ -399,37 +343,6 @@ mod tests {
             .iter()
             .map(|s| NodeId::parse(s).unwrap())
             .collect()
-    }
-
-    /// A node that has not heard of a `CLUSTER REPLICATE` yet lists the replica as a
-    /// master: it lags, naming the replica and both roles; once it has heard, it does not.
-    #[test]
-    fn a_node_that_has_not_heard_of_a_replica_lags() {
-        let heard = parse_cluster_nodes(&format!(
-            "{A} 127.0.0.1:7000@17000 myself,master - 0 0 1 connected 0-16383\n\
-             {B} 127.0.0.1:7001@17001 slave {A} 0 0 1 connected\n\
-             {C} 127.0.0.1:7002@17002 master - 0 0 3 connected\n"
-        ))
-        .unwrap();
-        let not_yet = parse_cluster_nodes(&format!(
-            "{A} 127.0.0.1:7000@17000 master - 0 0 1 connected 0-16383\n\
-             {B} 127.0.0.1:7001@17001 master - 0 0 2 connected\n\
-             {C} 127.0.0.1:7002@17002 myself,master - 0 0 3 connected\n"
-        ))
-        .unwrap();
-        let ids = all();
-        let reference = roles(&heard, &ids);
-        assert_eq!(role_lag(&roles(&heard, &ids), &reference), None);
-        let b = NodeId::parse(B).unwrap();
-        let a = NodeId::parse(A).unwrap();
-        assert_eq!(
-            role_lag(&roles(&not_yet, &ids), &reference),
-            Some(format!(
-                "sees {} as a master, the first node as a replica of {}",
-                b.short(),
-                a.short()
-            ))
-        );
     }
 
     #[test]
