@@ -68,6 +68,29 @@ fn assert_cluster(
 ) -> Layout {
     let ids: BTreeSet<String> = nodes.iter().map(RedisNode::node_id).collect();
     assert_eq!(ids.len(), nodes.len(), "node IDs are distinct");
+    // create waits until every node agrees on the slots and is ok (checked before any
+    // wait here: cluster_state can only go back to fail on a failure); who replicates whom
+    // reaches the other nodes' views by gossip (each node hears it from the replica's own
+    // pings), as after redis-cli's create. A re-run with little left to do (only the MEET
+    // of a node that never joined) ends before that.
+    for n in nodes {
+        assert_eq!(
+            cluster_info(n, "cluster_state"),
+            "ok",
+            "{} when create ended",
+            n.addr()
+        );
+    }
+    wait_until(
+        &format!("every node lists {masters} masters with {replicas} replica(s) each"),
+        Duration::from_secs(30),
+        || {
+            nodes.iter().all(|n| {
+                let lay = layout(&cluster_nodes(n));
+                lay.len() == masters && lay.values().all(|(_, reps)| reps.len() == replicas)
+            })
+        },
+    );
     let mut first: Option<Layout> = None;
     for n in nodes {
         assert_eq!(cluster_info(n, "cluster_state"), "ok", "{}", n.addr());
@@ -364,19 +387,6 @@ fn addslots(node: &RedisNode, ranges: &[String]) {
 fn assert_completes(nodes: &[RedisNode], args: &[String], plan: &[PlannedMaster]) {
     let out = create(args, 1, &["--yes"]);
     assert_ok(&out);
-    // create waits until every node agrees on the slots and is ok; who replicates whom
-    // reaches the other nodes' views by gossip (each from the replica's own pings), as
-    // after redis-cli's create. A re-run with little left to do ends before that.
-    wait_until(
-        "every node lists 3 masters with a replica each",
-        Duration::from_secs(30),
-        || {
-            nodes.iter().all(|n| {
-                let lay = layout(&cluster_nodes(n));
-                lay.len() == 3 && lay.values().all(|(_, reps)| reps.len() == 1)
-            })
-        },
-    );
     let lay = assert_cluster(nodes, 3, 1, false);
     assert_layout_as_planned(&lay, plan);
     // And it is now complete: another run has nothing to do.
