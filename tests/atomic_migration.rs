@@ -49,6 +49,19 @@ fn reshard_uses_atomic_migration_and_keeps_every_key() {
     let doc = json(&out);
     assert_eq!(doc["report"]["method"], "atomic", "{}", show(&out));
     assert_eq!(doc["report"]["slots_moved"], 3000);
+    // The plan said so, and named no big key: none moves alone.
+    assert_eq!(doc["plan"]["atomic"], true, "{}", show(&out));
+    assert!(
+        out.stderr
+            .contains("The servers move these slots themselves"),
+        "{}",
+        show(&out)
+    );
+    assert!(
+        doc["plan"].get("keys_sized").is_none(),
+        "no key sized: {}",
+        show(&out)
+    );
     assert!(out.stderr.contains("MIGRATESLOTS"), "{}", show(&out));
     wait_until("views agree", Duration::from_secs(30), || {
         views_agree(&nodes)
@@ -82,6 +95,9 @@ fn no_atomic_uses_the_classic_path() {
     let doc = json(&out);
     assert_eq!(doc["report"]["method"], "classic", "{}", show(&out));
     assert!(!out.stderr.contains("MIGRATESLOTS"), "{}", show(&out));
+    // The plan looked for big keys (every moving key sized, 5000 keys in all).
+    assert_eq!(doc["plan"]["atomic"], false, "{}", show(&out));
+    assert!(doc["plan"]["keys_sized"].is_object(), "{}", show(&out));
     verify_on_owners(&nodes, &kvs);
 }
 
@@ -102,6 +118,7 @@ fn rebalance_uses_atomic_migration() {
     assert_eq!(out.code, 0, "{}", show(&out));
     let doc = json(&out);
     assert_eq!(doc["report"]["method"], "atomic", "{}", show(&out));
+    assert_eq!(doc["plan"]["atomic"], true, "{}", show(&out));
     wait_until("views agree", Duration::from_secs(30), || {
         views_agree(&nodes)
     });

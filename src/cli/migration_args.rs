@@ -2,14 +2,16 @@
 //! `rebalance`), flattened into their arguments, and what those commands do with them
 //! around the engine: its options, and the big keys named in the plan.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use clap::Args;
 
 use super::Context;
 use crate::cluster::load::Loaded;
+use crate::model::NodeId;
 use crate::ops::bigkeys::note_big_keys;
-use crate::ops::migrate::MigrateOptions;
+use crate::ops::migrate::{MigrateOptions, atomic};
 use crate::ops::slot_moves::master_conns;
 use crate::plan::migration::MigrationPlan;
 
@@ -51,8 +53,21 @@ impl MigrationArgs {
 
     /// Names `plan`'s big keys (those whose move alone would stall a source longer than
     /// `--max-stall`), sized on the loaded sources; when they cannot be, a warning says so.
+    /// Where the servers will move the slots themselves (atomic slot migration, not turned
+    /// off) no key moves alone: the plan says so instead, and no key is sized.
     pub async fn note_big_keys(&self, ctx: &Context, loaded: &Loaded, plan: &mut MigrationPlan) {
         let masters = master_conns(loaded);
+        if !self.no_atomic && !plan.moves.is_empty() {
+            let ids: BTreeSet<NodeId> = plan
+                .moves
+                .iter()
+                .flat_map(|m| [m.from.clone(), m.to.clone()])
+                .collect();
+            if atomic::supported(&masters, &ids, &self.options(ctx)).await {
+                plan.atomic = true;
+                return;
+            }
+        }
         if let Some(w) = note_big_keys(
             &masters,
             plan,

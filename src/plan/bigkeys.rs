@@ -145,11 +145,13 @@ impl KeysSized {
     }
 }
 
-/// A plan's scan in JSON: `big_keys`, and `keys_sized` when the scan ran.
+/// A plan's scan in JSON: `big_keys`, `atomic` (the servers move the slots, so there
+/// was no scan), and `keys_sized` when the scan ran.
 pub fn scan_of<S: Serializer>(m: &MigrationPlan, s: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeMap;
     let mut map = s.serialize_map(None)?;
     map.serialize_entry("big_keys", &m.big_keys)?;
+    map.serialize_entry("atomic", &m.atomic)?;
     if let Some(sized) = &m.sized {
         map.serialize_entry("keys_sized", sized)?;
     }

@@ -34,6 +34,12 @@ pub struct MigrationPlan {
     /// How many of the moving keys the scan sized, when it ran.
     #[serde(skip)]
     pub sized: Option<KeysSized>,
+    /// Every master taking part has atomic slot migration (Valkey 9 `CLUSTER
+    /// MIGRATESLOTS`) and it is not turned off: the servers move whole slots themselves,
+    /// so no key is moved alone and big keys are not looked for. The engine checks again
+    /// when it applies the plan (a target must also be clean).
+    #[serde(skip)]
+    pub atomic: bool,
 }
 
 /// Why a list of moves is not a plan.
@@ -56,6 +62,7 @@ impl MigrationPlan {
             big_keys: Vec::new(),
             key_sizes: BTreeMap::new(),
             sized: None,
+            atomic: false,
         };
         plan.validate()?;
         Ok(plan)

@@ -1,14 +1,27 @@
 //! The big keys of a slot-moving plan, as a section under its table.
 
 use crate::plan::bigkeys::{BigKey, KeysSized};
+use crate::plan::migration::MigrationPlan;
 use crate::ui::render;
 
 /// Rows shown before "… and N more".
 const SHOWN: usize = 20;
 
+/// How the slots of `plan` move, when the servers move them (atomic slot migration), or
+/// else the section naming its big keys.
+pub fn section(plan: &MigrationPlan) -> String {
+    if plan.atomic {
+        return ATOMIC.to_string();
+    }
+    big_keys(&plan.big_keys, plan.sized)
+}
+
+/// What a plan says when the servers move the slots themselves.
+const ATOMIC: &str = "\n\nThe servers move these slots themselves, whole slots at a time, with atomic slot migration (CLUSTER MIGRATESLOTS): no key is moved alone, so big keys are not looked for (`--no-atomic` moves keys in batches sized to --max-stall).";
+
 /// The section naming the plan's big keys, or nothing when there is none; and, when
 /// only a sample of the moving keys was sized, a line saying so.
-pub fn section(big: &[BigKey], sized: Option<KeysSized>) -> String {
+fn big_keys(big: &[BigKey], sized: Option<KeysSized>) -> String {
     let sample = match sized {
         Some(s) if s.sample => format!(
             "\n\nBig keys were looked for in a sample of {} of the {} key(s) that move (`--size-all-keys` sizes every one); a big key outside the sample is not named here, and the batch it moves in keeps its source from its clients as long as the key takes to move.",
@@ -65,6 +78,23 @@ mod tests {
     use super::*;
     use crate::model::NodeId;
 
+    /// With atomic slot migration, the plan says the servers move the slots, and names
+    /// no big key even if some were found.
+    #[test]
+    fn an_atomic_plan_says_the_servers_move_the_slots() {
+        let plan = MigrationPlan {
+            atomic: true,
+            ..MigrationPlan::default()
+        };
+        let text = section(&plan);
+        assert!(
+            text.contains("atomic slot migration (CLUSTER MIGRATESLOTS)"),
+            "{text}"
+        );
+        assert!(!text.contains("big key(s)"), "{text}");
+        assert_eq!(section(&MigrationPlan::default()), "");
+    }
+
     #[test]
     fn big_keys_section_snapshot() {
         let k = |name: &str, bytes: u64, stall_ms: u64| BigKey {
@@ -77,20 +107,20 @@ mod tests {
             type_name: Some("stream".into()),
             in_pieces: false,
         };
-        assert_eq!(section(&[], None), "");
+        assert_eq!(big_keys(&[], None), "");
         let full = KeysSized {
             sized: 51,
             moving: 51,
             sample: false,
         };
-        assert_eq!(section(&[], Some(full)), "");
+        assert_eq!(big_keys(&[], Some(full)), "");
         let sample = KeysSized {
             sized: 10_000,
             moving: 61_000,
             sample: true,
         };
         assert!(
-            section(&[], Some(sample))
+            big_keys(&[], Some(sample))
                 .contains("a sample of 10000 of the 61000 key(s) that move (`--size-all-keys`")
         );
         let mut blob = k("user:blob", 52_428_800, 350);
@@ -100,7 +130,7 @@ mod tests {
             std::time::Duration::from_millis(2),
         );
         assert_eq!(
-            section(&[blob, k("q", 900_000, 6)], None),
+            big_keys(&[blob, k("q", 900_000, 6)], None),
             "\n\n2 big key(s), each moved alone: in pieces that each fit --max-stall where its type allows, else whole, its source serving no client meanwhile (STALL: the longest a client waits for it):
 
 KEY        SLOT  FROM           TYPE    SIZE     STALL
@@ -108,6 +138,6 @@ user:blob  42    10.0.0.1:6379  string  52.4 MB  ≤ 2 ms (in pieces)
 q          42    10.0.0.1:6379  stream  900 KB   ~6 ms"
         );
         let many: Vec<BigKey> = (0..25).map(|i| k(&i.to_string(), 1_000_000, 7)).collect();
-        assert!(section(&many, None).ends_with("… and 5 more (`--json` lists them all)"));
+        assert!(big_keys(&many, None).ends_with("… and 5 more (`--json` lists them all)"));
     }
 }

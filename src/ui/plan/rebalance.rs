@@ -81,10 +81,7 @@ pub fn plan(plan: &RebalancePlan, view: &ClusterView) -> String {
             plan.moves.moves.len(),
             render::table(&["FROM", "TO", "COUNT", "SLOTS"], rows)
         ));
-        out.push_str(&super::bigkeys::section(
-            &plan.moves.big_keys,
-            plan.moves.sized,
-        ));
+        out.push_str(&super::bigkeys::section(&plan.moves));
     }
     out
 }
@@ -139,6 +136,7 @@ pub fn plan_json(plan: &RebalancePlan, view: &ClusterView) -> serde_json::Value 
         })).collect::<Vec<_>>(),
         "slot_moves": plan.moves.moves.len(),
         "big_keys": plan.moves.big_keys,
+        "atomic": plan.moves.atomic,
     });
     // Only when the scan ran, as in reshard's plan.
     if let (Some(sized), Some(map)) = (plan.moves.sized, out.as_object_mut()) {

@@ -35,7 +35,7 @@ pub fn plan(plan: &ReshardPlan) -> String {
         plan.to_node,
         plan.to.short(),
         render::table(&["FROM", "SLOTS", "RANGES", "TO"], rows),
-        super::bigkeys::section(&plan.migration.big_keys, plan.migration.sized)
+        super::bigkeys::section(&plan.migration)
     )
 }
 
