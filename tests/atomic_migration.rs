@@ -202,3 +202,78 @@ fn cancelled_job_fails_naming_the_nodes_and_keeps_every_key() {
     let check = run(trib().arg("check").arg(nodes[0].addr()));
     assert_eq!(check.code, 0, "{}", show(&check));
 }
+
+/// A plan made for atomic migration looks for no big key. When the engine then takes the
+/// classic path after all (the target holds a key in a slot it is to import, an identical
+/// copy here), it looks for them before moving keys: the big key moves alone.
+#[test]
+#[ignore = "needs Valkey 9"]
+fn falling_back_to_the_classic_path_looks_for_big_keys() {
+    let nodes = cluster(3, 0);
+    let ms = common::view::masters_with_slots(&nodes);
+    let (src, dst) = (ms[0], ms[1]);
+    let map = slot_map(&nodes[0]);
+    let slots: Vec<u16> = (0..16384u16)
+        .filter(|s| map[*s as usize].as_deref() == Some(src.addr().as_str()))
+        .take(20)
+        .collect();
+    let key_in = |slot: u16, name: &str| {
+        (0..)
+            .map(|i| format!("{{t{i}}}{name}"))
+            .find(|k| trib::model::key_slot(k.as_bytes()) == slot)
+            .unwrap()
+    };
+    let (big, stray) = (key_in(slots[0], "blob"), key_in(slots[1], "same"));
+    let mut c = connect_addr(&src.addr());
+    ::redis::cmd("SET")
+        .arg(&big)
+        .arg(vec![b'x'; 8_000_000])
+        .query::<()>(&mut c)
+        .unwrap();
+    ::redis::cmd("SET")
+        .arg(&stray)
+        .arg("v")
+        .query::<()>(&mut c)
+        .unwrap();
+    // The same key and value on the target, which does not own its slot.
+    let slot = slots[1].to_string();
+    dst.cmd(&["CLUSTER", "SETSLOT", &slot, "IMPORTING", &src.node_id()]);
+    let mut d = connect_addr(&dst.addr());
+    ::redis::cmd("ASKING").query::<()>(&mut d).unwrap();
+    ::redis::cmd("SET")
+        .arg(&stray)
+        .arg("v")
+        .query::<()>(&mut d)
+        .unwrap();
+    dst.cmd(&["CLUSTER", "SETSLOT", &slot, "STABLE"]);
+
+    let range = format!("{}-{}", slots[0], slots[19]);
+    let out = run(trib().args([
+        "-v",
+        "reshard",
+        &nodes[0].addr(),
+        "--from",
+        &src.addr(),
+        "--to",
+        &dst.addr(),
+        "--range",
+        &range,
+        "--yes",
+        "--json",
+    ]));
+    assert_eq!(out.code, 0, "{}", show(&out));
+    let doc = json(&out);
+    assert_eq!(doc["plan"]["atomic"], true, "{}", show(&out));
+    assert_eq!(doc["report"]["method"], "classic", "{}", show(&out));
+    assert!(
+        out.stderr
+            .contains("looking for big keys for the classic path")
+            && out.stderr.contains(&format!("moving big key {big}")),
+        "{}",
+        show(&out)
+    );
+    assert_eq!(dst.cmd(&["STRLEN", &big]), "8000000");
+    assert_eq!(dst.cmd(&["GET", &stray]), "v");
+    let check = run(trib().arg("check").arg(nodes[0].addr()));
+    assert_eq!(check.code, 0, "{}", show(&check));
+}

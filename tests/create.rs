@@ -356,6 +356,11 @@ fn create_again_changes_nothing() {
 // 4: completing an interrupted create
 
 fn meet_all(nodes: &[RedisNode]) {
+    meet_all_of(&nodes.iter().collect::<Vec<_>>());
+}
+
+/// [`meet_all`] of some of the nodes.
+fn meet_all_of(nodes: &[&RedisNode]) {
     for n in &nodes[1..] {
         nodes[0].meet(n);
     }
@@ -380,6 +385,13 @@ fn addslots(node: &RedisNode, ranges: &[String]) {
     for r in ranges {
         let (a, b) = r.split_once('-').unwrap_or((r, r));
         node.cmd(&["CLUSTER", "ADDSLOTSRANGE", a, b]);
+    }
+}
+
+/// Every planned master gets its slots, as the create's first step would give them.
+fn assign_planned_slots(nodes: &[RedisNode], plan: &[PlannedMaster]) {
+    for m in plan {
+        addslots(node_by_addr(nodes, &m.addr), &m.slots);
     }
 }
 
@@ -414,9 +426,7 @@ fn completes_after_slots_assigned_but_no_meet() {
     let nodes = six_on_three_hosts();
     let args = addrs(&nodes);
     let (plan, _) = dry_run_plan(&args, 1);
-    for m in &plan {
-        addslots(node_by_addr(&nodes, &m.addr), &m.slots);
-    }
+    assign_planned_slots(&nodes, &plan);
     assert_completes(&nodes, &args, &plan);
 }
 
@@ -425,9 +435,7 @@ fn completes_after_meet_without_replicas() {
     let nodes = six_on_three_hosts();
     let args = addrs(&nodes);
     let (plan, _) = dry_run_plan(&args, 1);
-    for m in &plan {
-        addslots(node_by_addr(&nodes, &m.addr), &m.slots);
-    }
+    assign_planned_slots(&nodes, &plan);
     meet_all(&nodes);
     assert_completes(&nodes, &args, &plan);
 }
@@ -441,9 +449,7 @@ fn completes_after_a_node_never_joined() {
     let nodes = six_on_three_hosts();
     let args = addrs(&nodes);
     let (plan, _) = dry_run_plan(&args, 1);
-    for m in &plan {
-        addslots(node_by_addr(&nodes, &m.addr), &m.slots);
-    }
+    assign_planned_slots(&nodes, &plan);
     let masters: Vec<&str> = plan.iter().map(|m| m.addr.as_str()).collect();
     // A replica-to-be is left out.
     let left = nodes
@@ -451,17 +457,7 @@ fn completes_after_a_node_never_joined() {
         .find(|n| !masters.contains(&n.addr().as_str()))
         .unwrap();
     let joined: Vec<&RedisNode> = nodes.iter().filter(|n| n.addr() != left.addr()).collect();
-    for n in &joined[1..] {
-        joined[0].meet(n);
-    }
-    wait_until("the five know each other", Duration::from_secs(20), || {
-        joined.iter().all(|n| {
-            let v = cluster_nodes(n);
-            v.len() == 5
-                && v.iter()
-                    .all(|l| !l.flags.iter().any(|f| f == "handshake" || f == "noaddr"))
-        })
-    });
+    meet_all_of(&joined);
 
     left.freeze();
     let out = run(trib()

@@ -202,7 +202,7 @@ pub async fn load_cluster_with(
     let connected = connect_all(entries, opts).await;
     let mut connect_err = Vec::new();
     // Entries that gave no usable answer, by address: reported if the cluster does not
-    // list them (see `Loaded::unlisted_entries`).
+    // list them (see `ClusterView::unlisted_entries`).
     let mut silent: Vec<(SocketAddr, NodeError)> = Vec::new();
     let mut candidates: Vec<(Node, &Target)> = Vec::new();
     let mut by_addr: HashMap<SocketAddr, (Node, Option<String>)> = HashMap::new();

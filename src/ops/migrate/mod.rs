@@ -24,6 +24,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 use super::Reporter;
+use super::bigkeys::note_big_keys;
 use super::interrupt::Interrupted;
 use super::wait::wait_epochs_settled;
 use crate::cluster::{ConnectOptions, Node, NodeError, Secret};
@@ -242,6 +243,24 @@ pub async fn migrate(
             });
         }
     }
+    // A plan made for atomic migration looked for no big key; keys move here after all
+    // (a target holds keys in its new slots), so look for them now.
+    let rescanned;
+    let plan = if plan.atomic {
+        tracing::info!(
+            "the plan expected atomic migration; looking for big keys for the classic path"
+        );
+        let mut p = plan.clone();
+        p.atomic = false;
+        let budget = opts.max_stall;
+        if let Some(w) = note_big_keys(masters, &mut p, budget, false, opts.relay, reporter).await {
+            reporter.warn(&w);
+        }
+        rescanned = p;
+        &rescanned
+    } else {
+        plan
+    };
     let mut scanned = classic::Scanned::default();
     for k in &plan.big_keys {
         scanned
