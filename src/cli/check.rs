@@ -13,7 +13,9 @@ use crate::cluster::load::{Conns, InfoDetail, Loaded, load_cluster};
 use crate::error::{Exit, TribError};
 use crate::ops::scan::deep_scan;
 use crate::ops::{Reporter, interrupt};
-use crate::plan::check::{Problem, ProblemKind, Severity, check, waiting_for};
+use crate::plan::check::{
+    Problem, ProblemKind, SUSPICION_GRACE, Severity, check, only_suspicions, waiting_for,
+};
 use crate::ui::render;
 
 #[derive(Debug, Args)]
@@ -45,16 +47,25 @@ pub async fn verify(
     expected: &[ProblemKind],
     applied: &mut Applied,
 ) -> anyhow::Result<()> {
-    let mut loaded = load_cluster(entries, &ctx.connect)
-        .await
-        .map_err(|e| TribError::failed("cannot verify the result", e))?;
-    ctx.assign_domains(loaded.view.nodes.iter_mut(), entries)
-        .await
-        .map_err(|e| TribError::failed("cannot verify the result", e))?;
-    let problems: Vec<Problem> = check(&loaded.view, None)
-        .into_iter()
-        .filter(|p| !expected.contains(&p.kind))
-        .collect();
+    // Looked at again for a moment while the only errors are suspicions (`fail?`) of a
+    // node that was busy during the change.
+    let until = Instant::now() + SUSPICION_GRACE;
+    let problems = loop {
+        let mut loaded = load_cluster(entries, &ctx.connect)
+            .await
+            .map_err(|e| TribError::failed("cannot verify the result", e))?;
+        ctx.assign_domains(loaded.view.nodes.iter_mut(), entries)
+            .await
+            .map_err(|e| TribError::failed("cannot verify the result", e))?;
+        let problems: Vec<Problem> = check(&loaded.view, None)
+            .into_iter()
+            .filter(|p| !expected.contains(&p.kind))
+            .collect();
+        if !only_suspicions(&problems) || Instant::now() >= until {
+            break problems;
+        }
+        tokio::time::sleep(RECHECK.min(until - Instant::now())).await;
+    };
     if !problems.is_empty() {
         ctx.printer.out(&render::problems(&problems));
     }

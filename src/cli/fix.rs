@@ -16,7 +16,7 @@ use super::pipeline::{Applied, Operation, Prepared, Shown, into_map};
 use crate::addr::Target;
 use crate::cluster::Node;
 use crate::error::{Exit, TribError};
-use crate::ops::fix::{RepairOptions, check_again, prepare, repair, settle};
+use crate::ops::fix::{RepairOptions, check_settled, prepare, repair, settle};
 use crate::ops::undo::UndoLog;
 use crate::plan::fix::FixJob;
 use crate::ui::plan::fix as show;
@@ -135,7 +135,7 @@ impl Operation for Fix {
         if !applied.changed && !ctx.dry_run {
             settle(job, &self.conns, self.args.timeout, &ctx.reporter()).await;
         }
-        let checked = check_again(&self.targets, &ctx.connect, self.args.deep).await?;
+        let checked = check_settled(&self.targets, &ctx.connect, self.args.deep).await?;
         let entry = &self.args.entries[0];
         ctx.printer
             .show(&show::checked(&checked, applied.changed, entry));

@@ -45,7 +45,7 @@ use crate::cluster::{ConnectOptions, Node, NodeError};
 use crate::error::TribError;
 use crate::model::view::{ClusterView, NodeView};
 use crate::model::{NodeId, SLOT_COUNT, SlotSet};
-use crate::plan::check::{Problem, Severity, check};
+use crate::plan::check::{Problem, SUSPICION_GRACE, Severity, check, only_suspicions};
 use crate::plan::fix::{
     FixJob, FixPlan, KeyCounts, SetSlot, SlotFix, SlotRepairs, broken_slots, input_from_views,
     plan_fix,
@@ -741,6 +741,24 @@ pub async fn check_again(
         dead,
         healthy_but_dead,
     })
+}
+
+/// [`check_again`], looked at again for up to [`SUSPICION_GRACE`] while the only errors
+/// are suspicions (`fail?`) of a node that was busy during the repair.
+pub async fn check_settled(
+    targets: &[Target],
+    connect: &ConnectOptions,
+    deep: bool,
+) -> Result<Checked, TribError> {
+    let until = Instant::now() + SUSPICION_GRACE;
+    loop {
+        let checked = check_again(targets, connect, deep).await?;
+        if checked.serving() || !only_suspicions(&checked.problems) || Instant::now() >= until {
+            return Ok(checked);
+        }
+        tracing::debug!("only suspicions (fail?) after the repair: looking again");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// `view` as if the members `ids` had been forgotten.

@@ -144,6 +144,18 @@ impl Problem {
     }
 }
 
+/// Whether the only errors in `problems` are suspicions (`fail?`): what a node busy during a
+/// change (thousands of slot claims on the cluster bus, a big key) can cause by answering
+/// one ping late, and what clears within a moment if it is up. A node really down turns
+/// `fail` once a majority agrees, or stays suspected.
+pub fn only_suspicions(problems: &[Problem]) -> bool {
+    let mut errors = problems.iter().filter(|p| p.severity == Severity::Error);
+    errors.clone().next().is_some() && errors.all(|p| p.kind == ProblemKind::NodePfail)
+}
+
+/// How long a check after a change looks again while [`only_suspicions`] holds.
+pub const SUSPICION_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// What `check --wait` still waits for in `problems` (the first that holds it), and how
 /// many of the view's nodes no such problem names, of how many.
 pub fn waiting_for<'a>(
@@ -813,6 +825,32 @@ mod tests {
             );
             assert!(p[0].message.contains("--with-unreachable-masters"));
             assert_eq!(p[0].slots.as_deref(), Some("10923-16383"));
+        }
+
+        /// Only suspicions (`fail?`) among the errors: looked at again after a change.
+        /// A failed node, or no error at all, is not.
+        #[test]
+        fn only_suspicions_holds_for_fail_question_marks_alone() {
+            let p = |kind, severity| Problem {
+                kind,
+                severity,
+                message: String::new(),
+                nodes: vec![],
+                slots: None,
+            };
+            let pfail = p(ProblemKind::NodePfail, Severity::Error);
+            let warning = p(ProblemKind::ReplicasUneven, Severity::Warning);
+            assert!(only_suspicions(&[pfail.clone(), warning.clone()]));
+            assert!(!only_suspicions(&[warning]));
+            assert!(!only_suspicions(&[]));
+            assert!(!only_suspicions(&[
+                pfail.clone(),
+                p(ProblemKind::NodeFailed, Severity::Error)
+            ]));
+            assert!(!only_suspicions(&[
+                pfail,
+                p(ProblemKind::OpenSlot, Severity::Error)
+            ]));
         }
 
         /// An entry that did not answer and that no member lists is a warning naming it:
