@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::data::connect_addr;
+use common::data::{connect_addr, key_in, plant};
 use common::*;
 
 /// `masters` masters with `replicas` replicas each on 127.0.0.2-4.
@@ -217,12 +217,6 @@ fn falling_back_to_the_classic_path_looks_for_big_keys() {
         .filter(|s| map[*s as usize].as_deref() == Some(src.addr().as_str()))
         .take(20)
         .collect();
-    let key_in = |slot: u16, name: &str| {
-        (0..)
-            .map(|i| format!("{{t{i}}}{name}"))
-            .find(|k| trib::model::key_slot(k.as_bytes()) == slot)
-            .unwrap()
-    };
     let (big, stray) = (key_in(slots[0], "blob"), key_in(slots[1], "same"));
     let mut c = connect_addr(&src.addr());
     ::redis::cmd("SET")
@@ -236,16 +230,7 @@ fn falling_back_to_the_classic_path_looks_for_big_keys() {
         .query::<()>(&mut c)
         .unwrap();
     // The same key and value on the target, which does not own its slot.
-    let slot = slots[1].to_string();
-    dst.cmd(&["CLUSTER", "SETSLOT", &slot, "IMPORTING", &src.node_id()]);
-    let mut d = connect_addr(&dst.addr());
-    ::redis::cmd("ASKING").query::<()>(&mut d).unwrap();
-    ::redis::cmd("SET")
-        .arg(&stray)
-        .arg("v")
-        .query::<()>(&mut d)
-        .unwrap();
-    dst.cmd(&["CLUSTER", "SETSLOT", &slot, "STABLE"]);
+    plant(dst, src, &stray, "v");
 
     let range = format!("{}-{}", slots[0], slots[19]);
     let out = run(trib().args([

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::data::connect_addr;
+use common::data::{connect_addr, key_in};
 use common::view::{masters_with_slots as masters, slot_map};
 use common::*;
 use std::time::Duration;
@@ -24,14 +24,6 @@ fn cluster(replicas: usize) -> TestCluster {
         .options(quick_sync_opts())
         .synced()
         .start()
-}
-
-/// A key of slot `slot` (hash tag).
-fn key_in(slot: u16, name: &str) -> String {
-    (0..)
-        .map(|i| format!("{{t{i}}}{name}"))
-        .find(|k| trib::model::key_slot(k.as_bytes()) == slot)
-        .unwrap()
 }
 
 fn strlen(node: &RedisNode, key: &str) -> i64 {

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use client::{ClusterClient, Writer};
-use common::data::connect_addr;
+use common::data::plant;
 use common::view::{masters_with_slots as masters, slot_counts};
 use common::*;
 
@@ -308,20 +308,6 @@ fn reshard_refuses_bad_input() {
     let out = reshard(&[&e, "--from", "all", "--to", &m1, "--slots", "10"]);
     assert_eq!(out.code, 3, "{}", show(&out));
     assert_eq!(snapshots(&nodes), before);
-}
-
-/// Puts `key`=`value` on `node` although `node` does not own its slot (IMPORTING + ASKING).
-fn plant(node: &RedisNode, owner: &RedisNode, key: &str, value: &str) {
-    let slot = trib::model::key_slot(key.as_bytes()).to_string();
-    node.cmd(&["CLUSTER", "SETSLOT", &slot, "IMPORTING", &owner.node_id()]);
-    let mut c = connect_addr(&node.addr());
-    ::redis::cmd("ASKING").query::<()>(&mut c).unwrap();
-    ::redis::cmd("SET")
-        .arg(key)
-        .arg(value)
-        .query::<()>(&mut c)
-        .unwrap();
-    node.cmd(&["CLUSTER", "SETSLOT", &slot, "STABLE"]);
 }
 
 /// A key for which `pred(slot)` holds.

@@ -74,3 +74,25 @@ pub fn verify_on_owners(nodes: &[RedisNode], kvs: &[(String, String)]) {
         }
     }
 }
+
+/// Puts `key`=`value` on `node` although `node` does not own its slot (IMPORTING + ASKING).
+pub fn plant(node: &RedisNode, owner: &RedisNode, key: &str, value: &str) {
+    let slot = trib::model::key_slot(key.as_bytes()).to_string();
+    node.cmd(&["CLUSTER", "SETSLOT", &slot, "IMPORTING", &owner.node_id()]);
+    let mut c = connect_addr(&node.addr());
+    ::redis::cmd("ASKING").query::<()>(&mut c).unwrap();
+    ::redis::cmd("SET")
+        .arg(key)
+        .arg(value)
+        .query::<()>(&mut c)
+        .unwrap();
+    node.cmd(&["CLUSTER", "SETSLOT", &slot, "STABLE"]);
+}
+
+/// A key of slot `slot` named after `name` (with a hash tag).
+pub fn key_in(slot: u16, name: &str) -> String {
+    (0..)
+        .map(|i| format!("{{t{i}}}{name}"))
+        .find(|k| trib::model::key_slot(k.as_bytes()) == slot)
+        .unwrap()
+}
