@@ -212,11 +212,8 @@ fn falling_back_to_the_classic_path_looks_for_big_keys() {
     let nodes = cluster(3, 0);
     let ms = common::view::masters_with_slots(&nodes);
     let (src, dst) = (ms[0], ms[1]);
-    let map = slot_map(&nodes[0]);
-    let slots: Vec<u16> = (0..16384u16)
-        .filter(|s| map[*s as usize].as_deref() == Some(src.addr().as_str()))
-        .take(20)
-        .collect();
+    let mut slots = common::view::slots_owned_by(&nodes[0], &src.addr());
+    slots.truncate(20);
     let (big, stray) = (key_in(slots[0], "blob"), key_in(slots[1], "same"));
     let mut c = connect_addr(&src.addr());
     ::redis::cmd("SET")

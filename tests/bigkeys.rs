@@ -181,11 +181,8 @@ fn many_keys_are_sized_by_a_sample_unless_all_are_asked_for() {
     let nodes = cluster(0);
     let ms = masters(&nodes);
     let (src, dst) = (ms[0], ms[1]);
-    let map = slot_map(&nodes[0]);
-    let slots: Vec<u16> = (0..16384u16)
-        .filter(|s| map[*s as usize].as_deref() == Some(src.addr().as_str()))
-        .take(200)
-        .collect();
+    let mut slots = common::view::slots_owned_by(&nodes[0], &src.addr());
+    slots.truncate(200);
     // 12,000 small keys over 200 slots (60 each), and one big key among them.
     let big = key_in(slots[7], "blob");
     {

@@ -323,10 +323,7 @@ fn reshard_busy_keys() {
     let nodes = cluster(3, 0);
     let ms = masters(&nodes);
     let (src, dst) = (ms[0], ms[1]);
-    let map = slot_map(&nodes[0]);
-    let src_slots: Vec<u16> = (0..16384u16)
-        .filter(|s| map[*s as usize].as_deref() == Some(src.addr().as_str()))
-        .collect();
+    let src_slots = common::view::slots_owned_by(&nodes[0], &src.addr());
     // Three disjoint groups of 100 slots with keys in each.
     let groups: Vec<&[u16]> = vec![
         &src_slots[0..100],
@@ -622,10 +619,7 @@ fn new_keys_written_into_moving_empty_slots_are_kept() {
 
 /// Every slot `node` owns, from its own view.
 fn slots_of(node: &RedisNode) -> Vec<u16> {
-    let map = slot_map(node);
-    (0..16384u16)
-        .filter(|s| map[*s as usize].as_deref() == Some(node.addr().as_str()))
-        .collect()
+    common::view::slots_owned_by(node, &node.addr())
 }
 
 /// `n` keys named `prefix<i>` in `slots`.

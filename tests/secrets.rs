@@ -237,12 +237,9 @@ fn big_keys_move_in_pieces_with_the_rule_and_whole_without_it() {
     assert_eq!(out.code, 0, "{}", out.stderr);
     common::wait_views_agree(&nodes);
     let masters = common::view::masters_with_slots(&nodes);
-    let map = common::view::slot_map(&nodes[0]);
     let (from, to) = (masters[0], masters[1]);
-    let slots: Vec<u16> = (0..16384u16)
-        .filter(|s| map[*s as usize].as_deref() == Some(from.addr().as_str()))
-        .take(2)
-        .collect();
+    let mut slots = common::view::slots_owned_by(&nodes[0], &from.addr());
+    slots.truncate(2);
     for (slot, user) in slots.iter().zip(["trib", "old"]) {
         let list = (0..)
             .map(|i| format!("{{t{i}}}list"))

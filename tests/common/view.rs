@@ -133,6 +133,14 @@ pub fn owned_by(node: &RedisNode, addr: &str) -> usize {
         .count()
 }
 
+/// The slots the master at `addr` owns, in `node`'s view, ascending.
+pub fn slots_owned_by(node: &RedisNode, addr: &str) -> Vec<u16> {
+    let map = slot_map(node);
+    (0..16384u16)
+        .filter(|s| map[*s as usize].as_deref() == Some(addr))
+        .collect()
+}
+
 /// The nodes of `nodes` that own slots in `nodes[0]`'s view.
 pub fn masters_with_slots(nodes: &[RedisNode]) -> Vec<&RedisNode> {
     let map = slot_map(&nodes[0]);
