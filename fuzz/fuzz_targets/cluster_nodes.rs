@@ -121,8 +121,7 @@ fuzz_target!(|data: &[u8]| {
             cluster_info: Info::parse("cluster_state:ok\r\n"),
             node_timeout: None,
         }],
-        unreachable: vec![],
-        entry: None,
+        ..Default::default()
     };
     for p in check(&view, None) {
         assert!(!p.message.is_empty());

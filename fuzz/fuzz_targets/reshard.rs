@@ -125,8 +125,7 @@ pub fn build(layout: &Layout) -> (ClusterView, usize) {
     (
         ClusterView {
             nodes,
-            unreachable: vec![],
-            entry: None,
+            ..Default::default()
         },
         n,
     )
