@@ -379,6 +379,17 @@ fn dead_first_entry_falls_through_to_the_next() {
             .contains(&format!("{dead}: given as an entry, cannot connect")),
         "{out:#?}"
     );
+    let listed = doc["unlisted_entries"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{doc:#}");
+    assert_eq!(listed[0]["node"], dead.as_str(), "{doc:#}");
+    assert!(
+        listed[0]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot connect"),
+        "{doc:#}"
+    );
+    assert_eq!(doc["unreachable"].as_array().unwrap().len(), 0, "{doc:#}");
     frozen.thaw();
 }
 

@@ -14,7 +14,7 @@ use crate::error::{Exit, TribError};
 use crate::ops::scan::deep_scan;
 use crate::ops::{Reporter, interrupt};
 use crate::plan::check::{
-    Problem, ProblemKind, SUSPICION_GRACE, Severity, check, only_suspicions, waiting_for,
+    PASSING_GRACE, Problem, ProblemKind, Severity, check, only_passing_states, waiting_for,
 };
 use crate::ui::render;
 
@@ -47,9 +47,9 @@ pub async fn verify(
     expected: &[ProblemKind],
     applied: &mut Applied,
 ) -> anyhow::Result<()> {
-    // Looked at again for a moment while the only errors are suspicions (`fail?`) of a
-    // node that was busy during the change.
-    let until = Instant::now() + SUSPICION_GRACE;
+    // Looked at again for a moment while the only errors are passing states: suspicions
+    // (`fail?`) of a node that was busy during the change, or a handshake still under way.
+    let until = Instant::now() + PASSING_GRACE;
     let problems = loop {
         let mut loaded = load_cluster(entries, &ctx.connect)
             .await
@@ -61,7 +61,7 @@ pub async fn verify(
             .into_iter()
             .filter(|p| !expected.contains(&p.kind))
             .collect();
-        if !only_suspicions(&problems) || Instant::now() >= until {
+        if !only_passing_states(&problems) || Instant::now() >= until {
             break problems;
         }
         tokio::time::sleep(RECHECK.min(until - Instant::now())).await;

@@ -61,6 +61,7 @@ pub async fn run(ctx: &Context, args: InfoArgs) -> anyhow::Result<Exit> {
         "masters": masters,
         "resilience": resilience,
         "unreachable": view.unreachable.iter().map(|u| json!({"node": u.label, "error": u.error})).collect::<Vec<_>>(),
+        "unlisted_entries": view.unlisted_entries.iter().map(|u| json!({"node": u.label, "error": u.error})).collect::<Vec<_>>(),
     }));
     Ok(Exit::Ok)
 }

@@ -302,6 +302,7 @@ async fn apply_steps(
             Converged {
                 slots_agree: false,
                 state_ok: false,
+                handshakes_done: false,
             },
             "nodes to know each other",
             timeout,
@@ -330,6 +331,7 @@ async fn apply_steps(
         Converged {
             slots_agree: true,
             state_ok: true,
+            handshakes_done: true,
         },
         "every node to agree and report cluster_state:ok",
         timeout,

@@ -45,7 +45,7 @@ use crate::cluster::{ConnectOptions, Node, NodeError};
 use crate::error::TribError;
 use crate::model::view::{ClusterView, NodeView};
 use crate::model::{NodeId, SLOT_COUNT, SlotSet};
-use crate::plan::check::{Problem, SUSPICION_GRACE, Severity, check, only_suspicions};
+use crate::plan::check::{PASSING_GRACE, Problem, Severity, check, only_passing_states};
 use crate::plan::fix::{
     FixJob, FixPlan, KeyCounts, SetSlot, SlotFix, SlotRepairs, broken_slots, input_from_views,
     plan_fix,
@@ -483,6 +483,7 @@ pub async fn apply(
     let want = Converged {
         slots_agree: true,
         state_ok: expect_state_ok,
+        handshakes_done: false,
     };
     let deadline = Instant::now() + timeout;
     loop {
@@ -743,20 +744,21 @@ pub async fn check_again(
     })
 }
 
-/// [`check_again`], looked at again for up to [`SUSPICION_GRACE`] while the only errors
-/// are suspicions (`fail?`) of a node that was busy during the repair.
+/// [`check_again`], looked at again for up to [`PASSING_GRACE`] while the only errors
+/// are passing states ([`only_passing_states`]: suspicions of a node that was busy during
+/// the repair, handshakes).
 pub async fn check_settled(
     targets: &[Target],
     connect: &ConnectOptions,
     deep: bool,
 ) -> Result<Checked, TribError> {
-    let until = Instant::now() + SUSPICION_GRACE;
+    let until = Instant::now() + PASSING_GRACE;
     loop {
         let checked = check_again(targets, connect, deep).await?;
-        if checked.serving() || !only_suspicions(&checked.problems) || Instant::now() >= until {
+        if checked.serving() || !only_passing_states(&checked.problems) || Instant::now() >= until {
             return Ok(checked);
         }
-        tracing::debug!("only suspicions (fail?) after the repair: looking again");
+        tracing::debug!("only suspicions or handshakes after the repair: looking again");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
 }

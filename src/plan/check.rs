@@ -144,17 +144,21 @@ impl Problem {
     }
 }
 
-/// Whether the only errors in `problems` are suspicions (`fail?`): what a node busy during a
-/// change (thousands of slot claims on the cluster bus, a big key) can cause by answering
-/// one ping late, and what clears within a moment if it is up. A node really down turns
-/// `fail` once a majority agrees, or stays suspected.
-pub fn only_suspicions(problems: &[Problem]) -> bool {
+/// Whether the only errors in `problems` are passing states of the cluster bus:
+/// suspicions (`fail?`), what a node busy during a change (thousands of slot claims on the
+/// cluster bus, a big key) can cause by answering one ping late, and handshakes, which a
+/// node met twice (a MEET, and gossip about the same address) holds under a random ID
+/// until its first PONG. Both clear within a moment if the node is up. A node really down
+/// turns `fail` once a majority agrees, or stays suspected; a handshake with an address
+/// nobody answers at lasts the node timeout.
+pub fn only_passing_states(problems: &[Problem]) -> bool {
     let mut errors = problems.iter().filter(|p| p.severity == Severity::Error);
-    errors.clone().next().is_some() && errors.all(|p| p.kind == ProblemKind::NodePfail)
+    errors.clone().next().is_some()
+        && errors.all(|p| matches!(p.kind, ProblemKind::NodePfail | ProblemKind::Handshake))
 }
 
-/// How long a check after a change looks again while [`only_suspicions`] holds.
-pub const SUSPICION_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long a check after a change looks again while [`only_passing_states`] holds.
+pub const PASSING_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What `check --wait` still waits for in `problems` (the first that holds it), and how
 /// many of the view's nodes no such problem names, of how many.
@@ -827,10 +831,10 @@ mod tests {
             assert_eq!(p[0].slots.as_deref(), Some("10923-16383"));
         }
 
-        /// Only suspicions (`fail?`) among the errors: looked at again after a change.
-        /// A failed node, or no error at all, is not.
+        /// Only suspicions (`fail?`) and handshakes among the errors: looked at again
+        /// after a change. A failed node, or no error at all, is not.
         #[test]
-        fn only_suspicions_holds_for_fail_question_marks_alone() {
+        fn only_passing_states_holds_for_suspicions_and_handshakes_alone() {
             let p = |kind, severity| Problem {
                 kind,
                 severity,
@@ -840,14 +844,21 @@ mod tests {
             };
             let pfail = p(ProblemKind::NodePfail, Severity::Error);
             let warning = p(ProblemKind::ReplicasUneven, Severity::Warning);
-            assert!(only_suspicions(&[pfail.clone(), warning.clone()]));
-            assert!(!only_suspicions(&[warning]));
-            assert!(!only_suspicions(&[]));
-            assert!(!only_suspicions(&[
+            assert!(only_passing_states(&[pfail.clone(), warning.clone()]));
+            let handshake = p(ProblemKind::Handshake, Severity::Error);
+            assert!(only_passing_states(&[handshake.clone()]));
+            assert!(only_passing_states(&[handshake.clone(), pfail.clone()]));
+            assert!(!only_passing_states(&[
+                handshake,
+                p(ProblemKind::Noaddr, Severity::Error)
+            ]));
+            assert!(!only_passing_states(&[warning]));
+            assert!(!only_passing_states(&[]));
+            assert!(!only_passing_states(&[
                 pfail.clone(),
                 p(ProblemKind::NodeFailed, Severity::Error)
             ]));
-            assert!(!only_suspicions(&[
+            assert!(!only_passing_states(&[
                 pfail,
                 p(ProblemKind::OpenSlot, Severity::Error)
             ]));
