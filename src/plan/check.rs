@@ -846,7 +846,7 @@ mod tests {
             let warning = p(ProblemKind::ReplicasUneven, Severity::Warning);
             assert!(only_passing_states(&[pfail.clone(), warning.clone()]));
             let handshake = p(ProblemKind::Handshake, Severity::Error);
-            assert!(only_passing_states(&[handshake.clone()]));
+            assert!(only_passing_states(std::slice::from_ref(&handshake)));
             assert!(only_passing_states(&[handshake.clone(), pfail.clone()]));
             assert!(!only_passing_states(&[
                 handshake,
