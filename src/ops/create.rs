@@ -10,11 +10,12 @@ use thiserror::Error;
 use super::Reporter;
 use super::gather::Gathered;
 use super::undo::{TempChange, UndoLog};
-use super::wait::{Converged, WaitTimeout, wait_converged, wait_replica_synced};
+use super::wait::{Converged, WaitTimeout, reached_addresses, wait_converged, wait_replica_synced};
 use crate::cluster::commands::cmd;
 use crate::cluster::{Node, NodeError};
 use crate::error::TribError;
 use crate::model::NodeId;
+use crate::model::nodes::NodeEntry;
 use crate::plan::create::CreateNodeState;
 use crate::plan::create::{CreatePlan, CreateStep, FAST_JOIN_TIMEOUT_MS, fast_join_fits};
 
@@ -24,6 +25,57 @@ pub enum CreateError {
     Node(#[from] NodeError),
     #[error(transparent)]
     Timeout(#[from] WaitTimeout),
+    #[error(
+        "{timeout}. The nodes see each other at {addresses}, where none of them is reached: \
+         Redis takes a node's address from the source of its cluster bus packets, and these \
+         leave from another address than the one it listens at (a host with several \
+         addresses, or Redis bound to one of them). Set `bind-source-addr` (or \
+         `cluster-announce-ip`) on every node to its own address"
+    )]
+    BusSource {
+        timeout: WaitTimeout,
+        addresses: String,
+    },
+}
+
+/// The addresses at which some node knows or is meeting another, and at which none of the
+/// nodes is reached (`reached`: IP and port). Redis takes a peer's address from the source
+/// of its cluster bus packets (unless the peer sets `cluster-announce-ip`); where that is
+/// not the address the peer listens at (a host with several addresses, Redis bound to one
+/// of them without `bind-source-addr`), the others meet it or move it there and cannot
+/// reach it (`redis-cli --cluster create` waits forever then). Among nodes that are all
+/// new, nothing else puts a node at an address none of them is reached at.
+fn strange_addresses<'a>(
+    views: impl IntoIterator<Item = &'a [NodeEntry]>,
+    reached: &BTreeSet<(String, u16)>,
+) -> BTreeSet<String> {
+    views
+        .into_iter()
+        .flatten()
+        .filter(|e| {
+            !e.flags.myself && !e.ip.is_empty() && !reached.contains(&(e.ip.clone(), e.port))
+        })
+        .map(|e| format!("{}:{}", e.ip, e.port))
+        .collect()
+}
+
+/// `timeout` of a wait for the new nodes to know each other, explained when the nodes are
+/// put at addresses none of them is reached at ([`strange_addresses`]).
+async fn explain_join_timeout(nodes: &[Node], timeout: WaitTimeout) -> CreateError {
+    let views: Vec<Vec<NodeEntry>> = join_all(nodes.iter().map(Node::cluster_nodes))
+        .await
+        .into_iter()
+        .filter_map(Result::ok)
+        .collect();
+    let reached = reached_addresses(nodes);
+    let strange = strange_addresses(views.iter().map(Vec::as_slice), &reached);
+    if strange.is_empty() {
+        return timeout.into();
+    }
+    CreateError::BusSource {
+        timeout,
+        addresses: strange.into_iter().collect::<Vec<_>>().join(", "),
+    }
 }
 
 /// A node ready for the create: its connection and the facts the steps need.
@@ -296,19 +348,22 @@ async fn apply_steps(
         .collect();
     if !replicate.is_empty() {
         // A replica can only be attached once it knows its master.
-        wait_converged(
+        if let Err(t) = wait_converged(
             &all_nodes,
             &ids,
             Converged {
                 slots_agree: false,
                 state_ok: false,
-                handshakes_done: false,
+                members_settled: false,
             },
             "nodes to know each other",
             timeout,
             reporter,
         )
-        .await?;
+        .await
+        {
+            return Err(explain_join_timeout(&all_nodes, t).await);
+        }
     }
     timings.join_ms = t1.elapsed().as_millis();
 
@@ -325,19 +380,22 @@ async fn apply_steps(
 
     // 4. Agreement and cluster_state:ok everywhere.
     let t3 = Instant::now();
-    wait_converged(
+    if let Err(t) = wait_converged(
         &all_nodes,
         &ids,
         Converged {
             slots_agree: true,
             state_ok: true,
-            handshakes_done: true,
+            members_settled: true,
         },
         "every node to agree and report cluster_state:ok",
         timeout,
         reporter,
     )
-    .await?;
+    .await
+    {
+        return Err(explain_join_timeout(&all_nodes, t).await);
+    }
     timings.converge_ms = t3.elapsed().as_millis();
 
     // 5. Optionally, replicas hold their master's data (until then a failover could not
@@ -377,5 +435,45 @@ async fn attach(
             }
             Err(e) => return Err(e.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::nodes::parse_cluster_nodes;
+
+    /// Nodes bound to 127.0.0.2 and 127.0.0.3 whose packets leave from 127.0.0.1: the
+    /// others meet them there, or move them there. A duplicate handshake at an address a
+    /// node is reached at (a node met twice) is not strange, nor a node's own entry.
+    #[test]
+    fn addresses_no_node_is_reached_at_are_named() {
+        let reached: BTreeSet<(String, u16)> = [
+            ("127.0.0.2".to_string(), 7000),
+            ("127.0.0.3".to_string(), 7001),
+        ]
+        .into();
+        let a = parse_cluster_nodes(
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 127.0.0.2:7000@17000 myself,master - 0 0 1 connected\n\
+             bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb 127.0.0.1:7001@17001 handshake - 0 0 0 disconnected\n\
+             cccccccccccccccccccccccccccccccccccccccc 127.0.0.3:7001@17001 handshake - 0 0 0 connected\n",
+        )
+        .unwrap();
+        let b = parse_cluster_nodes(
+            "dddddddddddddddddddddddddddddddddddddddd 127.0.0.3:7001@17001 myself,master - 0 0 2 connected\n\
+             aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa 127.0.0.1:7000@17000 master - 0 0 1 disconnected\n",
+        )
+        .unwrap();
+        let strange = strange_addresses([a.as_slice(), b.as_slice()], &reached);
+        assert_eq!(
+            strange.into_iter().collect::<Vec<_>>(),
+            ["127.0.0.1:7000", "127.0.0.1:7001"]
+        );
+        let settled = parse_cluster_nodes(
+            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa :7000@17000 myself,master - 0 0 1 connected\n\
+             dddddddddddddddddddddddddddddddddddddddd 127.0.0.3:7001@17001 master - 0 0 2 connected\n",
+        )
+        .unwrap();
+        assert!(strange_addresses([settled.as_slice()], &reached).is_empty());
     }
 }

@@ -483,7 +483,7 @@ pub async fn apply(
     let want = Converged {
         slots_agree: true,
         state_ok: expect_state_ok,
-        handshakes_done: false,
+        members_settled: false,
     };
     let deadline = Instant::now() + timeout;
     loop {

@@ -340,7 +340,7 @@ pub async fn wait_slots_agree(
         Converged {
             slots_agree: true,
             state_ok: false,
-            handshakes_done: false,
+            members_settled: false,
         },
         "every node to agree on the slot map",
         timeout,

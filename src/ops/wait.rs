@@ -88,12 +88,14 @@ pub struct Converged {
     pub slots_agree: bool,
     /// `cluster_state:ok`.
     pub state_ok: bool,
-    /// No handshake left in its view, not even with a node ID it was not asked about: a
-    /// node met twice (a MEET, and gossip about the same address) holds a second entry
-    /// under a random ID until that one's first PONG, and `check` reports it. Only for
-    /// clusters of nodes trib has just met (`create`): elsewhere gossip may keep a stale
-    /// address in handshake for a while, which is not the command's to wait for.
-    pub handshakes_done: bool,
+    /// No handshake left in its view, not even with a node ID it was not asked about (a
+    /// node met twice, by a MEET and by gossip about the same address, holds a second entry
+    /// under a random ID until that one's first PONG, and `check` reports it), and every
+    /// node in it at an address one of the nodes is reached at (Redis takes a peer's
+    /// address from the source of its packets: see `create`'s `strange_addresses`). Only
+    /// for clusters of nodes trib has just met (`create`): elsewhere gossip may keep a
+    /// stale address in handshake for a while, which is not the command's to wait for.
+    pub members_settled: bool,
 }
 
 /// Waits until every node knows every ID in `ids` (handshakes finished) and, as asked,
@@ -106,7 +108,9 @@ pub async fn wait_converged(
     timeout: Duration,
     reporter: &dyn Reporter,
 ) -> Result<Duration, WaitTimeout> {
-    poll_until(what, timeout, reporter, || async {
+    let reached = reached_addresses(nodes);
+    let reached = &reached;
+    poll_until(what, timeout, reporter, || async move {
         let views = join_all(nodes.iter().map(|n| async move {
             let entries = n.cluster_nodes().await.ok();
             let state_ok = if want.state_ok {
@@ -136,7 +140,7 @@ pub async fn wait_converged(
             .zip(&views)
             .filter_map(|(n, (entries, state_ok))| {
                 let entries = entries.as_ref()?;
-                let why = lag_reason(entries, ids, want, reference.as_ref(), *state_ok)?;
+                let why = lag_reason(entries, ids, reached, want, reference.as_ref(), *state_ok)?;
                 Some(format!("{} ({why})", n.label))
             });
         let missing = silent.chain(waiting).collect();
@@ -148,10 +152,19 @@ pub async fn wait_converged(
     .await
 }
 
+/// The IPs and ports `nodes` are reached at.
+pub fn reached_addresses(nodes: &[Node]) -> BTreeSet<(String, u16)> {
+    nodes
+        .iter()
+        .map(|n| (n.addr.ip().to_string(), n.addr.port()))
+        .collect()
+}
+
 /// Why one node's view is not converged yet, or `None` when it is.
 fn lag_reason(
     entries: &[NodeEntry],
     ids: &BTreeSet<NodeId>,
+    reached: &BTreeSet<(String, u16)>,
     want: Converged,
     reference: Option<&Vec<(&NodeId, &SlotSet)>>,
     state_ok: bool,
@@ -166,10 +179,20 @@ fn lag_reason(
             Some(_) => {}
         }
     }
-    if want.handshakes_done
-        && let Some(e) = entries.iter().find(|e| e.flags.handshake)
-    {
-        return Some(format!("is still meeting {}:{}", e.ip, e.port));
+    if want.members_settled {
+        if let Some(e) = entries.iter().find(|e| e.flags.handshake) {
+            return Some(format!("is still meeting {}:{}", e.ip, e.port));
+        }
+        if let Some(e) = entries.iter().find(|e| {
+            !e.flags.myself && !e.ip.is_empty() && !reached.contains(&(e.ip.clone(), e.port))
+        }) {
+            return Some(format!(
+                "sees {} at {}:{}, where it is not reached",
+                e.id.short(),
+                e.ip,
+                e.port
+            ));
+        }
     }
     if want.slots_agree {
         let owners = slot_owners(entries);
@@ -397,7 +420,8 @@ mod tests {
     }
 
     /// A second entry for a known address, in handshake under a random ID (a node met
-    /// twice): `create` waits for it to go, the other waits do not look at it.
+    /// twice), or a member at an address it is not reached at: `create` waits for them to
+    /// go, the other waits do not look at them.
     #[test]
     fn a_duplicate_handshake_holds_only_the_wait_that_asks() {
         let mut x = view(1, 2, 3, "master");
@@ -407,17 +431,40 @@ mod tests {
             )
             .unwrap(),
         );
-        let want = |handshakes_done| Converged {
+        let reached: BTreeSet<(String, u16)> = [7000, 7001, 7002]
+            .map(|p| ("127.0.0.1".to_string(), p))
+            .into();
+        let want = |members_settled| Converged {
             slots_agree: true,
             state_ok: true,
-            handshakes_done,
+            members_settled,
         };
-        assert_eq!(lag_reason(&x, &all(), want(false), None, true), None);
         assert_eq!(
-            lag_reason(&x, &all(), want(true), None, true).as_deref(),
+            lag_reason(&x, &all(), &reached, want(false), None, true),
+            None
+        );
+        assert_eq!(
+            lag_reason(&x, &all(), &reached, want(true), None, true).as_deref(),
             Some("is still meeting 127.0.0.1:7001")
         );
         let settled = view(1, 2, 3, "master");
-        assert_eq!(lag_reason(&settled, &all(), want(true), None, true), None);
+        assert_eq!(
+            lag_reason(&settled, &all(), &reached, want(true), None, true),
+            None
+        );
+        // B's packets came from another address than the one it is reached at.
+        let moved: BTreeSet<(String, u16)> = [7000, 7002]
+            .map(|p| ("127.0.0.1".to_string(), p))
+            .into_iter()
+            .chain([("127.0.0.9".to_string(), 7001)])
+            .collect();
+        assert_eq!(
+            lag_reason(&settled, &all(), &moved, want(true), None, true).as_deref(),
+            Some("sees bbbbbbbb at 127.0.0.1:7001, where it is not reached")
+        );
+        assert_eq!(
+            lag_reason(&settled, &all(), &moved, want(false), None, true),
+            None
+        );
     }
 }

@@ -216,10 +216,17 @@ const FULL_MESH_MAX: usize = 64;
 /// Beyond it, each node meets this many ring neighbours (and node 0).
 const RING_NEIGHBOURS: usize = 8;
 
-/// Which nodes MEET which. Gossip alone spreads membership slowly (each node pings one
-/// random peer per second), so small clusters get a direct MEET per pair (every node
-/// links to every other anyway); large ones a hub plus ring neighbours, which makes
-/// the gossip graph dense enough to converge in a few ping rounds.
+/// Which nodes MEET which: `(node, peer)`, `node` sends `CLUSTER MEET` for `peer`. Gossip
+/// alone spreads membership slowly (each node pings one random peer per second), so small
+/// clusters get a direct MEET per pair (every node links to every other anyway); large
+/// ones a hub plus ring neighbours, which makes the gossip graph dense enough to converge
+/// in a few ping rounds.
+///
+/// Every node is also the peer of some MEET ([`towards_every_node`]): a node learns its
+/// own address from the first MEET it receives. One that never receives one tells the
+/// others no address for itself until they know it, and they take the source address of
+/// its packets for it, which is not the one it listens at on a host with several addresses
+/// (or Redis bound to one of them without `bind-source-addr`): they would never learn it.
 pub fn meet_pairs(n: usize) -> Vec<(usize, usize)> {
     let mut pairs = Vec::new();
     if n <= FULL_MESH_MAX {
@@ -228,7 +235,7 @@ pub fn meet_pairs(n: usize) -> Vec<(usize, usize)> {
                 pairs.push((i, j));
             }
         }
-        return pairs;
+        return towards_every_node(pairs, n);
     }
     let mut seen = BTreeSet::new();
     for j in 1..n {
@@ -243,7 +250,19 @@ pub fn meet_pairs(n: usize) -> Vec<(usize, usize)> {
         }
     }
     pairs.extend(seen);
+    towards_every_node(pairs, n)
+}
+
+/// `pairs` (`a < b`) turned around the circle of `n` nodes: `a` meets `b` when `b` is at
+/// most half the circle ahead of `a`, else `b` meets `a`. Each node is then met by the
+/// nodes up to half the circle behind it that it is paired with (for the full mesh, about
+/// half of all; with the hub, node 0 by the upper half), so from 3 nodes on none is left
+/// unmet.
+fn towards_every_node(pairs: Vec<(usize, usize)>, n: usize) -> Vec<(usize, usize)> {
     pairs
+        .into_iter()
+        .map(|(a, b)| if b - a <= n / 2 { (a, b) } else { (b, a) })
+        .collect()
 }
 
 /// Whether every node is a member of one cluster that covers every slot: each knows all
@@ -897,7 +916,7 @@ mod tests {
 
     #[test]
     fn meets_connect_everyone() {
-        for n in [3, 6, 64, 65, 200] {
+        for n in [3, 4, 6, 7, 64, 65, 200] {
             let pairs = meet_pairs(n);
             // Connected: a walk from node 0 reaches everyone.
             let mut seen = vec![false; n];
@@ -914,7 +933,14 @@ mod tests {
                 }
             }
             assert!(seen.iter().all(|s| *s), "n={n}");
-            assert!(pairs.iter().all(|(a, b)| a < b && *b < n));
+            assert!(pairs.iter().all(|(a, b)| a != b && *a < n && *b < n));
+            // Each pair once, in one direction.
+            let undirected: BTreeSet<(usize, usize)> =
+                pairs.iter().map(|&(a, b)| (a.min(b), a.max(b))).collect();
+            assert_eq!(undirected.len(), pairs.len(), "n={n}");
+            // Every node receives a MEET, so it learns its own address from one.
+            let met: BTreeSet<usize> = pairs.iter().map(|&(_, b)| b).collect();
+            assert_eq!(met.len(), n, "n={n}");
         }
         assert_eq!(meet_pairs(6).len(), 15);
         assert!(meet_pairs(200).len() < 200 * (RING_NEIGHBOURS + 1));

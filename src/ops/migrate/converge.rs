@@ -32,7 +32,7 @@ pub(super) async fn converge(
     let want = Converged {
         slots_agree: true,
         state_ok: false,
-        handshakes_done: false,
+        members_settled: false,
     };
     // A node that died or froze after its part of the move never agrees (and the others
     // flag it failing): after two silent looks in a row, stop and name it instead of
