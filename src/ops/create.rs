@@ -10,7 +10,9 @@ use thiserror::Error;
 use super::Reporter;
 use super::gather::Gathered;
 use super::undo::{TempChange, UndoLog};
-use super::wait::{Converged, WaitTimeout, reached_addresses, wait_converged, wait_replica_synced};
+use super::wait::{
+    Converged, WaitTimeout, reached_addresses, seen_elsewhere, wait_converged, wait_replica_synced,
+};
 use crate::cluster::commands::cmd;
 use crate::cluster::{Node, NodeError};
 use crate::error::TribError;
@@ -52,9 +54,7 @@ fn strange_addresses<'a>(
     views
         .into_iter()
         .flatten()
-        .filter(|e| {
-            !e.flags.myself && !e.ip.is_empty() && !reached.contains(&(e.ip.clone(), e.port))
-        })
+        .filter(|e| seen_elsewhere(e, reached))
         .map(|e| format!("{}:{}", e.ip, e.port))
         .collect()
 }

@@ -160,6 +160,12 @@ pub fn reached_addresses(nodes: &[Node]) -> BTreeSet<(String, u16)> {
         .collect()
 }
 
+/// Whether `e`, another node in some node's view, is there at an address none of the
+/// nodes is reached at (`reached`: [`reached_addresses`]).
+pub fn seen_elsewhere(e: &NodeEntry, reached: &BTreeSet<(String, u16)>) -> bool {
+    !e.flags.myself && !e.ip.is_empty() && !reached.contains(&(e.ip.clone(), e.port))
+}
+
 /// Why one node's view is not converged yet, or `None` when it is.
 fn lag_reason(
     entries: &[NodeEntry],
@@ -183,9 +189,7 @@ fn lag_reason(
         if let Some(e) = entries.iter().find(|e| e.flags.handshake) {
             return Some(format!("is still meeting {}:{}", e.ip, e.port));
         }
-        if let Some(e) = entries.iter().find(|e| {
-            !e.flags.myself && !e.ip.is_empty() && !reached.contains(&(e.ip.clone(), e.port))
-        }) {
+        if let Some(e) = entries.iter().find(|e| seen_elsewhere(e, reached)) {
             return Some(format!(
                 "sees {} at {}:{}, where it is not reached",
                 e.id.short(),
